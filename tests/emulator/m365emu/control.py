@@ -1,0 +1,166 @@
+"""The /_emulator/ control plane (plain HTTP, JSON): tenants, profiles, request log, faults, files, jobs."""
+
+import importlib
+from urllib.parse import unquote
+
+from . import entra
+from .faults import FAULTS
+from .web import HttpError, Response, json_response
+
+PREFIX = "/_emulator/"
+
+
+def _not_found(what):
+    return HttpError(json_response(404, {"error": "%s not found" % what}))
+
+
+def _bad_request(message):
+    return HttpError(json_response(400, {"error": message}))
+
+
+def _optional_module(name):
+    """E2's modules are optional: a missing one answers 501 instead of failing the whole emulator."""
+    try:
+        return importlib.import_module("%s.%s" % (__package__, name))
+    except ModuleNotFoundError as err:
+        if err.name and err.name.endswith(name):
+            raise HttpError(json_response(501, {"error": "%s is not installed" % name}))
+        raise
+
+
+def _as_response(result):
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        raise _not_found("path")
+    return json_response(200, result)
+
+
+def handle(server, request):
+    store = server.store
+    if not request.path.startswith(PREFIX):
+        raise HttpError(json_response(400, {"error": "this is an HTTPS proxy: use CONNECT, or /_emulator/ for control"}))
+    parts = [unquote(p) for p in request.path[len(PREFIX):].split("/") if p]
+    method = request.method
+    if parts == ["health"]:
+        return json_response(200, {"status": "ok", "tenants": len(store.tenants()), "port": server.port})
+    if parts == ["faults"]:
+        return _faults(request)
+    if parts == ["requests"]:
+        return _requests(server, request, None)
+    if parts and parts[0] == "tenants":
+        if len(parts) == 1:
+            if method == "GET":
+                return json_response(200, {"tenants": [t.summary() for t in store.tenants()]})
+            if method == "POST":
+                try:
+                    tenant = store.create_tenant(request.json())
+                except ValueError as err:
+                    status = 409 if "already" in str(err) else 400
+                    raise HttpError(json_response(status, {"error": str(err)}))
+                return json_response(201, tenant.summary())
+        else:
+            tenant = store.tenant(parts[1])
+            if tenant is None:
+                raise _not_found("tenant %s" % parts[1])
+            return _tenant(server, request, tenant, parts[2:])
+    raise HttpError(json_response(404, {"error": "no such control endpoint: %s %s" % (method, request.path)}))
+
+
+def _faults(request):
+    if request.method == "GET":
+        return json_response(200, FAULTS.snapshot())
+    if request.method == "DELETE":
+        FAULTS.clear()
+        return json_response(200, FAULTS.snapshot())
+    if request.method == "POST":
+        body = request.json()
+        if not isinstance(body, dict):
+            raise _bad_request("faults must be an object")
+        try:
+            FAULTS.update(body)
+        except (TypeError, ValueError) as err:
+            raise _bad_request(str(err))
+        return json_response(200, FAULTS.snapshot())
+    raise HttpError(json_response(405, {"error": "method not allowed"}))
+
+
+def _requests(server, request, tenant_name):
+    if request.method == "DELETE":
+        server.log.clear(tenant_name)
+        return json_response(200, {"requests": []})
+    try:
+        since = int(request.query_params().get("since") or 0)
+    except ValueError:
+        raise _bad_request("since must be an integer")
+    return json_response(200, {"requests": server.log.query(tenant_name, since)})
+
+
+def _tenant(server, request, tenant, rest):
+    store = server.store
+    method = request.method
+    if not rest:
+        if method == "DELETE":
+            store.delete_tenant(tenant.name)
+            return Response(204)
+        detail = tenant.summary()
+        detail["properties"] = tenant.properties
+        detail["apps"] = {cid: {"roles": app["roles"], "credential": "certificate" if app.get("certificate_pem")
+                                else "secret"} for cid, app in tenant.apps.items()}
+        return json_response(200, detail)
+    kind = rest[0]
+    if kind == "users" and len(rest) == 1:
+        return json_response(200, {"users": tenant.users})
+    if kind == "requests" and len(rest) == 1:
+        return _requests(server, request, tenant.name)
+    if kind == "profiles" and len(rest) == 2:
+        user = tenant.find_user(rest[1])
+        if user is None or not user.get("has_profile", True):
+            raise _not_found("profile %s" % rest[1])
+        if method in ("POST", "PATCH"):
+            values = request.json()
+            if not isinstance(values, dict):
+                raise _bad_request("expected {property: value}")
+            unknown = sorted(set(values) - set(tenant.properties))
+            if unknown:
+                raise _bad_request("unknown properties: %s" % ", ".join(unknown))
+            tenant.set_profile_properties(user["upn"], values)
+        return json_response(200, {"upn": user["upn"], "properties": tenant.profile(user["upn"])})
+    if kind == "photos" and len(rest) == 2:
+        user = tenant.find_user(rest[1])
+        if user is None:
+            raise _not_found("user %s" % rest[1])
+        meta = tenant.photo_meta(user)
+        graph = None
+        if meta is not None:
+            graph = {key: meta[key] for key in ("bytes", "width", "height", "sha256", "content_type")}
+        return json_response(200, {"upn": user["upn"], "graph": graph})
+    if kind == "files" and len(rest) == 1:
+        params = request.query_params()
+        host_kind = params.get("host") or "root"
+        if host_kind not in ("root", "my"):
+            raise _bad_request("host must be root or my")
+        return _as_response(_optional_module("spfiles").list_for_control(tenant, host_kind, params.get("path") or "/"))
+    if kind == "jobs" and len(rest) == 1:
+        jobs = _optional_module("importjobs").list_for_control(tenant)
+        return _as_response({"jobs": jobs} if isinstance(jobs, list) else jobs)
+    if kind == "tokens" and len(rest) == 1 and method == "POST":
+        return _mint_token(store, request, tenant)
+    raise HttpError(json_response(404, {"error": "no such control endpoint: %s %s" % (method, request.path)}))
+
+
+def _mint_token(store, request, tenant):
+    """Test helper: an access token with chosen claims (e.g. already expired, or secret-based)."""
+    body = request.json()
+    client_id = str(body.get("client_id") or "").lower()
+    app = tenant.apps.get(client_id)
+    if app is None:
+        raise _bad_request("unknown client_id")
+    resource = body.get("audience") or "https://%s.sharepoint.com" % tenant.name
+    acr = str(body.get("appidacr") or ("2" if app.get("certificate_pem") else "1"))
+    lifetime = int(body.get("lifetime", entra.DEFAULT_TOKEN_LIFETIME))
+    now = body.get("now")
+    if "roles" in body:
+        app = dict(app, roles=list(body["roles"]))
+    token = entra.issue_token(store, tenant, client_id, app, resource, acr, lifetime, now=now)
+    return json_response(200, {"access_token": token, "token_type": "Bearer", "expires_in": lifetime})

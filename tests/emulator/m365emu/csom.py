@@ -1,0 +1,351 @@
+"""CSOM ProcessQuery (client.svc) and the REST forms of Office365Tenant's import job methods.
+
+Only the Office365Tenant type (TypeId {e45fd516-a408-4ca4-b6dc-268e2f1f0f83}) is served, on the tenant
+admin host. Server errors come back as ErrorInfo in the first element with HTTP 200, as SharePoint does.
+"""
+
+import json
+import re
+import uuid
+import xml.etree.ElementTree as ET
+from urllib.parse import urlsplit
+
+from . import importjobs
+from . import sharepoint as sp
+from . import web
+from .faults import FAULTS
+
+NS = "{http://schemas.microsoft.com/sharepoint/clientquery/2009}"
+OFFICE365_TENANT_TYPE_ID = "e45fd516-a408-4ca4-b6dc-268e2f1f0f83"
+SCHEMA_VERSION = "15.0.0.0"
+LIBRARY_VERSION = "16.0.24817.12008"
+JOB_TYPE = "Microsoft.Online.SharePoint.TenantManagement.ImportProfilePropertiesJobInfo"
+JOBS_TYPE = "Microsoft.Online.SharePoint.TenantManagement.ImportProfilePropertiesJobStatusCollection"
+TENANT_TYPE = "Microsoft.Online.SharePoint.TenantManagement.Office365Tenant"
+EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
+
+SP_EXCEPTION = (-2146232832, "Microsoft.SharePoint.SPException")
+ARGUMENT_EXCEPTION = (-2147024809, "System.ArgumentException")
+ARGUMENT_RANGE = (-2146233086, "System.ArgumentOutOfRangeException")
+INVALID_QUERY = (-1, "Microsoft.SharePoint.Client.InvalidClientQueryException")
+ACCESS_DENIED = (-2147024891, "System.UnauthorizedAccessException")
+
+
+class CsomError(Exception):
+    def __init__(self, message, kind=SP_EXCEPTION):
+        Exception.__init__(self, message)
+        self.code, self.type_name = kind
+
+
+# ---------------------------------------------------------------- shared validation and job shapes
+
+def validate_queue(tenant, id_type, id_property, property_map, source_uri):
+    """Queue-time checks of QueueImportProfileProperties; raises CsomError."""
+    if isinstance(id_type, bool) or not isinstance(id_type, int) or id_type not in (0, 1, 2):
+        raise CsomError("Specified argument was out of the range of valid values.\r\nParameter name: idType",
+                        ARGUMENT_RANGE)
+    if not isinstance(id_property, str) or not id_property.strip():
+        raise CsomError("Value cannot be null or empty.\r\nParameter name: sourceDataIdProperty", ARGUMENT_EXCEPTION)
+    if not isinstance(property_map, dict) or not property_map:
+        raise CsomError("Value cannot be null or empty.\r\nParameter name: propertyMap", ARGUMENT_EXCEPTION)
+    parts = urlsplit(source_uri) if isinstance(source_uri, str) else None
+    if parts is None or parts.scheme.lower() != "https" or not parts.hostname or not parts.path.strip("/"):
+        raise CsomError("The sourceUri must be an absolute https URL of a file.\r\nParameter name: sourceUri",
+                        ARGUMENT_EXCEPTION)
+    by_lower = {name.lower(): name for name in tenant.properties}
+    canonical, unknown, core, multi, editable = {}, [], [], [], []
+    for key, target in property_map.items():
+        name = by_lower.get(str(target).lower()) if target is not None else None
+        if name is None:
+            unknown.append(str(target))
+            continue
+        canonical[key] = name
+        spec = tenant.properties[name]
+        if spec.get("core"):
+            core.append(name)
+        elif spec.get("multi_value"):
+            multi.append(name)
+        elif spec.get("user_editable"):
+            editable.append(name)
+    if unknown:
+        raise CsomError("Property Names [%s] do not exist in the user profile application." % ",".join(unknown))
+    if core:
+        raise CsomError("Property Names [%s] are synchronized from Microsoft Entra ID and cannot be imported."
+                        % ",".join(core))
+    if multi:
+        raise CsomError("Property Names [%s] are multi-valued; multi-value properties are not supported."
+                        % ",".join(multi))
+    if editable:
+        raise CsomError("Property Names [%s] are editable by user." % ",".join(editable))
+    return canonical
+
+
+def queue(ctx, id_type, id_property, property_map, source_uri):
+    canonical = validate_queue(ctx.tenant, id_type, id_property, property_map, source_uri)
+    job_id = importjobs.queue(ctx.store, ctx.tenant, id_type, id_property, canonical, source_uri)
+    if FAULTS.get("queue_empty_guid", False, tenant=ctx.tenant.name):
+        return EMPTY_GUID
+    return job_id
+
+
+def _job_or_fail(ctx, job_id):
+    job = importjobs.get_job(ctx.tenant, job_id)
+    if job is None:
+        # Unconfirmed what SharePoint answers for an unknown job id; an SPException is the guess.
+        raise CsomError("The import job %s does not exist." % job_id)
+    return job
+
+
+# ---------------------------------------------------------------- ProcessQuery
+
+def _local(tag):
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(element, name):
+    return [child for child in element if _local(child.tag) == name]
+
+
+def _child(element, name):
+    found = _children(element, name)
+    return found[0] if found else None
+
+
+def parse_parameter(element):
+    kind = (element.get("Type") or "").lower()
+    text = element.text or ""
+    if kind == "null":
+        return None
+    if kind == "string":
+        return text
+    if kind in ("enum", "int32", "int64", "int16", "byte", "uint32", "uint64"):
+        return int(text.strip())
+    if kind == "boolean":
+        return text.strip().lower() == "true"
+    if kind in ("double", "single"):
+        return float(text.strip())
+    if kind == "guid":
+        return str(uuid.UUID(text.strip().strip("{}")))
+    if kind == "dictionary":
+        return {prop.get("Name"): parse_parameter(prop) for prop in _children(element, "Property")}
+    if kind == "array":
+        return [parse_parameter(item) for item in _children(element, "Object")]
+    raise CsomError("The parameter type %s is not supported." % element.get("Type"), INVALID_QUERY)
+
+
+def _parameters(element):
+    holder = _child(element, "Parameters")
+    return [parse_parameter(p) for p in _children(holder, "Parameter")] if holder is not None else []
+
+
+class _Tenant:
+    pass
+
+
+class _Jobs:
+    def __init__(self, jobs):
+        self.jobs = jobs
+
+
+def _job_json(job):
+    info = importjobs.public(job)
+    info["JobId"] = "/Guid(%s)/" % info["JobId"]
+    return dict([("_ObjectType_", JOB_TYPE)] + list(info.items()))
+
+
+def _selected(obj, query):
+    """Apply <Query SelectAllProperties=.. ><Properties><Property Name=.. /></Properties></Query>."""
+    if query is None or (query.get("SelectAllProperties") or "").lower() == "true":
+        return obj
+    props = _child(query, "Properties")
+    names = {p.get("Name", "").lower() for p in _children(props, "Property")} if props is not None else set()
+    return {k: v for k, v in obj.items() if k.startswith("_") or k.lower() in names}
+
+
+class _Evaluator:
+    def __init__(self, ctx, object_paths):
+        self.ctx = ctx
+        self.object_paths = object_paths
+        self.cache = {}
+
+    def object(self, path_id):
+        if path_id in self.cache:
+            return self.cache[path_id]
+        element = self.object_paths.get(path_id)
+        if element is None:
+            raise CsomError("The object path %s is not defined in the request." % path_id, INVALID_QUERY)
+        kind = _local(element.tag)
+        if kind == "Constructor":
+            type_id = (element.get("TypeId") or "").strip().strip("{}").lower()
+            if type_id != OFFICE365_TENANT_TYPE_ID:
+                raise CsomError("Cannot find stub for type with id \"%s\". The specified server library may be "
+                                "unavailable." % element.get("TypeId"), INVALID_QUERY)
+            if self.ctx.host_kind != "admin":
+                raise CsomError("Access denied. You do not have permission to perform this action or access this "
+                                "resource.", ACCESS_DENIED)
+            result = _Tenant()
+        elif kind == "Method":
+            parent = self.object(element.get("ParentId"))
+            name = (element.get("Name") or "").lower()
+            params = _parameters(element)
+            if isinstance(parent, _Tenant) and name == "getimportprofilepropertyjob":
+                if not params:
+                    raise CsomError("Value cannot be null.\r\nParameter name: jobId", ARGUMENT_EXCEPTION)
+                result = _job_or_fail(self.ctx, params[0])
+            elif isinstance(parent, _Tenant) and name == "getimportprofilepropertyjobs":
+                result = _Jobs(importjobs.list_jobs(self.ctx.tenant))
+            else:
+                raise CsomError("Method \"%s\" does not exist." % element.get("Name"), INVALID_QUERY)
+        else:
+            raise CsomError("The object path type %s is not supported by the emulator." % kind, INVALID_QUERY)
+        self.cache[path_id] = result
+        return result
+
+    def action(self, element):
+        kind = _local(element.tag)
+        if kind == "ObjectPath":
+            return {"IsNull": self.object(element.get("ObjectPathId")) is None}
+        if kind == "Query":
+            obj = self.object(element.get("ObjectPathId"))
+            query = _child(element, "Query")
+            if isinstance(obj, _Jobs):
+                child_query = _child(element, "ChildItemQuery")
+                return dict(_selected({"_ObjectType_": JOBS_TYPE}, query),
+                            _Child_Items_=[_selected(_job_json(j), child_query) for j in obj.jobs])
+            if isinstance(obj, dict):
+                return _selected(_job_json(obj), query)
+            return {"_ObjectType_": TENANT_TYPE}
+        if kind == "Method":
+            target = self.object(element.get("ObjectPathId"))
+            name = (element.get("Name") or "").lower()
+            params = _parameters(element)
+            if isinstance(target, _Tenant) and name == "queueimportprofileproperties":
+                if len(params) != 4:
+                    raise CsomError("The number of parameters of QueueImportProfileProperties is not valid.",
+                                    INVALID_QUERY)
+                return "/Guid(%s)/" % queue(self.ctx, *params)
+            if isinstance(target, _Tenant) and name == "deleteimportprofilepropertiesjob":
+                if not params:
+                    raise CsomError("Value cannot be null.\r\nParameter name: jobId", ARGUMENT_EXCEPTION)
+                return importjobs.delete_job(self.ctx.tenant, params[0])
+            raise CsomError("Method \"%s\" does not exist." % element.get("Name"), INVALID_QUERY)
+        raise CsomError("The action %s is not supported by the emulator." % kind, INVALID_QUERY)
+
+
+def encode(items):
+    """CSOM JSON: '/' escaped as \\u002f in strings, except the \\/Guid(..)\\/ and \\/Date(..)\\/ forms."""
+    text = json.dumps(items, separators=(",", ":"), ensure_ascii=False).replace("/", "\\u002f")
+    return re.sub(r'"\\u002f(Guid|Date|Base64Binary)\(([^)"]*)\)\\u002f"', r'"\\/\1(\2)\\/"', text)
+
+
+def _csom_response(items):
+    return web.Response(200, body=encode(items).encode("utf-8"),
+                        headers={"request-id": items[0]["TraceCorrelationId"],
+                                 "SPRequestGuid": items[0]["TraceCorrelationId"],
+                                 "X-SharePointHealthScore": "0"},
+                        content_type="application/json; charset=utf-8")
+
+
+def process_query(ctx):
+    trace = str(uuid.uuid4())
+    header = {"SchemaVersion": SCHEMA_VERSION, "LibraryVersion": LIBRARY_VERSION, "ErrorInfo": None,
+              "TraceCorrelationId": trace}
+    items = [header]
+    try:
+        try:
+            root = ET.fromstring(ctx.request.body(limit=16 * 1024 * 1024))
+        except ET.ParseError as err:
+            raise CsomError("The request XML is not valid: %s" % err, INVALID_QUERY)
+        if _local(root.tag) != "Request":
+            raise CsomError("The root element of the request must be Request.", INVALID_QUERY)
+        paths_element = _child(root, "ObjectPaths")
+        object_paths = {p.get("Id"): p for p in (paths_element if paths_element is not None else [])}
+        evaluator = _Evaluator(ctx, object_paths)
+        actions = _child(root, "Actions")
+        for action in (actions if actions is not None else []):
+            result = evaluator.action(action)
+            items.extend([int(action.get("Id")), result])
+    except CsomError as err:
+        header["ErrorInfo"] = {"ErrorMessage": str(err), "ErrorValue": None, "TraceCorrelationId": trace,
+                               "ErrorCode": err.code, "ErrorTypeName": err.type_name}
+        items = [header]
+    except ValueError as err:   # bad numbers or GUIDs in parameters
+        header["ErrorInfo"] = {"ErrorMessage": "The request is not valid: %s" % err, "ErrorValue": None,
+                               "TraceCorrelationId": trace, "ErrorCode": INVALID_QUERY[0],
+                               "ErrorTypeName": INVALID_QUERY[1]}
+        items = [header]
+    return _csom_response(items)
+
+
+# ---------------------------------------------------------------- REST forms
+
+def _property_map(value):
+    """propertyMap as a plain object, a verbose Collection(SP.KeyValue) or a bare list of KeyValue."""
+    if isinstance(value, dict) and "results" in value and isinstance(value["results"], list):
+        value = value["results"]
+    if isinstance(value, list):
+        result = {}
+        for item in value:
+            if not isinstance(item, dict) or "Key" not in item:
+                raise CsomError("The propertyMap entries must be SP.KeyValue objects.", ARGUMENT_EXCEPTION)
+            result[item["Key"]] = item.get("Value")
+        return result
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if k != "__metadata"}
+    return value
+
+
+def _body(ctx):
+    raw = ctx.request.body(limit=16 * 1024 * 1024)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw.decode("utf-8-sig"))
+    except ValueError:
+        sp.sp_fail(ctx, 400, sp.CODE_INVALID_QUERY, "Invalid JSON. A token was not recognized in the JSON content.")
+    if not isinstance(body, dict):
+        sp.sp_fail(ctx, 400, sp.CODE_INVALID_QUERY, "Invalid JSON. An object was expected.")
+    return {k.lower(): v for k, v in body.items()}
+
+
+def _rest_job(ctx, job):
+    info = importjobs.public(job)
+    return sp.entity_body(ctx, info, JOB_TYPE)
+
+
+def handle_rest(ctx, segments):
+    if not segments or len(segments) > 1:
+        sp.not_found_resource(ctx, "/".join(s.name for s in segments) or sp.OFFICE365_TENANT_REST)
+    if ctx.host_kind != "admin":
+        sp.sp_fail(ctx, 403, sp.CODE_ACCESS_DENIED,
+                   "Access denied. You do not have permission to perform this action or access this resource.")
+    seg = segments[0]
+    name = seg.lname
+    body = _body(ctx) if ctx.request.method == "POST" else {}
+
+    def param(key, position=None):
+        if key.lower() in body:
+            return body[key.lower()]
+        return seg.arg(key, position)
+
+    try:
+        if name == "queueimportprofileproperties":
+            id_type = param("idType", 0)
+            if isinstance(id_type, str) and id_type.strip().lstrip("-").isdigit():
+                id_type = int(id_type)
+            job_id = queue(ctx, id_type, param("sourceDataIdProperty", 1), _property_map(param("propertyMap", 2)),
+                           param("sourceUri", 3))
+            return sp.reply_value(ctx, "QueueImportProfileProperties", job_id)
+        if name == "getimportprofilepropertyjob":
+            job = _job_or_fail(ctx, param("jobId", 0))
+            body_ = _rest_job(ctx, job)
+            return sp.json_reply(ctx, {"d": body_} if ctx.verbose else body_)
+        if name == "getimportprofilepropertyjobs":
+            return sp.reply_collection(ctx, [_rest_job(ctx, j) for j in importjobs.list_jobs(ctx.tenant)])
+        if name == "deleteimportprofilepropertiesjob":
+            return sp.reply_value(ctx, "DeleteImportProfilePropertiesJob",
+                                  importjobs.delete_job(ctx.tenant, param("jobId", 0)))
+    except CsomError as err:
+        status = 404 if "does not exist" in str(err) and name == "getimportprofilepropertyjob" else 400
+        sp.sp_fail(ctx, status, "%d, %s" % (err.code, err.type_name), str(err))
+    sp.not_found_resource(ctx, seg.name)

@@ -1,0 +1,116 @@
+"""Fault settings switched at run time through POST /_emulator/faults.
+
+Settings live in scopes: the global scope (tenant None) and one scope per tenant name. A tenant's
+setting wins over the global one. Keys: throttle, reset (dicts), latency_ms, token_lifetime,
+job_delay, job_duration, job_outcome, queue_empty_guid, and anything else a handler wants to read.
+"""
+
+import random
+import threading
+
+KNOWN_KEYS = ("throttle", "reset", "latency_ms", "token_lifetime", "job_delay", "job_duration",
+              "job_outcome", "queue_empty_guid")
+ENTRA_HOST = "login.microsoftonline.com"
+
+
+class FaultSettings:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._scopes = {}
+        self._random = random.Random()
+        self.active = False  # cheap check for the proxy's hot path
+
+    def get(self, key, default=None, tenant=None):
+        scopes = self._scopes
+        if tenant is not None:
+            scope = scopes.get(tenant)
+            if scope and key in scope:
+                return scope[key]
+        scope = scopes.get(None)
+        if scope and key in scope:
+            return scope[key]
+        return default
+
+    def update(self, settings):
+        """Merge settings (the POST body) into the scope named by settings["tenant"]."""
+        settings = dict(settings)
+        tenant = settings.pop("tenant", None)
+        for key, value in settings.items():
+            if key in ("throttle", "reset") and value is not None:
+                if not isinstance(value, dict):
+                    raise ValueError("%s must be an object" % key)
+                value = dict(value)
+                rate = float(value.get("rate", 1.0))
+                if not 0.0 <= rate <= 1.0:
+                    raise ValueError("%s.rate must be between 0 and 1" % key)
+                value["rate"] = rate
+                if key == "throttle":
+                    status = int(value.get("status", 429))
+                    if status not in (429, 503):
+                        raise ValueError("throttle.status must be 429 or 503")
+                    value["status"] = status
+                    value["retry_after"] = value.get("retry_after", 1)
+        with self._lock:
+            scope = self._scopes.setdefault(tenant, {})
+            for key, value in settings.items():
+                if value is None:
+                    scope.pop(key, None)
+                else:
+                    scope[key] = value
+            if not scope:
+                self._scopes.pop(tenant, None)
+            self.active = bool(self._scopes)
+
+    def clear(self):
+        with self._lock:
+            self._scopes = {}
+            self.active = False
+
+    def snapshot(self):
+        with self._lock:
+            result = dict(self._scopes.get(None, {}))
+            tenants = {name: dict(scope) for name, scope in self._scopes.items() if name is not None}
+        if tenants:
+            result["tenants"] = tenants
+        return result
+
+    # -- decisions taken by the proxy for each proxied request --------------
+    def _matches_host(self, fault, host):
+        wanted = fault.get("host")
+        if not wanted:
+            # login.microsoftonline.com is spared unless asked for by name: MSAL gives up on a 429
+            return host != ENTRA_HOST
+        wanted = wanted.lower()
+        return host == wanted or host.endswith(wanted)
+
+    def _draw(self, key, host, tenant):
+        """The fault dict when this request is hit by fault `key` (consuming its count), else None."""
+        with self._lock:
+            for scope_name in ((tenant, None) if tenant is not None else (None,)):
+                scope = self._scopes.get(scope_name)
+                fault = scope.get(key) if scope else None
+                if not fault or not self._matches_host(fault, host):
+                    continue
+                if self._random.random() >= fault.get("rate", 1.0):
+                    return None
+                count = fault.get("count")
+                if count is not None:
+                    if count <= 0:
+                        return None
+                    fault["count"] = count - 1
+                    if count - 1 <= 0:
+                        scope.pop(key, None)
+                        if not scope:
+                            self._scopes.pop(scope_name, None)
+                        self.active = bool(self._scopes)
+                return dict(fault)
+        return None
+
+    def draw_throttle(self, host, tenant):
+        return self._draw("throttle", host, tenant)
+
+    def draw_reset(self, host, tenant):
+        return self._draw("reset", host, tenant)
+
+
+FAULTS = FaultSettings()

@@ -1,0 +1,370 @@
+"""Tenants, users, profile properties, apps, profiles and photos, kept on disk under the data dir.
+
+Layout:  DIR/tenants/<name>/tenant.json            the tenant (users, properties, apps), written once
+         DIR/tenants/<name>/profiles/<upn>.json    the properties set on one profile (overrides)
+         DIR/tenants/<name>/photos/<oid>.img|.json  the Graph photo of one user and its metadata
+         DIR/tenants/<name>/sites/<root|my>/       document libraries (owned by spfiles.py)
+Every file is written atomically (temporary file + rename), so a restart never sees half a file.
+"""
+
+import json
+import os
+import re
+import shutil
+import threading
+import uuid
+from urllib.parse import quote
+
+from . import pki
+
+# Profile properties synchronised from Entra ID. The bulk import refuses to write them and the
+# collection's validator uses the same list.
+CORE_PROPERTIES = (
+    "FirstName", "LastName", "PreferredName", "WorkPhone", "CellPhone", "Fax", "Department", "Title",
+    "SPS-JobTitle", "SPS-Department", "Manager", "Office", "WorkEmail", "UserName",
+    "SPS-HideFromAddressLists", "SPS-UserPrincipalName",
+)
+
+# Standard SharePoint profile properties: name -> (user_editable, multi_value)
+STANDARD_PROPERTIES = {
+    "AccountName": (False, False),
+    "UserProfile_GUID": (False, False),
+    "SID": (False, False),
+    "AboutMe": (True, False),
+    "SPS-Skills": (True, True),
+    "SPS-Interests": (True, True),
+    "SPS-PastProjects": (True, True),
+    "SPS-School": (True, True),
+    "SPS-Responsibility": (True, True),
+    "SPS-Birthday": (True, False),
+    "HomePhone": (True, False),
+    "SPS-Location": (True, False),
+    "PictureURL": (True, False),
+    "SPS-PicturePlaceholderState": (False, False),
+    "SPS-PictureExchangeSyncState": (False, False),
+    "SPS-PictureTimestamp": (False, False),
+    "PersonalSpace": (False, False),
+    "SPS-HireDate": (False, False),
+    "SPS-TimeZone": (False, False),
+    "Assistant": (False, False),
+    "SPS-SipAddress": (False, False),
+    "SPS-Dotted-line": (False, True),
+    "SPS-Peers": (False, True),
+}
+
+TENANT_NAME = re.compile(r"^[a-z0-9]{1,27}$")
+SHAREPOINT_SUFFIX = ".sharepoint.com"
+GUID_NAMESPACE = uuid.UUID("5b0b2d9e-7f4c-4c87-9d1a-2f0a6e1f3c11")
+
+
+def stable_guid(*parts):
+    """A GUID derived from names, so a tenant built twice from the same spec gets the same ids."""
+    return str(uuid.uuid5(GUID_NAMESPACE, "/".join(parts)))
+
+
+def write_json_atomic(path, obj):
+    tmp = "%s.%d.tmp" % (path, threading.get_ident())
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(obj, handle, separators=(",", ":"))
+    os.replace(tmp, path)
+
+
+def _file_key(value):
+    return quote(value.lower(), safe="@._-")
+
+
+class Tenant:
+    def __init__(self, store, data, directory):
+        self.store = store
+        self.dir = directory
+        self.lock = threading.RLock()
+        self.name = data["name"]
+        self.tenant_id = data["tenant_id"]
+        self.users = data["users"]
+        self.properties = data["properties"]
+        self.apps = data["apps"]
+        self._data = data
+        self._by_key = {}
+        for user in self.users:
+            for key in (user["upn"], user.get("mail"), user["object_id"]):
+                if key:
+                    self._by_key.setdefault(key.lower(), user)
+        self._profiles = {}
+        os.makedirs(os.path.join(directory, "profiles"), exist_ok=True)
+        os.makedirs(os.path.join(directory, "photos"), exist_ok=True)
+
+    @property
+    def domain(self):
+        return "%s.onmicrosoft.com" % self.name
+
+    def to_json(self):
+        return self._data
+
+    def summary(self):
+        return {"name": self.name, "tenant_id": self.tenant_id, "domain": self.domain,
+                "users": len(self.users), "properties": len(self.properties),
+                "apps": sorted(self.apps), "hosts": [self.name + SHAREPOINT_SUFFIX,
+                                                     self.name + "-admin" + SHAREPOINT_SUFFIX,
+                                                     self.name + "-my" + SHAREPOINT_SUFFIX]}
+
+    # -- users ----------------------------------------------------------
+    def find_user(self, upn_or_mail_or_object_id):
+        if not upn_or_mail_or_object_id:
+            return None
+        return self._by_key.get(upn_or_mail_or_object_id.lower())
+
+    # -- profiles -------------------------------------------------------
+    def _profile_path(self, upn):
+        return os.path.join(self.dir, "profiles", _file_key(upn) + ".json")
+
+    def _overrides(self, upn):
+        key = upn.lower()
+        values = self._profiles.get(key)
+        if values is None:
+            path = self._profile_path(upn)
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    values = json.load(handle)
+            except FileNotFoundError:
+                values = {}
+            self._profiles[key] = values
+        return values
+
+    def default_profile(self, user):
+        values = {name: ([] if spec["multi_value"] else "") for name, spec in self.properties.items()}
+        upn = user["upn"]
+        first = user.get("given_name") or ""
+        last = user.get("surname") or ""
+        values.update({
+            "AccountName": "i:0#.f|membership|" + upn.lower(),
+            "UserProfile_GUID": stable_guid(self.tenant_id, "profile", upn.lower()),
+            "SID": "i:0h.f|membership|%s@live.com" % user["object_id"].replace("-", "")[:16],
+            "FirstName": first,
+            "LastName": last,
+            "PreferredName": user.get("display_name") or upn,
+            "WorkEmail": user.get("mail") or "",
+            "UserName": upn,
+            "SPS-UserPrincipalName": upn,
+            "Department": user.get("department") or "",
+            "SPS-Department": user.get("department") or "",
+            "Title": user.get("job_title") or "",
+            "SPS-JobTitle": user.get("job_title") or "",
+            "Office": user.get("office") or "",
+            "WorkPhone": user.get("phone") or "",
+            "PersonalSpace": "/personal/%s/" % re.sub(r"[^a-z0-9]", "_", upn.lower()),
+            "SPS-PicturePlaceholderState": "1",
+        })
+        return values
+
+    def profile(self, upn):
+        """All properties of the user's profile ({} when the user is unknown or has no profile)."""
+        user = self.find_user(upn)
+        if user is None or not user.get("has_profile", True):
+            return {}
+        with self.lock:
+            values = self.default_profile(user)
+            values.update(self._overrides(user["upn"]))
+        return values
+
+    def set_profile_properties(self, upn, values):
+        """Store property values on a profile and persist them (one small file per user)."""
+        user = self.find_user(upn)
+        if user is None:
+            raise KeyError(upn)
+        with self.lock:
+            overrides = dict(self._overrides(user["upn"]))
+            overrides.update(values)
+            write_json_atomic(self._profile_path(user["upn"]), overrides)
+            self._profiles[user["upn"].lower()] = overrides
+
+    # -- photos (Graph) -------------------------------------------------
+    def _photo_base(self, user):
+        return os.path.join(self.dir, "photos", user["object_id"].lower())
+
+    def photo_meta(self, user):
+        try:
+            with open(self._photo_base(user) + ".json", encoding="utf-8") as handle:
+                return json.load(handle)
+        except FileNotFoundError:
+            return None
+
+    def photo_path(self, user):
+        return self._photo_base(user) + ".img"
+
+    def set_photo(self, user, temp_path, meta):
+        """Move an image file (already written under the tenant dir) into place with its metadata."""
+        with self.lock:
+            os.replace(temp_path, self.photo_path(user))
+            write_json_atomic(self._photo_base(user) + ".json", meta)
+
+    def delete_photo(self, user):
+        with self.lock:
+            existed = False
+            for suffix in (".json", ".img"):
+                try:
+                    os.remove(self._photo_base(user) + suffix)
+                    existed = True
+                except FileNotFoundError:
+                    pass
+            return existed
+
+    def temp_dir(self):
+        path = os.path.join(self.dir, "tmp")
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    # -- SharePoint sites -----------------------------------------------
+    def site_dir(self, host_kind):
+        if host_kind not in ("root", "my", "admin"):
+            raise ValueError("host kind must be root, my or admin")
+        path = os.path.join(self.dir, "sites", host_kind)
+        os.makedirs(path, exist_ok=True)
+        return path
+
+
+class Store:
+    def __init__(self, data_dir):
+        self.data_dir = os.path.abspath(data_dir)
+        self.tenants_dir = os.path.join(self.data_dir, "tenants")
+        os.makedirs(self.tenants_dir, exist_ok=True)
+        self.lock = threading.RLock()
+        self.signing_key, self.signing_kid = pki.load_or_create_signing_key(self.data_dir)
+        self.signing_public_key = self.signing_key.public_key()
+        self._tenants = {}
+        self._by_id = {}
+        for name in sorted(os.listdir(self.tenants_dir)):
+            path = os.path.join(self.tenants_dir, name, "tenant.json")
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as handle:
+                    self._add(Tenant(self, json.load(handle), os.path.dirname(path)))
+
+    def _add(self, tenant):
+        self._tenants[tenant.name] = tenant
+        self._by_id[tenant.tenant_id.lower()] = tenant
+        self._by_id[tenant.domain] = tenant
+
+    def tenants(self):
+        return list(self._tenants.values())
+
+    def tenant(self, name):
+        if not name:
+            return None
+        return self._tenants.get(name.lower())
+
+    def tenant_by_id(self, tenant_id_or_domain):
+        if not tenant_id_or_domain:
+            return None
+        return self._by_id.get(tenant_id_or_domain.lower())
+
+    @staticmethod
+    def host_kind(host):
+        """'root', 'admin' or 'my' for a SharePoint host name (None for other hosts)."""
+        host = host.lower()
+        if not host.endswith(SHAREPOINT_SUFFIX):
+            return None
+        label = host[:-len(SHAREPOINT_SUFFIX)]
+        if label.endswith("-admin"):
+            return "admin"
+        if label.endswith("-my"):
+            return "my"
+        return "root"
+
+    def tenant_by_host(self, host):
+        host = host.lower()
+        if not host.endswith(SHAREPOINT_SUFFIX):
+            return None
+        label = host[:-len(SHAREPOINT_SUFFIX)]
+        for suffix in ("-admin", "-my"):
+            if label.endswith(suffix):
+                label = label[:-len(suffix)]
+                break
+        return self._tenants.get(label)
+
+    def create_tenant(self, spec):
+        data = normalise_tenant_spec(spec)
+        with self.lock:
+            if data["name"] in self._tenants:
+                raise ValueError("tenant %s already exists" % data["name"])
+            if data["tenant_id"].lower() in self._by_id:
+                raise ValueError("tenant id %s is already used" % data["tenant_id"])
+            directory = os.path.join(self.tenants_dir, data["name"])
+            os.makedirs(directory, exist_ok=True)
+            write_json_atomic(os.path.join(directory, "tenant.json"), data)
+            tenant = Tenant(self, data, directory)
+            tenant.site_dir("root")
+            tenant.site_dir("my")
+            self._add(tenant)
+            return tenant
+
+    def delete_tenant(self, name):
+        with self.lock:
+            tenant = self._tenants.pop(name.lower(), None)
+            if tenant is None:
+                return False
+            self._by_id.pop(tenant.tenant_id.lower(), None)
+            self._by_id.pop(tenant.domain, None)
+            shutil.rmtree(tenant.dir, ignore_errors=True)
+            return True
+
+
+def normalise_tenant_spec(spec):
+    """Validate a tenant spec (the POST /_emulator/tenants body) and fill in the defaults."""
+    if not isinstance(spec, dict):
+        raise ValueError("tenant spec must be an object")
+    name = str(spec.get("name") or "").lower()
+    if not TENANT_NAME.match(name):
+        raise ValueError("tenant name must be 1-27 lower-case letters or digits")
+    tenant_id = str(spec.get("tenant_id") or stable_guid("tenant", name)).lower()
+    try:
+        uuid.UUID(tenant_id)
+    except ValueError:
+        raise ValueError("tenant_id must be a GUID")
+
+    users = []
+    seen = set()
+    for raw in spec.get("users") or []:
+        if not isinstance(raw, dict) or not raw.get("upn"):
+            raise ValueError("every user needs a upn")
+        upn = str(raw["upn"])
+        if upn.lower() in seen:
+            raise ValueError("duplicate user %s" % upn)
+        seen.add(upn.lower())
+        user = dict(raw)
+        user["upn"] = upn
+        user["guest"] = bool(raw.get("guest", "#EXT#" in upn.upper()))
+        user["mail"] = raw.get("mail") or upn
+        user["object_id"] = str(raw.get("object_id") or stable_guid(tenant_id, "user", upn.lower())).lower()
+        user["has_profile"] = bool(raw.get("has_profile", True))
+        if not user.get("display_name"):
+            local = upn.split("#EXT#", 1)[0].split("@", 1)[0]
+            user["display_name"] = " ".join(part.capitalize() for part in re.split(r"[._]", local) if part)
+        users.append(user)
+
+    properties = {}
+    for prop in CORE_PROPERTIES:
+        properties[prop] = {"user_editable": False, "multi_value": False, "core": True}
+    for prop, (editable, multi) in STANDARD_PROPERTIES.items():
+        properties[prop] = {"user_editable": editable, "multi_value": multi, "core": False}
+    for raw in spec.get("properties") or []:
+        if not isinstance(raw, dict) or not raw.get("name"):
+            raise ValueError("every property needs a name")
+        if raw["name"] in CORE_PROPERTIES:
+            raise ValueError("%s is an Entra-synced core property" % raw["name"])
+        properties[raw["name"]] = {"user_editable": bool(raw.get("user_editable", False)),
+                                   "multi_value": bool(raw.get("multi_value", False)), "core": False}
+
+    apps = {}
+    for raw in spec.get("apps") or []:
+        if not isinstance(raw, dict) or not raw.get("client_id"):
+            raise ValueError("every app needs a client_id")
+        app = {"roles": list(raw.get("roles") or [])}
+        if raw.get("certificate_pem"):
+            pki.load_certificate(raw["certificate_pem"])  # fails early on a bad certificate
+            app["certificate_pem"] = raw["certificate_pem"]
+        if raw.get("secret"):
+            app["secret"] = raw["secret"]
+        if "certificate_pem" not in app and "secret" not in app:
+            raise ValueError("app %s needs certificate_pem or secret" % raw["client_id"])
+        apps[str(raw["client_id"]).lower()] = app
+
+    return {"name": name, "tenant_id": tenant_id, "users": users, "properties": properties, "apps": apps}
