@@ -1,0 +1,58 @@
+# spo.user_profiles: development and CI entry points. `make test` runs everything CI runs.
+
+PYTHON ?= python3
+ROOT := $(CURDIR)
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+# ansible-test needs the collection at …/ansible_collections/spo/user_profiles: a staged copy, kept between
+# runs so that reruns are quick. It must be outside this git work tree, or ansible-test lists no files.
+STAGE_BASE ?= $(or $(TMPDIR),/tmp)/spo.user_profiles-$(shell printf '%s' '$(ROOT)' | cksum | cut -d' ' -f1)
+STAGE := $(STAGE_BASE)/ansible_collections/spo/user_profiles
+ANSIBLE_TEST := PATH="$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-test
+GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+# The Python version of the virtual environment (evaluated when a recipe runs, after `venv`).
+TEST_PYTHON = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+
+.PHONY: venv stage sanity units emulator-tests integration test demo bench clean
+
+# The virtual environment is rebuilt only when a requirements file changes.
+$(VENV)/.installed: requirements.txt tests/unit/requirements.txt tests/requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt -r tests/unit/requirements.txt -r tests/requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+# ansible-test bootstraps pip in each of its virtual environments with a script it cannot download here.
+$(GET_PIP): .ci/get_pip_standin.py
+	mkdir -p $(dir $@)
+	cp $< $@
+
+stage: venv
+	$(PY) .ci/stage_collection.py $(ROOT) $(STAGE)
+
+sanity: stage $(GET_PIP)
+	cd $(STAGE) && $(ANSIBLE_TEST) sanity --venv --python $(TEST_PYTHON) --color no
+
+units: stage
+	@test -n "$$(find tests/unit -name 'test_*.py' | head -n 1)" || { echo "no unit tests found" >&2; exit 1; }
+	cd $(STAGE) && $(ANSIBLE_TEST) units --local --python $(TEST_PYTHON) --color no
+
+emulator-tests: venv
+	$(PY) -m pytest -q -p no:cacheprovider tests/emulator/tests
+
+# `make integration TARGETS="connection upa_job_info"` runs only those targets.
+TARGETS ?=
+integration: stage
+	.ci/integration.sh $(STAGE) $(PY) $(TARGETS)
+
+test: sanity units emulator-tests integration
+
+demo: venv
+	PYTHON=$(PY) scripts/demo.sh
+
+bench: venv
+	$(PY) .ci/bench.py benchmarks
+
+clean:
+	rm -rf $(STAGE_BASE)

@@ -1,0 +1,319 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Sign-in: national clouds, certificates, MSAL app-only tokens cached per resource."""
+
+from __future__ import annotations
+
+import re
+import time
+import traceback
+
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+
+try:
+    import msal
+    HAS_MSAL = True
+    MSAL_IMP_ERR = None
+except ImportError:
+    HAS_MSAL = False
+    MSAL_IMP_ERR = traceback.format_exc()
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMP_ERR = None
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMP_ERR = traceback.format_exc()
+
+SHAREPOINT = "sharepoint"
+GRAPH = "graph"
+
+SIGN_IN_OPERATION = "sign in"
+
+SECRET_FOR_SHAREPOINT_MESSAGE = (
+    "SharePoint Online refuses app-only tokens obtained with a client secret ('Unsupported app only token'). "
+    "Give the Entra ID (Azure AD) app registration a certificate credential and set certificate_path "
+    "(and certificate_password if the key is encrypted); a client secret only works for Microsoft Graph."
+)
+
+# Tokens are renewed this many seconds before their announced expiry.
+EXPIRY_MARGIN_SECONDS = 120
+
+
+class Cloud:
+    """The host names of one Microsoft 365 cloud."""
+
+    def __init__(self, name, login_host, sharepoint_suffix, graph_host, default_domain_suffix):
+        self.name = name
+        self.login_host = login_host
+        self.sharepoint_suffix = sharepoint_suffix
+        self.graph_host = graph_host
+        self.default_domain_suffix = default_domain_suffix
+
+    @property
+    def authority_base(self):
+        return "https://%s" % self.login_host
+
+    @property
+    def graph_url(self):
+        return "https://%s/v1.0" % self.graph_host
+
+    def sharepoint_host(self, tenant, kind="root"):
+        suffix = {"root": "", "admin": "-admin", "my": "-my"}[kind]
+        return "%s%s.%s" % (tenant, suffix, self.sharepoint_suffix)
+
+
+CLOUDS = {
+    "public": Cloud("public", "login.microsoftonline.com", "sharepoint.com", "graph.microsoft.com", "onmicrosoft.com"),
+    # GCC (moderate) runs on the commercial endpoints.
+    "gcc": Cloud("gcc", "login.microsoftonline.com", "sharepoint.com", "graph.microsoft.com", "onmicrosoft.com"),
+    "gcc_high": Cloud("gcc_high", "login.microsoftonline.us", "sharepoint.us", "graph.microsoft.us", "onmicrosoft.us"),
+    "dod": Cloud("dod", "login.microsoftonline.us", "sharepoint-mil.us", "dod-graph.microsoft.us", "onmicrosoft.us"),
+    "china": Cloud("china", "login.chinacloudapi.cn", "sharepoint.cn", "microsoftgraph.chinacloudapi.cn", "partner.onmschina.cn"),
+}
+
+
+def get_cloud(name):
+    try:
+        return CLOUDS[name or "public"]
+    except KeyError:
+        raise SpoError("unknown cloud %r; use one of %s" % (name, ", ".join(sorted(CLOUDS))), operation=SIGN_IN_OPERATION)
+
+
+# SharePoint Online tenant names: 1 to 27 letters or digits.
+_TENANT_RE = re.compile(r"^[a-z0-9]{1,27}$")
+
+
+def normalize_tenant(tenant):
+    """'contoso' from 'contoso', 'contoso.onmicrosoft.com', 'https://contoso-admin.sharepoint.com/' and similar."""
+    text = (tenant or "").strip().lower()
+    text = re.sub(r"^https?://", "", text).split("/", 1)[0]
+    name = text.split(".", 1)[0]
+    for suffix in ("-admin", "-my"):
+        if name.endswith(suffix):
+            name = name[:-len(suffix)]
+    if not _TENANT_RE.match(name):
+        raise SpoError("tenant %r is not a tenant name such as 'contoso'" % (tenant,), operation=SIGN_IN_OPERATION)
+    return name
+
+
+class Credentials:
+    """What the caller gave to sign in with. Secrets stay in memory and out of repr()."""
+
+    def __init__(self, client_id=None, tenant_id=None, certificate_path=None, certificate_password=None,
+                 client_secret=None, access_token=None):
+        self.client_id = client_id
+        self.tenant_id = tenant_id
+        self.certificate_path = certificate_path
+        self.certificate_password = certificate_password
+        self.client_secret = client_secret
+        self.access_token = access_token
+
+    def secrets(self):
+        """The secret values, so that callers can scrub them from any text they show."""
+        return [value for value in (self.certificate_password, self.client_secret, self.access_token) if value]
+
+    def __repr__(self):
+        kind = "access token" if self.access_token else "certificate" if self.certificate_path else "client secret" if self.client_secret else "none"
+        return "Credentials(client_id=%r, tenant_id=%r, kind=%s)" % (self.client_id, self.tenant_id, kind)
+
+
+class Certificate:
+    """A certificate credential: private key (PEM, unencrypted, in memory) and its thumbprints."""
+
+    def __init__(self, private_key_pem, certificate_pem, sha1_thumbprint, sha256_thumbprint):
+        self.private_key_pem = private_key_pem
+        self.certificate_pem = certificate_pem
+        self.sha1_thumbprint = sha1_thumbprint
+        self.sha256_thumbprint = sha256_thumbprint
+
+    def __repr__(self):
+        return "Certificate(sha1=%s)" % self.sha1_thumbprint
+
+    def msal_credential(self):
+        # A SHA-1 thumbprint makes MSAL sign RS256 with an x5t header, which every Entra ID cloud accepts.
+        return {"private_key": self.private_key_pem, "thumbprint": self.sha1_thumbprint}
+
+
+def _password_bytes(password):
+    if password is None or password == "":
+        return None
+    return password.encode("utf-8") if isinstance(password, str) else password
+
+
+def load_certificate(path, password=None):
+    """Load a PEM file (private key + certificate) or a PFX/PKCS#12 file. Errors never contain the password."""
+    if not HAS_CRYPTOGRAPHY:
+        raise SpoError("the cryptography Python library is required to use certificate_path", operation=SIGN_IN_OPERATION)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        raise SpoError("cannot read certificate_path %s: %s" % (path, exc.strerror or exc), operation=SIGN_IN_OPERATION)
+    secret = _password_bytes(password)
+    if b"-----BEGIN" in data:
+        key, cert = _load_pem(path, data, secret)
+    else:
+        key, cert = _load_pfx(path, data, secret)
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode("ascii")
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    return Certificate(key_pem, cert_pem, cert.fingerprint(hashes.SHA1()).hex().upper(), cert.fingerprint(hashes.SHA256()).hex().upper())
+
+
+def _load_pem(path, data, secret):
+    if b"PRIVATE KEY-----" not in data:
+        raise SpoError("certificate_path %s holds no private key; give a PEM with the key and the certificate, or a PFX" % path,
+                       operation=SIGN_IN_OPERATION)
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise SpoError("certificate_path %s holds no certificate; give a PEM with the key and the certificate, or a PFX" % path,
+                       operation=SIGN_IN_OPERATION)
+    try:
+        key = serialization.load_pem_private_key(data, password=secret)
+    except TypeError:
+        if secret is None:
+            raise SpoError("the private key in %s is encrypted; set certificate_password" % path, operation=SIGN_IN_OPERATION)
+        raise SpoError("the private key in %s is not encrypted; leave certificate_password unset" % path, operation=SIGN_IN_OPERATION)
+    except ValueError:
+        raise SpoError("cannot load the private key in %s (wrong certificate_password, or not a supported key)" % path,
+                       operation=SIGN_IN_OPERATION)
+    certificate = x509.load_pem_x509_certificates(data)[0]
+    return key, certificate
+
+
+def _load_pfx(path, data, secret):
+    try:
+        key, certificate, _chain = pkcs12.load_key_and_certificates(data, secret)
+    except (ValueError, TypeError):
+        raise SpoError("cannot open the PFX file %s (wrong certificate_password, or not a PEM/PFX file)" % path,
+                       operation=SIGN_IN_OPERATION)
+    if key is None or certificate is None:
+        raise SpoError("the PFX file %s must hold both the private key and the certificate" % path, operation=SIGN_IN_OPERATION)
+    return key, certificate
+
+
+def error_from_msal(result, operation=SIGN_IN_OPERATION):
+    """SpoError from an MSAL error dict (AADSTS code and description; the request carries no secret back)."""
+    description = (result.get("error_description") or result.get("error") or "sign-in failed").strip()
+    codes = result.get("error_codes") or []
+    match = re.search(r"AADSTS\d+", description)
+    if match:
+        code = match.group(0)
+    elif codes:
+        code = "AADSTS%s" % codes[0]
+    else:
+        code = result.get("error")
+    # Entra appends "Trace ID: … Correlation ID: … Timestamp: …"; the correlation id is kept as the request id.
+    message = re.split(r"\s*Trace ID:", description.splitlines()[0])[0]
+    if result.get("error") and result.get("error") not in message:
+        message = "%s: %s" % (result["error"], message)
+    return SpoError(message, code=code, request_id=result.get("correlation_id") or result.get("trace_id"), operation=operation,
+                    details={"error": result.get("error"), "error_codes": codes or None})
+
+
+class TokenProvider:
+    """One token per resource (the tenant's SharePoint, Graph), cached for the run.
+
+    `http_client` is what MSAL sends its requests through (see http.MsalHttpClient),
+    so that proxies, CA settings, timeouts and retries are the same as for every other call.
+    """
+
+    def __init__(self, credentials, tenant, cloud, http_client=None, clock=time.time):
+        self.credentials = credentials
+        self.tenant = tenant
+        self.cloud = cloud
+        self.http_client = http_client
+        self._clock = clock
+        self._tokens = {}
+        self.acquired = {}  # resource -> how many tokens were obtained this run
+        self._certificate = None
+        self._app = None
+
+    @property
+    def tenant_id(self):
+        return self.credentials.tenant_id or "%s.%s" % (self.tenant, self.cloud.default_domain_suffix)
+
+    def scope(self, resource):
+        if resource == SHAREPOINT:
+            return "https://%s/.default" % self.cloud.sharepoint_host(self.tenant)
+        if resource == GRAPH:
+            return "https://%s/.default" % self.cloud.graph_host
+        raise ValueError("unknown resource %r" % (resource,))
+
+    def can_refresh(self, resource):
+        return not self.credentials.access_token
+
+    def token(self, resource):
+        """A bearer token for the resource; raises SpoError when it cannot be had."""
+        if self.credentials.access_token:
+            return self.credentials.access_token
+        cached = self._tokens.get(resource)
+        if cached and cached[1] > self._clock():
+            return cached[0]
+        self._check_credentials(resource)
+        app = self._msal_app()
+        scopes = [self.scope(resource)]
+        result = app.acquire_token_for_client(scopes=scopes)
+        if not result or "access_token" not in result:
+            raise error_from_msal(result or {})
+        self.acquired[resource] = self.acquired.get(resource, 0) + 1
+        try:
+            lifetime = int(result.get("expires_in", 600))
+        except (TypeError, ValueError):
+            lifetime = 600
+        # Short-lived tokens keep most of their life: the margin is at most a tenth of it.
+        margin = min(EXPIRY_MARGIN_SECONDS, lifetime / 10.0)
+        self._tokens[resource] = (result["access_token"], self._clock() + max(lifetime - margin, 0))
+        return result["access_token"]
+
+    def invalidate(self, resource):
+        """Forget the resource's token (after a 401). False when there is nothing to refresh."""
+        if self.credentials.access_token:
+            return False
+        self._tokens.pop(resource, None)
+        if self._app is not None:
+            cache = self._app.token_cache
+            for item in list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN, target=[self.scope(resource)])):
+                cache.remove_at(item)
+        return True
+
+    def _check_credentials(self, resource):
+        creds = self.credentials
+        if not creds.client_id:
+            raise SpoError("client_id is required to sign in (or give access_token)", operation=SIGN_IN_OPERATION)
+        if not creds.certificate_path and not creds.client_secret:
+            raise SpoError("give certificate_path (or client_secret for Graph only, or access_token) to sign in",
+                           operation=SIGN_IN_OPERATION)
+        if resource == SHAREPOINT and not creds.certificate_path:
+            raise SpoError(SECRET_FOR_SHAREPOINT_MESSAGE, operation=SIGN_IN_OPERATION)
+        if not HAS_MSAL:
+            raise SpoError("the msal Python library is required to sign in", operation=SIGN_IN_OPERATION)
+
+    def _msal_app(self):
+        if self._app is not None:
+            return self._app
+        creds = self.credentials
+        if creds.certificate_path:
+            self._certificate = load_certificate(creds.certificate_path, creds.certificate_password)
+            client_credential = self._certificate.msal_credential()
+        else:
+            client_credential = creds.client_secret
+        kwargs = {}
+        if self.http_client is not None:
+            kwargs["http_client"] = self.http_client
+        try:
+            self._app = msal.ConfidentialClientApplication(
+                creds.client_id,
+                authority="%s/%s" % (self.cloud.authority_base, self.tenant_id),
+                client_credential=client_credential,
+                **kwargs
+            )
+        except ValueError as exc:
+            # MSAL validates the authority while building the app (tenant discovery).
+            raise SpoError("cannot use the sign-in authority for tenant_id %s: %s" % (self.tenant_id, exc), operation=SIGN_IN_OPERATION)
+        return self._app

@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""SpoModule: the module base (shared argument spec, one client per run, errors as fail_json)."""
+
+from __future__ import annotations
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import auth, http
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+
+CLOUD_CHOICES = sorted(auth.CLOUDS)
+
+# Not a module option: an organisation-wide setting for the decorated User-Agent.
+USER_AGENT_ORG_ENV = "SPO_USER_AGENT_ORG"
+
+
+def connection_argument_spec():
+    """The connection options every module accepts; documented in the spo.user_profiles.connection fragment."""
+    return dict(
+        tenant=dict(type="str", required=True, fallback=(env_fallback, ["SPO_TENANT"])),
+        tenant_id=dict(type="str", fallback=(env_fallback, ["SPO_TENANT_ID"])),
+        client_id=dict(type="str", fallback=(env_fallback, ["SPO_CLIENT_ID"])),
+        certificate_path=dict(type="path", fallback=(env_fallback, ["SPO_CERTIFICATE_PATH"])),
+        certificate_password=dict(type="str", no_log=True, fallback=(env_fallback, ["SPO_CERTIFICATE_PASSWORD"])),
+        client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["SPO_CLIENT_SECRET"])),
+        access_token=dict(type="str", no_log=True, fallback=(env_fallback, ["SPO_ACCESS_TOKEN"])),
+        cloud=dict(type="str", default="public", choices=CLOUD_CHOICES, fallback=(env_fallback, ["SPO_CLOUD"])),
+        validate_certs=dict(type="bool", default=True),
+        ca_path=dict(type="path", fallback=(env_fallback, ["SPO_CA_PATH"])),
+        timeout=dict(type="int", default=60),
+        max_retries=dict(type="int", default=10),
+    )
+
+
+class SpoModule:
+    """Wraps AnsibleModule (composition, in the manner of amazon.aws's AnsibleAWSModule)."""
+
+    def __init__(self, argument_spec, **kwargs):
+        spec = connection_argument_spec()
+        spec.update(argument_spec or {})
+        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self._client = None
+
+    @property
+    def params(self):
+        return self.module.params
+
+    @property
+    def check_mode(self):
+        return self.module.check_mode
+
+    @property
+    def diff_mode(self):
+        return self.module._diff
+
+    def credentials(self):
+        params = self.params
+        tenant = auth.normalize_tenant(params["tenant"])
+        cloud = auth.get_cloud(params["cloud"])
+        return auth.Credentials(
+            client_id=params["client_id"],
+            tenant_id=params["tenant_id"] or "%s.%s" % (tenant, cloud.default_domain_suffix),
+            certificate_path=params["certificate_path"],
+            certificate_password=params["certificate_password"],
+            client_secret=params["client_secret"],
+            access_token=params["access_token"],
+        )
+
+    def client(self):
+        """The SpoClient of this run, built on first use."""
+        if self._client is not None:
+            return self._client
+        self._require_libraries()
+        params = self.params
+        if params["max_retries"] < 0:
+            self.fail_json(msg="max_retries must be 0 or more")
+        if params["timeout"] <= 0:
+            self.fail_json(msg="timeout must be a positive number of seconds")
+        try:
+            self._client = http.SpoClient(
+                params["tenant"], self.credentials(), cloud=params["cloud"], timeout=params["timeout"],
+                max_retries=params["max_retries"], validate_certs=params["validate_certs"], ca_path=params["ca_path"],
+                user_agent_org=os.environ.get(USER_AGENT_ORG_ENV) or http.DEFAULT_USER_AGENT_ORG,
+            )
+        except SpoError as err:
+            self.fail_from_error(err)
+        return self._client
+
+    def _require_libraries(self):
+        params = self.params
+        if not http.HAS_REQUESTS:
+            self.fail_json(msg=missing_required_lib("requests"), exception=http.REQUESTS_IMP_ERR)
+        if params["access_token"]:
+            return
+        if not auth.HAS_MSAL:
+            self.fail_json(msg=missing_required_lib("msal"), exception=auth.MSAL_IMP_ERR)
+        if params["certificate_path"] and not auth.HAS_CRYPTOGRAPHY:
+            self.fail_json(msg=missing_required_lib("cryptography"), exception=auth.CRYPTOGRAPHY_IMP_ERR)
+
+    def fail_from_error(self, err, **result):
+        """SpoError -> fail_json with msg, status, error_code, request_id and operation."""
+        fields = err.to_result()
+        fields.update(result)
+        self.fail_json(msg=str(err), **fields)
+
+    def exit_json(self, **result):
+        self.module.exit_json(**result)
+
+    def fail_json(self, **result):
+        self.module.fail_json(**result)
+
+    def warn(self, msg):
+        self.module.warn(msg)

@@ -1,0 +1,368 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""SpoClient: one keep-alive session for SharePoint REST, CSOM, Graph and sign-in.
+
+All waiting and retrying of the collection happens here:
+429/503/504 honour Retry-After; connection errors and other 5xx back off exponentially with jitter;
+both are bounded by max_retries and by an overall deadline per request. A 401 refreshes the token once.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json as jsonlib
+import os
+import random
+import re
+import time
+import traceback
+import uuid
+from urllib.parse import urlsplit
+
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils import auth
+
+try:
+    import requests
+    from requests.utils import get_environ_proxies
+    HAS_REQUESTS = True
+    REQUESTS_IMP_ERR = None
+except ImportError:
+    HAS_REQUESTS = False
+    REQUESTS_IMP_ERR = traceback.format_exc()
+
+COLLECTION_VERSION = "0.1.0"
+DEFAULT_USER_AGENT_ORG = "spo"
+
+RETRY_AFTER_STATUSES = (429, 503, 504)
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 300.0
+# Used when the caller gives no deadline: long enough for several real Retry-After waits.
+DEFAULT_DEADLINE_SECONDS = 900.0
+# How much of an error body is kept when it is not a recognised error document.
+ERROR_TEXT_LIMIT = 500
+
+NOMETADATA = "application/json;odata=nometadata"
+
+_REQUEST_ID_HEADERS = ("SPRequestGuid", "request-id", "x-ms-request-id", "client-request-id")
+_URL_USERINFO = re.compile(r"(?<=//)[^/@\s:]+:[^/@\s]+@")
+_BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+")
+
+
+def user_agent(org=DEFAULT_USER_AGENT_ORG):
+    return "NONISV|%s|spo.user_profiles/%s" % (org or DEFAULT_USER_AGENT_ORG, COLLECTION_VERSION)
+
+
+def redact(text, secrets=()):
+    """Remove credentials from text shown to people: given secrets, bearer tokens, user:password@ in URLs."""
+    text = _URL_USERINFO.sub("***@", text)
+    text = _BEARER.sub("Bearer ***", text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def parse_retry_after(value, now=None):
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None if absent or unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    now = time.time() if now is None else now
+    return max(when.timestamp() - now, 0.0)
+
+
+def request_id_of(response):
+    for name in _REQUEST_ID_HEADERS:
+        value = response.headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def _message_value(message):
+    if isinstance(message, dict):
+        return message.get("value") or message.get("Value")
+    return message
+
+
+def _error_fields(body):
+    """(code, message, request id) from the error documents of SharePoint, CSOM, Graph and Entra ID."""
+    if isinstance(body, list) and body and isinstance(body[0], dict) and body[0].get("ErrorInfo"):
+        info = body[0]["ErrorInfo"]
+        code = info.get("ErrorTypeName")
+        if info.get("ErrorCode") is not None and code:
+            code = "%s, %s" % (info["ErrorCode"], code)
+        return code, info.get("ErrorMessage"), info.get("TraceCorrelationId")
+    if not isinstance(body, dict):
+        return None, None, None
+    if isinstance(body.get("odata.error"), dict):  # SharePoint nometadata / minimalmetadata
+        error = body["odata.error"]
+        return error.get("code"), _message_value(error.get("message")), None
+    error = body.get("error")
+    if isinstance(error, dict):  # SharePoint verbose, Graph
+        inner = error.get("innerError") or error.get("innererror") or {}
+        request_id = inner.get("request-id") or inner.get("client-request-id") if isinstance(inner, dict) else None
+        return error.get("code"), _message_value(error.get("message")), request_id
+    if isinstance(error, str) or body.get("error_description"):  # Entra ID (OAuth) and SharePoint's pre-REST 401s
+        description = body.get("error_description") or error
+        match = re.search(r"AADSTS\d+", description or "")
+        code = match.group(0) if match else error
+        return code, (description or "").splitlines()[0] if description else None, body.get("correlation_id") or body.get("trace_id")
+    return None, None, None
+
+
+def error_from_response(response, operation, secrets=()):
+    """SpoError(status, service error code, message, request id, operation) from a failed response."""
+    status = response.status_code
+    text = ""
+    try:
+        text = response.content.decode("utf-8", "replace") if response.content else ""
+    except Exception:  # the body of a streamed response may already be gone
+        text = ""
+    body = None
+    if text.strip():
+        try:
+            body = jsonlib.loads(text)
+        except ValueError:
+            body = None
+    code, message, body_request_id = _error_fields(body)
+    if not message:
+        plain = re.sub(r"<[^>]+>", " ", text) if "<" in text else text
+        plain = " ".join(plain.split())
+        message = plain[:ERROR_TEXT_LIMIT] if plain else (response.reason or "HTTP error %s" % status)
+    if status == 401 and "unsupported app only token" in message.lower():
+        message = "%s %s" % (message, auth.SECRET_FOR_SHAREPOINT_MESSAGE)
+    elif status == 403:
+        message = "%s (check the app registration's API permissions and admin consent)" % message
+    return SpoError(redact(str(message), secrets), status=status, code=code,
+                    request_id=request_id_of(response) or body_request_id, operation=operation)
+
+
+class SpoClient:
+    """HTTP client for one tenant. Build once per module run; it keeps one session and one token per resource."""
+
+    def __init__(self, tenant, credentials, cloud="public", timeout=60, max_retries=10,
+                 validate_certs=True, ca_path=None, deadline_seconds=None,
+                 user_agent_org=DEFAULT_USER_AGENT_ORG, session=None, sleep=time.sleep, clock=time.monotonic,
+                 wall_clock=time.time, jitter=random.random):
+        self.cloud = auth.get_cloud(cloud) if isinstance(cloud, str) or cloud is None else cloud
+        self.tenant = auth.normalize_tenant(tenant)
+        self.timeout = timeout
+        self.max_retries = max(int(max_retries), 0)
+        self.validate_certs = validate_certs
+        self.ca_path = ca_path
+        self.deadline_seconds = DEFAULT_DEADLINE_SECONDS if deadline_seconds is None else deadline_seconds
+        self.user_agent = user_agent(user_agent_org)
+        self._sleep = sleep
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._jitter = jitter
+        if session is None:
+            if not HAS_REQUESTS:
+                raise SpoError("the requests Python library is required")
+            session = requests.Session()
+            # Proxies and CA bundle are computed per request below; trust_env would also let ~/.netrc
+            # replace our Authorization header.
+            session.trust_env = False
+        self.session = session
+        self.retry_log = []
+        self._sent_tokens = set()
+
+        self.root_url = "https://%s" % self.cloud.sharepoint_host(self.tenant)
+        self.admin_url = "https://%s" % self.cloud.sharepoint_host(self.tenant, "admin")
+        self.my_url = "https://%s" % self.cloud.sharepoint_host(self.tenant, "my")
+        self.graph_url = self.cloud.graph_url
+
+        if isinstance(credentials, dict):
+            credentials = auth.Credentials(**credentials)
+        if hasattr(credentials, "token") and hasattr(credentials, "invalidate"):
+            self.tokens = credentials  # a ready token provider (tests, or a caller with its own sign-in)
+            self._secrets = list(getattr(getattr(credentials, "credentials", None), "secrets", lambda: [])())
+        else:
+            self.tokens = auth.TokenProvider(credentials, self.tenant, self.cloud, http_client=MsalHttpClient(self))
+            self._secrets = credentials.secrets()
+
+    # -- transport settings -------------------------------------------------------------
+
+    def verify(self):
+        """The `verify` value for every request; explicit, so REQUESTS_CA_BUNDLE cannot override ca_path."""
+        if not self.validate_certs:
+            return False
+        if self.ca_path:
+            return self.ca_path
+        return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+
+    def proxies(self, url):
+        return get_environ_proxies(url) if HAS_REQUESTS else {}
+
+    def resource_for(self, url):
+        host = (urlsplit(url).hostname or "").lower()
+        if host == self.cloud.graph_host:
+            return auth.GRAPH
+        if host.endswith("." + self.cloud.sharepoint_suffix):
+            # A token for the tenant's SharePoint; never send it to another tenant's hosts.
+            if host in (urlsplit(self.root_url).hostname, urlsplit(self.admin_url).hostname, urlsplit(self.my_url).hostname):
+                return auth.SHAREPOINT
+        return None
+
+    def scrub(self, text):
+        return redact(text, list(self._secrets) + sorted(self._sent_tokens))
+
+    def _can_refresh(self, resource):
+        can_refresh = getattr(self.tokens, "can_refresh", None)
+        return can_refresh(resource) if can_refresh else True
+
+    # -- the retry loop -----------------------------------------------------------------
+
+    def _backoff(self, attempt):
+        delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2 ** attempt))
+        return delay * (0.5 + self._jitter() / 2)
+
+    def send(self, method, url, operation, headers=None, params=None, data=None, json=None, stream=False,
+             allow_status=(), timeout=None, resource=None, return_failures=False):
+        """Send with retries. Returns the final response; raises SpoError for connection failures.
+
+        `return_failures` returns a failed response (after the retries) instead of raising: MSAL reads error bodies itself.
+        """
+        deadline = self._clock() + self.deadline_seconds
+        start = data.tell() if hasattr(data, "seek") and hasattr(data, "tell") else None
+        attempt = 0
+        refreshed = False
+        while True:
+            if start is not None:
+                data.seek(start)
+            final_headers = {"User-Agent": self.user_agent, "client-request-id": str(uuid.uuid4())}
+            if resource is not None:
+                token = self.tokens.token(resource)
+                self._sent_tokens.add(token)
+                final_headers["Authorization"] = "Bearer %s" % token
+            final_headers.update(headers or {})
+            remaining = deadline - self._clock()
+            per_try_timeout = timeout or self.timeout
+            if remaining > 0:
+                per_try_timeout = min(per_try_timeout, max(remaining, 1.0))
+            try:
+                response = self.session.request(
+                    method, url, headers=final_headers, params=params, data=data, json=json, stream=stream,
+                    timeout=per_try_timeout, verify=self.verify(), proxies=self.proxies(url), allow_redirects=True,
+                )
+            except requests.exceptions.RequestException as exc:
+                failure = SpoError(self.scrub("connection failed: %s: %s" % (type(exc).__name__, exc)), operation=operation)
+                delay = self._backoff(attempt)
+                if attempt >= self.max_retries or self._clock() + delay > deadline:
+                    raise failure
+                self.retry_log.append({"operation": operation, "status": None, "wait": delay, "attempt": attempt + 1})
+                self._sleep(delay)
+                attempt += 1
+                continue
+
+            status = response.status_code
+            if status == 401 and resource is not None and not refreshed and self._can_refresh(resource):
+                # The token may have expired or been revoked mid-run: get a new one, once.
+                refreshed = True
+                response.close()
+                self.tokens.invalidate(resource)
+                continue
+            if status in RETRY_AFTER_STATUSES or (500 <= status < 600):
+                if status in allow_status:
+                    return response
+                delay = None
+                if status in RETRY_AFTER_STATUSES:
+                    delay = parse_retry_after(response.headers.get("Retry-After"), now=self._wall_clock())
+                if delay is None:
+                    delay = self._backoff(attempt)
+                if attempt >= self.max_retries or self._clock() + delay > deadline:
+                    if return_failures:
+                        return response
+                    raise self._error(response, operation, attempt, delay, deadline)
+                self.retry_log.append({"operation": operation, "status": status, "wait": delay, "attempt": attempt + 1})
+                response.close()
+                self._sleep(delay)
+                attempt += 1
+                continue
+            if status >= 400 and status not in allow_status and not return_failures:
+                raise self._error(response, operation, attempt)
+            return response
+
+    def _error(self, response, operation, attempt, delay=None, deadline=None):
+        error = error_from_response(response, operation, list(self._secrets) + sorted(self._sent_tokens))
+        if attempt:
+            error.message = "%s (gave up after %d %s)" % (error.message, attempt, "retry" if attempt == 1 else "retries")
+        elif delay is not None and deadline is not None and self._clock() + delay > deadline and self.max_retries:
+            error.message = "%s (Retry-After %ds is beyond the request deadline)" % (error.message, delay)
+        error.args = (str(error),)
+        return error
+
+    # -- the public API -----------------------------------------------------------------
+
+    def request(self, method, url, operation, *, headers=None, params=None, data=None, json=None,
+                stream=False, allow_status=(), timeout=None):
+        """An authenticated request to SharePoint or Graph; SpoError for any non-2xx status not in allow_status."""
+        return self.send(method, url, operation, headers=headers, params=params, data=data, json=json, stream=stream,
+                         allow_status=allow_status, timeout=timeout, resource=self.resource_for(url))
+
+    def sp(self, method, url, operation, **kw):
+        """SharePoint REST with JSON (odata=nometadata). The parsed body, or None when it is empty."""
+        headers = {"Accept": NOMETADATA}
+        if kw.get("json") is not None:
+            headers["Content-Type"] = NOMETADATA
+        headers.update(kw.pop("headers", None) or {})
+        response = self.request(method, url, operation, headers=headers, **kw)
+        return self._json(response, operation)
+
+    def graph(self, method, path_or_url, operation, **kw):
+        """Microsoft Graph JSON; `path_or_url` is relative to graph_url ("/users") or absolute."""
+        if path_or_url.startswith("https://"):
+            url = path_or_url
+        else:
+            url = self.graph_url + ("" if path_or_url.startswith("/") else "/") + path_or_url
+        headers = {"Accept": "application/json"}
+        headers.update(kw.pop("headers", None) or {})
+        response = self.request(method, url, operation, headers=headers, **kw)
+        return self._json(response, operation)
+
+    def _json(self, response, operation):
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return jsonlib.loads(response.content.decode("utf-8-sig"))
+        except ValueError:
+            raise SpoError("the answer is not JSON: %s" % self.scrub(response.content[:200].decode("utf-8", "replace")),
+                           status=response.status_code, request_id=request_id_of(response), operation=operation)
+
+    def close(self):
+        self.session.close()
+
+
+class MsalHttpClient:
+    """The http_client given to MSAL: same session, proxies, CA settings, timeouts and retries as SpoClient.
+
+    MSAL reads error bodies itself, so failed responses are returned to it, not raised.
+    """
+
+    def __init__(self, client):
+        self._client = client
+
+    def post(self, url, params=None, data=None, headers=None, **kwargs):
+        return self._client.send("POST", url, auth.SIGN_IN_OPERATION, headers=headers, params=params, data=data,
+                                 timeout=kwargs.get("timeout"), return_failures=True)
+
+    def get(self, url, params=None, headers=None, **kwargs):
+        return self._client.send("GET", url, auth.SIGN_IN_OPERATION, headers=headers, params=params,
+                                 timeout=kwargs.get("timeout"), return_failures=True)
+
+    def close(self):
+        """The session belongs to SpoClient."""

@@ -1,0 +1,306 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+from urllib.parse import parse_qs
+
+import jwt
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import auth
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+
+PASSWORD = "p@ss-W0rd!"
+SECRET = "client~secret.value"
+
+
+@pytest.fixture(scope="module")
+def key_and_cert():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "spo.user_profiles unit test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+    return key, cert
+
+
+def _pem(key, cert, password=None):
+    encryption = serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption) + cert.public_bytes(serialization.Encoding.PEM)
+
+
+@pytest.fixture
+def pem_path(tmp_path, key_and_cert):
+    path = tmp_path / "app.pem"
+    path.write_bytes(_pem(*key_and_cert))
+    return str(path)
+
+
+def test_clouds_have_their_hosts():
+    assert auth.get_cloud("public").sharepoint_host("contoso", "admin") == "contoso-admin.sharepoint.com"
+    assert auth.get_cloud("gcc").login_host == "login.microsoftonline.com"
+    gcc_high = auth.get_cloud("gcc_high")
+    assert (gcc_high.login_host, gcc_high.sharepoint_suffix, gcc_high.graph_host) == ("login.microsoftonline.us", "sharepoint.us", "graph.microsoft.us")
+    dod = auth.get_cloud("dod")
+    assert (dod.sharepoint_host("contoso", "my"), dod.graph_host) == ("contoso-my.sharepoint-mil.us", "dod-graph.microsoft.us")
+    china = auth.get_cloud("china")
+    assert (china.login_host, china.sharepoint_suffix, china.graph_url) == (
+        "login.chinacloudapi.cn", "sharepoint.cn", "https://microsoftgraph.chinacloudapi.cn/v1.0")
+    with pytest.raises(SpoError, match="unknown cloud"):
+        auth.get_cloud("moon")
+
+
+@pytest.mark.parametrize("given", ["contoso", "Contoso", "contoso.onmicrosoft.com", "https://contoso.sharepoint.com",
+                                   "https://contoso-admin.sharepoint.com/", "contoso-my.sharepoint.com"])
+def test_normalize_tenant(given):
+    assert auth.normalize_tenant(given) == "contoso"
+
+
+@pytest.mark.parametrize("given", ["con toso", "", "north-wind", "a" * 28, "contoso_1"])
+def test_normalize_tenant_refuses_what_is_not_a_tenant_name(given):
+    with pytest.raises(SpoError, match="is not a tenant name"):
+        auth.normalize_tenant(given)
+
+
+def test_load_pem_certificate(pem_path, key_and_cert):
+    _key, cert = key_and_cert
+    loaded = auth.load_certificate(pem_path)
+    assert loaded.sha1_thumbprint == cert.fingerprint(hashes.SHA1()).hex().upper()
+    assert loaded.sha256_thumbprint == cert.fingerprint(hashes.SHA256()).hex().upper()
+    assert "PRIVATE KEY" in loaded.private_key_pem and "ENCRYPTED" not in loaded.private_key_pem
+    assert loaded.msal_credential() == {"private_key": loaded.private_key_pem, "thumbprint": loaded.sha1_thumbprint}
+    assert "PRIVATE" not in repr(loaded)
+
+
+def test_load_encrypted_pem_and_pfx(tmp_path, key_and_cert):
+    key, cert = key_and_cert
+    encrypted = tmp_path / "enc.pem"
+    encrypted.write_bytes(_pem(key, cert, PASSWORD))
+    pfx = tmp_path / "app.pfx"
+    pfx.write_bytes(pkcs12.serialize_key_and_certificates(b"app", key, cert, None,
+                                                          serialization.BestAvailableEncryption(PASSWORD.encode())))
+    expected = cert.fingerprint(hashes.SHA1()).hex().upper()
+    assert auth.load_certificate(str(encrypted), PASSWORD).sha1_thumbprint == expected
+    assert auth.load_certificate(str(pfx), PASSWORD).sha1_thumbprint == expected
+
+
+@pytest.mark.parametrize("kind, password, message", [
+    ("enc", None, "is encrypted; set certificate_password"),
+    ("enc", "wrong-password", "wrong certificate_password"),
+    ("pfx", "wrong-password", "wrong certificate_password"),
+    ("junk", None, "not a PEM/PFX"),
+    ("cert-only", None, "holds no private key"),
+])
+def test_certificate_errors_are_clear_and_hide_the_password(tmp_path, key_and_cert, kind, password, message):
+    key, cert = key_and_cert
+    path = tmp_path / "c"
+    if kind == "enc":
+        path.write_bytes(_pem(key, cert, PASSWORD))
+    elif kind == "pfx":
+        path.write_bytes(pkcs12.serialize_key_and_certificates(b"a", key, cert, None, serialization.BestAvailableEncryption(PASSWORD.encode())))
+    elif kind == "junk":
+        path.write_bytes(b"\x00\x01junk")
+    else:
+        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    with pytest.raises(SpoError, match=message) as caught:
+        auth.load_certificate(str(path), password)
+    assert PASSWORD not in str(caught.value) and "wrong-password" not in str(caught.value)
+    assert caught.value.operation == "sign in"
+
+
+def test_missing_certificate_file(tmp_path):
+    with pytest.raises(SpoError, match="cannot read certificate_path"):
+        auth.load_certificate(str(tmp_path / "nope.pem"))
+
+
+class FakeApp:
+    """Stands in for msal.ConfidentialClientApplication."""
+
+    instances = []
+
+    def __init__(self, client_id, authority=None, client_credential=None, http_client=None):
+        self.client_id, self.authority, self.client_credential, self.http_client = client_id, authority, client_credential, http_client
+        self.requests = []
+        self.answers = []
+        self.token_cache = FakeCache()
+        FakeApp.instances.append(self)
+
+    def acquire_token_for_client(self, scopes):
+        self.requests.append(scopes)
+        if self.answers:
+            return self.answers.pop(0)
+        return {"access_token": "at-%d" % len(self.requests), "expires_in": 3599, "token_type": "Bearer"}
+
+
+class FakeCache:
+    def __init__(self):
+        self.removed = []
+
+    def search(self, credential_type, target=None):
+        return [{"target": target}]
+
+    def remove_at(self, item):
+        self.removed.append(item)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def fake_msal(monkeypatch):
+    FakeApp.instances = []
+    monkeypatch.setattr(auth.msal, "ConfidentialClientApplication", FakeApp)
+    return FakeApp
+
+
+def provider(clock=None, **credentials):
+    return auth.TokenProvider(auth.Credentials(**credentials), "contoso", auth.get_cloud("public"), http_client="HTTP", clock=clock or Clock())
+
+
+def test_certificate_tokens_per_resource_are_cached(fake_msal, pem_path):
+    clock = Clock()
+    tokens = provider(clock, client_id="app", certificate_path=pem_path)
+    first = tokens.token(auth.SHAREPOINT)
+    assert tokens.token(auth.SHAREPOINT) == first
+    graph = tokens.token(auth.GRAPH)
+    assert graph != first
+    app = fake_msal.instances[0]
+    assert len(fake_msal.instances) == 1
+    assert app.authority == "https://login.microsoftonline.com/contoso.onmicrosoft.com"
+    assert app.http_client == "HTTP"
+    assert app.client_credential["thumbprint"] == auth.load_certificate(pem_path).sha1_thumbprint
+    assert app.requests == [["https://contoso.sharepoint.com/.default"], ["https://graph.microsoft.com/.default"]]
+
+
+def test_tokens_are_renewed_before_they_expire(fake_msal, pem_path):
+    clock = Clock()
+    tokens = provider(clock, client_id="app", certificate_path=pem_path)
+    first = tokens.token(auth.SHAREPOINT)
+    clock.now = 3599 - auth.EXPIRY_MARGIN_SECONDS - 1
+    assert tokens.token(auth.SHAREPOINT) == first
+    clock.now += 2
+    assert tokens.token(auth.SHAREPOINT) != first
+
+
+def test_invalidate_forgets_the_token_and_msal_cache(fake_msal, pem_path):
+    tokens = provider(client_id="app", certificate_path=pem_path)
+    first = tokens.token(auth.SHAREPOINT)
+    assert tokens.invalidate(auth.SHAREPOINT) is True
+    assert tokens.token(auth.SHAREPOINT) != first
+    assert fake_msal.instances[0].token_cache.removed == [{"target": ["https://contoso.sharepoint.com/.default"]}]
+
+
+def test_a_secret_for_sharepoint_is_refused_before_any_call(fake_msal):
+    tokens = provider(client_id="app", client_secret=SECRET)
+    with pytest.raises(SpoError) as caught:
+        tokens.token(auth.SHAREPOINT)
+    assert "certificate" in str(caught.value) and "Unsupported app only token" in str(caught.value)
+    assert SECRET not in str(caught.value)
+    assert fake_msal.instances == []
+    # Graph accepts a secret.
+    assert tokens.token(auth.GRAPH) == "at-1"
+    assert fake_msal.instances[0].client_credential == SECRET
+
+
+def test_a_given_access_token_is_used_as_is(fake_msal):
+    tokens = provider(access_token="given.token.value")
+    assert tokens.token(auth.SHAREPOINT) == "given.token.value"
+    assert tokens.token(auth.GRAPH) == "given.token.value"
+    assert tokens.can_refresh(auth.SHAREPOINT) is False
+    assert tokens.invalidate(auth.SHAREPOINT) is False
+    assert fake_msal.instances == []
+
+
+def test_missing_credentials_are_explained(fake_msal):
+    with pytest.raises(SpoError, match="client_id is required"):
+        provider(certificate_path="/x").token(auth.GRAPH)
+    with pytest.raises(SpoError, match="give certificate_path"):
+        provider(client_id="app").token(auth.GRAPH)
+
+
+def test_msal_errors_carry_the_aadsts_code_and_never_the_secret(fake_msal):
+    tokens = provider(client_id="app", client_secret=SECRET, tenant_id="11111111-2222-3333-4444-555555555555")
+    tokens._msal_app().answers.append({
+        "error": "invalid_client",
+        "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client "
+                             "secret value.\r\nTrace ID: t-1\r\nCorrelation ID: c-1\r\nTimestamp: 2024-01-01 00:00:00Z",
+        "error_codes": [7000215], "correlation_id": "c-1", "trace_id": "t-1"})
+    with pytest.raises(SpoError) as caught:
+        tokens.token(auth.GRAPH)
+    err = caught.value
+    assert err.code == "AADSTS7000215" and err.request_id == "c-1" and err.operation == "sign in"
+    assert err.message.startswith("invalid_client: AADSTS7000215: Invalid client secret provided.")
+    assert "Trace ID" not in err.message
+    assert SECRET not in str(err)
+    assert fake_msal.instances[0].authority.endswith("/11111111-2222-3333-4444-555555555555")
+
+
+def test_credentials_repr_hides_secrets():
+    creds = auth.Credentials(client_id="app", client_secret=SECRET, certificate_password=PASSWORD, access_token="tok")
+    assert SECRET not in repr(creds) and PASSWORD not in repr(creds) and "tok'" not in repr(creds)
+    assert sorted(creds.secrets()) == sorted([SECRET, PASSWORD, "tok"])
+
+
+class FakeHttp:
+    """What real MSAL sends through the http_client, answered like Entra ID."""
+
+    def __init__(self):
+        self.posts = []
+
+    class Response:
+        def __init__(self, body, status=200):
+            self.status_code = status
+            self.text = json.dumps(body)
+            self.headers = {}
+
+        def raise_for_status(self):
+            pass
+
+    def get(self, url, params=None, headers=None, **kwargs):
+        base = url.split("/v2.0/")[0]
+        return self.Response({"issuer": base + "/v2.0", "authorization_endpoint": base + "/oauth2/v2.0/authorize",
+                              "token_endpoint": base + "/oauth2/v2.0/token"})
+
+    def post(self, url, params=None, data=None, headers=None, **kwargs):
+        self.posts.append((url, data))
+        return self.Response({"token_type": "Bearer", "expires_in": 3599, "access_token": "real-msal-token-%d" % len(self.posts)})
+
+    def close(self):
+        pass
+
+
+def test_real_msal_signs_a_client_assertion_with_the_certificate(pem_path, key_and_cert):
+    _key, cert = key_and_cert
+    fake_http = FakeHttp()
+    tokens = auth.TokenProvider(auth.Credentials(client_id="app-id", certificate_path=pem_path), "contoso",
+                                auth.get_cloud("public"), http_client=fake_http)
+    assert tokens.token(auth.SHAREPOINT) == "real-msal-token-1"
+    url, data = fake_http.posts[0]
+    assert url == "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+    form = parse_qs(data) if isinstance(data, str) else dict((key, [value]) for key, value in data.items())
+    assert form["scope"] == ["https://contoso.sharepoint.com/.default"]
+    assertion = form["client_assertion"][0]
+    header = jwt.get_unverified_header(assertion)
+    assert header["alg"] == "RS256"
+    padded = header["x5t"] + "=" * (-len(header["x5t"]) % 4)
+    assert base64.urlsafe_b64decode(padded) == cert.fingerprint(hashes.SHA1())
+    claims = jwt.decode(assertion, cert.public_key(), algorithms=["RS256"], audience=url)
+    assert claims["iss"] == claims["sub"] == "app-id"
+    # Refreshing after a 401 really asks Entra again (the MSAL cache is emptied too).
+    tokens.invalidate(auth.SHAREPOINT)
+    assert tokens.token(auth.SHAREPOINT) == "real-msal-token-2"

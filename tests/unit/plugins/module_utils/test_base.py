@@ -1,0 +1,159 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import auth, base, http
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    import contextlib
+    from unittest import mock
+
+    from ansible.module_utils import basic
+    from ansible.module_utils.common.text.converters import to_bytes
+
+    @contextlib.contextmanager
+    def patch_module_args(args):
+        with mock.patch.object(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))):
+            yield
+
+SECRET = "very-secret-value-123"
+TOKEN = "given-access-token-value"
+ENV_NAMES = ("SPO_TENANT", "SPO_TENANT_ID", "SPO_CLIENT_ID", "SPO_CERTIFICATE_PATH", "SPO_CERTIFICATE_PASSWORD",
+             "SPO_CLIENT_SECRET", "SPO_ACCESS_TOKEN", "SPO_CLOUD", "SPO_CA_PATH", "SPO_USER_AGENT_ORG")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for name in ENV_NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def run_module(capsys, args, body, argument_spec=None, **kwargs):
+    """Build an SpoModule with args, call body(module); returns (exit code, result JSON)."""
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as caught:
+            module = base.SpoModule(argument_spec or {}, **kwargs)
+            body(module)
+    return caught.value.code, json.loads(capsys.readouterr().out)
+
+
+def test_argument_spec_has_env_fallbacks_and_no_log():
+    spec = base.connection_argument_spec()
+    assert set(spec) == {"tenant", "tenant_id", "client_id", "certificate_path", "certificate_password", "client_secret",
+                         "access_token", "cloud", "validate_certs", "ca_path", "timeout", "max_retries"}
+    for name in ("certificate_password", "client_secret", "access_token"):
+        assert spec[name].get("no_log") is True
+    fallbacks = dict((name, option["fallback"][1]) for name, option in spec.items() if "fallback" in option)
+    assert fallbacks == {"tenant": ["SPO_TENANT"], "tenant_id": ["SPO_TENANT_ID"], "client_id": ["SPO_CLIENT_ID"],
+                         "certificate_path": ["SPO_CERTIFICATE_PATH"], "certificate_password": ["SPO_CERTIFICATE_PASSWORD"],
+                         "client_secret": ["SPO_CLIENT_SECRET"], "access_token": ["SPO_ACCESS_TOKEN"], "cloud": ["SPO_CLOUD"],
+                         "ca_path": ["SPO_CA_PATH"]}
+    assert spec["cloud"]["choices"] == ["china", "dod", "gcc", "gcc_high", "public"]
+
+
+def test_environment_supplies_the_connection(capsys, monkeypatch):
+    monkeypatch.setenv("SPO_TENANT", "fabrikam")
+    monkeypatch.setenv("SPO_CLIENT_ID", "app-id")
+    monkeypatch.setenv("SPO_CLIENT_SECRET", SECRET)
+    monkeypatch.setenv("SPO_CLOUD", "gcc_high")
+
+    def body(module):
+        creds = module.credentials()
+        module.exit_json(changed=False, tenant=module.params["tenant"], tenant_id=creds.tenant_id,
+                         client_id=creds.client_id, has_secret=creds.client_secret == SECRET, cloud=module.params["cloud"])
+
+    code, result = run_module(capsys, {}, body)
+    assert code == 0
+    assert result["tenant"] == "fabrikam" and result["client_id"] == "app-id" and result["has_secret"] is True
+    assert result["tenant_id"] == "fabrikam.onmicrosoft.us" and result["cloud"] == "gcc_high"
+
+
+def test_tenant_id_defaults_to_the_initial_domain(capsys):
+    def body(module):
+        module.exit_json(tenant_id=module.credentials().tenant_id)
+
+    _code, result = run_module(capsys, {"tenant": "https://contoso.sharepoint.com", "access_token": TOKEN}, body)
+    assert result["tenant_id"] == "contoso.onmicrosoft.com"
+
+
+def test_module_options_are_merged_and_check_mode_is_exposed(capsys):
+    def body(module):
+        module.exit_json(changed=False, extra=module.params["extra"], check=module.check_mode, diff=module.diff_mode)
+
+    _code, result = run_module(capsys, {"tenant": "contoso", "access_token": TOKEN, "extra": "x", "_ansible_check_mode": True,
+                                        "_ansible_diff": True},
+                               body, {"extra": {"type": "str"}}, supports_check_mode=True)
+    assert (result["extra"], result["check"], result["diff"]) == ("x", True, True)
+
+
+def test_client_is_built_once_with_the_options(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("SPO_USER_AGENT_ORG", "Contoso IT")
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+
+    def body(module):
+        client = module.client()
+        assert module.client() is client
+        module.exit_json(root=client.root_url, timeout=client.timeout, retries=client.max_retries, verify=client.verify(),
+                         agent=client.user_agent)
+
+    _code, result = run_module(capsys, {"tenant": "contoso", "access_token": TOKEN, "timeout": 5, "max_retries": 2,
+                                        "ca_path": str(ca)}, body)
+    assert dict((key, result[key]) for key in ("root", "timeout", "retries", "verify", "agent")) == {
+        "root": "https://contoso.sharepoint.com", "timeout": 5, "retries": 2, "verify": str(ca),
+        "agent": "NONISV|Contoso IT|spo.user_profiles/%s" % http.COLLECTION_VERSION}
+    assert TOKEN not in json.dumps(result)
+
+
+def test_fail_from_error_reports_every_field_and_hides_secrets(capsys):
+    def body(module):
+        module.fail_from_error(SpoError("Access denied.", status=403, code="-2147024891, System.UnauthorizedAccessException",
+                                        request_id="rid-1", operation="read profile"), user="adele@contoso.com")
+
+    code, result = run_module(capsys, {"tenant": "contoso", "client_id": "app", "client_secret": SECRET}, body)
+    assert code == 1 and result["failed"] is True
+    assert result["msg"] == "read profile: Access denied. (HTTP 403, -2147024891, System.UnauthorizedAccessException, request id rid-1)"
+    assert (result["status"], result["error_code"], result["request_id"], result["operation"], result["user"]) == (
+        403, "-2147024891, System.UnauthorizedAccessException", "rid-1", "read profile", "adele@contoso.com")
+    assert SECRET not in json.dumps(result)
+
+
+def test_missing_requests_library(capsys, monkeypatch):
+    monkeypatch.setattr(http, "HAS_REQUESTS", False)
+    monkeypatch.setattr(http, "REQUESTS_IMP_ERR", "Traceback: no requests")
+    code, result = run_module(capsys, {"tenant": "contoso", "access_token": TOKEN}, lambda module: module.client())
+    assert code == 1
+    assert "Failed to import the required Python library (requests)" in result["msg"]
+
+
+def test_missing_msal_library_unless_a_token_is_given(capsys, monkeypatch):
+    monkeypatch.setattr(auth, "HAS_MSAL", False)
+    code, result = run_module(capsys, {"tenant": "contoso", "client_id": "a", "certificate_path": "/x.pem"}, lambda module: module.client())
+    assert code == 1 and "msal" in result["msg"]
+    code, result = run_module(capsys, {"tenant": "contoso", "access_token": TOKEN}, lambda module: module.exit_json(ok=bool(module.client())))
+    assert code == 0 and result["ok"] is True
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"max_retries": -1}, "max_retries must be 0 or more"),
+    ({"timeout": 0}, "timeout must be a positive"),
+    ({"tenant": "not a tenant"}, "is not a tenant name"),
+])
+def test_invalid_connection_settings(capsys, args, message):
+    params = {"tenant": "contoso", "access_token": TOKEN}
+    params.update(args)
+    code, result = run_module(capsys, params, lambda module: module.client())
+    assert code == 1 and message in result["msg"]
+
+
+def test_tenant_is_required(capsys):
+    code, result = run_module(capsys, {"access_token": TOKEN}, lambda module: module.exit_json())
+    assert code == 1 and "tenant" in result["msg"]

@@ -1,0 +1,374 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import email.utils
+import io
+import json
+import re
+
+import pytest
+import requests
+from requests.structures import CaseInsensitiveDict
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import auth, http
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+
+SECRET = "s3cr3t-Value~1"
+TOKEN_RE = re.compile(r"^Bearer tok-(sharepoint|graph)-\d+$")
+
+
+def make_response(status=200, body=b"", headers=None, reason="Reason"):
+    response = requests.Response()
+    response.status_code = status
+    response.reason = reason
+    if isinstance(body, (dict, list)):
+        body = json.dumps(body).encode("utf-8")
+    elif isinstance(body, str):
+        body = body.encode("utf-8")
+    response._content = body
+    response._content_consumed = True
+    response.headers = CaseInsensitiveDict(headers or {})
+    return response
+
+
+class FakeSession:
+    """Answers requests from a script of responses or exceptions, and records what was sent."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.calls = []
+
+    def request(self, method, url, **kwargs):
+        body = kwargs.get("data")
+        sent = body.read() if hasattr(body, "read") else body
+        self.calls.append(dict(kwargs, method=method, url=url, body=sent))
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def close(self):
+        pass
+
+
+class FakeTokens:
+    def __init__(self, refreshable=True):
+        self.issued = 0
+        self.current = {}
+        self.invalidated = []
+        self.refreshable = refreshable
+
+    def token(self, resource):
+        if resource not in self.current:
+            self.issued += 1
+            self.current[resource] = "tok-%s-%d" % (resource, self.issued)
+        return self.current[resource]
+
+    def invalidate(self, resource):
+        self.invalidated.append(resource)
+        self.current.pop(resource, None)
+        return self.refreshable
+
+    def can_refresh(self, resource):
+        return self.refreshable
+
+
+class FakeTime:
+    def __init__(self, start=1000.0):
+        self.now = start
+        self.sleeps = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def make_client(*answers, tokens=None, max_retries=10, deadline_seconds=None, **kwargs):
+    fake_time = FakeTime()
+    session = FakeSession(*answers)
+    client = http.SpoClient("contoso", tokens or FakeTokens(), max_retries=max_retries, deadline_seconds=deadline_seconds,
+                            session=session, sleep=fake_time.sleep, clock=fake_time.clock,
+                            wall_clock=lambda: 1700000000.0, jitter=lambda: 0.5, **kwargs)
+    return client, session, fake_time
+
+
+SP_URL = "https://contoso.sharepoint.com/_api/web"
+
+
+def test_urls_of_the_tenant():
+    client, _session, _time = make_client()
+    assert client.root_url == "https://contoso.sharepoint.com"
+    assert client.admin_url == "https://contoso-admin.sharepoint.com"
+    assert client.my_url == "https://contoso-my.sharepoint.com"
+    assert client.graph_url == "https://graph.microsoft.com/v1.0"
+
+
+def test_national_cloud_urls():
+    client = http.SpoClient("https://fabrikam-admin.sharepoint.us/", FakeTokens(), cloud="gcc_high", session=FakeSession())
+    assert client.root_url == "https://fabrikam.sharepoint.us"
+    assert client.my_url == "https://fabrikam-my.sharepoint.us"
+    assert client.graph_url == "https://graph.microsoft.us/v1.0"
+    assert client.resource_for("https://graph.microsoft.us/v1.0/users") == auth.GRAPH
+    assert client.resource_for("https://graph.microsoft.com/v1.0/users") is None
+
+
+def test_every_request_is_decorated_and_authorised_per_resource():
+    client, session, _time = make_client(make_response(200, {"Title": "Home"}), make_response(200, {"value": []}),
+                                         make_response(200, b"ok"))
+    assert client.sp("GET", SP_URL, "read web") == {"Title": "Home"}
+    assert client.graph("GET", "/users", "list users", params={"$top": 1}) == {"value": []}
+    client.request("GET", "https://example.org/file", "download")
+    sp_call, graph_call, other_call = session.calls
+    assert sp_call["headers"]["User-Agent"] == "NONISV|spo|spo.user_profiles/%s" % http.COLLECTION_VERSION
+    assert sp_call["headers"]["Accept"] == "application/json;odata=nometadata"
+    assert sp_call["headers"]["Authorization"] == "Bearer tok-sharepoint-1"
+    assert graph_call["url"] == "https://graph.microsoft.com/v1.0/users"
+    assert graph_call["headers"]["Authorization"] == "Bearer tok-graph-2"
+    assert "Authorization" not in other_call["headers"]  # never send a token to a host that is not ours
+    ids = [call["headers"]["client-request-id"] for call in session.calls]
+    assert len(set(ids)) == 3 and all(re.match(r"^[0-9a-f-]{36}$", value) for value in ids)
+
+
+def test_user_agent_org_is_configurable():
+    client, session, _time = make_client(make_response(204), user_agent_org="Contoso IT")
+    client.request("GET", SP_URL, "op")
+    assert session.calls[0]["headers"]["User-Agent"].startswith("NONISV|Contoso IT|spo.user_profiles/")
+
+
+def test_collection_version_matches_galaxy_yml():
+    import os
+    galaxy = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "galaxy.yml")
+    with open(galaxy, encoding="utf-8") as handle:
+        version = re.search(r"^version:\s*(\S+)", handle.read(), re.M).group(1)
+    assert http.COLLECTION_VERSION == version
+
+
+def test_verify_is_passed_on_every_request(monkeypatch, tmp_path):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/machine-bundle.pem")
+    ca = tmp_path / "ca.pem"
+    client, session, _time = make_client(make_response(204), make_response(204), make_response(204), ca_path=str(ca))
+    client.request("GET", SP_URL, "op")
+    client.validate_certs = False
+    client.request("GET", SP_URL, "op")
+    client.validate_certs, client.ca_path = True, None
+    client.request("GET", SP_URL, "op")
+    assert [call["verify"] for call in session.calls] == [str(ca), False, "/etc/machine-bundle.pem"]
+
+
+def test_proxies_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    client, session, _time = make_client(make_response(204), make_response(204))
+    client.request("GET", SP_URL, "op")
+    client.request("GET", "https://internal.example/x", "op")
+    assert session.calls[0]["proxies"].get("https") == "http://127.0.0.1:3128"
+    assert not session.calls[1]["proxies"]
+
+
+@pytest.mark.parametrize("status", [429, 503, 504])
+def test_retry_after_is_honoured_to_the_second(status):
+    client, session, fake_time = make_client(
+        make_response(status, headers={"Retry-After": "7"}),
+        make_response(status, headers={"Retry-After": "31"}),
+        make_response(200, {"ok": True}),
+    )
+    assert client.sp("GET", SP_URL, "read web") == {"ok": True}
+    assert fake_time.sleeps == [7.0, 31.0]
+    assert len(session.calls) == 3
+    assert [entry["status"] for entry in client.retry_log] == [status, status]
+
+
+def test_retry_after_as_an_http_date():
+    when = email.utils.formatdate(1700000000.0 + 12, usegmt=True)
+    client, _session, fake_time = make_client(make_response(429, headers={"Retry-After": when}), make_response(204))
+    client.request("GET", SP_URL, "op")
+    assert fake_time.sleeps == [12.0]
+
+
+def test_backoff_without_retry_after_is_exponential_and_capped():
+    answers = [make_response(500) for _attempt in range(10)] + [make_response(204)]
+    client, _session, fake_time = make_client(*answers, max_retries=10, deadline_seconds=10000)
+    client.request("GET", SP_URL, "op")
+    # jitter fixed at 0.5 -> 75% of 1, 2, 4, ... capped at 300
+    assert fake_time.sleeps == [0.75 * min(300, 2 ** n) for n in range(10)]
+
+
+def test_connection_errors_are_retried_and_file_bodies_rewound():
+    body = io.BytesIO(b"xxHEADER-payload")
+    body.seek(2)
+    client, session, fake_time = make_client(requests.ConnectionError("reset by peer"), requests.Timeout("slow"), make_response(201))
+    client.request("POST", SP_URL, "upload", data=body)
+    assert [call["body"] for call in session.calls] == [b"HEADER-payload"] * 3
+    assert len(fake_time.sleeps) == 2
+
+
+def test_max_retries_bounds_the_attempts():
+    answers = [make_response(429, {"odata.error": {"code": "-2147024860, Microsoft.SharePoint.SPQueryThrottledException",
+                                                   "message": {"lang": "en-US", "value": "Throttled"}}},
+                             headers={"Retry-After": "1", "SPRequestGuid": "guid-1"}) for _attempt in range(4)]
+    client, session, fake_time = make_client(*answers, max_retries=3)
+    with pytest.raises(SpoError) as caught:
+        client.sp("GET", SP_URL, "read web")
+    assert len(session.calls) == 4 and fake_time.sleeps == [1.0, 1.0, 1.0]
+    err = caught.value
+    assert (err.status, err.request_id, err.operation) == (429, "guid-1", "read web")
+    assert err.code == "-2147024860, Microsoft.SharePoint.SPQueryThrottledException"
+    assert "gave up after 3 retries" in str(err)
+
+
+def test_the_deadline_is_respected():
+    client, session, fake_time = make_client(make_response(503, headers={"Retry-After": "40"}),
+                                             make_response(503, headers={"Retry-After": "40"}),
+                                             make_response(204), deadline_seconds=60)
+    with pytest.raises(SpoError) as caught:
+        client.request("GET", SP_URL, "op")
+    # 40 s fit in the 60 s deadline, a second 40 s would not: it gives up instead of sleeping past it.
+    assert fake_time.sleeps == [40.0]
+    assert len(session.calls) == 2
+    assert caught.value.status == 503
+
+
+def test_attempt_timeouts_shrink_to_the_remaining_deadline():
+    client, session, _time = make_client(make_response(429, headers={"Retry-After": "50"}), make_response(204),
+                                         deadline_seconds=55, timeout=30)
+    client.request("GET", SP_URL, "op")
+    assert [call["timeout"] for call in session.calls] == [30, 5]
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 409])
+def test_client_errors_are_not_retried(status):
+    client, session, fake_time = make_client(make_response(status, {"error": {"code": "E", "message": "no"}}), make_response(204))
+    with pytest.raises(SpoError) as caught:
+        client.request("GET", SP_URL, "op")
+    assert len(session.calls) == 1 and fake_time.sleeps == []
+    assert caught.value.status == status
+
+
+def test_allow_status_returns_the_response():
+    client, _session, _time = make_client(make_response(404))
+    assert client.request("GET", SP_URL, "op", allow_status=(404,)).status_code == 404
+
+
+def test_a_401_refreshes_the_token_once():
+    tokens = FakeTokens()
+    client, session, fake_time = make_client(make_response(401, b'{"error_description":"Invalid issuer or signature."}'),
+                                             make_response(200, {"ok": 1}), tokens=tokens)
+    assert client.sp("GET", SP_URL, "op") == {"ok": 1}
+    assert tokens.invalidated == [auth.SHAREPOINT]
+    assert [call["headers"]["Authorization"] for call in session.calls] == ["Bearer tok-sharepoint-1", "Bearer tok-sharepoint-2"]
+    assert fake_time.sleeps == []
+
+
+def test_a_second_401_is_an_error():
+    tokens = FakeTokens()
+    client, session, _time = make_client(make_response(401, b"{}"), make_response(401, b'{"error_description":"Invalid issuer or signature."}'),
+                                         tokens=tokens)
+    with pytest.raises(SpoError) as caught:
+        client.request("GET", SP_URL, "op")
+    assert len(session.calls) == 2 and caught.value.status == 401
+    assert "Invalid issuer or signature." in str(caught.value)
+
+
+def test_a_given_access_token_is_not_refreshed():
+    tokens = FakeTokens(refreshable=False)
+    client, session, _time = make_client(make_response(401, b""), tokens=tokens)
+    with pytest.raises(SpoError):
+        client.request("GET", SP_URL, "op")
+    assert len(session.calls) == 1 and tokens.invalidated == []
+
+
+# -- error bodies of each service ---------------------------------------------------------------
+
+@pytest.mark.parametrize("status, body, headers, code, message, request_id", [
+    (404, {"odata.error": {"code": "-2130575338, Microsoft.SharePoint.SPException",
+                           "message": {"lang": "en-US", "value": "The file /x does not exist."}}},
+     {"SPRequestGuid": "sp-guid"}, "-2130575338, Microsoft.SharePoint.SPException", "The file /x does not exist.", "sp-guid"),
+    (404, {"error": {"code": "-2147024894, System.IO.FileNotFoundException", "message": {"lang": "en-US", "value": "File Not Found."}}},
+     {"SPRequestGuid": "sp-guid-2"}, "-2147024894, System.IO.FileNotFoundException", "File Not Found.", "sp-guid-2"),
+    (400, {"odata.error": {"code": "-1, Microsoft.SharePoint.Client.InvalidClientQueryException", "message": "The expression is not valid."}},
+     {}, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException", "The expression is not valid.", None),
+    (404, {"error": {"code": "Request_ResourceNotFound", "message": "Resource 'x' does not exist.",
+                     "innerError": {"date": "2024-01-01T00:00:00", "request-id": "graph-req", "client-request-id": "c"}}},
+     {}, "Request_ResourceNotFound", "Resource 'x' does not exist.", "graph-req"),
+    (400, {"error": {"code": "ErrorInvalidImage", "message": "The photo is not an image."}},
+     {"request-id": "graph-header-req"}, "ErrorInvalidImage", "The photo is not an image.", "graph-header-req"),
+    (401, {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: t\r\nCorrelation ID: corr",
+           "error_codes": [7000215], "trace_id": "t", "correlation_id": "corr"},
+     {}, "AADSTS7000215", "AADSTS7000215: Invalid client secret provided.", "corr"),
+    (401, {"error_description": "Invalid issuer or signature."}, {}, None, "Invalid issuer or signature.", None),
+    (500, [{"SchemaVersion": "15.0.0.0", "LibraryVersion": "16.0", "ErrorInfo": {
+        "ErrorMessage": "Unexpected", "ErrorCode": -1, "ErrorTypeName": "System.Exception", "TraceCorrelationId": "csom-trace"}}],
+     {}, "-1, System.Exception", "Unexpected", "csom-trace"),
+    (502, "<html><body><h1>Bad gateway</h1></body></html>", {"client-request-id": "cri"}, None, "Bad gateway", "cri"),
+    (418, "", {}, None, "Reason", None),
+])
+def test_error_mapping(status, body, headers, code, message, request_id):
+    err = http.error_from_response(make_response(status, body, headers), "the operation")
+    assert (err.status, err.code, err.message, err.request_id, err.operation) == (status, code, message, request_id, "the operation")
+
+
+def test_unsupported_app_only_token_explains_the_certificate_rule():
+    err = http.error_from_response(make_response(401, "Unsupported app only token."), "read web")
+    assert "Unsupported app only token." in err.message
+    assert "certificate" in err.message
+
+
+def test_secrets_never_appear_in_errors():
+    tokens = FakeTokens()
+    answer = make_response(400, {"error": {"code": "BadRequest", "message": "echo tok-sharepoint-1 and %s" % SECRET}})
+    client = http.SpoClient("contoso", {"client_id": "id", "client_secret": SECRET, "certificate_path": "/x.pem"},
+                            session=FakeSession(answer), sleep=lambda s: None)
+    client.tokens = tokens
+    with pytest.raises(SpoError) as caught:
+        client.request("GET", SP_URL, "op")
+    text = str(caught.value) + repr(caught.value.to_result())
+    assert SECRET not in text and "tok-sharepoint-1" not in text
+
+
+def test_connection_error_hides_proxy_credentials():
+    client, _session, _time = make_client(requests.exceptions.ProxyError("Cannot connect to proxy http://user:pa55@proxy:3128 Bearer abc.def"),
+                                          max_retries=0)
+    with pytest.raises(SpoError) as caught:
+        client.request("GET", SP_URL, "op")
+    assert "pa55" not in str(caught.value) and "abc.def" not in str(caught.value)
+    assert "connection failed: ProxyError" in str(caught.value)
+
+
+def test_sp_json_body_and_empty_answer():
+    client, session, _time = make_client(make_response(204), make_response(200, b"not json"))
+    assert client.sp("POST", SP_URL, "op", json={"a": "Müller"}) is None
+    assert session.calls[0]["headers"]["Content-Type"] == "application/json;odata=nometadata"
+    assert session.calls[0]["json"] == {"a": "Müller"}
+    with pytest.raises(SpoError, match="not JSON"):
+        client.sp("GET", SP_URL, "op")
+
+
+def test_parse_retry_after():
+    assert http.parse_retry_after(None) is None
+    assert http.parse_retry_after("5") == 5.0
+    assert http.parse_retry_after("-3") == 0.0
+    assert http.parse_retry_after("soon") is None
+    assert http.parse_retry_after(email.utils.formatdate(100.0, usegmt=True), now=40.0) == 60.0
+
+
+class FakeMsalTokens:
+    """auth.TokenProvider shape for MsalHttpClient tests."""
+
+
+def test_msal_http_client_returns_errors_and_retries_throttling():
+    client, session, fake_time = make_client(
+        make_response(429, headers={"Retry-After": "3"}),
+        make_response(400, {"error": "invalid_client"}),
+    )
+    msal_client = http.MsalHttpClient(client)
+    response = msal_client.post("https://login.microsoftonline.com/x/oauth2/v2.0/token", data={"a": "b"},
+                                headers={"client-request-id": "msal-id"}, timeout=5)
+    assert response.status_code == 400
+    assert fake_time.sleeps == [3.0]
+    assert session.calls[0]["headers"]["client-request-id"] == "msal-id"
+    assert "Authorization" not in session.calls[0]["headers"]
