@@ -1,0 +1,371 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: upa_import_job
+short_description: Queue SharePoint Online user profile bulk import jobs, wait for them, and explain the outcome
+description:
+  - Queues a bulk import of user profile properties from a JSON file already uploaded to the tenant
+    (for example by M(spo.user_profiles.upa_import_file)), through the CSOM method
+    C(Office365Tenant.QueueImportProfileProperties) on the tenant admin host.
+  - Idempotent. Before queueing, it looks for a job on the same O(source_uri). The import file's name carries a hash
+    of its content, so the same URI means the same data. A job that exists and is not in state C(Error) is returned
+    with C(changed=false), and waited for if it is still running. O(force=true) queues a new job anyway.
+  - Waits for the job to reach C(Succeeded) or C(Error), polling every O(poll_interval) seconds at first and
+    gently less often for long jobs (the interval grows by half each poll, up to O(max_poll_interval)). A timeout fails
+    the task with the job id, its last state and how long it waited; the job keeps running on the service and a rerun
+    picks it up instead of queueing a second one.
+  - A job that ends in C(Error), or in C(ImportCompleteWithError) with more failed users than O(allowed_failures),
+    fails the task. The message names the error code, its meaning and the first lines of the job's log, and the job,
+    with its parsed log, is in the result.
+  - When the service answers the queue call with an empty job id (C(Guid.Empty), a known quirk), the job is found
+    by its source URI in the job list.
+  - Validation errors raised when queueing (a user-editable, unknown or Entra-synced property, for example
+    C(Property Names [AboutMe] are editable by user.)) fail the task with the service's message.
+  - O(state=absent) deletes a job record (C(Office365Tenant.DeleteImportProfilePropertiesJob)).
+version_added: 1.0.0
+author:
+  - spo.user_profiles contributors !UNKNOWN
+options:
+  state:
+    description:
+      - V(present) queues (or finds) a job for each O(source_uri).
+      - V(absent) deletes the job record O(job_id); the files in its log folder are not deleted.
+    type: str
+    choices: [present, absent]
+    default: present
+  source_uri:
+    description:
+      - Absolute URL of the uploaded import file, for example
+        C(https://contoso.sharepoint.com/Shared Documents/ProfileImport/profiles-3f2a.json).
+      - Several files are run one after another, each job waited for before the next is queued, as Microsoft's
+        documentation recommends. The first one that fails stops the run.
+      - Required with O(state=present).
+    type: list
+    elements: str
+  id_type:
+    description:
+      - How the service matches the id in the file to a user.
+      - V(email) matches the Entra ID C(mail) attribute, V(cloud_id) the Entra ID object id,
+        V(principal_name) the user principal name. Microsoft recommends V(cloud_id).
+    type: str
+    choices: [email, cloud_id, principal_name]
+    default: email
+  id_property:
+    description:
+      - The name of the property in the file that holds each user's id, for example V(IdName).
+      - Required with O(state=present).
+    type: str
+  property_map:
+    description:
+      - Maps the property names in the file (keys) to user profile property names (values).
+      - Every property in the file other than O(id_property) must be mapped; an unmapped one aborts the import.
+      - Only properties that users cannot edit themselves can be imported; multi-value and taxonomy properties
+        cannot be imported at all.
+      - Required with O(state=present).
+    type: dict
+  force:
+    description:
+      - Queue a new job even when one already exists for the same O(source_uri).
+    type: bool
+    default: false
+  wait:
+    description:
+      - Wait until the job has finished, and fail the task when it failed.
+      - With V(false) and several O(source_uri), every job but the last is still waited for, so that the jobs run
+        one after another.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait for one job. Jobs commonly take minutes and may take hours.
+    type: int
+    default: 3600
+  poll_interval:
+    description:
+      - Seconds between the first polls of the job's state.
+    type: int
+    default: 15
+  max_poll_interval:
+    description:
+      - The longest interval between two polls, which the interval reaches by growing by half each poll.
+    type: int
+    default: 120
+  allowed_failures:
+    description:
+      - How many failed users (named in the log of a job that ends in C(ImportCompleteWithError)) are accepted
+        before the task fails. Records without an identity (C(MissingIdentity)) count as failed users too.
+    type: int
+    default: 0
+  max_log_entries:
+    description:
+      - How many parsed log lines to return per job in RV(job.log_entries). RV(job.failed_identities) and
+        RV(job.counts) always cover the whole log.
+    type: int
+    default: 1000
+  job_id:
+    description:
+      - The job to delete with O(state=absent).
+    type: str
+extends_documentation_fragment:
+  - spo.user_profiles.connection
+  - spo.user_profiles.attributes
+  - spo.user_profiles.attributes.ACTION_GROUP
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Reports the jobs that would be queued (RV(would_queue)) and queues nothing. An existing job for a source is
+        reported with C(changed=false). With O(state=absent), reports whether the job exists.
+  diff_mode:
+    support: full
+    description: The jobs known for each source before and after, one line per job (id, state, error).
+notes:
+  - The import runs as an app with the SharePoint permission C(Sites.FullControl.All).
+  - The service's job list does not record the id type or the property map of a job, so a job on the same
+    O(source_uri) is reused even when they differ; use O(force=true) after changing them.
+  - The service keeps no timestamps for jobs. RV(job.queued_at), RV(job.finished_at) and RV(job.elapsed_seconds) are
+    the times this run observed.
+  - Job records and log folders are never removed by the service. Delete old records with O(state=absent) and old log
+    folders with the file modules, or the library eventually exceeds the list view threshold.
+seealso:
+  - module: spo.user_profiles.upa_import_file
+  - module: spo.user_profiles.upa_job_info
+  - name: Bulk user profile update API for SharePoint Online
+    description: Microsoft's documentation of the import file, the job states and the error codes.
+    link: https://learn.microsoft.com/en-us/sharepoint/dev/solution-guidance/bulk-user-profile-update-api-for-sharepoint-online
+"""
+
+EXAMPLES = r"""
+- name: Upload the import file
+  spo.user_profiles.upa_import_file:
+    tenant: contoso
+    client_id: "{{ spo_client_id }}"
+    certificate_path: /etc/spo/app.pem
+    records: "{{ hr_records }}"
+    id_property: IdName
+    property_map:
+      City: SPS-Location
+      CostCenter: CostCenter
+  register: upload
+
+- name: Queue the import and wait for it
+  spo.user_profiles.upa_import_job:
+    tenant: contoso
+    client_id: "{{ spo_client_id }}"
+    certificate_path: /etc/spo/app.pem
+    source_uri: "{{ upload.files | map(attribute='source_uri') | list }}"
+    id_type: principal_name
+    id_property: IdName
+    property_map:
+      City: SPS-Location
+      CostCenter: CostCenter
+    wait_timeout: 7200
+    allowed_failures: 5
+  register: import
+
+- name: Show the users the service could not update
+  ansible.builtin.debug:
+    var: import.job.failed_identities
+
+- name: Queue without waiting (check later with upa_job_info)
+  spo.user_profiles.upa_import_job:
+    tenant: contoso
+    client_id: "{{ spo_client_id }}"
+    certificate_path: /etc/spo/app.pem
+    source_uri: https://contoso.sharepoint.com/Shared Documents/ProfileImport/profiles-3f2a.json
+    id_property: IdName
+    property_map:
+      City: SPS-Location
+    wait: false
+
+- name: Delete an old job record
+  spo.user_profiles.upa_import_job:
+    tenant: contoso
+    client_id: "{{ spo_client_id }}"
+    certificate_path: /etc/spo/app.pem
+    state: absent
+    job_id: 5f4e7a2c-1111-2222-3333-444455556666
+"""
+
+RETURN = r"""
+job:
+  description: The last job handled (the last O(source_uri)), or the deleted job with O(state=absent).
+  returned: always
+  type: dict
+  contains:
+    job_id:
+      description: The job id. V(null) in check mode for a job that would be queued.
+      type: str
+      sample: 5f4e7a2c-1111-2222-3333-444455556666
+    state:
+      description: C(Submitted), C(Processing), C(Queued), C(Succeeded), C(Error) (or C(Unknown)).
+      type: str
+      sample: Succeeded
+    state_code:
+      description: The state as the service's number.
+      type: int
+      sample: 4
+    error:
+      description:
+        - C(NoError), C(InternalError), C(DataFileNotExist), C(DataFileNotInTenant), C(DataFileTooBig),
+          C(InvalidDataFile) or C(ImportCompleteWithError).
+      type: str
+      sample: ImportCompleteWithError
+    error_code:
+      description: The error as the service's number.
+      type: int
+      sample: 30
+    error_meaning:
+      description: What the error means, in words.
+      type: str
+      sample: the import ran, but some users or values failed; the log names them
+    error_message:
+      description: The service's error message, if any.
+      type: str
+    source_uri:
+      description: The import file.
+      type: str
+      sample: https://contoso.sharepoint.com/Shared Documents/ProfileImport/profiles-3f2a.json
+    log_folder_uri:
+      description: The folder where the service wrote the job's log, once it has run.
+      type: str
+      sample: https://contoso.sharepoint.com/Shared Documents/ProfileImport/5f4e7a2c-1111-2222-3333-444455556666
+    queued_at:
+      description: When this run queued the job (ISO 8601, UTC); V(null) for a job queued before this run.
+      type: str
+      sample: "2026-03-01T06:00:02.114Z"
+    first_seen_at:
+      description: When this run first read the job.
+      type: str
+    finished_at:
+      description:
+        - When this run saw the job reach C(Succeeded) or C(Error); V(null) while it runs, or when it had already
+          finished when this run first saw it.
+      type: str
+    elapsed_seconds:
+      description:
+        - Seconds from RV(job.queued_at) (or, for an earlier job, RV(job.first_seen_at)) to RV(job.finished_at)
+          or now; V(null) when this run saw neither the queueing nor the end.
+      type: float
+      sample: 312.4
+    history:
+      description: Each state this run saw, with the time it first saw it.
+      type: list
+      elements: dict
+      sample: [{state: Submitted, at: "2026-03-01T06:00:02Z"}, {state: Succeeded, at: "2026-03-01T06:05:14Z"}]
+    log_files:
+      description: Server-relative paths of the log files read. Returned when the job ended with an error.
+      type: list
+      elements: str
+    log_entries:
+      description:
+        - The log's lines, parsed. Lines without a recognisable code have C(code=Unknown) and the whole line as message.
+        - At most O(max_log_entries); RV(job.log_entries_truncated) says whether there were more.
+      type: list
+      elements: dict
+      sample: [{identity: unknown@contoso.com, code: IdentityNotResolvable, message: User identity cannot be resolved}]
+    log_entries_truncated:
+      description: Whether RV(job.log_entries) was cut at O(max_log_entries).
+      type: bool
+    failed_identities:
+      description: Every user the log names, once each, in the order of the log.
+      type: list
+      elements: str
+      sample: [unknown@contoso.com]
+    counts:
+      description: Number of log lines per code.
+      type: dict
+      sample: {IdentityNotResolvable: 2, MissingIdentity: 1}
+    failed_count:
+      description: Failed users (RV(job.failed_identities) plus records without identity); V(null) when there was no log.
+      type: int
+jobs:
+  description: One entry per O(source_uri), in order, each shaped like RV(job).
+  returned: always
+  type: list
+  elements: dict
+would_queue:
+  description: In check mode, the jobs that would have been queued.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{source_uri: "https://contoso.sharepoint.com/Shared Documents/p.json", id_type: email, id_property: IdName,
+            property_map: {City: SPS-Location}}]
+"""
+
+from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils import jobs
+
+
+def argument_spec():
+    return dict(
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        source_uri=dict(type="list", elements="str"),
+        id_type=dict(type="str", choices=sorted(jobs.ID_TYPES), default="email"),
+        id_property=dict(type="str"),
+        property_map=dict(type="dict"),
+        force=dict(type="bool", default=False),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=3600),
+        poll_interval=dict(type="int", default=15),
+        max_poll_interval=dict(type="int", default=120),
+        allowed_failures=dict(type="int", default=0),
+        max_log_entries=dict(type="int", default=1000),
+        job_id=dict(type="str"),
+    )
+
+
+def delete(module):
+    job_id = module.params["job_id"]
+    client = module.client()
+    job = jobs.get_job(client, job_id)
+    result = {"changed": job is not None, "job": job, "jobs": [job] if job else [], "would_queue": []}
+    if module.diff_mode:
+        result["diff"] = {"before": {"job": jobs.job_line(job) if job else None}, "after": {"job": None}}
+    if job is not None and not module.check_mode:
+        jobs.delete_job(client, job_id)
+    return result
+
+
+def present(module):
+    params = module.params
+    for name in ("wait_timeout", "max_log_entries"):
+        if params[name] < 0:
+            module.fail_json(msg="%s must be 0 or more" % name)
+    if params["poll_interval"] <= 0 or params["max_poll_interval"] <= 0:
+        module.fail_json(msg="poll_interval and max_poll_interval must be positive")
+    if params["allowed_failures"] < 0:
+        module.fail_json(msg="allowed_failures must be 0 or more")
+    run = jobs.ImportRun(
+        module.client(), params["id_type"], params["id_property"], params["property_map"], force=params["force"],
+        wait=params["wait"], wait_timeout=params["wait_timeout"], poll_interval=params["poll_interval"],
+        max_interval=params["max_poll_interval"], allowed_failures=params["allowed_failures"],
+        check_mode=module.check_mode, max_log_entries=params["max_log_entries"], diff=module.diff_mode,
+    )
+    return run.run(params["source_uri"])
+
+
+def main():
+    module = SpoModule(
+        argument_spec(),
+        supports_check_mode=True,
+        required_if=[
+            ("state", "present", ("source_uri", "id_property", "property_map")),
+            ("state", "absent", ("job_id",)),
+        ],
+    )
+    try:
+        result = delete(module) if module.params["state"] == "absent" else present(module)
+    except SpoError as err:
+        module.fail_from_error(err, **getattr(err, "result", {}))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

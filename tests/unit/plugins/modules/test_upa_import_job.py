@@ -1,0 +1,110 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
+from ansible_collections.spo.user_profiles.plugins.modules import upa_import_job, upa_job_info
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_jobs import (
+    LOG_NOT_RESOLVABLE, ROOT, SOURCE, FakeTenant,
+)
+
+
+@pytest.fixture
+def tenant(monkeypatch):
+    fake = FakeTenant()
+    monkeypatch.setattr(SpoModule, "client", lambda self: fake)
+    return fake
+
+
+def run(module, capsys, **args):
+    args.setdefault("tenant", "contoso")
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            module.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def present(**extra):
+    args = dict(source_uri=[SOURCE], id_type="principal_name", id_property="IdName", property_map={"City": "City"})
+    args.update(extra)
+    return args
+
+
+def finish_at_once(tenant, state=4, error=0, log=None):
+    """Jobs queued from now on are already finished at the first read, so the module never sleeps."""
+    folder = "/Shared Documents/ProfileImport/job"
+
+    def script(fake, params):
+        if log is not None:
+            fake.log_files[folder] = {"job.log": log.encode("utf-8")}
+        fake.queue_answers.append(fake.add_job(source=params[3][1], script=[(state, error)], log_folder=ROOT + folder))
+    tenant.on_queue = script
+
+
+def test_check_mode_then_queue_then_idempotent(tenant, capsys):
+    finish_at_once(tenant)
+    check = run(upa_import_job, capsys, _ansible_check_mode=True, _ansible_diff=True, **present())
+    assert check["changed"] is True and check["would_queue"][0]["source_uri"] == SOURCE
+    assert check["diff"]["after"][SOURCE] == ["(new job) Submitted"]
+    assert tenant.jobs == []
+
+    applied = run(upa_import_job, capsys, **present())
+    assert applied["changed"] is True and applied["job"]["state"] == "Succeeded"
+    assert applied["job"]["queued_at"].endswith("Z") and "diff" not in applied
+
+    again = run(upa_import_job, capsys, **present())
+    assert again["changed"] is False and again["job"]["job_id"] == applied["job"]["job_id"]
+    assert len(tenant.jobs) == 1
+
+
+def test_failed_job_fails_the_task_with_the_job_in_the_result(tenant, capsys):
+    finish_at_once(tenant, state=4, error=30, log=LOG_NOT_RESOLVABLE)
+    result = run(upa_import_job, capsys, **present())
+    assert result["failed"] is True and result["changed"] is True
+    assert "ImportCompleteWithError" in result["msg"] and "unknown@contoso.com" in result["msg"]
+    assert result["job"]["failed_identities"] == ["unknown@contoso.com"]
+    assert result["error_code"] == "ImportCompleteWithError"
+
+
+def test_queue_time_refusal_is_reported(tenant, capsys):
+    tenant.queue_error = {"ErrorMessage": "Property Names [AboutMe] are editable by user.", "ErrorCode": -1,
+                          "ErrorTypeName": "Microsoft.SharePoint.SPException"}
+    result = run(upa_import_job, capsys, **present(property_map={"About": "AboutMe"}))
+    assert result["failed"] is True and "Property Names [AboutMe] are editable by user." in result["msg"]
+    assert result["jobs"] == [] and result["changed"] is False
+
+
+def test_state_absent(tenant, capsys):
+    job_id = tenant.add_job(state=4)
+    check = run(upa_import_job, capsys, _ansible_check_mode=True, state="absent", job_id=job_id)
+    assert check["changed"] is True and tenant.job(job_id) is not None
+    deleted = run(upa_import_job, capsys, state="absent", job_id=job_id)
+    assert deleted["changed"] is True and deleted["job"]["job_id"] == job_id and tenant.job(job_id) is None
+    again = run(upa_import_job, capsys, state="absent", job_id=job_id)
+    assert again["changed"] is False and again["job"] is None
+
+
+def test_required_options(tenant, capsys):
+    result = run(upa_import_job, capsys, source_uri=[SOURCE])
+    assert result["failed"] is True and "id_property" in result["msg"]
+    result = run(upa_import_job, capsys, state="absent")
+    assert result["failed"] is True and "job_id" in result["msg"]
+
+
+def test_job_info_never_changes_anything(tenant, capsys):
+    folder = "/Shared Documents/ProfileImport/j"
+    tenant.log_files[folder] = {"j.log": LOG_NOT_RESOLVABLE.encode()}
+    tenant.add_job(state=4)
+    partial = tenant.add_job(state=4, error=30, log_folder=ROOT + folder)
+    listed = run(upa_job_info, capsys, _ansible_check_mode=True)
+    assert listed["changed"] is False and len(listed["jobs"]) == 2
+    one = run(upa_job_info, capsys, job_id=partial, include_log=True)
+    assert one["job"]["failed_identities"] == ["unknown@contoso.com"]
+    assert "QueueImportProfileProperties" not in tenant.methods()
+    assert "DeleteImportProfilePropertiesJob" not in tenant.methods()
