@@ -1,0 +1,368 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: profile_photo
+short_description: Sync user photos to SharePoint Online profile thumbnails and to Exchange/Entra through Microsoft Graph
+description:
+  - Turns one source photo per user into the three square JPEG thumbnails SharePoint Online shows
+    (C({account}_SThumb.jpg), C(_MThumb.jpg), C(_LThumb.jpg), where C({account}) is the user principal name with
+    C(@) and C(.) replaced by C(_)) in the My Site host's photo library, and links them to the profile through
+    C(PictureURL) and C(SPS-PicturePlaceholderState).
+  - Sends the photo, square and at most O(graph_max_px) pixels, re-encoded until it is under 4 MB, to Microsoft Graph
+    (C(PUT /users/{upn}/photo/$value)), from where Exchange Online, Teams and Entra ID show it.
+  - Sources may be JPEG, PNG, GIF, BMP, TIFF or WebP. EXIF orientation is applied; CMYK, palette and transparent
+    images become RGB on white; the photo is cropped to a centred square. Files that are not images, and images
+    whose declared size exceeds O(max_pixels) (decompression bombs), are refused with the file named.
+  - Many users in one task. Images are prepared in parallel on all processor cores, uploads run on O(concurrency)
+    threads, and throttling (HTTP 429 and 503 with C(Retry-After)) is honoured. One user's failure never stops the
+    others; every user is reported, and the task fails at the end if any user failed (see O(fail_on_error)).
+  - Idempotent across machines. A small manifest of source-photo hashes is kept in the tenant, next to the
+    thumbnails (C(spo-user-profiles-photo-manifest.json)), read once per run and written once at the end when
+    something changed. An unchanged rerun, even from a fresh container, reads the manifest and writes nothing.
+    A photo changed in the tenant by other means is not detected; use O(force) to send everything again.
+  - Photos sent to Graph can take hours to appear in SharePoint; that is why both targets are written directly.
+version_added: 1.0.0
+author:
+  - spo.user_profiles contributors !UNKNOWN
+requirements:
+  - Pillow
+options:
+  photos:
+    description:
+      - The users and their source photos.
+      - Mutually exclusive with O(src_dir). With O(state=absent), O(photos[].path) may be left out.
+    type: list
+    elements: dict
+    suboptions:
+      user:
+        description: The user principal name, for example V(jdoe@contoso.com).
+        type: str
+        required: true
+      path:
+        description: Path of the source photo on the managed node. Required with O(state=present).
+        type: path
+  src_dir:
+    description:
+      - A directory of source photos (its files with an image extension; not recursive).
+      - Each file name becomes a user principal name by O(mapping) if given, otherwise by O(name_format).
+      - Mutually exclusive with O(photos).
+    type: path
+  name_format:
+    description:
+      - How a file name in O(src_dir) becomes a user principal name.
+      - Placeholders, from the file name without its extension; V({upn}) (or V({stem})) is that name unchanged;
+        V({first}) and V({last}) are its first and last words (split on spaces and underscores),
+        lower-cased, with accents removed (V(Zoë Müller.jpg) gives V(zoe) and V(muller));
+        V({middle}) the words in between joined by dots; V({f}) and V({l}) the first letters.
+      - A trailing image extension in the format is ignored, so the default V({upn}.jpg) reads
+        V(jdoe@contoso.com.png) as well.
+      - Example, V({first}.{last}@contoso.com) maps V(John Doe.jpg) to V(john.doe@contoso.com).
+    type: str
+    default: '{upn}.jpg'
+  mapping:
+    description:
+      - A CSV file with two columns, file name and user principal name, used instead of O(name_format).
+      - A header row is recognised and skipped. The file name may be given with or without its extension.
+      - Files of O(src_dir) that are not in the mapping are reported as failed.
+    type: path
+  state:
+    description:
+      - V(present) sends the photos. V(absent) deletes the thumbnails, clears C(PictureURL), sets
+        C(SPS-PicturePlaceholderState) back to 1 and deletes the Graph photo.
+    type: str
+    choices: [present, absent]
+    default: present
+  targets:
+    description: Where the photos go.
+    type: list
+    elements: str
+    choices: [sharepoint, graph]
+    default: [sharepoint, graph]
+  library:
+    description:
+      - The photo library on the My Site host. Its name is localised with the My Site host's language.
+    type: str
+    default: User Photos
+  folder:
+    description: The folder in O(library) for the thumbnails (localised as well, for example V(Profielafbeeldingen)).
+    type: str
+    default: Profile Pictures
+  thumbnail_sizes:
+    description: Edge lengths in pixels of the square thumbnails.
+    type: dict
+    suboptions:
+      small:
+        description: The C(_SThumb) size.
+        type: int
+        default: 48
+      medium:
+        description: The C(_MThumb) size (the one C(PictureURL) points to).
+        type: int
+        default: 72
+      large:
+        description: The C(_LThumb) size.
+        type: int
+        default: 200
+  graph_max_px:
+    description: The largest edge of the photo sent to Graph; smaller sources are not enlarged.
+    type: int
+    default: 648
+  jpeg_quality:
+    description: JPEG quality of the thumbnails and the first try for the Graph photo (lowered until it is under 4 MB).
+    type: int
+    default: 90
+  max_pixels:
+    description: Sources whose declared width times height exceeds this are refused as possible decompression bombs.
+    type: int
+    default: 100000000
+  exchange_sync_state:
+    description:
+      - When set, also writes C(SPS-PictureExchangeSyncState). V(0) stops Exchange from replacing the
+        SharePoint picture.
+    type: int
+    choices: [0, 1]
+  force:
+    description: Send every photo again, ignoring the manifest.
+    type: bool
+    default: false
+  concurrency:
+    description: How many users are uploaded at the same time.
+    type: int
+    default: 4
+  workers:
+    description: How many processes prepare images. Defaults to the number of processor cores.
+    type: int
+  archive_dir:
+    description:
+      - Move each source file here once all its targets succeeded (or were already up to date).
+        Sources of failed users stay where they are for the next run.
+    type: path
+  fail_on_error:
+    description: Fail the task when any user failed. The result lists every user either way.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - spo.user_profiles.connection
+  - spo.user_profiles.attributes
+  - spo.user_profiles.attributes.ACTION_GROUP
+attributes:
+  check_mode:
+    support: full
+    description: Reports which users would change and why, without preparing or sending anything.
+  diff_mode:
+    support: full
+notes:
+  - SharePoint needs the application permission C(Sites.FullControl.All); Graph needs C(User.ReadWrite.All)
+    or C(ProfilePhoto.ReadWrite.All).
+  - The manifest is written once at the end of a run; do not run two syncs for the same tenant at the same time.
+  - The manifest lives on the My Site host even with O(targets=[graph]), so SharePoint access is needed in every case.
+"""
+
+EXAMPLES = r"""
+- name: Sync every photo of the HR share, archiving what was sent
+  spo.user_profiles.profile_photo:
+    tenant: contoso
+    client_id: "{{ spo_client_id }}"
+    certificate_path: /etc/spo/app.pem
+    src_dir: /srv/hr/photos
+    name_format: "{first}.{last}@contoso.com"
+    archive_dir: /srv/hr/photos/done
+
+- name: Two users, SharePoint only, with a Dutch My Site host
+  spo.user_profiles.profile_photo:
+    tenant: contoso
+    photos:
+      - user: jdoe@contoso.com
+        path: /srv/photos/jdoe.jpg
+      - user: asmith@contoso.com
+        path: /srv/photos/asmith.png
+    targets: [sharepoint]
+    folder: Profielafbeeldingen
+    exchange_sync_state: 0
+
+- name: Map badge numbers to users through a CSV file
+  spo.user_profiles.profile_photo:
+    tenant: contoso
+    src_dir: /srv/badges
+    mapping: /srv/badges/people.csv
+
+- name: Remove the photo of a leaver
+  spo.user_profiles.profile_photo:
+    tenant: contoso
+    state: absent
+    photos:
+      - user: leaver@contoso.com
+"""
+
+RETURN = r"""
+users:
+  description: Every user (and every source file that could not be mapped to one), with what happened.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    user:
+      description: The user principal name (null for a file that could not be mapped).
+      type: str
+      sample: jdoe@contoso.com
+    path:
+      description: The source file.
+      type: str
+      sample: /srv/hr/photos/jdoe@contoso.com.jpg
+    changed:
+      description: Whether anything was (or in check mode would be) changed for this user.
+      type: bool
+      sample: true
+    action:
+      description:
+        - V(new) (never sent), V(changed) (the source changed), V(forced), V(removed), V(unchanged) or V(failed).
+      type: str
+      sample: new
+    targets:
+      description:
+        - Outcome per target, V(updated), V(unchanged), V(removed), V(absent), V(failed), or in check mode
+          V(would update) and V(would remove).
+      type: dict
+      sample: {"sharepoint": "updated", "graph": "failed"}
+    error:
+      description: Why this user failed, per target; null when it did not.
+      type: str
+      sample: "graph: set Graph photo of jdoe@contoso.com: User not found (HTTP 404, Request_ResourceNotFound)"
+    archived:
+      description: Where the source was moved to with O(archive_dir); null otherwise.
+      type: str
+      sample: /srv/hr/photos/done/jdoe@contoso.com.jpg
+summary:
+  description: Counts of users.
+  returned: always
+  type: dict
+  sample: {"total": 1200, "changed": 3, "unchanged": 1196, "failed": 1}
+failed_users:
+  description: The users (or file paths) that failed.
+  returned: always
+  type: list
+  elements: str
+  sample: ["ghost@contoso.com"]
+manifest_url:
+  description: The absolute URL of the manifest in the tenant.
+  returned: always
+  type: str
+  sample: https://contoso-my.sharepoint.com/User%20Photos/Profile%20Pictures/spo-user-profiles-photo-manifest.json
+manifest_written:
+  description: Whether the manifest was written in this run.
+  returned: always
+  type: bool
+  sample: false
+"""
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import photos
+from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+
+
+def argument_spec():
+    return dict(
+        photos=dict(type="list", elements="dict", options=dict(
+            user=dict(type="str", required=True),
+            path=dict(type="path"),
+        )),
+        src_dir=dict(type="path"),
+        name_format=dict(type="str", default="{upn}.jpg"),
+        mapping=dict(type="path"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        targets=dict(type="list", elements="str", choices=["sharepoint", "graph"], default=["sharepoint", "graph"]),
+        library=dict(type="str", default=photos.DEFAULT_LIBRARY),
+        folder=dict(type="str", default=photos.DEFAULT_FOLDER),
+        thumbnail_sizes=dict(type="dict", options=dict(
+            small=dict(type="int", default=48),
+            medium=dict(type="int", default=72),
+            large=dict(type="int", default=200),
+        )),
+        graph_max_px=dict(type="int", default=photos.DEFAULT_GRAPH_MAX_PX),
+        jpeg_quality=dict(type="int", default=photos.DEFAULT_QUALITY),
+        max_pixels=dict(type="int", default=photos.DEFAULT_MAX_PIXELS),
+        exchange_sync_state=dict(type="int", choices=[0, 1]),
+        force=dict(type="bool", default=False),
+        concurrency=dict(type="int", default=4),
+        workers=dict(type="int"),
+        archive_dir=dict(type="path"),
+        fail_on_error=dict(type="bool", default=True),
+    )
+
+
+def pipeline_settings(params):
+    sizes = params["thumbnail_sizes"] or {"small": 48, "medium": 72, "large": 200}
+    return photos.PipelineSettings(
+        sizes=(("S", sizes["small"]), ("M", sizes["medium"]), ("L", sizes["large"])),
+        graph_max_px=params["graph_max_px"],
+        quality=params["jpeg_quality"],
+        max_pixels=params["max_pixels"],
+    )
+
+
+def main():
+    module = SpoModule(
+        argument_spec(),
+        supports_check_mode=True,
+        mutually_exclusive=[("photos", "src_dir")],
+        required_one_of=[("photos", "src_dir")],
+        required_by={"mapping": "src_dir"},
+    )
+    params = module.params
+    if not photos.HAS_PIL:
+        module.fail_json(msg=missing_required_lib("Pillow"), exception=photos.PIL_IMP_ERR)
+    if params["concurrency"] < 1:
+        module.fail_json(msg="concurrency must be 1 or more")
+    if params["workers"] is not None and params["workers"] < 1:
+        module.fail_json(msg="workers must be 1 or more")
+    if not params["targets"]:
+        module.fail_json(msg="targets must name at least one of sharepoint, graph")
+    if params["state"] == "present" and params["photos"]:
+        missing = [item["user"] for item in params["photos"] if not item.get("path")]
+        if missing:
+            module.fail_json(msg="photos[].path is required with state=present (missing for %s)" % ", ".join(missing))
+    try:
+        settings = pipeline_settings(params)
+    except ValueError as err:
+        module.fail_json(msg=str(err))
+    try:
+        entries, problems = photos.resolve_sources(params["photos"], params["src_dir"], params["name_format"], params["mapping"])
+    except (OSError, IOError, ValueError) as err:
+        module.fail_json(msg="cannot read the sources: %s" % err)
+
+    sync = photos.PhotoSync(module.client(), {
+        "state": params["state"],
+        "targets": params["targets"],
+        "library": params["library"],
+        "folder": params["folder"],
+        "settings": settings,
+        "force": params["force"],
+        "concurrency": params["concurrency"],
+        "workers": params["workers"],
+        "archive_dir": params["archive_dir"],
+        "exchange_sync_state": params["exchange_sync_state"],
+        "check_mode": module.check_mode,
+    })
+    try:
+        result = sync.run(entries, problems)
+    except SpoError as err:
+        module.fail_from_error(err)
+
+    diff = result.pop("diff")
+    if module.diff_mode:
+        result["diff"] = diff
+    failed = result["failed_users"]
+    if failed and params["fail_on_error"]:
+        module.fail_json(msg="%d of %d users failed: %s" % (len(failed), result["summary"]["total"], ", ".join(failed[:20])), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+import pytest
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import profiles
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+
+
+class FakePeopleManager:
+    """Answers PeopleManager REST calls from an in-memory {upn: {name: value}}; records every call."""
+
+    admin_url = "https://contoso-admin.sharepoint.com"
+    my_url = "https://contoso-my.sharepoint.com"
+
+    def __init__(self, people, verbose=False):
+        self.people = people
+        self.verbose = verbose
+        self.calls = []
+
+    def sp(self, method, url, operation, json=None, **kw):
+        self.calls.append((method, url, json))
+        assert url.startswith(self.admin_url + "/_api/SP.UserProfiles.PeopleManager/")
+        if method == "GET" and "/GetPropertiesFor(accountName=@v)?@v=" in url:
+            account = unquote(url.split("?@v=", 1)[1]).strip("'")
+            upn = account.split("|")[-1]
+            if upn not in self.people:
+                return {"AccountName": account, "UserProfileProperties": []}
+            entries = [{"Key": key, "Value": value, "ValueType": "Edm.String"} for key, value in self.people[upn].items()]
+            if self.verbose:
+                return {"d": {"UserProfileProperties": {"results": entries}}}
+            return {"AccountName": account, "UserProfileProperties": entries}
+        if method == "POST" and url.endswith("/SetSingleValueProfileProperty"):
+            self.people[json["accountName"].split("|")[-1]][json["propertyName"]] = json["propertyValue"]
+            return None
+        if method == "POST" and url.endswith("/SetMultiValuedProfileProperty"):
+            assert isinstance(json["propertyValues"], list)
+            self.people[json["accountName"].split("|")[-1]][json["propertyName"]] = "|".join(json["propertyValues"])
+            return None
+        raise AssertionError("unexpected call %s %s" % (method, url))
+
+    def writes(self):
+        return [call for call in self.calls if call[0] == "POST"]
+
+
+@pytest.fixture
+def client():
+    return FakePeopleManager({"jdoe@contoso.com": {"Department": "Sales", "SPS-Skills": "python|ansible", "Office": ""}})
+
+
+def test_get_properties_uses_admin_host_and_claims_alias(client):
+    properties = profiles.get_properties(client, "jdoe@contoso.com")
+    assert properties["Department"] == "Sales"
+    url = client.calls[0][1]
+    assert "?@v='i%3A0%23.f%7Cmembership%7Cjdoe%40contoso.com'" in url
+
+
+def test_get_properties_reads_verbose_shape():
+    client = FakePeopleManager({"a@contoso.com": {"Title": "Boss"}}, verbose=True)
+    assert profiles.get_properties(client, "a@contoso.com") == {"Title": "Boss"}
+
+
+def test_unknown_user_is_an_error(client):
+    with pytest.raises(SpoError) as info:
+        profiles.get_properties(client, "ghost@contoso.com")
+    assert info.value.status == 404
+    assert "ghost@contoso.com" in str(info.value)
+
+
+def test_get_property(client):
+    assert profiles.get_property(client, "jdoe@contoso.com", "Department") == "Sales"
+    assert profiles.get_property(client, "jdoe@contoso.com", "Nope") is None
+
+
+def test_ensure_writes_only_what_differs(client):
+    desired = {"Department": "Sales", "Office": "Paris", "SPS-Skills": ["python", "ansible"]}
+    changed, before, after = profiles.ensure_properties(client, "jdoe@contoso.com", desired, check_mode=False)
+    assert changed
+    assert [call[2]["propertyName"] for call in client.writes()] == ["Office"]
+    assert before["Office"] == "" and after["Office"] == "Paris"
+    assert client.people["jdoe@contoso.com"]["Office"] == "Paris"
+    client.calls.clear()
+    changed, before, after = profiles.ensure_properties(client, "jdoe@contoso.com", desired, check_mode=False)
+    assert not changed and before == after
+    assert client.writes() == []
+
+
+def test_ensure_multi_value_order_and_check_mode(client):
+    changed, before, after = profiles.ensure_properties(client, "jdoe@contoso.com", {"SPS-Skills": ["ansible", "python"]},
+                                                        check_mode=True)
+    assert changed
+    assert before == {"SPS-Skills": ["python", "ansible"]} and after == {"SPS-Skills": ["ansible", "python"]}
+    assert client.writes() == []
+    profiles.ensure_properties(client, "jdoe@contoso.com", {"SPS-Skills": ["ansible", "python"]}, check_mode=False)
+    body = client.writes()[0][2]
+    assert body["propertyValues"] == ["ansible", "python"] and body["accountName"] == "i:0#.f|membership|jdoe@contoso.com"
+
+
+def test_ensure_with_current_skips_the_read(client):
+    changed, _before, _after = profiles.ensure_properties(client, "jdoe@contoso.com", {"Office": "x"}, check_mode=False,
+                                                          current={"Office": "x"})
+    assert not changed and client.calls == []
+
+
+def test_none_and_empty_are_the_same_empty_value(client):
+    changed, _before, _after = profiles.ensure_properties(client, "jdoe@contoso.com", {"Office": None, "Missing": ""},
+                                                          check_mode=False)
+    assert not changed
+
+
+@pytest.mark.parametrize("value, multi, expected", [
+    (None, False, ""),
+    (True, False, "True"),
+    (3, False, "3"),
+    ("a|b", True, ["a", "b"]),
+    (["a", "b"], False, "a|b"),
+    ("", True, []),
+])
+def test_normalize_value(value, multi, expected):
+    assert profiles.normalize_value(value, multi) == expected
