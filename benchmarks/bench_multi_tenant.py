@@ -1,0 +1,207 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Many tenants in parallel: the bulk_import role over N tenants against one tenant, and an unchanged rerun.
+
+Starts its own emulator on a free port with a temporary data dir, sets every import job to take
+--job-seconds, and runs playbooks/sync_profiles.yml (the collection from this repository):
+  1. one tenant alone (the baseline), with the role's default polling (every 15 s),
+  2. --tenants tenants at once (one host each, forks = tenants): the target is at most 1.5x the baseline,
+  3. the same tenants again with unchanged sources: the target is no upload and no queued job, counted in the
+     emulator's request log and job lists.
+Usage: python benchmarks/bench_multi_tenant.py [--tenants 20] [--job-seconds 30] [--users 50]
+       python benchmarks/bench_multi_tenant.py --quick      (3 tenants, 6 s jobs: a quick check)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SEEDS = os.path.join(ROOT, "tests", "emulator", "seeds")
+CLIENT_ID = "6f1d2c4a-3b5e-4c7d-9e8f-0a1b2c3d4e5f"
+TARGET_RATIO = 1.5
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Emulator:
+    def __init__(self, work):
+        self.port = free_port()
+        self.data_dir = os.path.join(work, "emulator")
+        self.url = "http://127.0.0.1:%d/_emulator" % self.port
+        self.log = open(os.path.join(work, "emulator.log"), "wb")
+        self.process = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "emulator", "m365-emulator"),
+                                         "--port", str(self.port), "--data-dir", self.data_dir],
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                self.call("GET", "/health")
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the emulator did not start; see %s" % self.log.name)
+                time.sleep(0.3)
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(request, timeout=30) as response:
+            text = response.read().decode()
+        return json.loads(text) if text else None
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+def certificate_pem():
+    with open(os.path.join(SEEDS, "test-app.crt"), encoding="ascii") as handle:
+        return handle.read()
+
+
+def create_tenant(emulator, name, users):
+    emulator.call("POST", "/tenants", {
+        "name": name,
+        "users": [{"upn": "user%03d@%s.example" % (index, name)} for index in range(users)],
+        "properties": [{"name": "CostCenter"}, {"name": "EmployeeId"}],
+        "apps": [{"client_id": CLIENT_ID, "certificate_pem": certificate_pem(),
+                  "roles": ["Sites.FullControl.All", "User.ReadWrite.All"]}],
+    })
+
+
+def write_source(path, name, users):
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["mail", "cost_center", "employee_id"])
+        for index in range(users):
+            writer.writerow(["user%03d@%s.example" % (index, name), "CC-%d" % (index % 9), "E%05d" % index])
+
+
+def write_inventory(work, emulator, tenants, data_dir, label):
+    inventory = os.path.join(work, "inventory-%s" % label)
+    os.makedirs(os.path.join(inventory, "group_vars"), exist_ok=True)
+    with open(os.path.join(inventory, "hosts.yml"), "w", encoding="utf-8") as handle:
+        handle.write("spo_tenants:\n  hosts:\n" + "".join("    %s:\n" % name for name in tenants))
+    settings = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": sys.executable,
+        "spo_client_id": CLIENT_ID,
+        "spo_certificate_path": os.path.join(SEEDS, "test-app.pem"),
+        "spo_ca_path": os.path.join(emulator.data_dir, "ca.pem"),
+        "upa_src": os.path.join(data_dir, "{{ inventory_hostname }}.csv"),
+        "upa_id_property": "mail",
+        "upa_property_map": {"cost_center": "CostCenter", "employee_id": "EmployeeId"},
+        "upa_report_dir": os.path.join(work, "reports-%s" % label),
+    }
+    with open(os.path.join(inventory, "group_vars", "spo_tenants.yml"), "w", encoding="utf-8") as handle:
+        json.dump(settings, handle, indent=1)  # JSON is YAML
+    return inventory
+
+
+def run_playbook(work, emulator, inventory, forks):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(work, "collections"), ANSIBLE_FORKS=str(forks),
+               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_RETRY_FILES_ENABLED="false",
+               HTTPS_PROXY="http://127.0.0.1:%d" % emulator.port, NO_PROXY="127.0.0.1,localhost",
+               REQUESTS_CA_BUNDLE=os.path.join(emulator.data_dir, "ca.pem"))
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory,
+               "spo.user_profiles.sync_profiles"]
+    started = time.monotonic()
+    run = subprocess.run(command, env=env, cwd=work, capture_output=True, text=True, check=False)
+    elapsed = time.monotonic() - started
+    if run.returncode:
+        sys.stdout.write(run.stdout[-4000:] + run.stderr[-2000:])
+        raise RuntimeError("ansible-playbook failed with %d" % run.returncode)
+    recap = run.stdout[run.stdout.rfind("PLAY RECAP"):]
+    changed = sum(int(part.split("=")[1]) for part in recap.split() if part.startswith("changed="))
+    return elapsed, changed
+
+
+def uploads_and_jobs(emulator, tenants, since):
+    uploads = 0
+    jobs = 0
+    for name in tenants:
+        log = emulator.call("GET", "/tenants/%s/requests?since=%d" % (name, since))["requests"]
+        uploads += sum(1 for entry in log if entry["method"] == "POST"
+                       and any(marker in entry["path"] for marker in ("/Files/add", "/StartUpload", "/Files/Add")))
+        listing = emulator.call("GET", "/tenants/%s/jobs" % name)
+        jobs += len(listing.get("jobs", listing) if isinstance(listing, dict) else listing)
+    return uploads, jobs
+
+
+def last_seq(emulator):
+    log = emulator.call("GET", "/requests")["requests"]
+    return max((entry["seq"] for entry in log), default=0)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tenants", type=int, default=20)
+    parser.add_argument("--job-seconds", type=int, default=30)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--quick", action="store_true", help="3 tenants, 6 s jobs")
+    args = parser.parse_args()
+    if args.quick:
+        args.tenants, args.job_seconds = 3, 6
+    work = tempfile.mkdtemp(prefix="bench-multi-tenant.")
+    emulator = None
+    try:
+        collection = os.path.join(work, "collections", "ansible_collections", "spo")
+        os.makedirs(collection)
+        os.symlink(ROOT, os.path.join(collection, "user_profiles"))
+        emulator = Emulator(work)
+        delay = min(5, args.job_seconds // 3)
+        emulator.call("POST", "/faults", {"job_delay": delay, "job_duration": args.job_seconds - delay})
+        data_dir = os.path.join(work, "data")
+        os.makedirs(data_dir)
+        single = ["single"]
+        many = ["t%02d" % index for index in range(args.tenants)]
+        for name in single + many:
+            create_tenant(emulator, name, args.users)
+            write_source(os.path.join(data_dir, name + ".csv"), name, args.users)
+
+        one_time, first_changed = run_playbook(work, emulator, write_inventory(work, emulator, single, data_dir, "one"), 1)
+        inventory = write_inventory(work, emulator, many, data_dir, "many")
+        many_time, many_changed = run_playbook(work, emulator, inventory, args.tenants)
+        uploads_before, jobs_before = uploads_and_jobs(emulator, many, 0)
+        mark = last_seq(emulator)
+        rerun_time, rerun_changed = run_playbook(work, emulator, inventory, args.tenants)
+        uploads_after, jobs_after = uploads_and_jobs(emulator, many, mark)
+
+        ratio = many_time / one_time
+        print("jobs of %d s; one tenant: %.1f s (changed=%d); %d tenants in parallel: %.1f s (changed=%d)"
+              % (args.job_seconds, one_time, first_changed, args.tenants, many_time, many_changed))
+        print("unchanged rerun of %d tenants: %.1f s, changed=%d, uploads %d, new jobs %d (first run: %d uploads, %d jobs)"
+              % (args.tenants, rerun_time, rerun_changed, uploads_after, jobs_after - jobs_before, uploads_before, jobs_before))
+        rerun_ok = rerun_changed == 0 and uploads_after == 0 and jobs_after == jobs_before
+        print("%d tenants / 1 tenant: %.2fx (target <= %.1fx: %s); unchanged rerun makes no upload and no job: %s"
+              % (args.tenants, ratio, TARGET_RATIO, "met" if ratio <= TARGET_RATIO else "NOT met", "yes" if rerun_ok else "NO"))
+        return 0
+    finally:
+        if emulator:
+            emulator.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
