@@ -159,7 +159,7 @@ def bench_upload(port, data_dir, tenant, size_mb, chunk_mb, work_dir):
             response = session.post("%s/_api/web/GetFileByServerRelativeUrl('%s')/%s" % (site, file_url, method),
                                     data=data)
             if response.status_code != 200:
-                return None, "%s answered %s: %s" % (method.split("(")[0], response.status_code, response.text[:200])
+                return None, "%s answered %s: %s" % (method.split("(", maxsplit=1)[0], response.status_code, response.text[:200])
             offset += len(data)
     elapsed = time.perf_counter() - start
     return size_mb / elapsed, None

@@ -126,4 +126,8 @@ fi
 step "Combined report of the first run ($WORK/reports/combined-first-run.md)"
 cat "$WORK/reports/combined-first-run.md"
 echo
-echo "Per-tenant reports: $(ls "$WORK"/reports/*.md | grep -v combined | tr '\n' ' ')"
+tenant_reports=()
+for report in "$WORK"/reports/*.md; do
+  case "$report" in *combined*) ;; *) tenant_reports+=("$report") ;; esac
+done
+echo "Per-tenant reports: ${tenant_reports[*]}"

@@ -97,7 +97,7 @@ def _as_text(value):
 
 
 def _set(ctx, function, account_name, property_name, value, multi):
-    user, _ = _user(ctx, account_name)
+    user, _profile = _user(ctx, account_name)
     if user is None:
         sp.sp_fail(ctx, 400, CODE_USER_NOT_FOUND, MESSAGE_USER_NOT_FOUND)
     prop = _canonical_property(ctx, property_name)

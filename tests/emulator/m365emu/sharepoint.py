@@ -95,7 +95,7 @@ def parse_query(raw):
     for part in raw.split("&"):
         if not part:
             continue
-        key, _, value = part.partition("=")
+        key, _sep, value = part.partition("=")
         # query strings are form-encoded: '+' is a space, as ASP.NET decodes it
         result[unquote_plus(key).lower()] = unquote_plus(value)
     return result

@@ -258,7 +258,7 @@ def write_small_file(tenant, host_kind, server_relative_url, data):
     """Create or replace a small file (creating its folders); returns its canonical server-relative URL."""
     library = Library(tenant, host_kind)
     url = normalise(server_relative_url)
-    folder_url, _, name = url.rpartition("/")
+    folder_url, _sep, name = url.rpartition("/")
     folder = library.fs(folder_url)
     library.make_folder(folder)
     target = os.path.join(folder, name)
@@ -413,7 +413,7 @@ def _by_unique_id(ctx, library, unique_id, want_file):
         wanted = str(uuid.UUID(str(unique_id).strip("{}")))
     except ValueError:
         raise sp.bad_request("The expression \"%s\" is not a valid GUID." % unique_id)
-    for folder, _, names in os.walk(library.meta):
+    for folder, _dirs, names in os.walk(library.meta):
         for meta_name in names:
             if not meta_name.endswith(".meta"):
                 continue
@@ -466,7 +466,7 @@ def _delete(ctx, target, recycle=False):
 
 def _files_collection(ctx, folder, rest):
     if not rest:
-        files, _ = _children(folder.fs_path)
+        files, _folders = _children(folder.fs_path)
         fields = ctx.query_list("$select")
         items = [file_body(ctx, Target("file", folder.library, p, folder.library.canonical_url(p)), fields) for p in files]
         return sp.reply_collection(ctx, items)
@@ -526,7 +526,7 @@ def _add_file(ctx, folder, name, overwrite, rest):
 def _folders_collection(ctx, folder, rest):
     library = folder.library
     if not rest:
-        _, folders = _children(folder.fs_path)
+        _files, folders = _children(folder.fs_path)
         fields = ctx.query_list("$select")
         items = [folder_body(ctx, Target("folder", library, p, library.canonical_url(p)), fields) for p in folders]
         return sp.reply_collection(ctx, items)

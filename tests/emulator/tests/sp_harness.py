@@ -55,8 +55,8 @@ class SharePoint:
 
     def request(self, method, url, body=b"", headers=None, verbose=False, token=None, rfile=None,
                 content_length=None):
-        host, _, rest = url.partition("://")[2].partition("/")
-        path, _, query = ("/" + rest).partition("?")
+        host, _sep, rest = url.partition("://")[2].partition("/")
+        path, _sep, query = ("/" + rest).partition("?")
         if isinstance(body, (dict, list)):
             body = json.dumps(body).encode("utf-8")
         elif isinstance(body, str):
