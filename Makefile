@@ -46,7 +46,7 @@ TARGETS ?=
 integration: stage
 	.ci/integration.sh $(STAGE) $(PY) $(TARGETS)
 
-test: sanity units emulator-tests integration
+test: sanity units emulator-tests integration demo
 
 demo: venv
 	PYTHON=$(PY) scripts/demo.sh
