@@ -295,19 +295,6 @@ def _property_map(value):
     return value
 
 
-def _body(ctx):
-    raw = ctx.request.body(limit=16 * 1024 * 1024)
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw.decode("utf-8-sig"))
-    except ValueError:
-        sp.sp_fail(ctx, 400, sp.CODE_INVALID_QUERY, "Invalid JSON. A token was not recognized in the JSON content.")
-    if not isinstance(body, dict):
-        sp.sp_fail(ctx, 400, sp.CODE_INVALID_QUERY, "Invalid JSON. An object was expected.")
-    return {k.lower(): v for k, v in body.items()}
-
-
 def _rest_job(ctx, job):
     info = importjobs.public(job)
     return sp.entity_body(ctx, info, JOB_TYPE)
@@ -321,7 +308,7 @@ def handle_rest(ctx, segments):
                    "Access denied. You do not have permission to perform this action or access this resource.")
     seg = segments[0]
     name = seg.lname
-    body = _body(ctx) if ctx.request.method == "POST" else {}
+    body = sp.json_body(ctx, limit=16 * 1024 * 1024)
 
     def param(key, position=None):
         if key.lower() in body:

@@ -12,7 +12,6 @@ Unconfirmed behaviours (reference §6, §9) and the choice made here:
   SetMultiValuedProfileProperty: 400 InvalidOperationException.
 """
 
-import json
 from urllib.parse import quote
 
 from . import sharepoint as sp
@@ -44,25 +43,12 @@ def _user(ctx, account_name):
     return user, ctx.tenant.profile(user["upn"])
 
 
-def _body(ctx):
-    raw = ctx.request.body(limit=4 * 1024 * 1024) if ctx.request.method == "POST" else b""
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw.decode("utf-8-sig"))
-    except ValueError:
-        sp.sp_fail(ctx, 400, sp.CODE_INVALID_QUERY, "Invalid JSON. A token was not recognized in the JSON content.")
-    if not isinstance(body, dict):
-        sp.sp_fail(ctx, 400, sp.CODE_INVALID_QUERY, "Invalid JSON. An object was expected.")
-    return {k.lower(): v for k, v in body.items()}
-
-
 def handle(ctx, segments):
     if len(segments) != 1:
         sp.not_found_resource(ctx, "/".join(s.name for s in segments) or sp.PEOPLE_MANAGER)
     seg = segments[0]
     name = seg.lname
-    body = _body(ctx)
+    body = sp.json_body(ctx, limit=4 * 1024 * 1024)
 
     def param(key, position=None):
         if key.lower() in body:

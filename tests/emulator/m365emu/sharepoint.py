@@ -287,6 +287,20 @@ def select(obj, fields):
     return {k: v for k, v in obj.items() if k.lower() in wanted}
 
 
+def json_body(ctx, limit):
+    """The JSON object of a POST body with lower-cased keys ({} for no body or another method)."""
+    raw = ctx.request.body(limit=limit) if ctx.request.method == "POST" else b""
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw.decode("utf-8-sig"))
+    except ValueError:
+        sp_fail(ctx, 400, CODE_INVALID_QUERY, "Invalid JSON. A token was not recognized in the JSON content.")
+    if not isinstance(body, dict):
+        sp_fail(ctx, 400, CODE_INVALID_QUERY, "Invalid JSON. An object was expected.")
+    return {k.lower(): v for k, v in body.items()}
+
+
 def sp_fail(ctx, status, code, message):
     """Raise a SharePoint-shaped REST error."""
     verbose = ctx.verbose if ctx is not None else False
