@@ -212,7 +212,8 @@ class EmulatorServer:
                 raise _CloseConnection()
         expect_continue = (headers.get("Expect") or "").lower() == "100-continue"
         send_continue = (lambda: sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")) if expect_continue else None
-        request = Request(method, host, path, query, headers, rfile, content_length, chunked, send_continue)
+        request = Request(method, host, path, query, headers, rfile, content_length, chunked, send_continue,
+                          sock=sock)
         connection_header = (headers.get("Connection") or "").lower()
         keep_alive = "close" not in connection_header and (version == "HTTP/1.1" or "keep-alive" in connection_header)
 
