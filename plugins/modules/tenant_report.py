@@ -1,0 +1,136 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: tenant_report
+short_description: Write one section of a tenant's JSON report and its Markdown summary, on the controller
+description:
+  - Sets the section O(section) of the JSON report O(dest)/O(tenant).json to O(data), keeping the other sections
+    already in the file, and renders O(dest)/O(tenant).md from the whole report with O(markdown_template).
+  - 'The JSON report is C({"tenant": <tenant>, <section>: <data>, ...}), indented by two spaces, keys sorted.'
+  - Each file is written atomically (a temporary file in the same directory, then renamed), and only when its
+    content changes, so an unchanged report keeps its modification time.
+  - This is an action plugin that does all its work on the Ansible controller, whatever the connection of the host
+    is; no module is sent or run on the target, and the connection is never opened. There is no need for
+    C(delegate_to=localhost).
+  - Used by the C(spo.user_profiles.bulk_import) and C(spo.user_profiles.profile_photos) roles for their reports.
+version_added: 1.0.0
+author:
+  - spo.user_profiles contributors !UNKNOWN
+options:
+  dest:
+    description:
+      - The report directory on the controller. Created (mode C(0755)) when missing.
+    type: path
+    required: true
+  tenant:
+    description:
+      - The tenant name, used as the file base name and as the value of the C(tenant) key of the JSON report.
+      - Must be a plain file name of letters, digits and C(. _ @ + -), not starting with a dot or a dash.
+    type: str
+    required: true
+  section:
+    description:
+      - The top-level key of the JSON report this task sets, for example C(bulk_import) or C(profile_photos).
+      - Cannot be C(tenant).
+    type: str
+    required: true
+  data:
+    description:
+      - The content of the section. It replaces the previous content of that section as a whole.
+    type: dict
+    required: true
+  markdown_template:
+    description:
+      - The Jinja2 template of the Markdown summary, rendered on the controller with Ansible's templar, so all
+        Ansible filters and tests are available.
+      - The merged report (the whole JSON report after this update) is the variable C(tenant_report); the task's
+        variables are available too.
+      - A relative path is looked up as M(ansible.builtin.template) looks up its source, in the C(templates/)
+        directory of the role, then of the playbook.
+    type: path
+    required: true
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  become:
+    support: none
+  bypass_host_loop:
+    support: none
+  connection:
+    support: none
+    description: Never uses the connection; the files are written on the controller.
+  delegation:
+    support: N/A
+    description: Always runs on the controller; C(delegate_to) only changes whose variables the template sees.
+  check_mode:
+    support: full
+    description: Computes both files and reports whether they would change; writes nothing.
+  diff_mode:
+    support: full
+    description: Returns the JSON report before and after.
+  platform:
+    platforms: all
+    description: Runs on the controller only; the target's platform does not matter.
+  safe_file_operations:
+    support: full
+    description: Each file is written to a temporary file in the same directory and renamed over the report.
+  vault:
+    support: none
+extends_documentation_fragment:
+  - action_common_attributes
+  - action_common_attributes.conn
+  - action_common_attributes.flow
+  - action_common_attributes.files
+notes:
+  - Not part of the C(group/spo.user_profiles.spo) action group, which sets the connection options of the modules
+    that talk to a tenant; this one talks to no tenant.
+seealso:
+  - module: ansible.builtin.template
+"""
+
+EXAMPLES = r"""
+- name: Write the bulk import section of this tenant's report
+  spo.user_profiles.tenant_report:
+    dest: /var/log/spo/reports
+    tenant: "{{ inventory_hostname }}"
+    section: bulk_import
+    data: "{{ spo_report_bulk_import }}"
+    markdown_template: "{{ role_path }}/templates/tenant_report.md.j2"
+
+- name: Reports are output of the run, not managed state - write them in check mode too, never count a change
+  spo.user_profiles.tenant_report:
+    dest: "{{ playbook_dir }}/reports"
+    tenant: "{{ inventory_hostname }}"
+    section: profile_photos
+    data: {status: succeeded, changed: 3}
+    markdown_template: summary.md.j2
+  check_mode: false
+  changed_when: false
+  diff: false
+"""
+
+RETURN = r"""
+json_path:
+  description: The path of the JSON report.
+  returned: always
+  type: str
+  sample: /var/log/spo/reports/contoso.json
+markdown_path:
+  description: The path of the Markdown summary.
+  returned: always
+  type: str
+  sample: /var/log/spo/reports/contoso.md
+report:
+  description: The whole JSON report after this update (or that would be written, in check mode).
+  returned: always
+  type: dict
+  sample: {"tenant": "contoso", "bulk_import": {"status": "succeeded"}, "profile_photos": {"status": "succeeded"}}
+"""
