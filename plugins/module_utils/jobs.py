@@ -539,13 +539,14 @@ class ImportRun:
         self.sleep = sleep
         self.now = now
         self.changed = False
+        self.timed_out = False
         self.jobs = []
         self.would_queue = []
         self.diff = {"before": {}, "after": {}}
 
     def result(self):
         result = {"changed": self.changed, "jobs": self.jobs, "job": self.jobs[-1] if self.jobs else None,
-                  "would_queue": self.would_queue}
+                  "would_queue": self.would_queue, "timed_out": self.timed_out}
         if self.want_diff:
             result["diff"] = self.diff
         return result
@@ -560,6 +561,7 @@ class ImportRun:
             job = getattr(err, "job", None)
             if job and all(job is not known for known in self.jobs):
                 self.jobs.append(job)
+            self.timed_out = isinstance(err, JobTimeoutError)
             err.result = self.result()
             raise
         return self.result()
@@ -610,10 +612,25 @@ class ImportRun:
 
 
 def job_info(client, job_id=None, states=None, source_uri=None, include_log=False,
-             max_log_entries=DEFAULT_MAX_LOG_ENTRIES, now=_utcnow):
-    """{"jobs": [...], "job": first or None} for upa_job_info; nothing is changed."""
+             max_log_entries=DEFAULT_MAX_LOG_ENTRIES, wait_seconds=0, poll_interval=15,
+             clock=time.monotonic, sleep=time.sleep, now=_utcnow):
+    """{"jobs": [...], "job": first or None} for upa_job_info; nothing is changed.
+
+    With job_id and wait_seconds, a running job is polled every poll_interval seconds until it ends or
+    wait_seconds pass; then it is returned as it is (still running is not an error here).
+    """
+    observations = {}
     if job_id:
         job = get_job(client, job_id)
+        if job and wait_seconds > 0 and job["state"] not in TERMINAL_STATES:
+            observation = Observation(now())
+            observation.record(job, now())
+            try:
+                job = wait_for_job(client, job_id, wait_seconds, poll_interval, max_interval=poll_interval,
+                                   clock=clock, sleep=sleep, now=now, observation=observation)
+            except JobTimeoutError as err:
+                job = err.job
+            observations[job_id] = observation
         jobs = [job] if job else []
     else:
         jobs = list_jobs(client)
@@ -625,7 +642,7 @@ def job_info(client, job_id=None, states=None, source_uri=None, include_log=Fals
     result = []
     for job in jobs:
         moment = now()
-        observation = Observation(moment)
+        observation = observations.get(job["job_id"]) or Observation(moment)
         observation.record(job, moment)
         job = observation.stamp(job, moment)
         if include_log:

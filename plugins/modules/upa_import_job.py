@@ -289,6 +289,13 @@ jobs:
   returned: always
   type: list
   elements: dict
+timed_out:
+  description:
+    - Whether the task failed because O(wait_timeout) ran out while the job was still running. The job keeps running
+      on the service. A playbook that waits in rounds (printing progress in between) can treat this failure as
+      "not finished yet", as the P(spo.user_profiles.bulk_import#role) role does.
+  returned: always
+  type: bool
 would_queue:
   description: In check mode, the jobs that would have been queued.
   returned: always

@@ -43,6 +43,21 @@ options:
       - How many parsed log lines to return per job in RV(jobs[].log_entries).
     type: int
     default: 1000
+  wait_seconds:
+    description:
+      - With O(job_id), wait up to this many seconds for a running job to end (C(Succeeded) or C(Error)), polling it
+        every O(poll_interval) seconds, and return as soon as it has ended.
+      - A job still running when the time is up is returned as it is; that is not a failure. This is for playbooks that
+        print a job's progress between waits (the P(spo.user_profiles.bulk_import#role) role does); to wait for a job and
+        fail on a timeout or a failed import, use M(spo.user_profiles.upa_import_job).
+      - V(0) reads the job once.
+    type: int
+    default: 0
+  poll_interval:
+    description:
+      - Seconds between two polls while waiting (O(wait_seconds)).
+    type: int
+    default: 15
 extends_documentation_fragment:
   - spo.user_profiles.connection
   - spo.user_profiles.attributes
@@ -76,6 +91,19 @@ EXAMPLES = r"""
     certificate_path: /etc/spo/app.pem
     state: [Submitted, Processing, Queued]
   register: running
+
+- name: Wait up to a minute for a job to end, then show where it is
+  spo.user_profiles.upa_job_info:
+    tenant: contoso
+    client_id: "{{ spo_client_id }}"
+    certificate_path: /etc/spo/app.pem
+    job_id: 5f4e7a2c-1111-2222-3333-444455556666
+    wait_seconds: 60
+  register: progress
+
+- name: Print the job's state
+  ansible.builtin.debug:
+    msg: "The job is {{ progress.job.state }}"
 
 - name: The jobs of one import file, with their logs
   spo.user_profiles.upa_job_info:
@@ -191,16 +219,25 @@ def main():
             source_uri=dict(type="str"),
             include_log=dict(type="bool", default=False),
             max_log_entries=dict(type="int", default=1000),
+            wait_seconds=dict(type="int", default=0),
+            poll_interval=dict(type="int", default=15),
         ),
         supports_check_mode=True,
     )
     params = module.params
     if params["max_log_entries"] < 0:
         module.fail_json(msg="max_log_entries must be 0 or more")
+    if params["wait_seconds"] < 0:
+        module.fail_json(msg="wait_seconds must be 0 or more")
+    if params["poll_interval"] <= 0:
+        module.fail_json(msg="poll_interval must be positive")
+    if params["wait_seconds"] and not params["job_id"]:
+        module.fail_json(msg="wait_seconds needs job_id: only one job is waited for")
     try:
         result = jobs.job_info(module.client(), job_id=params["job_id"], states=params["state"],
                                source_uri=params["source_uri"], include_log=params["include_log"],
-                               max_log_entries=params["max_log_entries"])
+                               max_log_entries=params["max_log_entries"], wait_seconds=params["wait_seconds"],
+                               poll_interval=params["poll_interval"])
     except SpoError as err:
         module.fail_from_error(err)
     module.exit_json(changed=False, **result)

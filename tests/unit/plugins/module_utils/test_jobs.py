@@ -708,6 +708,7 @@ def test_timeout_keeps_the_last_job_in_the_result(tenant, fake_time):
         _run(tenant, fake_time, wait_timeout=30).run([SOURCE])
     assert info.value.result["job"]["state"] == "Queued"
     assert info.value.result["changed"] is True
+    assert info.value.result["timed_out"] is True
     assert info.value.result["diff"]["after"][SOURCE] == ["%s Submitted" % info.value.job["job_id"]]
 
 
@@ -719,6 +720,7 @@ def test_queue_time_errors_carry_the_partial_result(tenant, fake_time):
         _run(tenant, fake_time).run([SOURCE, OTHER_SOURCE])
     assert [job["source_uri"] for job in info.value.result["jobs"]] == [SOURCE]
     assert info.value.result["changed"] is False
+    assert info.value.result["timed_out"] is False
 
 
 # --- upa_job_info ---------------------------------------------------------------------------------------------------
@@ -741,3 +743,31 @@ def test_job_info_by_id_with_log(tenant, fake_time):
     result = jobs.job_info(tenant, job_id=job_id, include_log=True)
     assert result["job"]["failed_identities"] == ["unknown@contoso.com"]
     assert jobs.job_info(tenant, job_id=str(uuid.uuid4())) == {"jobs": [], "job": None}
+
+
+def test_job_info_waits_until_the_job_ends(tenant, fake_time):
+    job_id = tenant.add_job(state=1, script=[(2, 0), (3, 0), (3, 0), (4, 0)])
+    result = jobs.job_info(tenant, job_id=job_id, wait_seconds=60, poll_interval=10,
+                           clock=fake_time.clock, sleep=fake_time.sleep, now=fake_time.now)
+    assert result["job"]["state"] == "Succeeded"
+    assert fake_time.sleeps == [10, 10], "polls every poll_interval, without growing, and stops at the end"
+    assert [step["state"] for step in result["job"]["history"]] == ["Processing", "Queued", "Succeeded"]
+    assert result["job"]["finished_at"] == "2026-03-01T06:00:20Z"
+
+
+def test_job_info_returns_a_job_still_running_when_the_wait_is_over(tenant, fake_time):
+    job_id = tenant.add_job(state=2, script=[(3, 0)] * 100)
+    result = jobs.job_info(tenant, job_id=job_id, wait_seconds=45, poll_interval=10,
+                           clock=fake_time.clock, sleep=fake_time.sleep, now=fake_time.now)
+    assert result["job"]["state"] == "Queued"
+    assert result["job"]["finished_at"] is None
+    assert sum(fake_time.sleeps) == 45, "never sleeps past wait_seconds"
+
+
+def test_job_info_does_not_wait_for_a_finished_or_unknown_job(tenant, fake_time):
+    job_id = tenant.add_job(state=4)
+    assert jobs.job_info(tenant, job_id=job_id, wait_seconds=60, clock=fake_time.clock, sleep=fake_time.sleep,
+                         now=fake_time.now)["job"]["state"] == "Succeeded"
+    assert jobs.job_info(tenant, job_id=str(uuid.uuid4()), wait_seconds=60, clock=fake_time.clock,
+                         sleep=fake_time.sleep, now=fake_time.now) == {"jobs": [], "job": None}
+    assert fake_time.sleeps == []
