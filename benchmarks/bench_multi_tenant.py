@@ -4,7 +4,7 @@
 
 Starts its own emulator on a free port with a temporary data dir, sets every import job to take
 --job-seconds, and runs playbooks/sync_profiles.yml (the collection from this repository):
-  1. one tenant alone (the baseline), with the role's default polling (every 15 s),
+  1. one tenant alone (the baseline), with the role's default polling,
   2. --tenants tenants at once (one host each, forks = tenants): the target is at most 1.5x the baseline,
   3. the same tenants again with unchanged sources: the target is no upload and no queued job, counted in the
      emulator's request log and job lists.
