@@ -214,11 +214,13 @@ def parse_response(text, operation):
     return results
 
 
-def execute(client, request, operation):
-    """POST the request to the tenant admin site's ProcessQuery and parse the answer."""
+def execute(client, request, operation, idempotent=True):
+    """POST the request to the tenant admin site's ProcessQuery and parse the answer.
+
+    `idempotent=False` for a request that must not run twice (see SpoClient.send)."""
     response = client.request(
         "POST", client.admin_url + PROCESS_QUERY_PATH, operation,
         headers={"Content-Type": "text/xml", "Accept": "application/json"},
-        data=request.to_xml().encode("utf-8"),
+        data=request.to_xml().encode("utf-8"), idempotent=idempotent,
     )
     return parse_response(response.content, operation)

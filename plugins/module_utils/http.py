@@ -37,6 +37,8 @@ COLLECTION_VERSION = "0.1.0"
 DEFAULT_USER_AGENT_ORG = "spo"
 
 RETRY_AFTER_STATUSES = (429, 503, 504)
+# Throttled or too busy: the service refused the request without running it.
+SURELY_NOT_RUN_STATUSES = (429, 503)
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 300.0
 # Used when the caller gives no deadline: long enough for several real Retry-After waits.
@@ -232,10 +234,13 @@ class SpoClient:
         return delay * (0.5 + self._jitter() / 2)
 
     def send(self, method, url, operation, headers=None, params=None, data=None, json=None, stream=False,
-             allow_status=(), timeout=None, resource=None, return_failures=False):
+             allow_status=(), timeout=None, resource=None, return_failures=False, idempotent=True):
         """Send with retries. Returns the final response; raises SpoError for connection failures.
 
         `return_failures` returns a failed response (after the retries) instead of raising: MSAL reads error bodies itself.
+        `idempotent=False` is for a call that must not run twice (queueing a job): it is retried only when the service
+        surely did not run it (429, 503, or no connection made); otherwise the SpoError has `may_have_run` set, and
+        the caller finds out what happened.
         """
         deadline = self._clock() + self.deadline_seconds
         start = data.tell() if hasattr(data, "seek") and hasattr(data, "tell") else None
@@ -261,6 +266,9 @@ class SpoClient:
                 )
             except requests.exceptions.RequestException as exc:
                 failure = SpoError(self.scrub("connection failed: %s: %s" % (type(exc).__name__, exc)), operation=operation)
+                if not idempotent and not isinstance(exc, requests.exceptions.ConnectTimeout):
+                    failure.may_have_run = True
+                    raise failure
                 delay = self._backoff(attempt)
                 if attempt >= self.max_retries or self._clock() + delay > deadline:
                     raise failure
@@ -279,6 +287,10 @@ class SpoClient:
             if status in RETRY_AFTER_STATUSES or (500 <= status < 600):
                 if status in allow_status:
                     return response
+                if not idempotent and status not in SURELY_NOT_RUN_STATUSES:
+                    failure = self._error(response, operation, attempt)
+                    failure.may_have_run = True
+                    raise failure
                 delay = None
                 if status in RETRY_AFTER_STATUSES:
                     delay = parse_retry_after(response.headers.get("Retry-After"), now=self._wall_clock())
@@ -309,10 +321,10 @@ class SpoClient:
     # -- the public API -----------------------------------------------------------------
 
     def request(self, method, url, operation, *, headers=None, params=None, data=None, json=None,
-                stream=False, allow_status=(), timeout=None):
+                stream=False, allow_status=(), timeout=None, idempotent=True):
         """An authenticated request to SharePoint or Graph; SpoError for any non-2xx status not in allow_status."""
         return self.send(method, url, operation, headers=headers, params=params, data=data, json=json, stream=stream,
-                         allow_status=allow_status, timeout=timeout, resource=self.resource_for(url))
+                         allow_status=allow_status, timeout=timeout, resource=self.resource_for(url), idempotent=idempotent)
 
     def sp(self, method, url, operation, **kw):
         """SharePoint REST with JSON (odata=nometadata). The parsed body, or None when it is empty."""

@@ -51,6 +51,9 @@ EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 # Poll failures that say "try again later"; the job itself keeps running on the service.
 RETRYABLE_POLL_STATUSES = (429, 500, 502, 503, 504)
 DEFAULT_MAX_INTERVAL = 120
+# Queue calls that failed without a job to show for it are tried this many times in all, each after a pause.
+QUEUE_ATTEMPTS = 3
+QUEUE_SETTLE_SECONDS = 5
 INTERVAL_GROWTH = 1.5
 # How often the job list is read when the queue call answered Guid.Empty before giving up.
 EMPTY_GUID_LOOKUPS = 5
@@ -166,7 +169,8 @@ def queue_job(client, id_type, id_property, property_map, source_uri):
     request.object_path(tenant)
     action = request.call(tenant, "QueueImportProfileProperties",
                           [Enum(id_type_code(id_type)), id_property, dict(property_map), source_uri])
-    results = execute(client, request, "queue import job for %s" % source_uri)
+    # Not retried when it may have run: a second call would queue a second import of the same file.
+    results = execute(client, request, "queue import job for %s" % source_uri, idempotent=False)
     job_id = results.get(action)
     if not isinstance(job_id, str) or not _GUID_TEXT.match(job_id):
         raise SpoError("the service answered %r instead of a job id" % (job_id,), operation="queue import job for %s" % source_uri)
@@ -566,6 +570,27 @@ class ImportRun:
             raise
         return self.result()
 
+    def _queue(self, source_uri, before):
+        """Queue a job and return its id. A call that failed in a way that may have queued the job anyway (HTTP 500,
+        a broken connection) is not simply sent again: the job list tells whether it made a job, and only when it
+        did not is the call repeated."""
+        known = {job["job_id"] for job in before}
+        for attempt in range(1, QUEUE_ATTEMPTS + 1):
+            try:
+                return queue_job(self.client, self.id_type, self.id_property, self.property_map, source_uri)
+            except SpoError as err:
+                if not getattr(err, "may_have_run", False):
+                    raise
+                self.sleep(QUEUE_SETTLE_SECONDS)  # a call the service is still running ends before the list is read
+                made = find_job_by_source(self.client, source_uri, exclude_ids=known)
+                if made is not None:
+                    return made["job_id"]
+                if attempt == QUEUE_ATTEMPTS:
+                    err.message += "; tried %d times, and the job list shows no new job on this file" % attempt
+                    err.args = (str(err),)
+                    raise
+        raise AssertionError("unreachable")
+
     def _one(self, source_uri, must_wait):
         if self.property_map and not self.id_property:
             raise SpoError("id_property is required to queue a job", operation="queue import job for %s" % source_uri)
@@ -585,7 +610,7 @@ class ImportRun:
             return
         else:
             observation = Observation(self.now(), queued=True)
-            job_id = queue_job(self.client, self.id_type, self.id_property, self.property_map, source_uri)
+            job_id = self._queue(source_uri, before)
             self.changed = True
             if job_id == EMPTY_GUID:
                 found = resolve_empty_job_id(self.client, source_uri, {job["job_id"] for job in before},

@@ -207,6 +207,31 @@ def test_connection_errors_are_retried_and_file_bodies_rewound():
     assert len(fake_time.sleeps) == 2
 
 
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_call_that_must_not_run_twice_is_retried_when_the_service_refused_it(status):
+    client, session, fake_time = make_client(make_response(status, headers={"Retry-After": "3"}), make_response(200))
+    client.request("POST", SP_URL, "queue", idempotent=False)
+    assert len(session.calls) == 2
+    assert fake_time.sleeps == [3.0]
+
+
+@pytest.mark.parametrize("answer", [make_response(500), make_response(502), make_response(504, headers={"Retry-After": "1"}),
+                                    requests.ConnectionError("reset by peer"), requests.ReadTimeout("no answer")])
+def test_a_call_that_must_not_run_twice_is_not_retried_when_it_may_have_run(answer):
+    client, session, fake_time = make_client(answer, make_response(200))
+    with pytest.raises(SpoError) as caught:
+        client.request("POST", SP_URL, "queue", idempotent=False)
+    assert caught.value.may_have_run is True
+    assert len(session.calls) == 1
+    assert fake_time.sleeps == []
+
+
+def test_a_call_that_must_not_run_twice_is_retried_when_no_connection_was_made():
+    client, session, _fake_time = make_client(requests.ConnectTimeout("no route"), make_response(200))
+    client.request("POST", SP_URL, "queue", idempotent=False)
+    assert len(session.calls) == 2
+
+
 def test_max_retries_bounds_the_attempts():
     answers = [make_response(429, {"odata.error": {"code": "-2147024860, Microsoft.SharePoint.SPQueryThrottledException",
                                                    "message": {"lang": "en-US", "value": "Throttled"}}},

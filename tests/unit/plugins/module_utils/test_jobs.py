@@ -75,6 +75,8 @@ class FakeTenant:
         self.log_files = {}         # server-relative folder -> {name: bytes}
         self.rest_calls = []
         self.on_queue = None
+        self.queue_calls = 0
+        self.queue_lost_answers = []  # per queue call, True/False: it fails after queueing / without queueing
 
     def add_job(self, source=SOURCE, state=1, error=0, script=(), job_id=None, log_folder=None, message=None):
         job_id = job_id or str(uuid.uuid4())
@@ -92,10 +94,22 @@ class FakeTenant:
     # transport
 
     def request(self, method, url, operation, headers=None, params=None, data=None, json=None, stream=False,
-                allow_status=(), timeout=None):
+                allow_status=(), timeout=None, idempotent=True):
         if url == ADMIN + "/_vti_bin/client.svc/ProcessQuery":
             assert method == "POST" and headers["Content-Type"] == "text/xml"
-            return FakeResponse(200, self._process_query(data.decode("utf-8")))
+            body = data.decode("utf-8")
+            queueing = "QueueImportProfileProperties" in body
+            assert idempotent is not queueing, "only the queue call must not be retried"
+            self.queue_calls += queueing
+            if queueing and self.queue_lost_answers:
+                # The service answered 500 or the connection broke: the job may or may not have been queued.
+                queued = self.queue_lost_answers.pop(0)
+                if queued:
+                    self._process_query(body)
+                failure = SpoError("HTTP 500", status=500, operation=operation)
+                failure.may_have_run = True
+                raise failure
+            return FakeResponse(200, self._process_query(body))
         return self._rest(method, url, allow_status)
 
     def sp(self, method, url, operation, **kw):
@@ -771,3 +785,38 @@ def test_job_info_does_not_wait_for_a_finished_or_unknown_job(tenant, fake_time)
     assert jobs.job_info(tenant, job_id=str(uuid.uuid4()), wait_seconds=60, clock=fake_time.clock,
                          sleep=fake_time.sleep, now=fake_time.now) == {"jobs": [], "job": None}
     assert fake_time.sleeps == []
+
+
+def test_a_queue_call_that_failed_after_queueing_is_not_queued_twice(tenant, fake_time):
+    tenant.add_job(source=SOURCE, state=5, error=1)  # an earlier job in Error: a new one is queued
+    made = []
+
+    def script(fake, params):
+        made.append(fake.add_job(source=params[3][1], script=[(2, 0), (4, 0)]))
+        fake.queue_answers.append(made[-1])
+    tenant.on_queue = script
+    tenant.queue_lost_answers = [True]
+    result = _run(tenant, fake_time).run([SOURCE])
+    assert tenant.queue_calls == 1
+    assert len(tenant.jobs) == 2
+    assert result["changed"] is True
+    assert result["job"]["job_id"] == made[0]
+    assert result["job"]["state"] == "Succeeded"
+
+
+def test_a_queue_call_that_failed_before_queueing_is_sent_again_after_checking_the_job_list(tenant, fake_time):
+    tenant.queue_lost_answers = [False]
+    result = _run(tenant, fake_time, wait=False).run([SOURCE])
+    assert tenant.queue_calls == 2
+    assert len(tenant.jobs) == 1
+    assert result["job"]["job_id"] == tenant.jobs[0]["JobId"][len("/Guid("):-len(")/")]
+    assert fake_time.sleeps[0] == jobs.QUEUE_SETTLE_SECONDS
+
+
+def test_queue_calls_that_keep_failing_without_queueing_give_up_and_say_so(tenant, fake_time):
+    tenant.queue_lost_answers = [False] * jobs.QUEUE_ATTEMPTS
+    with pytest.raises(SpoError, match="tried 3 times, and the job list shows no new job on this file") as info:
+        _run(tenant, fake_time).run([SOURCE])
+    assert tenant.jobs == []
+    assert info.value.status == 500
+    assert tenant.queue_calls == jobs.QUEUE_ATTEMPTS
