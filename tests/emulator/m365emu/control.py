@@ -141,6 +141,19 @@ def _tenant(server, request, tenant, rest):
         if host_kind not in ("root", "my"):
             raise _bad_request("host must be root or my")
         return _as_response(_optional_module("spfiles").list_for_control(tenant, host_kind, params.get("path") or "/"))
+    if kind == "files" and rest[1:] == ["age"] and method == "POST":
+        body = request.json()
+        host_kind = body.get("host") or "root"
+        if host_kind not in ("root", "my"):
+            raise _bad_request("host must be root or my")
+        days = body.get("days")
+        if not isinstance(days, (int, float)) or isinstance(days, bool) or days < 0:
+            raise _bad_request("days must be a number of days, 0 or more")
+        names = body.get("names")
+        if names is not None and not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+            raise _bad_request("names must be a list of item names")
+        aged = _optional_module("spfiles").age_for_control(tenant, host_kind, body.get("path") or "/", days, names)
+        return _as_response(None if aged is None else {"aged": aged})
     if kind == "jobs" and len(rest) == 1:
         jobs = _optional_module("importjobs").list_for_control(tenant)
         return _as_response({"jobs": jobs} if isinstance(jobs, list) else jobs)

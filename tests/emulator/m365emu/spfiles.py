@@ -253,6 +253,30 @@ def list_for_control(tenant, host_kind, path):
     return result
 
 
+def age_for_control(tenant, host_kind, path, days, names=None):
+    """Make the items of a folder (files and sub-folders) last changed `days` days ago, for retention tests; the
+    names aged, or None if the folder is missing. `names` limits it to those items."""
+    library = Library(tenant, host_kind)
+    folder = library.fs(normalise(path))
+    if not os.path.isdir(folder):
+        return None
+    moment = time.time() - float(days) * 86400
+    wanted = {name.lower() for name in names} if names else None
+    aged = []
+    with tenant.lock:
+        for name in sorted(os.listdir(folder)):
+            if wanted is not None and name.lower() not in wanted:
+                continue
+            item = os.path.join(folder, name)
+            meta = library.read_meta(item)
+            meta["modified"] = moment
+            meta["created"] = min(meta.get("created", moment), moment)
+            library.write_meta(item, meta)
+            os.utime(item, (moment, moment))
+            aged.append(name)
+    return aged
+
+
 # Helpers for the import job engine -----------------------------------------
 
 def local_path(tenant, host_kind, server_relative_url):

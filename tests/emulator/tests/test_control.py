@@ -1,5 +1,6 @@
 """The /_emulator/ control plane, persistence across restarts, and the demo seed."""
 
+import calendar
 import time
 
 from .conftest import DEMO_SEED, TEST_CLIENT_ID, Emulator
@@ -150,3 +151,29 @@ def test_demo_seed(tmp_path):
         assert len(emulator.control("GET", "tenants").json()["tenants"]) == 3
     finally:
         emulator.stop()
+
+
+def test_age_files_and_folders_of_a_library_folder(emulator, tenant):
+    session = emulator.session()
+    session.headers.update({"Authorization": "Bearer " + emulator.token(tenant), "Accept": "application/json;odata=nometadata"})
+    web = "https://%s.sharepoint.com/_api/web" % tenant
+    assert session.post(web + "/Folders/AddUsingPath(DecodedUrl='Shared Documents/Imports/job-1')").status_code == 200
+    for name in ("old.json", "new.json"):
+        assert session.post(web + "/GetFolderByServerRelativeUrl('Shared Documents/Imports')/Files/add(url='%s',overwrite=true)"
+                            % name, data=b"{}").status_code == 200
+
+    aged = emulator.control("POST", "tenants/%s/files/age" % tenant,
+                            json={"path": "/Shared Documents/Imports", "days": 40, "names": ["old.json", "JOB-1"]})
+    assert aged.status_code == 200
+    assert aged.json() == {"aged": ["job-1", "old.json"]}
+
+    def modified(kind, name):
+        item = session.get(web + "/GetFolderByServerRelativeUrl('Shared Documents/Imports')/%s('%s')" % (kind, name)).json()
+        return calendar.timegm(time.strptime(item["TimeLastModified"], "%Y-%m-%dT%H:%M:%SZ"))
+
+    now = time.time()
+    assert 39.9 * 86400 < now - modified("Files", "old.json") < 40.1 * 86400
+    assert 39.9 * 86400 < now - modified("Folders", "job-1") < 40.1 * 86400
+    assert now - modified("Files", "new.json") < 3600
+    assert emulator.control("POST", "tenants/%s/files/age" % tenant, json={"path": "/Shared Documents/Nope", "days": 1}).status_code == 404
+    assert emulator.control("POST", "tenants/%s/files/age" % tenant, json={"path": "/Shared Documents", "days": "x"}).status_code == 400
