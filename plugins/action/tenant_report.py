@@ -51,13 +51,9 @@ def report_json(report):
 
 def read_report(path):
     """(report dict, JSON text) of an existing report; ({}, None) when there is none yet."""
-    try:
-        with open(to_bytes(path, errors="surrogate_or_strict"), "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
+    raw = read_bytes(path)
+    if raw is None:
         return {}, None
-    except OSError as e:
-        raise AnsibleActionFail(f"Cannot read the tenant report {path}: {to_text(e)}") from e
     try:
         text = raw.decode("utf-8")
         report = json.loads(text)
@@ -69,6 +65,7 @@ def read_report(path):
 
 
 def read_bytes(path):
+    """The bytes of a file; None when there is none."""
     try:
         with open(to_bytes(path, errors="surrogate_or_strict"), "rb") as handle:
             return handle.read()

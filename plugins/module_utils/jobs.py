@@ -575,7 +575,8 @@ class ImportRun:
         a broken connection) is not simply sent again: the job list tells whether it made a job, and only when it
         did not is the call repeated."""
         known = {job["job_id"] for job in before}
-        for attempt in range(1, QUEUE_ATTEMPTS + 1):
+        attempt = 1
+        while True:
             try:
                 return queue_job(self.client, self.id_type, self.id_property, self.property_map, source_uri)
             except SpoError as err:
@@ -589,7 +590,7 @@ class ImportRun:
                     err.message += "; tried %d times, and the job list shows no new job on this file" % attempt
                     err.args = (str(err),)
                     raise
-        raise AssertionError("unreachable")
+            attempt += 1
 
     def _one(self, source_uri, must_wait):
         if self.property_map and not self.id_property:
