@@ -28,6 +28,14 @@ def _optional_module(name):
         raise
 
 
+def _host_kind(value):
+    """The document library host a files endpoint is about: root (default) or my."""
+    host_kind = value or "root"
+    if host_kind not in ("root", "my"):
+        raise _bad_request("host must be root or my")
+    return host_kind
+
+
 def _as_response(result):
     if isinstance(result, Response):
         return result
@@ -137,15 +145,11 @@ def _tenant(server, request, tenant, rest):
         return json_response(200, {"upn": user["upn"], "graph": graph})
     if kind == "files" and len(rest) == 1:
         params = request.query_params()
-        host_kind = params.get("host") or "root"
-        if host_kind not in ("root", "my"):
-            raise _bad_request("host must be root or my")
+        host_kind = _host_kind(params.get("host"))
         return _as_response(_optional_module("spfiles").list_for_control(tenant, host_kind, params.get("path") or "/"))
     if kind == "files" and rest[1:] == ["age"] and method == "POST":
         body = request.json()
-        host_kind = body.get("host") or "root"
-        if host_kind not in ("root", "my"):
-            raise _bad_request("host must be root or my")
+        host_kind = _host_kind(body.get("host"))
         days = body.get("days")
         if not isinstance(days, (int, float)) or isinstance(days, bool) or days < 0:
             raise _bad_request("days must be a number of days, 0 or more")

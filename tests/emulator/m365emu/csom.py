@@ -308,12 +308,7 @@ def handle_rest(ctx, segments):
                    "Access denied. You do not have permission to perform this action or access this resource.")
     seg = segments[0]
     name = seg.lname
-    body = sp.json_body(ctx, limit=16 * 1024 * 1024)
-
-    def param(key, position=None):
-        if key.lower() in body:
-            return body[key.lower()]
-        return seg.arg(key, position)
+    param = sp.method_params(ctx, seg, limit=16 * 1024 * 1024)
 
     try:
         if name == "queueimportprofileproperties":

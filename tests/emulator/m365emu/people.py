@@ -48,12 +48,7 @@ def handle(ctx, segments):
         sp.not_found_resource(ctx, "/".join(s.name for s in segments) or sp.PEOPLE_MANAGER)
     seg = segments[0]
     name = seg.lname
-    body = sp.json_body(ctx, limit=4 * 1024 * 1024)
-
-    def param(key, position=None):
-        if key.lower() in body:
-            return body[key.lower()]
-        return seg.arg(key, position)
+    param = sp.method_params(ctx, seg, limit=4 * 1024 * 1024)
 
     if name == "getpropertiesfor":
         return _get_properties(ctx, param("accountName", 0))

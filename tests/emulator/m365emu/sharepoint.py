@@ -301,6 +301,18 @@ def json_body(ctx, limit):
     return {k.lower(): v for k, v in body.items()}
 
 
+def method_params(ctx, seg, limit):
+    """param(key, position) for a REST method call: the JSON body's value (keys compared without case),
+    else the call's own argument in the URL, by name or position."""
+    body = json_body(ctx, limit=limit)
+
+    def param(key, position=None):
+        if key.lower() in body:
+            return body[key.lower()]
+        return seg.arg(key, position)
+    return param
+
+
 def sp_fail(ctx, status, code, message):
     """Raise a SharePoint-shaped REST error."""
     verbose = ctx.verbose if ctx is not None else False
