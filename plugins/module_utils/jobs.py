@@ -11,6 +11,7 @@ The Office365Tenant methods go through CSOM ProcessQuery on the admin host (the 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime
 import re
 import time
@@ -521,10 +522,15 @@ def _planned_job(source_uri):
 
 
 class ImportRun:
-    """Queue (or find) and wait for one job per source file, one after another. Used by upa_import_job."""
+    """Queue (or find) and wait for one job per source file, one after another (upa_import_job), follow a job queued
+    earlier by its id (upa_import_job's job_id), or only queue the first file's job (upa_import_file's queue_job).
+
+    With judge=False a job found already ended is returned as it is: the caller leaves the verdict to a later
+    upa_import_job call.
+    """
 
     def __init__(self, client, id_type, id_property, property_map, force=False, wait=True, wait_timeout=3600,
-                 poll_interval=15, max_interval=DEFAULT_MAX_INTERVAL, allowed_failures=0, check_mode=False,
+                 poll_interval=15, max_interval=DEFAULT_MAX_INTERVAL, allowed_failures=0, judge=True, check_mode=False,
                  max_log_entries=DEFAULT_MAX_LOG_ENTRIES, diff=False, clock=time.monotonic, sleep=time.sleep, now=_utcnow):
         self.client = client
         self.want_diff = diff
@@ -537,6 +543,7 @@ class ImportRun:
         self.poll_interval = poll_interval
         self.max_interval = max_interval
         self.allowed_failures = allowed_failures
+        self.judge = judge
         self.check_mode = check_mode
         self.max_log_entries = max_log_entries
         self.clock = clock
@@ -558,9 +565,38 @@ class ImportRun:
     def run(self, source_uris):
         """The result dict; raises SpoError with .result (the jobs so far) on any failure."""
         id_type_code(self.id_type)
-        try:
+        with self._results_on_error():
             for index, source_uri in enumerate(source_uris):
                 self._one(source_uri, must_wait=self.wait or index + 1 < len(source_uris))
+        return self.result()
+
+    def follow(self, job_id):
+        """Wait for (unless wait=False) and judge a job queued earlier, found by its id; nothing is queued.
+
+        This is how a job queued by upa_import_file (queue_job) is waited for: by its id, so a job that has
+        already ended in Error is reported, not queued again as a search by source file would.
+        """
+        with self._results_on_error():
+            job = get_job(self.client, job_id)
+            if job is None:
+                raise SpoError("import job %s is not in the tenant's job list (deleted, or never queued)" % job_id,
+                               operation="wait for import job %s" % job_id)
+            self.diff["before"][job["source_uri"]] = [job_line(job)]
+            observation = Observation(self.now())
+            observation.record(job, self.now())
+            if self.wait and job["state"] not in TERMINAL_STATES and not self.check_mode:
+                job = wait_for_job(self.client, job_id, self.wait_timeout, self.poll_interval, self.max_interval,
+                                   clock=self.clock, sleep=self.sleep, now=self.now, observation=observation)
+            else:
+                job = observation.stamp(job, self.now())
+            self._conclude(job, job["source_uri"], [job])
+        return self.result()
+
+    @contextlib.contextmanager
+    def _results_on_error(self):
+        """Attach the jobs handled so far to any SpoError raised inside, as its .result."""
+        try:
+            yield
         except SpoError as err:
             job = getattr(err, "job", None)
             if job and all(job is not known for known in self.jobs):
@@ -568,7 +604,6 @@ class ImportRun:
             self.timed_out = isinstance(err, JobTimeoutError)
             err.result = self.result()
             raise
-        return self.result()
 
     def _queue(self, source_uri, before):
         """Queue a job and return its id. A call that failed in a way that may have queued the job anyway (HTTP 500,
@@ -628,11 +663,18 @@ class ImportRun:
         if must_wait and job["state"] not in TERMINAL_STATES and not self.check_mode:
             job = wait_for_job(self.client, job["job_id"], self.wait_timeout, self.poll_interval, self.max_interval,
                                clock=self.clock, sleep=self.sleep, now=self.now, observation=observation)
-        if job["state"] in TERMINAL_STATES and has_errors(job):
+        self._conclude(job, source_uri, ([] if existing is not None else [job]) + before)
+
+    def _conclude(self, job, source_uri, listed):
+        """Read the log of a job that ended with errors, record the job, and fail it when the rules say so.
+
+        listed: the jobs on the file after this run, for the diff.
+        """
+        if self.judge and job["state"] in TERMINAL_STATES and has_errors(job):
             job = with_log(self.client, job, self.max_log_entries)
-        self.diff["after"][source_uri] = [job_line(item) for item in ([] if existing is not None else [job]) + before]
+        self.diff["after"][source_uri] = [job_line(item) for item in listed]
         self.jobs.append(job)
-        message = failure_message(job, self.allowed_failures)
+        message = failure_message(job, self.allowed_failures) if self.judge else None
         if message:
             raise JobFailedError(job, message)
 

@@ -33,7 +33,7 @@ author:
 options:
   state:
     description:
-      - V(present) queues (or finds) a job for each O(source_uri).
+      - V(present) queues (or finds) a job for each O(source_uri), or follows the job O(job_id).
       - V(absent) deletes the job record O(job_id); the files in its log folder are not deleted.
     type: str
     choices: [present, absent]
@@ -44,7 +44,7 @@ options:
         C(https://contoso.sharepoint.com/Shared Documents/ProfileImport/profiles-3f2a.json).
       - Several files are run one after another, each job waited for before the next is queued, as Microsoft's
         documentation recommends. The first one that fails stops the run.
-      - Required with O(state=present).
+      - With O(state=present), give either this or O(job_id).
     type: list
     elements: str
   id_type:
@@ -58,7 +58,7 @@ options:
   id_property:
     description:
       - The name of the property in the file that holds each user's id, for example V(IdName).
-      - Required with O(state=present).
+      - Required with O(source_uri).
     type: str
   property_map:
     description:
@@ -66,7 +66,7 @@ options:
       - Every property in the file other than O(id_property) must be mapped; an unmapped one aborts the import.
       - Only properties that users cannot edit themselves can be imported; multi-value and taxonomy properties
         cannot be imported at all.
-      - Required with O(state=present).
+      - Required with O(source_uri).
     type: dict
   force:
     description:
@@ -109,6 +109,11 @@ options:
     default: 1000
   job_id:
     description:
+      - With O(state=present), a job queued earlier to wait for and judge instead of queueing one, for example the
+        RV(spo.user_profiles.upa_import_file#module:job.job_id) of M(spo.user_profiles.upa_import_file) with
+        O(spo.user_profiles.upa_import_file#module:queue_job=true). Nothing is queued, not even when the job ended in
+        C(Error) (a search by O(source_uri) would queue a new job then). Mutually exclusive with O(source_uri);
+        O(id_type), O(id_property), O(property_map) and O(force) are not used.
       - The job to delete with O(state=absent).
     type: str
 extends_documentation_fragment:
@@ -183,6 +188,14 @@ EXAMPLES = r"""
       City: SPS-Location
     wait: false
 
+- name: Wait for the job upa_import_file queued (queue_job), and judge it
+  spo.user_profiles.upa_import_job:
+    tenant: contoso
+    client_id: "{{ spo_client_id }}"
+    certificate_path: /etc/spo/app.pem
+    job_id: "{{ upload.job.job_id }}"
+    allowed_failures: 5
+
 - name: Delete an old job record
   spo.user_profiles.upa_import_job:
     tenant: contoso
@@ -194,7 +207,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 job:
-  description: The last job handled (the last O(source_uri)), or the deleted job with O(state=absent).
+  description: The last job handled (the last O(source_uri), or O(job_id)), or the deleted job with O(state=absent).
   returned: always
   type: dict
   contains:
@@ -285,7 +298,7 @@ job:
       description: Failed users (RV(job.failed_identities) plus records without identity); V(null) when there was no log.
       type: int
 jobs:
-  description: One entry per O(source_uri), in order, each shaped like RV(job).
+  description: One entry per O(source_uri) (or the one O(job_id)), in order, each shaped like RV(job).
   returned: always
   type: list
   elements: dict
@@ -355,6 +368,8 @@ def present(module):
         max_interval=params["max_poll_interval"], allowed_failures=params["allowed_failures"],
         check_mode=module.check_mode, max_log_entries=params["max_log_entries"], diff=module.diff_mode,
     )
+    if params["job_id"]:
+        return run.follow(params["job_id"])
     return run.run(params["source_uri"])
 
 
@@ -363,9 +378,11 @@ def main():
         argument_spec(),
         supports_check_mode=True,
         required_if=[
-            ("state", "present", ("source_uri", "id_property", "property_map")),
+            ("state", "present", ("source_uri", "job_id"), True),
             ("state", "absent", ("job_id",)),
         ],
+        required_by={"source_uri": ("id_property", "property_map")},
+        mutually_exclusive=[("source_uri", "job_id")],
     )
     try:
         result = delete(module) if module.params["state"] == "absent" else present(module)

@@ -634,6 +634,59 @@ def test_check_mode_reports_no_change_when_the_job_exists(tenant, fake_time):
     assert result["changed"] is False and result["would_queue"] == []
 
 
+def test_without_judging_an_ended_job_is_returned_as_it_is(tenant, fake_time):
+    folder = "/Shared Documents/ProfileImport/old"
+    tenant.log_files[folder] = {"old.log": LOG_NOT_RESOLVABLE.encode()}
+    existing = tenant.add_job(source=SOURCE, state=4, error=30, log_folder=ROOT + folder)
+    result = _run(tenant, fake_time, wait=False, judge=False).run([SOURCE])
+    assert result["changed"] is False and result["job"]["job_id"] == existing
+    assert result["job"]["error"] == "ImportCompleteWithError" and "log_entries" not in result["job"]
+    assert tenant.rest_calls == [], "the log is read by whoever judges the job"
+
+
+def test_follow_waits_for_the_job_by_its_id_and_queues_nothing(tenant, fake_time):
+    job_id = tenant.add_job(source=SOURCE, state=1, script=[(2, 0), (4, 0)])
+    result = _run(tenant, fake_time).follow(job_id)
+    assert result["changed"] is False and result["jobs"] == [result["job"]]
+    assert result["job"]["job_id"] == job_id and result["job"]["state"] == "Succeeded"
+    assert result["job"]["queued_at"] is None and result["job"]["finished_at"] is not None
+    assert result["diff"]["before"] == {SOURCE: ["%s Processing" % job_id]}  # each read moves the fake job on
+    assert result["diff"]["after"] == {SOURCE: ["%s Succeeded" % job_id]}
+    assert "QueueImportProfileProperties" not in tenant.methods()
+
+
+def test_follow_reports_a_job_that_ended_in_error_instead_of_queueing_again(tenant, fake_time):
+    job_id = tenant.add_job(source=SOURCE, state=5, error=23, message="bad file")
+    with pytest.raises(jobs.JobFailedError) as failure:
+        _run(tenant, fake_time).follow(job_id)
+    assert "InvalidDataFile" in str(failure.value) and "bad file" in str(failure.value)
+    assert failure.value.result["job"]["job_id"] == job_id and failure.value.result["changed"] is False
+    assert "QueueImportProfileProperties" not in tenant.methods()
+
+
+def test_follow_applies_allowed_failures(tenant, fake_time):
+    folder = "/Shared Documents/ProfileImport/f"
+    tenant.log_files[folder] = {"f.log": LOG_NOT_RESOLVABLE.encode()}
+    job_id = tenant.add_job(source=SOURCE, state=2, script=[(4, 30)], log_folder=ROOT + folder)
+    result = _run(tenant, fake_time, allowed_failures=1).follow(job_id)
+    assert result["job"]["failed_identities"] == ["unknown@contoso.com"]
+    with pytest.raises(jobs.JobFailedError):
+        _run(tenant, fake_time, allowed_failures=0).follow(job_id)
+
+
+def test_follow_fails_on_an_unknown_job(tenant, fake_time):
+    with pytest.raises(SpoError) as failure:
+        _run(tenant, fake_time).follow("9f1d2c4a-3b5e-4c7d-9e8f-0a1b2c3d4e5f")
+    assert "9f1d2c4a-3b5e-4c7d-9e8f-0a1b2c3d4e5f is not in the tenant's job list" in str(failure.value)
+    assert failure.value.result["jobs"] == []
+
+
+def test_follow_in_check_mode_reads_the_job_without_waiting(tenant, fake_time):
+    job_id = tenant.add_job(source=SOURCE, state=1, script=[(2, 0), (4, 0)])
+    result = _run(tenant, fake_time, check_mode=True).follow(job_id)
+    assert result["job"]["state"] == "Processing" and fake_time.sleeps == []
+
+
 def test_several_sources_run_one_after_another(tenant, fake_time):
     order = []
 

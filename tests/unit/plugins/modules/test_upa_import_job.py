@@ -95,6 +95,26 @@ def test_required_options(tenant, capsys):
     assert result["failed"] is True and "id_property" in result["msg"]
     result = run(upa_import_job, capsys, state="absent")
     assert result["failed"] is True and "job_id" in result["msg"]
+    result = run(upa_import_job, capsys, id_property="IdName", property_map={"City": "City"})
+    assert result["failed"] is True and "source_uri, job_id" in result["msg"]
+    result = run(upa_import_job, capsys, **present(job_id="5f4e7a2c-1111-2222-3333-444455556666"))
+    assert result["failed"] is True and "mutually exclusive" in result["msg"]
+
+
+def test_job_id_follows_a_job_queued_earlier(tenant, capsys):
+    job_id = tenant.add_job(state=1, script=[(4, 0)])
+    result = run(upa_import_job, capsys, _ansible_diff=True, job_id=job_id, poll_interval=1)
+    assert result["changed"] is False and result["job"]["job_id"] == job_id and result["job"]["state"] == "Succeeded"
+    assert result["diff"]["after"] == {SOURCE: ["%s Succeeded" % job_id]}
+    assert "QueueImportProfileProperties" not in tenant.methods()
+
+
+def test_job_id_of_a_job_in_error_fails_without_queueing_again(tenant, capsys):
+    job_id = tenant.add_job(state=5, error=20)
+    result = run(upa_import_job, capsys, job_id=job_id)
+    assert result["failed"] is True and "DataFileNotExist" in result["msg"]
+    assert result["job"]["job_id"] == job_id and result["changed"] is False
+    assert "QueueImportProfileProperties" not in tenant.methods() and len(tenant.jobs) == 1
 
 
 def test_job_info_never_changes_anything(tenant, capsys):
