@@ -146,6 +146,9 @@ class ActionModule(ActionBase):
                 raise AnsibleActionFail(f"Cannot write the tenant report in {dest}: {to_text(e)}") from e
 
         result.update(changed=bool(writes), json_path=json_path, markdown_path=markdown_path, report=report)
+        if section.isidentifier():
+            # The combined report of the play reads each tenant's sections from these facts.
+            result["ansible_facts"] = {"spo_report_" + section: args["data"]}
         if self._task.diff:
             result["diff"] = {"before": before_json or "", "after": after_json, "before_header": json_path, "after_header": json_path}
         return result

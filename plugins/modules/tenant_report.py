@@ -18,6 +18,9 @@ description:
   - This is an action plugin that does all its work on the Ansible controller, whatever the connection of the host
     is; no module is sent or run on the target, and the connection is never opened. There is no need for
     C(delegate_to=localhost).
+  - Sets the fact C(spo_report_<section>) to O(data) (when O(section) is a valid variable name), so that a later
+    task, such as the combined report of the roles, can read this run's section from C(hostvars) without
+    another task.
   - Used by the C(spo.user_profiles.bulk_import) and C(spo.user_profiles.profile_photos) roles for their reports.
 version_added: 1.0.0
 author:
@@ -102,8 +105,14 @@ EXAMPLES = r"""
     dest: /var/log/spo/reports
     tenant: "{{ inventory_hostname }}"
     section: bulk_import
-    data: "{{ spo_report_bulk_import }}"
+    data:
+      status: succeeded
+      users: {imported: "{{ imported | length }}", failed: "{{ failed | length }}"}
     markdown_template: "{{ role_path }}/templates/tenant_report.md.j2"
+
+- name: This run's section is now also the fact spo_report_bulk_import
+  ansible.builtin.debug:
+    var: spo_report_bulk_import.users
 
 - name: Reports are output of the run, not managed state - write them in check mode too, never count a change
   spo.user_profiles.tenant_report:
@@ -128,6 +137,11 @@ markdown_path:
   returned: always
   type: str
   sample: /var/log/spo/reports/contoso.md
+ansible_facts:
+  description: C(spo_report_<section>), set to O(data), when O(section) is a valid variable name.
+  returned: when section is a valid variable name
+  type: dict
+  sample: {"spo_report_bulk_import": {"status": "succeeded"}}
 report:
   description: The whole JSON report after this update (or that would be written, in check mode).
   returned: always

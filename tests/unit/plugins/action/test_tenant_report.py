@@ -80,6 +80,12 @@ def test_creates_the_directory_and_both_files(tmp_path, template):
     assert result["json_path"] == str(dest / "contoso.json")
     assert result["markdown_path"] == str(dest / "contoso.md")
     assert result["report"] == expected
+    assert result["ansible_facts"] == {"spo_report_bulk_import": expected["bulk_import"]}
+
+
+def test_a_section_that_is_no_variable_name_sets_no_fact(tmp_path, template):
+    result = run(report_args(tmp_path, template, section="photo-sync"))
+    assert result["report"]["photo-sync"]["status"] == "succeeded" and "ansible_facts" not in result
 
 
 def test_a_second_section_keeps_the_first_and_a_section_is_replaced_whole(tmp_path, template):
