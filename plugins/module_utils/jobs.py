@@ -582,13 +582,9 @@ class ImportRun:
                 raise SpoError("import job %s is not in the tenant's job list (deleted, or never queued)" % job_id,
                                operation="wait for import job %s" % job_id)
             self.diff["before"][job["source_uri"]] = [job_line(job)]
-            observation = Observation(self.now())
-            observation.record(job, self.now())
-            if self.wait and job["state"] not in TERMINAL_STATES and not self.check_mode:
-                job = wait_for_job(self.client, job_id, self.wait_timeout, self.poll_interval, self.max_interval,
-                                   clock=self.clock, sleep=self.sleep, now=self.now, observation=observation)
-            else:
-                job = observation.stamp(job, self.now())
+            observation, job = self._observed(job)
+            if self.wait:
+                job = self._wait(job, observation)
             self._conclude(job, job["source_uri"], [job])
         return self.result()
 
@@ -634,9 +630,7 @@ class ImportRun:
         self.diff["before"][source_uri] = [job_line(job) for job in before]
         existing = None if self.force else next((job for job in before if job["state"] != "Error"), None)
         if existing is not None:
-            observation = Observation(self.now())
-            observation.record(existing, self.now())
-            job = observation.stamp(existing, self.now())
+            observation, job = self._observed(existing)
         elif self.check_mode:
             self.changed = True
             self.would_queue.append({"source_uri": source_uri, "id_type": self.id_type, "id_property": self.id_property,
@@ -660,10 +654,22 @@ class ImportRun:
                 observation.record(found, self.now())
             job = observation.stamp(found, self.now())
         self.diff["after"][source_uri] = [job_line(item) for item in ([] if existing is not None else [job]) + before]
-        if must_wait and job["state"] not in TERMINAL_STATES and not self.check_mode:
-            job = wait_for_job(self.client, job["job_id"], self.wait_timeout, self.poll_interval, self.max_interval,
-                               clock=self.clock, sleep=self.sleep, now=self.now, observation=observation)
+        if must_wait:
+            job = self._wait(job, observation)
         self._conclude(job, source_uri, ([] if existing is not None else [job]) + before)
+
+    def _observed(self, job):
+        """An Observation of a job this run did not queue, having read it once, and the job stamped with it."""
+        observation = Observation(self.now())
+        observation.record(job, self.now())
+        return observation, observation.stamp(job, self.now())
+
+    def _wait(self, job, observation):
+        """The job once it has ended (wait_for_job); as it is when it has already ended, or in check mode."""
+        if job["state"] in TERMINAL_STATES or self.check_mode:
+            return job
+        return wait_for_job(self.client, job["job_id"], self.wait_timeout, self.poll_interval, self.max_interval,
+                            clock=self.clock, sleep=self.sleep, now=self.now, observation=observation)
 
     def _conclude(self, job, source_uri, listed):
         """Read the log of a job that ended with errors, record the job, and fail it when the rules say so.
