@@ -116,6 +116,43 @@ options:
         O(id_type), O(id_property), O(property_map) and O(force) are not used.
       - The job to delete with O(state=absent).
     type: str
+  retention:
+    description:
+      - Once every job of the task has ended in C(Succeeded) (and within O(allowed_failures)), remove old import files
+        and job log folders from the import folder in the same module run, exactly as
+        M(spo.user_profiles.upa_retention) does with these options. RV(retention) holds what was removed.
+      - One module run instead of two per tenant at the end of a run, which counts when many tenants finish together;
+        the P(spo.user_profiles.bulk_import#role) role uses it for the last file of a run.
+      - The files and log folders of this task's jobs are always kept, with those named in O(retention.keep).
+      - Nothing is removed when the task fails or times out, when it does not wait for the job to end (O(wait=false)),
+        or in check mode for a job that would only be queued. Otherwise check mode reports what would be removed.
+    type: dict
+    suboptions:
+      site:
+        description: The site of the import folder, as for M(spo.user_profiles.upa_import_file); the root site by default.
+        type: str
+      folder:
+        description: The import folder, relative to O(retention.site), starting with the library.
+        type: str
+        default: Shared Documents/ProfileImport
+      name:
+        description: The file name prefix given to M(spo.user_profiles.upa_import_file).
+        type: str
+        required: true
+      older_than_days:
+        description: Remove what was last changed more than this many days ago.
+        type: int
+        required: true
+      keep:
+        description:
+          - File names and job ids (log folder names) never removed, for example those of the current run.
+        type: list
+        elements: str
+        default: []
+      remove_logs:
+        description: Also remove old job log folders.
+        type: bool
+        default: true
 extends_documentation_fragment:
   - spo.user_profiles.connection
   - spo.user_profiles.attributes
@@ -128,7 +165,9 @@ attributes:
         reported with C(changed=false). With O(state=absent), reports whether the job exists.
   diff_mode:
     support: full
-    description: The jobs known for each source before and after, one line per job (id, state, error).
+    description:
+      - The jobs known for each source before and after, one line per job (id, state, error).
+      - With O(retention), the old files and log folders it removes, under the key C(retention).
 notes:
   - The import runs as an app with the SharePoint permission C(Sites.FullControl.All).
   - The service's job list does not record the id type or the property map of a job, so a job on the same
@@ -195,6 +234,18 @@ EXAMPLES = r"""
     certificate_path: /etc/spo/app.pem
     job_id: "{{ upload.job.job_id }}"
     allowed_failures: 5
+
+- name: Wait for the job, judge it, then remove import files and log folders older than 30 days
+  spo.user_profiles.upa_import_job:
+    tenant: contoso
+    client_id: "{{ spo_client_id }}"
+    certificate_path: /etc/spo/app.pem
+    job_id: "{{ upload.job.job_id }}"
+    retention:
+      name: upa-import
+      older_than_days: 30
+      keep: "{{ upload.files | map(attribute='name') | list }}"
+  register: import
 
 - name: Delete an old job record
   spo.user_profiles.upa_import_job:
@@ -309,6 +360,31 @@ timed_out:
       "not finished yet", as the P(spo.user_profiles.bulk_import#role) role does.
   returned: always
   type: bool
+retention:
+  description:
+    - What O(retention) removed (or would remove, in check mode), as M(spo.user_profiles.upa_retention) reports it.
+    - When the clean-up itself failed, the task fails and this holds only RV(retention.error).
+  returned: when O(retention) is set and every job of the task succeeded
+  type: dict
+  contains:
+    removed_files:
+      description: Names of the files removed.
+      type: list
+      elements: str
+    removed_log_folders:
+      description: Names of the log folders removed.
+      type: list
+      elements: str
+    protected:
+      description: Old files and log folders kept because a job that needs them has not finished.
+      type: list
+      elements: str
+    cutoff:
+      description: Items last changed before this time (ISO 8601, UTC) were candidates.
+      type: str
+    error:
+      description: Why the clean-up failed; returned only then.
+      type: str
 would_queue:
   description: In check mode, the jobs that would have been queued.
   returned: always
@@ -321,6 +397,7 @@ would_queue:
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils import jobs
+from ansible_collections.spo.user_profiles.plugins.module_utils import retention
 
 
 def argument_spec():
@@ -338,6 +415,7 @@ def argument_spec():
         allowed_failures=dict(type="int", default=0),
         max_log_entries=dict(type="int", default=1000),
         job_id=dict(type="str"),
+        retention=dict(type="dict", options=retention.ARGUMENT_SPEC),
     )
 
 
@@ -362,15 +440,41 @@ def present(module):
         module.fail_json(msg="poll_interval and max_poll_interval must be positive")
     if params["allowed_failures"] < 0:
         module.fail_json(msg="allowed_failures must be 0 or more")
+    if params["retention"] and retention.option_problem(params["retention"]):
+        module.fail_json(msg="retention: %s" % retention.option_problem(params["retention"]))
+    client = module.client()
     run = jobs.ImportRun(
-        module.client(), params["id_type"], params["id_property"], params["property_map"], force=params["force"],
+        client, params["id_type"], params["id_property"], params["property_map"], force=params["force"],
         wait=params["wait"], wait_timeout=params["wait_timeout"], poll_interval=params["poll_interval"],
         max_interval=params["max_poll_interval"], allowed_failures=params["allowed_failures"],
         check_mode=module.check_mode, max_log_entries=params["max_log_entries"], diff=module.diff_mode,
     )
-    if params["job_id"]:
-        return run.follow(params["job_id"])
-    return run.run(params["source_uri"])
+    result = run.follow(params["job_id"]) if params["job_id"] else run.run(params["source_uri"])
+    if params["retention"] and result["jobs"] and all(job.get("state") == "Succeeded" for job in result["jobs"]):
+        clean_up(module, client, result)
+    return result
+
+
+def clean_up(module, client, result):
+    """Retention after the jobs succeeded, reported in the same result; a failure keeps the jobs in the result."""
+    options = dict(module.params["retention"])
+    # The files and log folders of this task's own jobs stay, however old they look.
+    options["keep"] = (options["keep"] + [job["job_id"] for job in result["jobs"]]
+                       + [retention.file_name_of(job.get("source_uri")) for job in result["jobs"]])
+    try:
+        cleaned = retention.clean(client, options, check_mode=module.check_mode)
+    except SpoError as err:
+        err.message = "the import succeeded, but the clean-up by retention failed: %s" % err.message
+        err.result = dict(result, retention={"error": str(err)})
+        raise
+    removed_any = cleaned.pop("changed")
+    result["changed"] = result["changed"] or removed_any
+    result["retention"] = cleaned
+    removed = cleaned["removed_files"] + cleaned["removed_log_folders"]
+    if module.diff_mode and removed:
+        result.setdefault("diff", {"before": {}, "after": {}})
+        result["diff"]["before"]["retention"] = removed
+        result["diff"]["after"]["retention"] = []
 
 
 def main():
