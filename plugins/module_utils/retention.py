@@ -21,6 +21,8 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.errors import Sp
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 # The options of a clean-up, as upa_retention takes them and as upa_import_job's retention suboptions.
+# Documented twice, as upa_retention's options and as upa_import_job's retention suboptions: keep both in step
+# (ansible-test accepts only literal doc fragments, so one text cannot serve both nesting levels).
 ARGUMENT_SPEC = dict(
     site=dict(type="str"),
     folder=dict(type="str", default="Shared Documents/ProfileImport"),

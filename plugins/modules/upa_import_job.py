@@ -440,8 +440,9 @@ def present(module):
         module.fail_json(msg="poll_interval and max_poll_interval must be positive")
     if params["allowed_failures"] < 0:
         module.fail_json(msg="allowed_failures must be 0 or more")
-    if params["retention"] and retention.option_problem(params["retention"]):
-        module.fail_json(msg="retention: %s" % retention.option_problem(params["retention"]))
+    problem = params["retention"] and retention.option_problem(params["retention"])
+    if problem:
+        module.fail_json(msg="retention: %s" % problem)
     client = module.client()
     run = jobs.ImportRun(
         client, params["id_type"], params["id_property"], params["property_map"], force=params["force"],
