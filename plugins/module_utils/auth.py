@@ -124,10 +124,10 @@ class Credentials:
 
 
 class Certificate:
-    """A certificate credential: private key (PEM, unencrypted, in memory) and its thumbprints."""
+    """A certificate credential: the loaded private key (in memory only) and the certificate's thumbprints."""
 
-    def __init__(self, private_key_pem, certificate_pem, sha1_thumbprint, sha256_thumbprint):
-        self.private_key_pem = private_key_pem
+    def __init__(self, private_key, certificate_pem, sha1_thumbprint, sha256_thumbprint):
+        self.private_key = private_key
         self.certificate_pem = certificate_pem
         self.sha1_thumbprint = sha1_thumbprint
         self.sha256_thumbprint = sha256_thumbprint
@@ -137,7 +137,9 @@ class Certificate:
 
     def msal_credential(self):
         # A SHA-1 thumbprint makes MSAL sign RS256 with an x5t header, which every Entra ID cloud accepts.
-        return {"private_key": self.private_key_pem, "thumbprint": self.sha1_thumbprint}
+        # MSAL signs with the key object as it is (its assertion creator takes a cryptography key); given PEM text,
+        # PyJWT would load the key again on every sign-in, with a 45 ms RSA consistency check each time.
+        return {"private_key": self.private_key, "thumbprint": self.sha1_thumbprint}
 
 
 def _password_bytes(password):
@@ -160,10 +162,8 @@ def load_certificate(path, password=None):
         key, cert = _load_pem(path, data, secret)
     else:
         key, cert = _load_pfx(path, data, secret)
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode("ascii")
     cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
-    return Certificate(key_pem, cert_pem, cert.fingerprint(hashes.SHA1()).hex().upper(), cert.fingerprint(hashes.SHA256()).hex().upper())
+    return Certificate(key, cert_pem, cert.fingerprint(hashes.SHA1()).hex().upper(), cert.fingerprint(hashes.SHA256()).hex().upper())
 
 
 def _load_pem(path, data, secret):
@@ -174,8 +174,8 @@ def _load_pem(path, data, secret):
         raise SpoError("certificate_path %s holds no certificate; give a PEM with the key and the certificate, or a PFX" % path,
                        operation=SIGN_IN_OPERATION)
     try:
-        # MSAL checks the RSA key when it loads it to sign (40 ms per module run); checking it here too would
-        # double that on every task.
+        # Loaded once, without the RSA consistency check (45 ms on every module run): Entra ID rejects an assertion
+        # signed with a broken key, with an error that names it.
         key = serialization.load_pem_private_key(data, password=secret, unsafe_skip_rsa_key_validation=True)
     except TypeError:
         if secret is None:

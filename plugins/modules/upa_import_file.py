@@ -28,8 +28,6 @@ description:
   - With O(state=absent), removes the files this O(name) produced, and optionally the log folders of their jobs.
 author:
   - spo.user_profiles contributors !UNKNOWN
-requirements:
-  - jsonschema
 extends_documentation_fragment:
   - spo.user_profiles.connection
   - spo.user_profiles.attributes
@@ -352,8 +350,6 @@ removed_log_folders:
 
 import tempfile
 
-from ansible.module_utils.basic import missing_required_lib
-
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils import import_file, jobs
@@ -459,8 +455,6 @@ def main():
         required_if=[("state", "present", ("id_property", "property_map")),
                      ("state", "present", ("src", "records"), True)],
     )
-    if not import_file.HAS_JSONSCHEMA:
-        module.fail_json(msg=missing_required_lib("jsonschema"))
     params = module.params
     try:
         if params["state"] == "present":

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from msal.oauth2cli.assertion import JwtAssertionCreator
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import auth
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
@@ -77,9 +78,20 @@ def test_load_pem_certificate(pem_path, key_and_cert):
     loaded = auth.load_certificate(pem_path)
     assert loaded.sha1_thumbprint == cert.fingerprint(hashes.SHA1()).hex().upper()
     assert loaded.sha256_thumbprint == cert.fingerprint(hashes.SHA256()).hex().upper()
-    assert "PRIVATE KEY" in loaded.private_key_pem and "ENCRYPTED" not in loaded.private_key_pem
-    assert loaded.msal_credential() == {"private_key": loaded.private_key_pem, "thumbprint": loaded.sha1_thumbprint}
+    assert loaded.private_key.public_key().public_numbers() == cert.public_key().public_numbers()
+    assert loaded.msal_credential() == {"private_key": loaded.private_key, "thumbprint": loaded.sha1_thumbprint}
     assert "PRIVATE" not in repr(loaded)
+
+
+def test_msal_signs_with_the_loaded_key_object(pem_path, key_and_cert):
+    """The credential MSAL gets holds a key object, not PEM text: its assertion must still verify with the certificate."""
+    _key, cert = key_and_cert
+    credential = auth.load_certificate(pem_path).msal_credential()
+    creator = JwtAssertionCreator(credential["private_key"], "RS256", sha1_thumbprint=credential["thumbprint"])
+    token = creator.create_normal_assertion(audience="https://login.example/token", issuer="client")
+    claims = jwt.decode(token, cert.public_key(), algorithms=["RS256"], audience="https://login.example/token")
+    assert claims["iss"] == "client"
+    assert jwt.get_unverified_header(token)["x5t"]
 
 
 def test_load_encrypted_pem_and_pfx(tmp_path, key_and_cert):

@@ -156,9 +156,30 @@ def test_entra_synced_target_refused_with_hint(tmp_path):
     assert result["problems"][0]["field"] == "dept"
 
 
-def test_inputs_checked_with_jsonschema(tmp_path):
+def test_inputs_checked_before_any_record(tmp_path):
     result = build(tmp_path, property_map={"City": 5}, records=[])
     assert result["problem_count"] == 1 and "property_map.City" in messages(result)[0]
+    assert result["files"] == []
+
+
+# Option values as they come from YAML or JSON: JSON objects have string keys only.
+_option_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+                              lambda inner: st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+                              max_leaves=4)
+
+
+# Mostly valid values, so that one bad option at a time is common.
+_names = st.text(min_size=1, max_size=3)
+
+
+@given(id_property=_names | _option_values,
+       property_map=st.dictionaries(st.text(max_size=3), st.text(max_size=3), min_size=1, max_size=3) | _option_values,
+       id_type=st.sampled_from([None] + list(imp.ID_TYPES)) | _option_values,
+       records=st.none() | st.lists(st.dictionaries(_names, _names, max_size=2), max_size=2) | _option_values)
+def test_input_checks_agree_with_the_inputs_schema(id_property, property_map, id_type, records):
+    inputs = {"id_property": id_property, "property_map": property_map, "id_type": id_type, "records": records}
+    schema_ok = jsonschema.Draft202012Validator(imp.INPUTS_SCHEMA).is_valid(inputs)
+    assert (list(imp._input_problems(id_property, property_map, id_type, records)) == []) == schema_ok
 
 
 @pytest.mark.parametrize("id_type,good,bad", [
