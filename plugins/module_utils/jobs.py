@@ -81,14 +81,17 @@ _FILE_CODES = ("DataFileNotJson",)
 class JobTimeoutError(SpoError):
     """wait_for_job ran out of time; the job keeps running on the service."""
 
-    def __init__(self, job, waited_seconds, timeout):
+    # What a rerun does about the job, by how the run found it.
+    RERUN_BY_SOURCE = "a rerun with the same source_uri waits for it instead of queueing another"
+    RERUN_BY_ID = "a rerun with the same job_id waits for it again"
+
+    def __init__(self, job, waited_seconds, timeout, rerun=RERUN_BY_SOURCE):
         self.job = job
         self.waited_seconds = waited_seconds
         state = job.get("state") if job else None
         job_id = job.get("job_id") if job else None
-        message = ("the job is still %s after waiting %s s (wait_timeout %s s); it keeps running on the service, "
-                   "and a rerun with the same source_uri waits for it instead of queueing another"
-                   % (state or "not visible in the job list", _round(waited_seconds), timeout))
+        message = ("the job is still %s after waiting %s s (wait_timeout %s s); it keeps running on the service, and %s"
+                   % (state or "not visible in the job list", _round(waited_seconds), timeout, rerun))
         super().__init__(message, code=state, operation="wait for import job %s" % job_id)
 
 
@@ -292,12 +295,14 @@ class Observation:
 
 
 def wait_for_job(client, job_id, timeout, poll_interval=15, max_interval=DEFAULT_MAX_INTERVAL,
-                 clock=time.monotonic, sleep=time.sleep, progress=None, now=_utcnow, observation=None):
+                 clock=time.monotonic, sleep=time.sleep, progress=None, now=_utcnow, observation=None,
+                 rerun=JobTimeoutError.RERUN_BY_SOURCE):
     """Poll until the job is Succeeded or Error; the job, stamped with what was observed.
 
     The interval grows by INTERVAL_GROWTH per poll up to max_interval and never sleeps past the deadline.
     A poll answered 429/5xx (after the client's own retries) is skipped, not fatal: the job keeps running.
-    Raises JobTimeoutError (job id, last state, seconds waited) when the deadline passes.
+    Raises JobTimeoutError (job id, last state, seconds waited; its message tells what a rerun does: `rerun`) when the
+    deadline passes.
     """
     observation = observation or Observation(now())
     max_interval = max(poll_interval, max_interval)
@@ -327,7 +332,7 @@ def wait_for_job(client, job_id, timeout, poll_interval=15, max_interval=DEFAULT
                     return last
         remaining = deadline - clock()
         if remaining <= 0:
-            raise JobTimeoutError(last or {"job_id": job_id, "state": None}, clock() - start, timeout)
+            raise JobTimeoutError(last or {"job_id": job_id, "state": None}, clock() - start, timeout, rerun)
         sleep(min(interval, remaining))
         interval = min(interval * INTERVAL_GROWTH, max_interval)
 
@@ -584,7 +589,7 @@ class ImportRun:
             self.diff["before"][job["source_uri"]] = [job_line(job)]
             observation, job = self._observed(job)
             if self.wait:
-                job = self._wait(job, observation)
+                job = self._wait(job, observation, JobTimeoutError.RERUN_BY_ID)
             self._conclude(job, job["source_uri"], [job])
         return self.result()
 
@@ -664,12 +669,12 @@ class ImportRun:
         observation.record(job, self.now())
         return observation, observation.stamp(job, self.now())
 
-    def _wait(self, job, observation):
+    def _wait(self, job, observation, rerun=JobTimeoutError.RERUN_BY_SOURCE):
         """The job once it has ended (wait_for_job); as it is when it has already ended, or in check mode."""
         if job["state"] in TERMINAL_STATES or self.check_mode:
             return job
         return wait_for_job(self.client, job["job_id"], self.wait_timeout, self.poll_interval, self.max_interval,
-                            clock=self.clock, sleep=self.sleep, now=self.now, observation=observation)
+                            clock=self.clock, sleep=self.sleep, now=self.now, observation=observation, rerun=rerun)
 
     def _conclude(self, job, source_uri, listed):
         """Read the log of a job that ended with errors, record the job, and fail it when the rules say so.

@@ -777,6 +777,16 @@ def test_timeout_keeps_the_last_job_in_the_result(tenant, fake_time):
     assert info.value.result["changed"] is True
     assert info.value.result["timed_out"] is True
     assert info.value.result["diff"]["after"][SOURCE] == ["%s Submitted" % info.value.job["job_id"]]
+    assert "a rerun with the same source_uri waits for it instead of queueing another" in str(info.value)
+
+
+def test_timeout_of_a_job_followed_by_id_says_to_rerun_with_the_job_id(tenant, fake_time):
+    job_id = tenant.add_job(source=SOURCE, state=2, script=[(3, 0)] * 100)
+    with pytest.raises(jobs.JobTimeoutError) as info:
+        _run(tenant, fake_time, wait_timeout=30).follow(job_id)
+    assert info.value.result["timed_out"] is True and info.value.result["job"]["job_id"] == job_id
+    assert "a rerun with the same job_id waits for it again" in str(info.value)
+    assert "source_uri" not in str(info.value)
 
 
 def test_queue_time_errors_carry_the_partial_result(tenant, fake_time):
