@@ -8,6 +8,8 @@ from __future__ import annotations
 class ModuleDocFragment:
     # Attributes shared by the modules (spo.user_profiles.attributes and its variants).
     # Every module extends DOCUMENTATION and ACTION_GROUP; add CHECK_MODE_READ_ONLY for modules that never change anything.
+    # The report action plugins (tenant_report, combined_report) extend CONTROLLER_REPORT instead, with the
+    # action_common_attributes fragments of ansible-core that define these attributes.
     DOCUMENTATION = r"""
 options: {}
 attributes:
@@ -34,4 +36,40 @@ attributes:
   diff_mode:
     support: N/A
     description: This module does not change anything, so there is no diff.
+"""
+
+    CONTROLLER_REPORT = r"""
+options: {}
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  become:
+    support: none
+  bypass_host_loop:
+    support: none
+  connection:
+    support: none
+    description: Never uses the connection; the files are written on the controller.
+  delegation:
+    support: N/A
+    description: Always runs on the controller; C(delegate_to) only changes whose variables the template sees.
+  check_mode:
+    support: full
+    description: Computes both files and reports whether they would change; writes nothing.
+  diff_mode:
+    support: full
+    description: Returns the JSON file before and after.
+  platform:
+    platforms: all
+    description: Runs on the controller only; the target's platform does not matter.
+  safe_file_operations:
+    support: full
+    description: Each file is written to a temporary file in the same directory and renamed over the old one.
+  vault:
+    support: none
+notes:
+  - Not part of the C(group/spo.user_profiles.spo) action group, which sets the connection options of the modules
+    that talk to a tenant; this one talks to no tenant.
 """

@@ -58,43 +58,13 @@ options:
         directory of the role, then of the playbook.
     type: path
     required: true
-attributes:
-  action:
-    support: full
-  async:
-    support: none
-  become:
-    support: none
-  bypass_host_loop:
-    support: none
-  connection:
-    support: none
-    description: Never uses the connection; the files are written on the controller.
-  delegation:
-    support: N/A
-    description: Always runs on the controller; C(delegate_to) only changes whose variables the template sees.
-  check_mode:
-    support: full
-    description: Computes both files and reports whether they would change; writes nothing.
-  diff_mode:
-    support: full
-    description: Returns the JSON report before and after.
-  platform:
-    platforms: all
-    description: Runs on the controller only; the target's platform does not matter.
-  safe_file_operations:
-    support: full
-    description: Each file is written to a temporary file in the same directory and renamed over the report.
-  vault:
-    support: none
 extends_documentation_fragment:
+  # First, so that its descriptions of the attributes are the ones shown.
+  - spo.user_profiles.attributes.CONTROLLER_REPORT
   - action_common_attributes
   - action_common_attributes.conn
   - action_common_attributes.flow
   - action_common_attributes.files
-notes:
-  - Not part of the C(group/spo.user_profiles.spo) action group, which sets the connection options of the modules
-    that talk to a tenant; this one talks to no tenant.
 seealso:
   - module: ansible.builtin.template
 """

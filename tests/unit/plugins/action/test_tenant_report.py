@@ -8,13 +8,10 @@ from __future__ import annotations
 import json
 import os
 import pathlib
-import types
 
 import pytest
 
 from ansible.errors import AnsibleActionFail
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar
 
 from ansible_collections.spo.user_profiles.plugins.action.tenant_report import ActionModule
 
@@ -28,21 +25,6 @@ SIMPLE_TEMPLATE = """\
 """
 
 
-class FakeTask:
-    """The parts of a Task an action plugin reads."""
-
-    def __init__(self, args, check_mode=False, diff=False, search_path=()):
-        self.args = args
-        self.check_mode = check_mode
-        self.diff = diff
-        self.async_val = 0
-        self.action = "spo.user_profiles.tenant_report"
-        self._search_path = list(search_path)
-
-    def get_search_path(self):
-        return self._search_path
-
-
 @pytest.fixture
 def template(tmp_path):
     path = tmp_path / "summary.md.j2"
@@ -50,13 +32,11 @@ def template(tmp_path):
     return path
 
 
-def run(args, check_mode=False, diff=False, search_path=(), task_vars=None):
-    loader = DataLoader()
-    # A connection with nothing but the shell's tmpdir: any other use of the connection raises AttributeError.
-    connection = types.SimpleNamespace(_shell=types.SimpleNamespace(tmpdir=None))
-    action = ActionModule(FakeTask(dict(args), check_mode=check_mode, diff=diff, search_path=search_path), connection,
-                          play_context=None, loader=loader, templar=Templar(loader=loader), shared_loader_obj=None)
-    return action.run(task_vars=dict(task_vars or {"greeting": "hello"}))
+@pytest.fixture
+def run(run_action):
+    def run_tenant_report(args, **kwargs):
+        return run_action(ActionModule, "spo.user_profiles.tenant_report", args, **kwargs)
+    return run_tenant_report
 
 
 def report_args(dest, template, section="bulk_import", data=None, tenant="contoso"):
@@ -64,7 +44,7 @@ def report_args(dest, template, section="bulk_import", data=None, tenant="contos
             "data": data if data is not None else {"status": "succeeded", "users": {"imported": 5, "failed": 1}}}
 
 
-def test_creates_the_directory_and_both_files(tmp_path, template):
+def test_creates_the_directory_and_both_files(run, tmp_path, template):
     dest = tmp_path / "reports" / "nested"
     result = run(report_args(dest, template))
 
@@ -83,12 +63,12 @@ def test_creates_the_directory_and_both_files(tmp_path, template):
     assert result["ansible_facts"] == {"spo_report_bulk_import": expected["bulk_import"]}
 
 
-def test_a_section_that_is_no_variable_name_sets_no_fact(tmp_path, template):
+def test_a_section_that_is_no_variable_name_sets_no_fact(run, tmp_path, template):
     result = run(report_args(tmp_path, template, section="photo-sync"))
     assert result["report"]["photo-sync"]["status"] == "succeeded" and "ansible_facts" not in result
 
 
-def test_a_second_section_keeps_the_first_and_a_section_is_replaced_whole(tmp_path, template):
+def test_a_second_section_keeps_the_first_and_a_section_is_replaced_whole(run, tmp_path, template):
     run(report_args(tmp_path, template, data={"status": "failed", "old_key": 1}))
     run(report_args(tmp_path, template, section="profile_photos", data={"status": "succeeded", "changed": 3}))
     result = run(report_args(tmp_path, template, data={"status": "succeeded"}))
@@ -99,7 +79,7 @@ def test_a_second_section_keeps_the_first_and_a_section_is_replaced_whole(tmp_pa
     assert result["report"] == on_disk
 
 
-def test_the_same_data_again_changes_nothing_and_keeps_the_modification_times(tmp_path, template):
+def test_the_same_data_again_changes_nothing_and_keeps_the_modification_times(run, tmp_path, template):
     run(report_args(tmp_path, template))
     paths = [tmp_path / "contoso.json", tmp_path / "contoso.md"]
     for path in paths:
@@ -111,7 +91,7 @@ def test_the_same_data_again_changes_nothing_and_keeps_the_modification_times(tm
     assert [os.stat(path).st_mtime_ns for path in paths] == [1_000_000_000, 1_000_000_000]
 
 
-def test_only_the_markdown_changing_is_a_change(tmp_path, template):
+def test_only_the_markdown_changing_is_a_change(run, tmp_path, template):
     run(report_args(tmp_path, template))
     json_before = (tmp_path / "contoso.json").read_bytes()
 
@@ -122,7 +102,7 @@ def test_only_the_markdown_changing_is_a_change(tmp_path, template):
     assert (tmp_path / "contoso.md").read_text(encoding="utf-8").startswith("# contoso (bye)\n")
 
 
-def test_check_mode_writes_nothing_and_says_what_would_change(tmp_path, template):
+def test_check_mode_writes_nothing_and_says_what_would_change(run, tmp_path, template):
     dest = tmp_path / "reports"
     result = run(report_args(dest, template), check_mode=True)
 
@@ -139,7 +119,7 @@ def test_check_mode_writes_nothing_and_says_what_would_change(tmp_path, template
     assert (dest / "contoso.json").read_bytes() == before
 
 
-def test_diff_shows_the_json_before_and_after(tmp_path, template):
+def test_diff_shows_the_json_before_and_after(run, tmp_path, template):
     run(report_args(tmp_path, template, data={"status": "failed"}))
     before = (tmp_path / "contoso.json").read_text(encoding="utf-8")
 
@@ -153,7 +133,7 @@ def test_diff_shows_the_json_before_and_after(tmp_path, template):
 
 
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", "\xff\xfe"])
-def test_an_existing_file_that_is_not_a_json_object_fails_naming_the_file(tmp_path, template, content):
+def test_an_existing_file_that_is_not_a_json_object_fails_naming_the_file(run, tmp_path, template, content):
     path = tmp_path / "contoso.json"
     path.write_bytes(content.encode("latin-1"))
 
@@ -166,7 +146,7 @@ def test_an_existing_file_that_is_not_a_json_object_fails_naming_the_file(tmp_pa
 
 
 @pytest.mark.parametrize("tenant", ["../escape", "a/b", ".hidden", "-rf", "", "con\ntoso", "x" * 201])
-def test_an_unsafe_tenant_name_is_refused(tmp_path, template, tenant):
+def test_an_unsafe_tenant_name_is_refused(run, tmp_path, template, tenant):
     dest = tmp_path / "reports"
     with pytest.raises(AnsibleActionFail, match="not a safe file name"):
         run(report_args(dest, template, tenant=tenant))
@@ -174,12 +154,12 @@ def test_an_unsafe_tenant_name_is_refused(tmp_path, template, tenant):
     assert sorted(os.listdir(tmp_path)) == ["summary.md.j2"]
 
 
-def test_the_section_cannot_overwrite_the_tenant_key(tmp_path, template):
+def test_the_section_cannot_overwrite_the_tenant_key(run, tmp_path, template):
     with pytest.raises(AnsibleActionFail, match="'tenant'"):
         run(report_args(tmp_path, template, section="tenant"))
 
 
-def test_a_relative_template_is_found_in_the_templates_directory_of_the_search_path(tmp_path):
+def test_a_relative_template_is_found_in_the_templates_directory_of_the_search_path(run, tmp_path):
     role = tmp_path / "role"
     (role / "templates").mkdir(parents=True)
     (role / "templates" / "short.md.j2").write_text("{{ tenant_report | dictsort | map('first') | join(',') }}\n", encoding="utf-8")
@@ -189,7 +169,7 @@ def test_a_relative_template_is_found_in_the_templates_directory_of_the_search_p
     assert (tmp_path / "out" / "contoso.md").read_text(encoding="utf-8") == "bulk_import,tenant\n"
 
 
-def test_a_template_error_fails_naming_the_template(tmp_path):
+def test_a_template_error_fails_naming_the_template(run, tmp_path):
     broken = tmp_path / "broken.md.j2"
     broken.write_text("{{ no_such_variable.field }}\n", encoding="utf-8")
 
@@ -200,7 +180,7 @@ def test_a_template_error_fails_naming_the_template(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_the_role_template_renders_both_sections(tmp_path):
+def test_the_role_template_renders_both_sections(run, tmp_path):
     bulk_import = {
         "status": "succeeded", "check_mode": False, "started_at": "2026-01-02T03:04:05Z", "finished_at": "2026-01-02T03:05:05Z",
         "duration_seconds": 60, "source": "/data/hr.csv", "records": 6, "properties": 12, "ignored_fields": ["nickname"],

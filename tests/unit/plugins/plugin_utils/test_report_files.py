@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The file helpers of the report actions (the actions themselves are tested under tests/unit/plugins/action)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.spo.user_profiles.plugins.plugin_utils import report_files
+
+
+def test_report_json_is_stable_and_keeps_non_ascii_text():
+    first = report_files.report_json({"b": 1, "a": {"z": "Zoë", "y": None}})
+    assert first == '{\n  "a": {\n    "y": null,\n    "z": "Zoë"\n  },\n  "b": 1\n}\n'
+    assert report_files.report_json({"a": {"y": None, "z": "Zoë"}, "b": 1}) == first
+
+
+def test_read_bytes_of_a_missing_file_is_none(tmp_path):
+    assert report_files.read_bytes(str(tmp_path / "missing.json")) is None
+
+
+def test_write_atomically_replaces_the_file_with_the_report_mode(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_bytes(b"old")
+    report_files.write_atomically(str(path), b"new")
+    assert path.read_bytes() == b"new" and os.listdir(tmp_path) == ["r.json"]
+    assert os.stat(path).st_mode & 0o777 == report_files.REPORT_MODE
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path, monkeypatch):
+    path = tmp_path / "r.json"
+    path.write_bytes(b"old")
+
+    def refuse(source, target):
+        raise OSError("disk full")
+    monkeypatch.setattr(report_files.os, "replace", refuse)
+    with pytest.raises(OSError, match="disk full"):
+        report_files.write_atomically(str(path), b"new")
+    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["r.json"]
