@@ -296,8 +296,10 @@ class Observation:
 
 def wait_for_job(client, job_id, timeout, poll_interval=15, max_interval=DEFAULT_MAX_INTERVAL,
                  clock=time.monotonic, sleep=time.sleep, progress=None, now=_utcnow, observation=None,
-                 rerun=JobTimeoutError.RERUN_BY_SOURCE):
+                 rerun=JobTimeoutError.RERUN_BY_SOURCE, read=None):
     """Poll until the job is Succeeded or Error; the job, stamped with what was observed.
+
+    `read` is the job as the caller has just read it, if it has: the first poll is then one interval later.
 
     The interval grows by INTERVAL_GROWTH per poll up to max_interval and never sleeps past the deadline.
     A poll answered 429/5xx (after the client's own retries) is skipped, not fatal: the job keeps running.
@@ -313,7 +315,8 @@ def wait_for_job(client, job_id, timeout, poll_interval=15, max_interval=DEFAULT
     seen = False
     while True:
         try:
-            job = get_job(client, job_id)
+            # A job the caller has just read stands for the first poll: reading it again at once costs a request.
+            job, read = (read, None) if read is not None else (get_job(client, job_id), None)
         except SpoError as err:
             if err.status not in RETRYABLE_POLL_STATUSES:
                 raise
@@ -651,7 +654,6 @@ class ImportRun:
                 found = resolve_empty_job_id(self.client, source_uri, {job["job_id"] for job in before},
                                              poll_interval=self.poll_interval, sleep=self.sleep)
             elif must_wait:
-                # wait_for_job reads it first thing.
                 found = dict(_planned_job(source_uri), job_id=job_id, state="Submitted")
             else:
                 found = get_job(self.client, job_id) or dict(_planned_job(source_uri), job_id=job_id, state="Submitted")
@@ -660,7 +662,8 @@ class ImportRun:
             job = observation.stamp(found, self.now())
         self.diff["after"][source_uri] = [job_line(item) for item in ([] if existing is not None else [job]) + before]
         if must_wait:
-            job = self._wait(job, observation)
+            # A job only just queued has not been read yet (no state_code): wait_for_job reads it first thing.
+            job = self._wait(job, observation, read=job.get("state_code") is not None)
         self._conclude(job, source_uri, ([] if existing is not None else [job]) + before)
 
     def _observed(self, job):
@@ -669,12 +672,16 @@ class ImportRun:
         observation.record(job, self.now())
         return observation, observation.stamp(job, self.now())
 
-    def _wait(self, job, observation, rerun=JobTimeoutError.RERUN_BY_SOURCE):
-        """The job once it has ended (wait_for_job); as it is when it has already ended, or in check mode."""
+    def _wait(self, job, observation, rerun=JobTimeoutError.RERUN_BY_SOURCE, read=True):
+        """The job once it has ended (wait_for_job); as it is when it has already ended, or in check mode.
+
+        `read`: whether `job` was just read from the service (False for a job only just queued, not read yet).
+        """
         if job["state"] in TERMINAL_STATES or self.check_mode:
             return job
         return wait_for_job(self.client, job["job_id"], self.wait_timeout, self.poll_interval, self.max_interval,
-                            clock=self.clock, sleep=self.sleep, now=self.now, observation=observation, rerun=rerun)
+                            clock=self.clock, sleep=self.sleep, now=self.now, observation=observation, rerun=rerun,
+                            read=job if read else None)
 
     def _conclude(self, job, source_uri, listed):
         """Read the log of a job that ended with errors, record the job, and fail it when the rules say so.
@@ -706,7 +713,7 @@ def job_info(client, job_id=None, states=None, source_uri=None, include_log=Fals
             observation.record(job, now())
             try:
                 job = wait_for_job(client, job_id, wait_seconds, poll_interval, max_interval=poll_interval,
-                                   clock=clock, sleep=sleep, now=now, observation=observation)
+                                   clock=clock, sleep=sleep, now=now, observation=observation, read=job)
             except JobTimeoutError as err:
                 job = err.job
             observations[job_id] = observation

@@ -601,12 +601,14 @@ def test_run_is_idempotent_for_a_job_on_the_same_source(tenant, fake_time):
 
 
 def test_run_waits_for_a_running_job_instead_of_queueing(tenant, fake_time):
-    existing = tenant.add_job(source=SOURCE, state=2, script=[(2, 0), (4, 0)])
+    existing = tenant.add_job(source=SOURCE, state=2, script=[(4, 0)])
     result = _run(tenant, fake_time).run([SOURCE])
     assert result["changed"] is False
     assert result["job"]["job_id"] == existing and result["job"]["state"] == "Succeeded"
     assert result["job"]["finished_at"] is not None and result["job"]["elapsed_seconds"] == 5
     assert "QueueImportProfileProperties" not in tenant.methods()
+    # The job list has just shown the job running: the first read of the job comes one interval later.
+    assert tenant.methods().count("GetImportProfilePropertyJob") == 1 and fake_time.sleeps == [5]
 
 
 @pytest.mark.parametrize("force, state", [(False, 5), (True, 4)])
@@ -823,11 +825,12 @@ def test_job_info_by_id_with_log(tenant, fake_time):
 
 
 def test_job_info_waits_until_the_job_ends(tenant, fake_time):
-    job_id = tenant.add_job(state=1, script=[(2, 0), (3, 0), (3, 0), (4, 0)])
+    job_id = tenant.add_job(state=1, script=[(2, 0), (3, 0), (4, 0)])
     result = jobs.job_info(tenant, job_id=job_id, wait_seconds=60, poll_interval=10,
                            clock=fake_time.clock, sleep=fake_time.sleep, now=fake_time.now)
     assert result["job"]["state"] == "Succeeded"
     assert fake_time.sleeps == [10, 10], "polls every poll_interval, without growing, and stops at the end"
+    assert tenant.methods().count("GetImportProfilePropertyJob") == 3, "one read a poll, the first one not repeated"
     assert [step["state"] for step in result["job"]["history"]] == ["Processing", "Queued", "Succeeded"]
     assert result["job"]["finished_at"] == "2026-03-01T06:00:20Z"
 
