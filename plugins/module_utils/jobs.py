@@ -315,8 +315,11 @@ def wait_for_job(client, job_id, timeout, poll_interval=15, max_interval=DEFAULT
     seen = False
     while True:
         try:
-            # A job the caller has just read stands for the first poll: reading it again at once costs a request.
-            job, read = (read, None) if read is not None else (get_job(client, job_id), None)
+            if read is not None:
+                # The job the caller has just read stands for the first poll: reading it again at once costs a request.
+                job, read = read, None
+            else:
+                job = get_job(client, job_id)
         except SpoError as err:
             if err.status not in RETRYABLE_POLL_STATUSES:
                 raise
