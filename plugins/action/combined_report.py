@@ -37,7 +37,8 @@ class ActionModule(ReportAction):
         except (TypeError, ValueError) as e:
             raise AnsibleActionFail(f"The combined report cannot be written as JSON: {to_text(e)}") from e
         markdown = self.render(args["markdown_template"], "combined_report", args["data"], task_vars)
-        before_json = read_bytes(json_path)
+        # Read before the write, and only for the diff: write_changed compares the contents itself.
+        before_json = read_bytes(json_path) if self._task.diff else None
         written = self.write_changed(dest, [(json_path, to_bytes(after_json)),
                                             (markdown_path, to_bytes(markdown, errors="surrogate_or_strict"))],
                                      "combined report")
