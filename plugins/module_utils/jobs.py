@@ -500,7 +500,7 @@ def failure_message(job, allowed_failures=0):
         if failed is not None and failed <= allowed_failures:
             return None
         if failed is None:
-            count = "the number of failed users is unknown because the job's log could not be read"
+            count = "the number of failed users is unknown because the job's log was not read or could not be read"
         else:
             count = "%d failed users, more than allowed_failures (%d)" % (failed, allowed_failures)
     else:
@@ -520,6 +520,26 @@ def failure_message(job, allowed_failures=0):
     return "; ".join(parts)
 
 
+def outcome(job, allowed_failures=0):
+    """What a job's state means for a run, decided here once: (outcome, message).
+
+    running: not ended yet; succeeded: ended without errors; succeeded_with_failures: ended in ImportCompleteWithError
+    with at most allowed_failures failed users; failed: anything else, with failure_message as the message.
+    """
+    if job.get("state") not in TERMINAL_STATES:
+        return "running", None
+    message = failure_message(job, allowed_failures)
+    if message:
+        return "failed", message
+    return ("succeeded_with_failures" if has_errors(job) else "succeeded"), None
+
+
+def with_outcome(job, allowed_failures=0):
+    """job plus its outcome and outcome_message (see outcome())."""
+    decided, message = outcome(job, allowed_failures)
+    return dict(job, outcome=decided, outcome_message=message)
+
+
 def job_line(job):
     """One line per job for diffs: id, state and error."""
     return "%s %s%s" % (job.get("job_id"), job.get("state"),
@@ -533,15 +553,16 @@ def _planned_job(source_uri):
 
 
 class ImportRun:
-    """Queue (or find) and wait for one job per source file, one after another (upa_import_job), follow a job queued
-    earlier by its id (upa_import_job's job_id), or only queue the first file's job (upa_import_file's queue_job).
+    """Queue (or find) and wait for one job per source file, one after another, or follow a job queued earlier by its id
+    (upa_import_job's job_id).
 
-    With judge=False a job found already ended is returned as it is: the caller leaves the verdict to a later
+    A job that was waited for is judged (its outcome, and JobFailedError when that is a failure); with wait=False the
+    last job is returned as queued or found, without a verdict: the caller leaves that to upa_job_info or a later
     upa_import_job call.
     """
 
     def __init__(self, client, id_type, id_property, property_map, force=False, wait=True, wait_timeout=3600,
-                 poll_interval=15, max_interval=DEFAULT_MAX_INTERVAL, allowed_failures=0, judge=True, check_mode=False,
+                 poll_interval=15, max_interval=DEFAULT_MAX_INTERVAL, allowed_failures=0, check_mode=False,
                  max_log_entries=DEFAULT_MAX_LOG_ENTRIES, diff=False, clock=time.monotonic, sleep=time.sleep, now=_utcnow):
         self.client = client
         self.want_diff = diff
@@ -554,7 +575,6 @@ class ImportRun:
         self.poll_interval = poll_interval
         self.max_interval = max_interval
         self.allowed_failures = allowed_failures
-        self.judge = judge
         self.check_mode = check_mode
         self.max_log_entries = max_log_entries
         self.clock = clock
@@ -582,10 +602,9 @@ class ImportRun:
         return self.result()
 
     def follow(self, job_id):
-        """Wait for (unless wait=False) and judge a job queued earlier, found by its id; nothing is queued.
+        """Wait for and judge a job queued earlier (unless wait=False), found by its id; nothing is queued.
 
-        This is how a job queued by upa_import_file (queue_job) is waited for: by its id, so a job that has
-        already ended in Error is reported, not queued again as a search by source file would.
+        A job that has already ended in Error is reported, not queued again as a search by source file would.
         """
         with self._results_on_error():
             job = get_job(self.client, job_id)
@@ -596,7 +615,7 @@ class ImportRun:
             observation, job = self._observed(job)
             if self.wait:
                 job = self._wait(job, observation, JobTimeoutError.RERUN_BY_ID)
-            self._conclude(job, job["source_uri"], [job])
+            self._conclude(job, job["source_uri"], [job], judge=self.wait)
         return self.result()
 
     @contextlib.contextmanager
@@ -667,7 +686,7 @@ class ImportRun:
         if must_wait:
             # A job only just queued has not been read yet (no state_code): wait_for_job reads it first thing.
             job = self._wait(job, observation, read=job.get("state_code") is not None)
-        self._conclude(job, source_uri, ([] if existing is not None else [job]) + before)
+        self._conclude(job, source_uri, ([] if existing is not None else [job]) + before, judge=must_wait)
 
     def _observed(self, job):
         """An Observation of a job this run did not queue, having read it once, and the job stamped with it."""
@@ -686,27 +705,31 @@ class ImportRun:
                             clock=self.clock, sleep=self.sleep, now=self.now, observation=observation, rerun=rerun,
                             read=job if read else None)
 
-    def _conclude(self, job, source_uri, listed):
-        """Read the log of a job that ended with errors, record the job, and fail it when the rules say so.
+    def _conclude(self, job, source_uri, listed, judge):
+        """Record the job; when it was waited for (judge), read its log if it ended with errors, decide its outcome and
+        fail when that is a failure.
 
         listed: the jobs on the file after this run, for the diff.
         """
-        if self.judge and job["state"] in TERMINAL_STATES and has_errors(job):
+        if judge and job["state"] in TERMINAL_STATES and has_errors(job):
             job = with_log(self.client, job, self.max_log_entries)
+        if judge:
+            job = with_outcome(job, self.allowed_failures)
         self.diff["after"][source_uri] = [job_line(item) for item in listed]
         self.jobs.append(job)
-        message = failure_message(job, self.allowed_failures) if self.judge else None
-        if message:
-            raise JobFailedError(job, message)
+        if job.get("outcome") == "failed":
+            raise JobFailedError(job, job["outcome_message"])
 
 
 def job_info(client, job_id=None, states=None, source_uri=None, include_log=False,
-             max_log_entries=DEFAULT_MAX_LOG_ENTRIES, wait_seconds=0, poll_interval=15,
+             max_log_entries=DEFAULT_MAX_LOG_ENTRIES, wait_seconds=0, poll_interval=15, allowed_failures=0,
              clock=time.monotonic, sleep=time.sleep, now=_utcnow):
     """{"jobs": [...], "job": first or None} for upa_job_info; nothing is changed.
 
     With job_id and wait_seconds, a running job is polled every poll_interval seconds until it ends or
     wait_seconds pass; then it is returned as it is (still running is not an error here).
+    Every job carries its outcome (with_outcome). The log of the job asked for by job_id is read when it ended with
+    errors, since its outcome depends on the number of failed users; other jobs' logs only with include_log.
     """
     observations = {}
     if job_id:
@@ -734,7 +757,7 @@ def job_info(client, job_id=None, states=None, source_uri=None, include_log=Fals
         observation = observations.get(job["job_id"]) or Observation(moment)
         observation.record(job, moment)
         job = observation.stamp(job, moment)
-        if include_log:
+        if include_log or (job_id and job["state"] in TERMINAL_STATES and has_errors(job)):
             job = with_log(client, job, max_log_entries)
-        result.append(job)
+        result.append(with_outcome(job, allowed_failures))
     return {"jobs": result, "job": result[0] if result else None}

@@ -21,10 +21,7 @@ description:
     An existing file with that name and size is left alone.
   - Large files go up in chunks (C(StartUpload), C(ContinueUpload), C(FinishUpload)) streamed from disk; a chunk
     whose connection drops is sent again from the last offset the server committed.
-  - Queue the import with M(spo.user_profiles.upa_import_job), passing the returned RV(files[].source_uri). Or set
-    O(queue_job=true) to have the first file's job queued here, right after the upload, as
-    C(New-PnPUPABulkImportJob) does; then wait for it with M(spo.user_profiles.upa_import_job) and
-    O(spo.user_profiles.upa_import_job#module:job_id).
+  - Queue the import with M(spo.user_profiles.upa_import_job), passing the returned RV(files[].source_uri).
   - With O(state=absent), removes the files this O(name) produced, and optionally the log folders of their jobs.
 author:
   - spo.user_profiles contributors !UNKNOWN
@@ -36,12 +33,10 @@ attributes:
   check_mode:
     description:
       - Validates and builds the files, and reports what would be uploaded or removed without changing the tenant.
-      - With O(queue_job=true), reports the job that would be queued in RV(job) and queues nothing.
     support: full
   diff_mode:
     description:
       - Shows the names of the files with their record and property counts, before and after.
-      - With O(queue_job=true), also the jobs of the first file, one line per job (id, state, error).
     support: full
 options:
   state:
@@ -145,25 +140,6 @@ options:
     description: How many validation problems are listed when the source is refused (all are counted).
     type: int
     default: 20
-  queue_job:
-    description:
-      - After the upload, queue the bulk import job of the first file, or find the job already queued for it
-        (one not in state C(Error)), as M(spo.user_profiles.upa_import_job) does; the job is returned in RV(job).
-      - The job is not waited for and not judged. Wait for it and apply the failure rules with
-        M(spo.user_profiles.upa_import_job) and its O(spo.user_profiles.upa_import_job#module:job_id).
-      - Later files, when the data was split, are queued with M(spo.user_profiles.upa_import_job) once the job
-        before has ended (the service runs one at a time).
-      - This saves a task (and its start-up) per tenant, which matters when many tenants upload at once.
-      - Uses O(id_type) (V(email) when unset), O(id_property) and O(property_map) for the job.
-      - In check mode, a job that would be queued is reported in RV(job), with a null C(job_id).
-      - Only with O(state=present).
-    type: bool
-    default: false
-  force_job:
-    description:
-      - With O(queue_job=true), queue a new job even when one already exists for the first file.
-    type: bool
-    default: false
   remove_logs:
     description:
       - With O(state=absent), also remove the log folders of import jobs, that is every sub-folder of O(folder)
@@ -215,20 +191,6 @@ EXAMPLES = r"""
     id_type: cloud_id
     property_map:
       city: City
-
-- name: Upload and queue the job in one task, then wait for the job
-  spo.user_profiles.upa_import_file:
-    src: /data/hr/export.csv
-    id_property: mail
-    property_map:
-      costcenter: CostCenter
-    queue_job: true
-  register: upload
-
-- name: Wait for the job and fail on failed users
-  spo.user_profiles.upa_import_job:
-    job_id: "{{ upload.job.job_id }}"
-  when: upload.job.job_id is not none
 
 - name: Remove the files of earlier runs and the log folders of their jobs
   spo.user_profiles.upa_import_file:
@@ -320,20 +282,6 @@ problem_count:
   returned: always
   type: int
   sample: 0
-job:
-  description:
-    - The job of the first file, queued now or found (see O(queue_job)), shaped like the RV(spo.user_profiles.upa_import_job#module:job)
-      of M(spo.user_profiles.upa_import_job); its log is not read.
-  returned: queue_job is true and a file was built
-  type: dict
-  sample: {job_id: 5f4e7a2c-1111-2222-3333-444455556666, state: Submitted, error: NoError,
-           source_uri: "https://contoso.sharepoint.com/Shared Documents/ProfileImport/hr-sync-3f7a9c2e1b0d4e5f.json",
-           queued_at: "2026-03-01T06:00:02.114Z"}
-job_queued:
-  description: Whether this run queued RV(job) (or would, in check mode); false when the job was found.
-  returned: queue_job is true and a file was built
-  type: bool
-  sample: true
 removed_files:
   description: Names of the import files removed (or that would be, in check mode).
   returned: state is absent
@@ -352,7 +300,7 @@ import tempfile
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
-from ansible_collections.spo.user_profiles.plugins.module_utils import import_file, jobs
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_file
 
 
 def argument_spec():
@@ -376,8 +324,6 @@ def argument_spec():
         chunk_threshold=dict(type="int", default=10485760),
         max_problems=dict(type="int", default=import_file.DEFAULT_MAX_PROBLEMS),
         remove_logs=dict(type="bool", default=False),
-        queue_job=dict(type="bool", default=False),
-        force_job=dict(type="bool", default=False),
     )
 
 
@@ -412,26 +358,7 @@ def present(module, params):
             "before": {"files": {item["name"]: {"bytes": item["bytes"]} for item in files if not item["uploaded"]}},
             "after": {"files": {item["name"]: _diff_entry(item) for item in files}},
         }
-    if params["queue_job"] and files:
-        queue_first_job(module, params, client, files[0]["source_uri"], result)
     return result
-
-
-def queue_first_job(module, params, client, source_uri, result):
-    """Queue (or find) the first file's job into result; a failure keeps the upload's result (the files are there)."""
-    run = jobs.ImportRun(client, params["id_type"] or "email", params["id_property"], params["property_map"],
-                         force=params["force_job"], wait=False, judge=False, check_mode=module.check_mode,
-                         diff=module.diff_mode)
-    try:
-        queued = run.run([source_uri])
-    except SpoError as err:
-        so_far = getattr(err, "result", {})
-        failure = dict(result, job=so_far.get("job"), job_queued=run.changed, changed=result["changed"] or run.changed)
-        module.fail_from_error(err, **failure)
-    result.update(job=queued["job"], job_queued=queued["changed"], changed=result["changed"] or queued["changed"])
-    if module.diff_mode:
-        result["diff"]["before"]["jobs"] = queued["diff"]["before"][source_uri]
-        result["diff"]["after"]["jobs"] = queued["diff"]["after"][source_uri]
 
 
 def absent(module, params):

@@ -75,9 +75,12 @@ options:
     default: false
   wait:
     description:
-      - Wait until the job has finished, and fail the task when it failed.
-      - With V(false) and several O(source_uri), every job but the last is still waited for, so that the jobs run
-        one after another.
+      - Wait until the job has finished, decide its outcome (RV(job.outcome)) and fail the task when that is a failure.
+      - With V(false), the job is returned as it was queued or found, without a verdict, also when it has already
+        ended; M(spo.user_profiles.upa_job_info) with O(spo.user_profiles.upa_job_info#module:job_id) waits for it
+        and decides its outcome, as the P(spo.user_profiles.bulk_import#role) role does.
+      - With V(false) and several O(source_uri), every job but the last is still waited for and judged, so that the
+        jobs run one after another.
     type: bool
     default: true
   wait_timeout:
@@ -110,49 +113,11 @@ options:
   job_id:
     description:
       - With O(state=present), a job queued earlier to wait for and judge instead of queueing one, for example the
-        RV(spo.user_profiles.upa_import_file#module:job.job_id) of M(spo.user_profiles.upa_import_file) with
-        O(spo.user_profiles.upa_import_file#module:queue_job=true). Nothing is queued, not even when the job ended in
+        RV(job.job_id) of an earlier call with O(wait=false). Nothing is queued, not even when the job ended in
         C(Error) (a search by O(source_uri) would queue a new job then). Mutually exclusive with O(source_uri);
         O(id_type), O(id_property), O(property_map) and O(force) are not used.
       - The job to delete with O(state=absent).
     type: str
-  retention:
-    description:
-      - Once every job of the task has ended in C(Succeeded) (and within O(allowed_failures)), remove old import files
-        and job log folders from the import folder in the same module run, exactly as
-        M(spo.user_profiles.upa_retention) does with these options. RV(retention) holds what was removed.
-      - One module run instead of two per tenant at the end of a run, which counts when many tenants finish together;
-        the P(spo.user_profiles.bulk_import#role) role uses it for the last file of a run.
-      - The files and log folders of this task's jobs are always kept, with those named in O(retention.keep).
-      - Nothing is removed when the task fails or times out, when it does not wait for the job to end (O(wait=false)),
-        or in check mode for a job that would only be queued. Otherwise check mode reports what would be removed.
-    type: dict
-    suboptions:
-      site:
-        description: The site of the import folder, as for M(spo.user_profiles.upa_import_file); the root site by default.
-        type: str
-      folder:
-        description: The import folder, relative to O(retention.site), starting with the library.
-        type: str
-        default: Shared Documents/ProfileImport
-      name:
-        description: The file name prefix given to M(spo.user_profiles.upa_import_file).
-        type: str
-        required: true
-      older_than_days:
-        description: Remove what was last changed more than this many days ago.
-        type: int
-        required: true
-      keep:
-        description:
-          - File names and job ids (log folder names) never removed, for example those of the current run.
-        type: list
-        elements: str
-        default: []
-      remove_logs:
-        description: Also remove old job log folders.
-        type: bool
-        default: true
 extends_documentation_fragment:
   - spo.user_profiles.connection
   - spo.user_profiles.attributes
@@ -167,7 +132,6 @@ attributes:
     support: full
     description:
       - The jobs known for each source before and after, one line per job (id, state, error).
-      - With O(retention), the old files and log folders it removes, under the key C(retention).
 notes:
   - The import runs as an app with the SharePoint permission C(Sites.FullControl.All).
   - The service's job list does not record the id type or the property map of a job, so a job on the same
@@ -227,25 +191,15 @@ EXAMPLES = r"""
       City: SPS-Location
     wait: false
 
-- name: Wait for the job upa_import_file queued (queue_job), and judge it
-  spo.user_profiles.upa_import_job:
-    tenant: contoso
-    client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
-    job_id: "{{ upload.job.job_id }}"
-    allowed_failures: 5
+  register: queued
 
-- name: Wait for the job, judge it, then remove import files and log folders older than 30 days
+- name: Later, wait for that job and judge it
   spo.user_profiles.upa_import_job:
     tenant: contoso
     client_id: "{{ spo_client_id }}"
     certificate_path: /etc/spo/app.pem
-    job_id: "{{ upload.job.job_id }}"
-    retention:
-      name: upa-import
-      older_than_days: 30
-      keep: "{{ upload.files | map(attribute='name') | list }}"
-  register: import
+    job_id: "{{ queued.job.job_id }}"
+    allowed_failures: 5
 
 - name: Delete an old job record
   spo.user_profiles.upa_import_job:
@@ -348,6 +302,16 @@ job:
     failed_count:
       description: Failed users (RV(job.failed_identities) plus records without identity); V(null) when there was no log.
       type: int
+    outcome:
+      description:
+        - What the job's end means, decided once, when the job was waited for (not with O(wait=false)).
+        - V(succeeded), V(succeeded_with_failures) (C(ImportCompleteWithError) with at most O(allowed_failures) failed
+          users), V(failed) (the task fails), or V(running) (check mode, for a job that would be waited for).
+      type: str
+      sample: succeeded
+    outcome_message:
+      description: Why the outcome is V(failed), with the error, its meaning and the first log lines; V(null) otherwise.
+      type: str
 jobs:
   description: One entry per O(source_uri) (or the one O(job_id)), in order, each shaped like RV(job).
   returned: always
@@ -356,35 +320,9 @@ jobs:
 timed_out:
   description:
     - Whether the task failed because O(wait_timeout) ran out while the job was still running. The job keeps running
-      on the service. A playbook that waits in rounds (printing progress in between) can treat this failure as
-      "not finished yet", as the P(spo.user_profiles.bulk_import#role) role does.
+      on the service; a rerun waits for it instead of queueing another.
   returned: always
   type: bool
-retention:
-  description:
-    - What O(retention) removed (or would remove, in check mode), as M(spo.user_profiles.upa_retention) reports it.
-    - When the clean-up itself failed, the task fails and this holds only RV(retention.error).
-  returned: when O(retention) is set and every job of the task succeeded
-  type: dict
-  contains:
-    removed_files:
-      description: Names of the files removed.
-      type: list
-      elements: str
-    removed_log_folders:
-      description: Names of the log folders removed.
-      type: list
-      elements: str
-    protected:
-      description: Old files and log folders kept because a job that needs them has not finished.
-      type: list
-      elements: str
-    cutoff:
-      description: Items last changed before this time (ISO 8601, UTC) were candidates.
-      type: str
-    error:
-      description: Why the clean-up failed; returned only then.
-      type: str
 would_queue:
   description: In check mode, the jobs that would have been queued.
   returned: always
@@ -397,7 +335,6 @@ would_queue:
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils import jobs
-from ansible_collections.spo.user_profiles.plugins.module_utils import retention
 
 
 def argument_spec():
@@ -415,7 +352,6 @@ def argument_spec():
         allowed_failures=dict(type="int", default=0),
         max_log_entries=dict(type="int", default=1000),
         job_id=dict(type="str"),
-        retention=dict(type="dict", options=retention.ARGUMENT_SPEC),
     )
 
 
@@ -440,9 +376,6 @@ def present(module):
         module.fail_json(msg="poll_interval and max_poll_interval must be positive")
     if params["allowed_failures"] < 0:
         module.fail_json(msg="allowed_failures must be 0 or more")
-    problem = params["retention"] and retention.option_problem(params["retention"])
-    if problem:
-        module.fail_json(msg="retention: %s" % problem)
     client = module.client()
     run = jobs.ImportRun(
         client, params["id_type"], params["id_property"], params["property_map"], force=params["force"],
@@ -450,32 +383,7 @@ def present(module):
         max_interval=params["max_poll_interval"], allowed_failures=params["allowed_failures"],
         check_mode=module.check_mode, max_log_entries=params["max_log_entries"], diff=module.diff_mode,
     )
-    result = run.follow(params["job_id"]) if params["job_id"] else run.run(params["source_uri"])
-    if params["retention"] and result["jobs"] and all(job.get("state") == "Succeeded" for job in result["jobs"]):
-        clean_up(module, client, result)
-    return result
-
-
-def clean_up(module, client, result):
-    """Retention after the jobs succeeded, reported in the same result; a failure keeps the jobs in the result."""
-    options = dict(module.params["retention"])
-    # The files and log folders of this task's own jobs stay, however old they look.
-    options["keep"] = (options["keep"] + [job["job_id"] for job in result["jobs"]]
-                       + [retention.file_name_of(job.get("source_uri")) for job in result["jobs"]])
-    try:
-        cleaned = retention.clean(client, options, check_mode=module.check_mode)
-    except SpoError as err:
-        err.message = "the import succeeded, but the clean-up by retention failed: %s" % err.message
-        err.result = dict(result, retention={"error": str(err)})
-        raise
-    removed_any = cleaned.pop("changed")
-    result["changed"] = result["changed"] or removed_any
-    result["retention"] = cleaned
-    removed = cleaned["removed_files"] + cleaned["removed_log_folders"]
-    if module.diff_mode and removed:
-        result.setdefault("diff", {"before": {}, "after": {}})
-        result["diff"]["before"]["retention"] = removed
-        result["diff"]["after"]["retention"] = []
+    return run.follow(params["job_id"]) if params["job_id"] else run.run(params["source_uri"])
 
 
 def main():

@@ -13,6 +13,9 @@ description:
     service keeps (C(Office365Tenant.GetImportProfilePropertyJobs)), optionally filtered by O(state) and O(source_uri).
   - With O(include_log=true), reads every file in each job's log folder and parses each line into
     C(identity), C(code) and C(message), with the users that failed and the number of lines per code.
+  - Decides what each job's end means (RV(jobs[].outcome)), with the same rules as M(spo.user_profiles.upa_import_job)
+    - a job still running, one that succeeded, one that ended in C(ImportCompleteWithError) with at most
+    O(allowed_failures) failed users, or one that failed. A failed job does not fail this task.
   - Never changes anything.
 version_added: 1.0.0
 author:
@@ -47,9 +50,10 @@ options:
     description:
       - With O(job_id), wait up to this many seconds for a running job to end (C(Succeeded) or C(Error)), polling it
         every O(poll_interval) seconds, and return as soon as it has ended.
-      - A job still running when the time is up is returned as it is; that is not a failure. This is for playbooks that
-        print a job's progress between waits (the P(spo.user_profiles.bulk_import#role) role does); to wait for a job and
-        fail on a timeout or a failed import, use M(spo.user_profiles.upa_import_job).
+      - A job still running when the time is up is returned as it is (RV(jobs[].outcome=running)); that is not a failure.
+        Wrap the task in C(until) for a progress line each O(wait_seconds), as the P(spo.user_profiles.bulk_import#role)
+        role does; to wait for a job and fail on a timeout or a failed import in one task, use
+        M(spo.user_profiles.upa_import_job).
       - V(0) reads the job once.
     type: int
     default: 0
@@ -58,6 +62,14 @@ options:
       - Seconds between two polls while waiting (O(wait_seconds)).
     type: int
     default: 15
+  allowed_failures:
+    description:
+      - How many failed users a job that ended in C(ImportCompleteWithError) may have for its outcome to be
+        V(succeeded_with_failures) rather than V(failed). Records without an identity count as failed users too.
+      - The log of the job asked for with O(job_id) is read when it ended with errors, since the outcome depends on it.
+        For other jobs the number of failed users is only known with O(include_log=true).
+    type: int
+    default: 0
 extends_documentation_fragment:
   - spo.user_profiles.connection
   - spo.user_profiles.attributes
@@ -104,6 +116,19 @@ EXAMPLES = r"""
 - name: Print the job's state
   ansible.builtin.debug:
     msg: "The job is {{ progress.job.state }}"
+
+- name: Wait for a job in rounds of a minute (one progress line each) and read its outcome
+  spo.user_profiles.upa_job_info:
+    tenant: contoso
+    client_id: "{{ spo_client_id }}"
+    certificate_path: /etc/spo/app.pem
+    job_id: 5f4e7a2c-1111-2222-3333-444455556666
+    wait_seconds: 60
+    allowed_failures: 5
+  register: waited
+  until: waited.job is none or waited.job.outcome != 'running'
+  retries: 60
+  delay: 0
 
 - name: The jobs of one import file, with their logs
   spo.user_profiles.upa_job_info:
@@ -173,7 +198,7 @@ jobs:
       elements: dict
     log_files:
       description: Server-relative paths of the log files read.
-      returned: with O(include_log=true)
+      returned: with O(include_log=true), or with O(job_id) for a job that ended with errors
       type: list
       elements: str
     log_entries:
@@ -198,8 +223,22 @@ jobs:
       sample: {IdentityNotResolvable: 2}
     failed_count:
       description: Failed users (identities plus records without identity); V(null) when there was no log.
-      returned: with O(include_log=true)
+      returned: with O(include_log=true), or with O(job_id) for a job that ended with errors
       type: int
+    outcome:
+      description:
+        - What the job's end means, decided with O(allowed_failures). V(running) (not ended yet), V(succeeded),
+          V(succeeded_with_failures) (C(ImportCompleteWithError) with at most O(allowed_failures) failed users), or
+          V(failed).
+        - A job in C(ImportCompleteWithError) whose log was not read has an unknown number of failed users, and is
+          V(failed) unless O(include_log=true) (or O(job_id)) shows otherwise.
+      returned: always
+      type: str
+      sample: succeeded_with_failures
+    outcome_message:
+      description: Why the outcome is V(failed), with the error, its meaning and the first log lines; V(null) otherwise.
+      returned: always
+      type: str
 job:
   description: The first job of RV(jobs) (the one asked for with O(job_id)), or V(null) when none was found.
   returned: always
@@ -221,6 +260,7 @@ def main():
             max_log_entries=dict(type="int", default=1000),
             wait_seconds=dict(type="int", default=0),
             poll_interval=dict(type="int", default=15),
+            allowed_failures=dict(type="int", default=0),
         ),
         supports_check_mode=True,
     )
@@ -231,13 +271,15 @@ def main():
         module.fail_json(msg="wait_seconds must be 0 or more")
     if params["poll_interval"] <= 0:
         module.fail_json(msg="poll_interval must be positive")
+    if params["allowed_failures"] < 0:
+        module.fail_json(msg="allowed_failures must be 0 or more")
     if params["wait_seconds"] and not params["job_id"]:
         module.fail_json(msg="wait_seconds needs job_id: only one job is waited for")
     try:
         result = jobs.job_info(module.client(), job_id=params["job_id"], states=params["state"],
                                source_uri=params["source_uri"], include_log=params["include_log"],
                                max_log_entries=params["max_log_entries"], wait_seconds=params["wait_seconds"],
-                               poll_interval=params["poll_interval"])
+                               poll_interval=params["poll_interval"], allowed_failures=params["allowed_failures"])
     except SpoError as err:
         module.fail_from_error(err)
     module.exit_json(changed=False, **result)

@@ -14,9 +14,8 @@ description:
     named after a job id) whose last change is older than O(older_than_days).
   - Never removes a file a job still needs (a job on it that is not C(Succeeded) or C(Error)), the log folder
     of such a job, or anything named in O(keep).
-  - Used by the C(spo.user_profiles.bulk_import) role at the end of a successful run, so the library stays under
-    its list view threshold. M(spo.user_profiles.upa_import_job) does the same with its O(spo.user_profiles.upa_import_job#module:retention)
-    option, right after the jobs it waited for succeeded.
+  - Used by the P(spo.user_profiles.bulk_import#role) role at the end of a successful run, so the library stays
+    under its list view threshold.
 version_added: 1.0.0
 author:
   - spo.user_profiles contributors !UNKNOWN

@@ -636,13 +636,14 @@ def test_check_mode_reports_no_change_when_the_job_exists(tenant, fake_time):
     assert result["changed"] is False and result["would_queue"] == []
 
 
-def test_without_judging_an_ended_job_is_returned_as_it_is(tenant, fake_time):
+def test_without_waiting_an_ended_job_is_returned_as_it_is(tenant, fake_time):
     folder = "/Shared Documents/ProfileImport/old"
     tenant.log_files[folder] = {"old.log": LOG_NOT_RESOLVABLE.encode()}
     existing = tenant.add_job(source=SOURCE, state=4, error=30, log_folder=ROOT + folder)
-    result = _run(tenant, fake_time, wait=False, judge=False).run([SOURCE])
+    result = _run(tenant, fake_time, wait=False).run([SOURCE])
     assert result["changed"] is False and result["job"]["job_id"] == existing
     assert result["job"]["error"] == "ImportCompleteWithError" and "log_entries" not in result["job"]
+    assert "outcome" not in result["job"]
     assert tenant.rest_calls == [], "the log is read by whoever judges the job"
 
 

@@ -96,43 +96,6 @@ def test_absent_removes_only_this_prefix(sharepoint, capsys):
     assert run(capsys, state="absent", name="hr")["changed"] is False
 
 
-def test_queue_job_check_mode_then_queue_then_idempotent(tenant, capsys):
-    check = run(capsys, _ansible_check_mode=True, _ansible_diff=True, **present_args(queue_job=True))
-    assert check["changed"] is True and check["job_queued"] is True and check["job"]["job_id"] is None
-    assert check["diff"]["after"]["jobs"] == ["(new job) Submitted"]
-    assert not tenant.files and tenant.tenant.jobs == []
-
-    applied = run(capsys, _ansible_diff=True, **present_args(queue_job=True))
-    assert applied["changed"] is True and applied["job_queued"] is True
-    assert applied["job"]["source_uri"] == applied["files"][0]["source_uri"] and applied["job"]["queued_at"]
-    assert applied["diff"]["before"]["jobs"] == [] and len(applied["diff"]["after"]["jobs"]) == 1
-    assert [raw["SourceUri"] for raw in tenant.tenant.jobs] == [applied["files"][0]["source_uri"]]
-
-    again = run(capsys, **present_args(queue_job=True))
-    assert again["changed"] is False and again["job_queued"] is False
-    assert again["job"]["job_id"] == applied["job"]["job_id"]
-    assert tenant.tenant.methods().count("QueueImportProfileProperties") == 1
-
-
-def test_queue_job_returns_an_ended_job_without_judging_and_queues_after_an_error(tenant, capsys):
-    first = run(capsys, **present_args(queue_job=True))
-    raw = tenant.tenant.job(first["job"]["job_id"])
-    raw.update(State=4, Error=30)
-    found = run(capsys, **present_args(queue_job=True))
-    assert "failed" not in found and found["job"]["error"] == "ImportCompleteWithError" and found["changed"] is False
-
-    raw.update(State=5, Error=1)
-    retried = run(capsys, **present_args(queue_job=True))
-    assert retried["changed"] is True and retried["job_queued"] is True
-    assert retried["job"]["job_id"] != first["job"]["job_id"]
-    forced = run(capsys, **present_args(queue_job=True, force_job=True))
-    assert forced["job_queued"] is True and len(tenant.tenant.jobs) == 3
-
-
-def test_queue_job_refused_fails_after_the_upload_with_the_files(tenant, capsys):
-    tenant.tenant.queue_error = {"ErrorMessage": "Property Names [AboutMe] are editable by user.", "ErrorCode": -1,
-                                 "ErrorTypeName": "Microsoft.SharePoint.SPException"}
-    result = run(capsys, **present_args(queue_job=True, property_map={"cc": "AboutMe"}))
-    assert result["failed"] is True and "Property Names [AboutMe] are editable by user." in result["msg"]
-    assert result["changed"] is True and result["files"][0]["uploaded"] is True and len(tenant.files) == 1
-    assert result["job"] is None and result["job_queued"] is False
+def test_queue_job_is_no_longer_an_option(capsys):
+    result = run(capsys, **present_args(queue_job=True))
+    assert result["failed"] is True and "Unsupported parameters" in result["msg"] and "queue_job" in result["msg"]

@@ -9,7 +9,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
-from ansible_collections.spo.user_profiles.plugins.modules import upa_import_job, upa_job_info
+from ansible_collections.spo.user_profiles.plugins.modules import upa_import_job
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_jobs import (
     LOG_NOT_RESOLVABLE, ROOT, SOURCE, FakeTenant,
 )
@@ -117,78 +117,28 @@ def test_job_id_of_a_job_in_error_fails_without_queueing_again(tenant, capsys):
     assert "QueueImportProfileProperties" not in tenant.methods() and len(tenant.jobs) == 1
 
 
-def test_job_info_never_changes_anything(tenant, capsys):
-    folder = "/Shared Documents/ProfileImport/j"
-    tenant.log_files[folder] = {"j.log": LOG_NOT_RESOLVABLE.encode()}
-    tenant.add_job(state=4)
-    partial = tenant.add_job(state=4, error=30, log_folder=ROOT + folder)
-    listed = run(upa_job_info, capsys, _ansible_check_mode=True)
-    assert listed["changed"] is False and len(listed["jobs"]) == 2
-    one = run(upa_job_info, capsys, job_id=partial, include_log=True)
-    assert one["job"]["failed_identities"] == ["unknown@contoso.com"]
-    assert "QueueImportProfileProperties" not in tenant.methods()
-    assert "DeleteImportProfilePropertiesJob" not in tenant.methods()
+def test_without_waiting_an_ended_job_is_returned_without_a_verdict(tenant, capsys):
+    folder = "/Shared Documents/ProfileImport/old"
+    tenant.log_files[folder] = {"old.log": LOG_NOT_RESOLVABLE.encode()}
+    tenant.add_job(source=SOURCE, state=4, error=30, log_folder=ROOT + folder)
+    found = run(upa_import_job, capsys, wait=False, **present())
+    assert "failed" not in found and found["changed"] is False
+    assert found["job"]["error"] == "ImportCompleteWithError" and "outcome" not in found["job"]
+    assert tenant.rest_calls == [], "the log is read by whoever judges the job"
 
 
-RETENTION = {"name": "hr", "older_than_days": 30, "keep": ["hr-0123456789abcdef.json"]}
+def test_waiting_decides_the_outcome_once(tenant, capsys):
+    folder = "/Shared Documents/ProfileImport/old"
+    tenant.log_files[folder] = {"old.log": LOG_NOT_RESOLVABLE.encode()}
+    job_id = tenant.add_job(source=SOURCE, state=4, error=30, log_folder=ROOT + folder)
+    within = run(upa_import_job, capsys, job_id=job_id, allowed_failures=5)
+    assert "failed" not in within and within["job"]["outcome"] == "succeeded_with_failures"
+    assert within["job"]["outcome_message"] is None
+    beyond = run(upa_import_job, capsys, job_id=job_id)
+    assert beyond["failed"] is True and beyond["job"]["outcome"] == "failed"
+    assert beyond["job"]["outcome_message"] in beyond["msg"]
 
 
-@pytest.fixture
-def cleanups(monkeypatch):
-    """Records each retention.clean call (options, check mode) and answers with one removed file."""
-    calls = []
-
-    def clean(client, options, check_mode=False):
-        calls.append((dict(options), check_mode))
-        return {"changed": True, "removed_files": ["hr-fedcba9876543210.json"], "removed_log_folders": [],
-                "protected": [], "cutoff": "2026-01-01T00:00:00Z"}
-    monkeypatch.setattr(upa_import_job.retention, "clean", clean)
-    return calls
-
-
-def test_retention_runs_in_the_same_module_run_once_the_job_succeeded(tenant, capsys, cleanups):
-    job_id = tenant.add_job(state=1, script=[(4, 0)])
-    result = run(upa_import_job, capsys, _ansible_diff=True, job_id=job_id, poll_interval=1, retention=RETENTION)
-    assert result["job"]["state"] == "Succeeded"
-    assert result["changed"] is True  # the job was only followed; the clean-up removed a file
-    assert result["retention"]["removed_files"] == ["hr-fedcba9876543210.json"] and "changed" not in result["retention"]
-    assert result["diff"]["before"]["retention"] == ["hr-fedcba9876543210.json"]
-    assert result["diff"]["after"]["retention"] == []
-    options, check_mode = cleanups[0]
-    assert len(cleanups) == 1 and check_mode is False
-    assert options["folder"] == "Shared Documents/ProfileImport"
-    # The followed job's own log folder and file are kept, with what the caller named.
-    assert options["keep"] == RETENTION["keep"] + [job_id, "profiles-3f2a.json"]
-
-
-def test_retention_in_check_mode_only_reports(tenant, capsys, cleanups):
-    job_id = tenant.add_job(state=4)
-    result = run(upa_import_job, capsys, _ansible_check_mode=True, job_id=job_id, retention=RETENTION)
-    assert result["retention"]["removed_files"] == ["hr-fedcba9876543210.json"]
-    assert cleanups[0][1] is True
-
-
-def test_no_retention_after_a_failed_job_or_without_waiting(tenant, capsys, cleanups):
-    failed = run(upa_import_job, capsys, job_id=tenant.add_job(state=5, error=20), retention=RETENTION)
-    assert failed["failed"] is True and "retention" not in failed
-    running = run(upa_import_job, capsys, job_id=tenant.add_job(state=1), wait=False, retention=RETENTION)
-    assert running["job"]["state"] == "Submitted" and "retention" not in running
-    assert cleanups == []
-
-
-def test_a_failed_clean_up_fails_the_task_and_keeps_the_job(tenant, capsys, monkeypatch):
-    def refuse(client, options, check_mode=False):
-        raise upa_import_job.SpoError("Access denied", status=403, operation="list the import folder")
-    monkeypatch.setattr(upa_import_job.retention, "clean", refuse)
-    job_id = tenant.add_job(state=4)
-    result = run(upa_import_job, capsys, job_id=job_id, retention=RETENTION)
-    assert result["failed"] is True
-    assert "the import succeeded, but the clean-up by retention failed" in result["msg"] and "403" in result["msg"]
-    assert result["job"]["job_id"] == job_id and "Access denied" in result["retention"]["error"]
-
-
-def test_a_retention_of_less_than_a_day_is_refused_before_connecting(monkeypatch, capsys):
-    monkeypatch.setattr(SpoModule, "client", lambda self: pytest.fail("connected"))
-    result = run(upa_import_job, capsys, job_id="5f4e7a2c-1111-2222-3333-444455556666",
-                 retention=dict(RETENTION, older_than_days=0))
-    assert result["failed"] is True and result["msg"] == "retention: older_than_days must be 1 or more"
+def test_retention_is_no_longer_an_option(capsys):
+    result = run(upa_import_job, capsys, job_id="5f4e7a2c-1111-2222-3333-444455556666", retention={"name": "hr"})
+    assert result["failed"] is True and "Unsupported parameters" in result["msg"] and "retention" in result["msg"]

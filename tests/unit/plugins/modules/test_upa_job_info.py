@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""upa_job_info against a scripted tenant: it reads, waits in rounds, decides each job's outcome, and changes nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
+from ansible_collections.spo.user_profiles.plugins.modules import upa_job_info
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_jobs import (
+    LOG_NOT_RESOLVABLE, ROOT, FakeTenant,
+)
+
+FOLDER = "/Shared Documents/ProfileImport/j"
+
+
+@pytest.fixture
+def tenant(monkeypatch):
+    fake = FakeTenant()
+    fake.log_files[FOLDER] = {"j.log": LOG_NOT_RESOLVABLE.encode()}
+    monkeypatch.setattr(SpoModule, "client", lambda self: fake)
+    return fake
+
+
+def run(capsys, **args):
+    args.setdefault("tenant", "contoso")
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            upa_job_info.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_never_changes_anything(tenant, capsys):
+    tenant.add_job(state=4)
+    partial = tenant.add_job(state=4, error=30, log_folder=ROOT + FOLDER)
+    listed = run(capsys, _ansible_check_mode=True)
+    assert listed["changed"] is False and len(listed["jobs"]) == 2
+    one = run(capsys, job_id=partial, include_log=True)
+    assert one["job"]["failed_identities"] == ["unknown@contoso.com"]
+    assert "QueueImportProfileProperties" not in tenant.methods()
+    assert "DeleteImportProfilePropertiesJob" not in tenant.methods()
+
+
+def test_the_outcome_of_a_job_asked_for_by_id_reads_its_log_and_applies_allowed_failures(tenant, capsys):
+    partial = tenant.add_job(state=4, error=30, log_folder=ROOT + FOLDER)
+    strict = run(capsys, job_id=partial)
+    assert "failed" not in strict, "a failed job does not fail an info task"
+    assert strict["job"]["outcome"] == "failed" and "1 failed users" in strict["job"]["outcome_message"]
+    lenient = run(capsys, job_id=partial, allowed_failures=1)
+    assert lenient["job"]["outcome"] == "succeeded_with_failures" and lenient["job"]["outcome_message"] is None
+    assert lenient["job"]["failed_count"] == 1
+
+
+def test_outcomes_of_running_and_clean_jobs(tenant, capsys):
+    running = tenant.add_job(state=2)
+    clean = tenant.add_job(state=4)
+    assert run(capsys, job_id=running)["job"]["outcome"] == "running"
+    assert run(capsys, job_id=clean)["job"]["outcome"] == "succeeded"
+    assert tenant.rest_calls == [], "no log is read for a job without errors"
+
+
+def test_a_round_of_waiting_returns_a_running_job_without_failing(tenant, capsys):
+    job_id = tenant.add_job(state=1, script=[(2, 0), (2, 0), (2, 0), (2, 0)])
+    result = run(capsys, job_id=job_id, wait_seconds=1, poll_interval=1)
+    assert "failed" not in result and result["job"]["outcome"] == "running"
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"allowed_failures": -1}, "allowed_failures must be 0 or more"),
+    ({"wait_seconds": 5}, "wait_seconds needs job_id: only one job is waited for"),
+    ({"poll_interval": 0}, "poll_interval must be positive"),
+])
+def test_bad_options_are_refused_before_connecting(monkeypatch, capsys, args, message):
+    monkeypatch.setattr(SpoModule, "client", lambda self: pytest.fail("connected"))
+    result = run(capsys, **args)
+    assert result["failed"] is True and result["msg"] == message
