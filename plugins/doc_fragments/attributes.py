@@ -54,13 +54,15 @@ attributes:
     description: Never uses the connection; the files are written on the controller.
   delegation:
     support: N/A
-    description: Always runs on the controller; C(delegate_to) only changes whose variables the template sees.
+    description: Always runs on the controller.
   check_mode:
     support: full
-    description: Computes both files and reports whether they would change; writes nothing.
+    description:
+      - Reports are output of a run, not managed state. A check-mode run writes its reports into a directory of its own
+        (C(<run_id>-check)), never into a real run's, and reports no change.
   diff_mode:
-    support: full
-    description: Returns the JSON file before and after.
+    support: N/A
+    description: Reports are not managed state; there is no diff.
   platform:
     platforms: all
     description: Runs on the controller only; the target's platform does not matter.

@@ -8,42 +8,33 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: combined_report
-short_description: Write the report across tenants, as JSON and as a Markdown table, on the controller
+short_description: Print and write one table across the tenants of a run, on the controller
 description:
-  - Writes O(data) to O(dest)/combined.json (indented by two spaces, keys sorted) and renders O(dest)/combined.md
-    from it with O(markdown_template).
-  - Each file is written atomically (a temporary file in the same directory, then renamed), and only when its
-    content changes.
-  - This is an action plugin that does all its work on the Ansible controller, whatever the connection of the host
-    is; no module is sent or run on the target, and the connection is never opened. There is no need for
-    C(delegate_to=localhost); run it once (C(run_once=true)) for the play.
-  - Returns the Markdown text as RV(markdown), so that the play can print the table without reading the file.
-  - Used by the C(spo.user_profiles.bulk_import) role (entry point C(combined_report)) at the end of the
-    C(sync_profiles) and C(sync_photos) playbooks.
+  - Reads every tenant report of the run O(run_id) from O(dest)/O(run_id)/ (written by
+    M(spo.user_profiles.tenant_report)), writes C(combined.json) and C(combined.md) beside them, and prints a compact
+    table - tenant, sync, outcome, changes, error - of at most 99 characters a row.
+  - The table comes from the run's files, not from the hosts of the play, so the slices of a sliced AWX job (which share
+    a run id when they run in one workflow, and a report directory on shared storage) add up to one table; each slice
+    rewrites it with what is there so far.
+  - A check-mode run reads and writes C(<run_id>-check).
+  - Run it once (C(run_once)) after the tenants' reports are written; the roles do.
+  - This is an action plugin that does all its work on the Ansible controller; no module is sent or run on the target.
 version_added: 1.0.0
 author:
-  - spo.user_profiles contributors !UNKNOWN
+  - spo.user_profiles contributors (@spo-user-profiles)
 options:
   dest:
-    description:
-      - The report directory on the controller. Created (mode C(0755)) when missing.
+    description: The report directory on the controller, as given to M(spo.user_profiles.tenant_report).
     type: path
     required: true
-  data:
-    description:
-      - The combined report, for example one row per tenant under C(tenants) and the time it was made under
-        C(generated_at).
-    type: dict
+  run_id:
+    description: The run whose tenant reports are combined.
+    type: str
     required: true
-  markdown_template:
-    description:
-      - The Jinja2 template of the Markdown file, rendered on the controller with Ansible's templar, so all Ansible
-        filters and tests are available.
-      - O(data) is the variable C(combined_report); the task's variables are available too.
-      - A relative path is looked up as M(ansible.builtin.template) looks up its source, in the C(templates/)
-        directory of the role, then of the playbook.
-    type: path
-    required: true
+  show:
+    description: Print the table (plain lines in the output of the play).
+    type: bool
+    default: true
 extends_documentation_fragment:
   # First, so that its descriptions of the attributes are the ones shown.
   - spo.user_profiles.attributes.CONTROLLER_REPORT
@@ -56,38 +47,37 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Write and print one table across the tenants of the play
+- name: Print and write one table across the tenants of this run
   spo.user_profiles.combined_report:
     dest: /var/log/spo/reports
-    data:
-      generated_at: "{{ now(utc=true).isoformat() }}"
-      tenants:
-        - {tenant: contoso, import_status: succeeded}
-        - {tenant: fabrikam, import_status: failed}
-    markdown_template: combined.md.j2
-  run_once: true
-  register: combined
-
-- name: Show it
-  ansible.builtin.debug:
-    msg: "{{ combined.markdown.splitlines() }}"
+    run_id: "{{ spo_run_id }}"
   run_once: true
 """
 
 RETURN = r"""
+rows:
+  description: One row per tenant and section.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"tenant": "contoso", "section": "bulk_import", "outcome": "imported", "changes": "22 imported", "error": ""}]
+table:
+  description: The printed table, one line per row after the heading.
+  returned: always
+  type: list
+  elements: str
 json_path:
-  description: The path of the JSON file.
+  description: The path of C(combined.json).
   returned: always
   type: str
-  sample: /var/log/spo/reports/combined.json
+  sample: /var/log/spo/reports/20260301T060000Z-1a2b/combined.json
 markdown_path:
-  description: The path of the Markdown file.
+  description: The path of C(combined.md).
   returned: always
   type: str
-  sample: /var/log/spo/reports/combined.md
-markdown:
-  description: The rendered Markdown text (also in check mode, when nothing is written).
+  sample: /var/log/spo/reports/20260301T060000Z-1a2b/combined.md
+run_directory:
+  description: The run's directory (C(<run_id>-check) in check mode).
   returned: always
   type: str
-  sample: "# SharePoint user profile sync: 2 tenants\n\n| Tenant | Import | ..."
 """

@@ -8,56 +8,66 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: tenant_report
-short_description: Write one section of a tenant's JSON report and its Markdown summary, on the controller
+short_description: Write a tenant's report of one run, built from the results of a role's steps, on the controller
 description:
-  - Sets the section O(section) of the JSON report O(dest)/O(tenant).json to O(data), keeping the other sections
-    already in the file, and renders O(dest)/O(tenant).md from the whole report with O(markdown_template).
-  - 'The JSON report is C({"tenant": <tenant>, <section>: <data>, ...}), indented by two spaces, keys sorted.'
-  - Each file is written atomically (a temporary file in the same directory, then renamed), and only when its
-    content changes, so an unchanged report keeps its modification time.
+  - Builds the record of one tenant for one part of the sync (O(section)) from the registered results of the steps that
+    ran (O(results)) and the failure, if one step failed (O(failure)), and writes it into the run's directory
+    O(dest)/O(run_id)/ as C(<tenant>.json) and a Markdown summary C(<tenant>.md).
+  - The record counts users submitted, imported, failed (by reason) and already imported before the run, lists the
+    files and jobs with the times this run observed, and names the step that failed with what to do about it. It
+    decides nothing; the outcome of each job is the one the modules returned.
+  - Each run writes into its own directory, so runs over different C(--limit)s never overwrite each other. A
+    check-mode run writes into C(<run_id>-check) and never into a real run's directory. Two sections of the same run
+    (a playbook that runs both roles) go into one file; sections of other runs never do.
+  - Returns the run's outcome for this tenant as AWX / Automation Controller statistics (C(set_stats) style, merged
+    across hosts under the key C(spo_user_profiles)).
+  - Used by the P(spo.user_profiles.bulk_import#role) and P(spo.user_profiles.profile_photos#role) roles.
   - This is an action plugin that does all its work on the Ansible controller, whatever the connection of the host
-    is; no module is sent or run on the target, and the connection is never opened. There is no need for
-    C(delegate_to=localhost).
-  - Sets the fact C(spo_report_<section>) to O(data) (when O(section) is a valid variable name), so that a later
-    task, such as the combined report of the roles, can read this run's section from C(hostvars) without
-    another task.
-  - Used by the C(spo.user_profiles.bulk_import) and C(spo.user_profiles.profile_photos) roles for their reports.
+    is; no module is sent or run on the target, and the connection is never opened.
 version_added: 1.0.0
 author:
-  - spo.user_profiles contributors !UNKNOWN
+  - spo.user_profiles contributors (@spo-user-profiles)
 options:
   dest:
     description:
-      - The report directory on the controller. Created (mode C(0755)) when missing.
+      - The report directory on the controller. The run's directory is created in it (mode C(0755)) when missing.
     type: path
+    required: true
+  run_id:
+    description:
+      - The name of the run, and of its directory under O(dest). Letters, digits and C(. _ @ + -).
+      - The roles use C(spo_run_id), else C(awx_workflow_job_id) (shared by the slices of a sliced job), else
+        C(awx_job_id), else the start time.
+    type: str
     required: true
   tenant:
     description:
-      - The tenant name, used as the file base name and as the value of the C(tenant) key of the JSON report.
-      - Must be a plain file name of letters, digits and C(. _ @ + -), not starting with a dot or a dash.
+      - The tenant name, used as the file base name. Letters, digits and C(. _ @ + -), not starting with a dot or a dash.
     type: str
     required: true
   section:
-    description:
-      - The top-level key of the JSON report this task sets, for example C(bulk_import) or C(profile_photos).
-      - Cannot be C(tenant).
+    description: Which part of the sync the record is about.
     type: str
     required: true
-  data:
+    choices: [bulk_import, profile_photos]
+  started_at:
+    description: When the tenant's run of this section started (ISO 8601, UTC).
+    type: str
+    required: true
+  results:
     description:
-      - The content of the section. It replaces the previous content of that section as a whole.
+      - The registered results of the steps, as the role registered them; a step that did not run is an empty dict.
+      - For V(bulk_import), C(source) (a name for the source), C(upload) (M(spo.user_profiles.upa_import_file)),
+        C(queue) (a loop of M(spo.user_profiles.upa_import_job) over the files), C(wait) (a loop of
+        M(spo.user_profiles.upa_job_info) over the queue results) and C(retention) (M(spo.user_profiles.upa_retention)).
+      - For V(profile_photos), C(sync) (M(spo.user_profiles.profile_photo)).
     type: dict
     required: true
-  markdown_template:
+  failure:
     description:
-      - The Jinja2 template of the Markdown summary, rendered on the controller with Ansible's templar, so all
-        Ansible filters and tests are available.
-      - The merged report (the whole JSON report after this update) is the variable C(tenant_report); the task's
-        variables are available too.
-      - A relative path is looked up as M(ansible.builtin.template) looks up its source, in the C(templates/)
-        directory of the role, then of the playbook.
-    type: path
-    required: true
+      - The step that failed, when one did - C(task) (its name), C(action) and C(result), as in a C(rescue) section
+        (C(ansible_failed_task.name), C(ansible_failed_task.action), C(ansible_failed_result)).
+    type: dict
 extends_documentation_fragment:
   # First, so that its descriptions of the attributes are the ones shown.
   - spo.user_profiles.attributes.CONTROLLER_REPORT
@@ -66,55 +76,70 @@ extends_documentation_fragment:
   - action_common_attributes.flow
   - action_common_attributes.files
 seealso:
-  - module: ansible.builtin.template
+  - module: spo.user_profiles.combined_report
 """
 
 EXAMPLES = r"""
-- name: Write the bulk import section of this tenant's report
-  spo.user_profiles.tenant_report:
-    dest: /var/log/spo/reports
-    tenant: "{{ inventory_hostname }}"
-    section: bulk_import
-    data:
-      status: succeeded
-      users: {imported: "{{ imported | length }}", failed: "{{ failed | length }}"}
-    markdown_template: "{{ role_path }}/templates/tenant_report.md.j2"
+- name: Write this tenant's photo report for the run, and fail the tenant with one message when the sync failed
+  block:
+    - name: Sync the photos
+      spo.user_profiles.profile_photo:
+        src_dir: /srv/hr/photos/contoso
+      register: photos
+  rescue:
+    - name: Remember the failure
+      ansible.builtin.set_fact:
+        photo_failure: {task: "{{ ansible_failed_task.name }}", action: "{{ ansible_failed_task.action }}",
+                        result: "{{ ansible_failed_result }}"}
+  always:
+    - name: Write the report
+      spo.user_profiles.tenant_report:
+        dest: /var/log/spo/reports
+        run_id: "{{ spo_run_id }}"
+        tenant: "{{ inventory_hostname }}"
+        section: profile_photos
+        started_at: "{{ started_at }}"
+        results:
+          sync: "{{ photos }}"
+        failure: "{{ photo_failure | default(none) }}"
+      register: report
 
-- name: This run's section is now also the fact spo_report_bulk_import
-  ansible.builtin.debug:
-    var: spo_report_bulk_import.users
-
-- name: Reports are output of the run, not managed state - write them in check mode too, never count a change
-  spo.user_profiles.tenant_report:
-    dest: "{{ playbook_dir }}/reports"
-    tenant: "{{ inventory_hostname }}"
-    section: profile_photos
-    data: {status: succeeded, changed: 3}
-    markdown_template: summary.md.j2
-  check_mode: false
-  changed_when: false
-  diff: false
+    - name: Fail with what failed and what to do
+      ansible.builtin.fail:
+        msg: "{{ report.failure_message }}"
+      when: report.failure_message is defined
 """
 
 RETURN = r"""
+record:
+  description: The record of this section, as written into the JSON report.
+  returned: always
+  type: dict
+  sample: {"outcome": "imported_with_failures", "summary": "20 imported, 2 failed",
+           "users": {"submitted": 22, "imported": 20, "failed": 2, "unchanged": 0,
+                     "failed_by_reason": {"IdentityNotResolvable": 2}},
+           "error": null, "started_at": "2026-03-01T06:00:00Z", "finished_at": "2026-03-01T06:05:12Z",
+           "duration_seconds": 312}
+failure_message:
+  description: One line for a person - the tenant, the step that failed, why, and what to do.
+  returned: when O(failure) is set
+  type: str
+  sample: >-
+    contoso: bulk import failed at step 'upload': sign in: AADSTS700016: Application not found (HTTP 400).
+    Check spo_client_id, spo_tenant_id and the certificate registered in the app registration.
 json_path:
   description: The path of the JSON report.
   returned: always
   type: str
-  sample: /var/log/spo/reports/contoso.json
+  sample: /var/log/spo/reports/20260301T060000Z-1a2b/contoso.json
 markdown_path:
   description: The path of the Markdown summary.
   returned: always
   type: str
-  sample: /var/log/spo/reports/contoso.md
-ansible_facts:
-  description: C(spo_report_<section>), set to O(data), when O(section) is a valid variable name.
-  returned: when section is a valid variable name
-  type: dict
-  sample: {"spo_report_bulk_import": {"status": "succeeded"}}
-report:
-  description: The whole JSON report after this update (or that would be written, in check mode).
+  sample: /var/log/spo/reports/20260301T060000Z-1a2b/contoso.md
+run_directory:
+  description: The run's directory (C(<run_id>-check) in check mode).
   returned: always
-  type: dict
-  sample: {"tenant": "contoso", "bulk_import": {"status": "succeeded"}, "profile_photos": {"status": "succeeded"}}
+  type: str
+  sample: /var/log/spo/reports/20260301T060000Z-1a2b
 """

@@ -3,8 +3,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Report files written on the controller by the tenant_report and combined_report action plugins.
 
-A JSON file with a stable key order and a Markdown file rendered with Ansible's templar, each written atomically and
-only when its content changes, without any module run (a module run costs each tenant about half a CPU-second).
+Each run writes into its own directory, <dest>/<run id> (<dest>/<run id>-check in check mode), so that runs over
+different --limit's, AWX job slices of other workflows and check-mode runs never overwrite or merge into each other.
+Files are JSON with a stable key order and Markdown, each written atomically and only when its content changes,
+without any module run.
 """
 
 from __future__ import annotations
@@ -13,24 +15,38 @@ import json
 import os
 import tempfile
 
-from ansible.errors import AnsibleActionFail, AnsibleError
+import re
+
+from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.plugins.action import ActionBase
 
 try:
     from ansible.module_utils.common.json import get_encoder
-    from ansible.template import trust_as_template
-except ImportError:  # ansible-core < 2.19: no data tagging, every template is trusted
+except ImportError:  # ansible-core < 2.19: no data tagging
     from ansible.module_utils.common.json import AnsibleJSONEncoder
 
     def get_encoder(profile):
         return AnsibleJSONEncoder
 
-    def trust_as_template(text):
-        return text
-
 REPORT_MODE = 0o644
 DIRECTORY_MODE = 0o755
+CHECK_SUFFIX = "-check"
+# A plain file name: no path separator, no leading dot (no "..", no hidden file), nothing a shell would mangle.
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,199}$")
+
+
+def safe_name(value, option):
+    """value when it can be used as a file name; AnsibleActionFail naming the option otherwise."""
+    if not isinstance(value, str) or not SAFE_NAME.match(value):
+        raise AnsibleActionFail(f"{option} {value!r} is not a safe file name: use letters, digits and . _ @ + -, "
+                                "not starting with a dot or a dash.")
+    return value
+
+
+def run_directory(dest, run_id, check_mode):
+    """The directory of one run's reports; check-mode runs have their own."""
+    return os.path.join(dest, safe_name(str(run_id), "run_id") + (CHECK_SUFFIX if check_mode else ""))
 
 
 def report_json(report):
@@ -91,10 +107,10 @@ class ReportAction(ActionBase):
     def write_changed(self, dest, files, what):
         """Write the (path, bytes) pairs whose content differs from the file's; the paths that differ.
 
-        Nothing is written in check mode. `what` names the report in error messages.
+        Check-mode runs write too, into their own run directory. `what` names the report in error messages.
         """
         writes = [(path, content) for path, content in files if content != read_bytes(path)]
-        if writes and not self._task.check_mode:
+        if writes:
             try:
                 if not os.path.isdir(dest):
                     os.makedirs(dest, exist_ok=True)
@@ -104,23 +120,3 @@ class ReportAction(ActionBase):
             except OSError as e:
                 raise AnsibleActionFail(f"Cannot write the {what} in {dest}: {to_text(e)}") from e
         return [path for path, dummy in writes]
-
-    def render(self, template, variable, value, task_vars):
-        """The Markdown text: the template rendered by Ansible's templar, with `value` as the variable `variable`.
-
-        A relative template path is looked up as ansible.builtin.template looks up its source.
-        """
-        try:
-            path = self._find_needle("templates", template)
-            with open(to_bytes(path, errors="surrogate_or_strict"), "rb") as handle:
-                source = handle.read().decode("utf-8")
-        except (AnsibleError, OSError, ValueError) as e:
-            raise AnsibleActionFail(f"Cannot read the Markdown template {template}: {to_text(e)}") from e
-        variables = dict(task_vars)
-        variables[variable] = value
-        templar = self._templar.copy_with_new_env(searchpath=[os.path.dirname(path)], available_variables=variables)
-        try:
-            rendered = templar.template(trust_as_template(source), escape_backslashes=False)
-        except AnsibleError as e:
-            raise AnsibleActionFail(f"Cannot render the Markdown template {path}: {to_text(e)}") from e
-        return "" if rendered is None else to_text(rendered)

@@ -1,13 +1,12 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The tenant_report action plugin, driven with Ansible's real loader and templar in a temporary directory:
-what it writes, what it keeps, when it reports a change, and what it refuses."""
+"""The tenant_report action plugin in a temporary directory: where it writes, what it keeps, what it refuses,
+and the statistics it hands to AWX."""
 
 from __future__ import annotations
 
 import json
 import os
-import pathlib
 
 import pytest
 
@@ -15,21 +14,14 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.spo.user_profiles.plugins.action.tenant_report import ActionModule
 
-ROLE_TEMPLATE = pathlib.Path(__file__).resolve().parents[4] / "roles" / "bulk_import" / "templates" / "tenant_report.md.j2"
-
-SIMPLE_TEMPLATE = """\
-# {{ tenant_report.tenant }} ({{ greeting }})
-{% for key, value in tenant_report.bulk_import | default({}) | dictsort %}
-- {{ key }}: {{ value | to_json }}
-{% endfor %}
-"""
-
-
-@pytest.fixture
-def template(tmp_path):
-    path = tmp_path / "summary.md.j2"
-    path.write_text(SIMPLE_TEMPLATE, encoding="utf-8")
-    return path
+UPLOAD = {"changed": True, "records": 3, "properties": 6, "ignored_fields": [],
+          "files": [{"name": "hr-0123456789abcdef.json", "records": 3, "uploaded": True}]}
+QUEUE = {"results": [{"item": UPLOAD["files"][0], "changed": True,
+                      "job": {"job_id": "5f4e7a2c-1111-2222-3333-444455556666", "state": "Submitted",
+                              "queued_at": "2026-03-01T06:00:00Z"}}]}
+WAIT = {"results": [{"item": QUEUE["results"][0], "job": {
+    "job_id": "5f4e7a2c-1111-2222-3333-444455556666", "state": "Succeeded", "error": "NoError", "outcome": "succeeded",
+    "finished_at": "2026-03-01T06:01:00Z"}}]}
 
 
 @pytest.fixture
@@ -39,171 +31,90 @@ def run(run_action):
     return run_tenant_report
 
 
-def report_args(dest, template, section="bulk_import", data=None, tenant="contoso"):
-    return {"dest": str(dest), "tenant": tenant, "section": section, "markdown_template": str(template),
-            "data": data if data is not None else {"status": "succeeded", "users": {"imported": 5, "failed": 1}}}
+def bulk_args(dest, tenant="contoso", run_id="run-1", failure=None, **results):
+    return {"dest": str(dest), "run_id": run_id, "tenant": tenant, "section": "bulk_import",
+            "started_at": "2026-03-01T05:59:30Z", "failure": failure,
+            "results": dict({"source": "/srv/hr.csv", "upload": UPLOAD, "queue": QUEUE, "wait": WAIT}, **results)}
 
 
-def test_creates_the_directory_and_both_files(run, tmp_path, template):
-    dest = tmp_path / "reports" / "nested"
-    result = run(report_args(dest, template))
-
-    assert result["changed"] is True
-    assert sorted(os.listdir(dest)) == ["contoso.json", "contoso.md"]  # no temporary file left behind
-    assert oct(os.stat(dest).st_mode & 0o777) == "0o755"
-    json_text = (dest / "contoso.json").read_text(encoding="utf-8")
-    expected = {"tenant": "contoso", "bulk_import": {"status": "succeeded", "users": {"imported": 5, "failed": 1}}}
-    assert json_text == json.dumps(expected, indent=2, sort_keys=True) + "\n"
-    assert oct(os.stat(dest / "contoso.json").st_mode & 0o777) == "0o644"
-    assert (dest / "contoso.md").read_text(encoding="utf-8") == (
-        '# contoso (hello)\n- status: "succeeded"\n- users: {"imported": 5, "failed": 1}\n')
-    assert result["json_path"] == str(dest / "contoso.json")
-    assert result["markdown_path"] == str(dest / "contoso.md")
-    assert result["report"] == expected
-    assert result["ansible_facts"] == {"spo_report_bulk_import": expected["bulk_import"]}
+def test_writes_the_record_into_the_run_directory(run, tmp_path):
+    result = run(bulk_args(tmp_path / "reports"))
+    directory = tmp_path / "reports" / "run-1"
+    assert sorted(os.listdir(directory)) == ["contoso.json", "contoso.md"]
+    report = json.loads((directory / "contoso.json").read_text(encoding="utf-8"))
+    record = report["sections"]["bulk_import"]
+    assert report["tenant"] == "contoso" and report["run_id"] == "run-1" and report["check_mode"] is False
+    assert record["outcome"] == "imported" and record["users"]["imported"] == 3
+    assert record["started_at"] == "2026-03-01T05:59:30Z" and isinstance(record["duration_seconds"], int)
+    assert result["record"] == record and result["changed"] is False and "failure_message" not in result
+    markdown = (directory / "contoso.md").read_text(encoding="utf-8")
+    assert "5f4e7a2c-1111-2222-3333-444455556666" in markdown and "## Bulk import: imported" in markdown
 
 
-def test_a_section_that_is_no_variable_name_sets_no_fact(run, tmp_path, template):
-    result = run(report_args(tmp_path, template, section="photo-sync"))
-    assert result["report"]["photo-sync"]["status"] == "succeeded" and "ansible_facts" not in result
+def test_statistics_for_awx_are_merged_across_hosts(run, tmp_path):
+    stats = run(bulk_args(tmp_path))["ansible_stats"]
+    assert stats["per_host"] is False and stats["aggregate"] is True
+    tenant = stats["data"]["spo_user_profiles"]["tenants"]["contoso"]["bulk_import"]
+    assert tenant["outcome"] == "imported" and stats["data"]["spo_user_profiles"]["run_id"] == "run-1"
 
 
-def test_a_second_section_keeps_the_first_and_a_section_is_replaced_whole(run, tmp_path, template):
-    run(report_args(tmp_path, template, data={"status": "failed", "old_key": 1}))
-    run(report_args(tmp_path, template, section="profile_photos", data={"status": "succeeded", "changed": 3}))
-    result = run(report_args(tmp_path, template, data={"status": "succeeded"}))
-
-    on_disk = json.loads((tmp_path / "contoso.json").read_text(encoding="utf-8"))
-    assert on_disk == {"tenant": "contoso", "bulk_import": {"status": "succeeded"},
-                       "profile_photos": {"status": "succeeded", "changed": 3}}
-    assert result["report"] == on_disk
+def test_check_mode_writes_into_its_own_directory_never_the_real_one(run, tmp_path):
+    run(bulk_args(tmp_path), check_mode=True)
+    assert os.listdir(tmp_path) == ["run-1-check"]
+    real = run(bulk_args(tmp_path))
+    assert sorted(os.listdir(tmp_path)) == ["run-1", "run-1-check"]
+    assert "check mode" not in (tmp_path / "run-1" / "contoso.md").read_text(encoding="utf-8")
+    assert real["record"]["outcome"] == "imported"
 
 
-def test_the_same_data_again_changes_nothing_and_keeps_the_modification_times(run, tmp_path, template):
-    run(report_args(tmp_path, template))
-    paths = [tmp_path / "contoso.json", tmp_path / "contoso.md"]
-    for path in paths:
-        os.utime(path, ns=(1_000_000_000, 1_000_000_000))
-
-    result = run(report_args(tmp_path, template))
-
-    assert result["changed"] is False
-    assert [os.stat(path).st_mtime_ns for path in paths] == [1_000_000_000, 1_000_000_000]
-
-
-def test_only_the_markdown_changing_is_a_change(run, tmp_path, template):
-    run(report_args(tmp_path, template))
-    json_before = (tmp_path / "contoso.json").read_bytes()
-
-    result = run(report_args(tmp_path, template), task_vars={"greeting": "bye"})
-
-    assert result["changed"] is True
-    assert (tmp_path / "contoso.json").read_bytes() == json_before
-    assert (tmp_path / "contoso.md").read_text(encoding="utf-8").startswith("# contoso (bye)\n")
+def test_sections_of_the_same_run_are_kept_and_other_runs_are_not_merged(run, tmp_path):
+    run(bulk_args(tmp_path))
+    photos = {"dest": str(tmp_path), "run_id": "run-1", "tenant": "contoso", "section": "profile_photos",
+              "started_at": "2026-03-01T06:02:00Z",
+              "results": {"sync": {"summary": {"total": 1, "changed": 1, "unchanged": 0, "failed": 0}, "users": []}}}
+    run(photos)
+    run(dict(photos, run_id="run-2"))
+    same_run = json.loads((tmp_path / "run-1" / "contoso.json").read_text(encoding="utf-8"))
+    other_run = json.loads((tmp_path / "run-2" / "contoso.json").read_text(encoding="utf-8"))
+    assert sorted(same_run["sections"]) == ["bulk_import", "profile_photos"]
+    assert sorted(other_run["sections"]) == ["profile_photos"]
 
 
-def test_check_mode_writes_nothing_and_says_what_would_change(run, tmp_path, template):
-    dest = tmp_path / "reports"
-    result = run(report_args(dest, template), check_mode=True)
-
-    assert result["changed"] is True
-    assert not dest.exists()
-    assert result["report"]["bulk_import"]["status"] == "succeeded"
-
-    run(report_args(dest, template))
-    before = (dest / "contoso.json").read_bytes()
-    unchanged = run(report_args(dest, template), check_mode=True)
-    changed = run(report_args(dest, template, data={"status": "failed"}), check_mode=True)
-    assert unchanged["changed"] is False
-    assert changed["changed"] is True
-    assert (dest / "contoso.json").read_bytes() == before
+def test_a_failure_gives_one_line_with_step_reason_and_what_to_do(run, tmp_path):
+    failure = {"task": "Build, check and upload the import files", "action": "spo.user_profiles.upa_import_file",
+               "result": {"failed": True, "msg": "sign in: AADSTS700016: Application not found", "status": 400,
+                          "operation": "sign in"}}
+    result = run(bulk_args(tmp_path, failure=failure, upload={}, queue={}, wait={}))
+    assert result["record"]["outcome"] == "failed" and result["record"]["error"]["step"] == "upload"
+    assert result["failure_message"].startswith("contoso: bulk import failed at step 'upload': sign in: AADSTS700016")
+    assert "spo_client_id" in result["failure_message"]
 
 
-def test_diff_shows_the_json_before_and_after(run, tmp_path, template):
-    run(report_args(tmp_path, template, data={"status": "failed"}))
-    before = (tmp_path / "contoso.json").read_text(encoding="utf-8")
-
-    result = run(report_args(tmp_path, template, data={"status": "succeeded"}), diff=True)
-
-    assert result["diff"]["before"] == before
-    assert result["diff"]["after"] == (tmp_path / "contoso.json").read_text(encoding="utf-8")
-    assert '"status": "succeeded"' in result["diff"]["after"]
-    assert result["diff"]["after_header"] == str(tmp_path / "contoso.json")
-    assert "diff" not in run(report_args(tmp_path, template))
-
-
-@pytest.mark.parametrize("content", ["{not json", "[1, 2]", "\xff\xfe"])
-def test_an_existing_file_that_is_not_a_json_object_fails_naming_the_file(run, tmp_path, template, content):
-    path = tmp_path / "contoso.json"
-    path.write_bytes(content.encode("latin-1"))
-
-    with pytest.raises(AnsibleActionFail) as failure:
-        run(report_args(tmp_path, template))
-
-    assert str(path) in str(failure.value)
-    assert path.read_bytes() == content.encode("latin-1")
-    assert not (tmp_path / "contoso.md").exists()
+@pytest.mark.parametrize("field, value, message", [
+    ("tenant", "../evil", "tenant '../evil' is not a safe file name"),
+    ("run_id", "a/b", "run_id 'a/b' is not a safe file name"),
+    ("started_at", "yesterday", "started_at 'yesterday' is not an ISO 8601 time"),
+])
+def test_refuses_unsafe_names_and_bad_times(run, tmp_path, field, value, message):
+    args = bulk_args(tmp_path)
+    args[field] = value
+    with pytest.raises(AnsibleActionFail, match=message.replace("(", r"\(")):
+        run(args)
 
 
-@pytest.mark.parametrize("tenant", ["../escape", "a/b", ".hidden", "-rf", "", "con\ntoso", "x" * 201])
-def test_an_unsafe_tenant_name_is_refused(run, tmp_path, template, tenant):
-    dest = tmp_path / "reports"
-    with pytest.raises(AnsibleActionFail, match="not a safe file name"):
-        run(report_args(dest, template, tenant=tenant))
-    assert not dest.exists()
-    assert sorted(os.listdir(tmp_path)) == ["summary.md.j2"]
+def test_refuses_results_the_section_does_not_know(run, tmp_path):
+    with pytest.raises(AnsibleActionFail, match="results: sync not known for section bulk_import"):
+        run(bulk_args(tmp_path, sync={}))
 
 
-def test_the_section_cannot_overwrite_the_tenant_key(run, tmp_path, template):
-    with pytest.raises(AnsibleActionFail, match="'tenant'"):
-        run(report_args(tmp_path, template, section="tenant"))
+def test_refuses_to_merge_into_a_file_that_is_not_a_report(run, tmp_path):
+    (tmp_path / "run-1").mkdir()
+    (tmp_path / "run-1" / "contoso.json").write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(AnsibleActionFail, match="is not a report of this collection"):
+        run(bulk_args(tmp_path))
 
 
-def test_a_relative_template_is_found_in_the_templates_directory_of_the_search_path(run, tmp_path):
-    role = tmp_path / "role"
-    (role / "templates").mkdir(parents=True)
-    (role / "templates" / "short.md.j2").write_text("{{ tenant_report | dictsort | map('first') | join(',') }}\n", encoding="utf-8")
-
-    run(report_args(tmp_path / "out", "short.md.j2"), search_path=[str(role)])
-
-    assert (tmp_path / "out" / "contoso.md").read_text(encoding="utf-8") == "bulk_import,tenant\n"
-
-
-def test_a_template_error_fails_naming_the_template(run, tmp_path):
-    broken = tmp_path / "broken.md.j2"
-    broken.write_text("{{ no_such_variable.field }}\n", encoding="utf-8")
-
-    with pytest.raises(AnsibleActionFail) as failure:
-        run(report_args(tmp_path / "out", broken))
-
-    assert str(broken) in str(failure.value)
-    assert not (tmp_path / "out").exists()
-
-
-def test_the_role_template_renders_both_sections(run, tmp_path):
-    bulk_import = {
-        "status": "succeeded", "check_mode": False, "started_at": "2026-01-02T03:04:05Z", "finished_at": "2026-01-02T03:05:05Z",
-        "duration_seconds": 60, "source": "/data/hr.csv", "records": 6, "properties": 12, "ignored_fields": ["nickname"],
-        "users": {"submitted": 6, "imported": 5, "failed": 1, "failed_by_reason": {"IdentityNotResolvable": 1}},
-        "retention": {}, "files": [{"name": "hr-0123.json", "records": 6, "uploaded": True}],
-        "jobs": [{"job_id": "5f4e7a2c-1111-2222-3333-444455556666", "file": "hr-0123.json", "state": "Succeeded",
-                  "error": "ImportCompleteWithError", "queued_at": "2026-01-02T03:04:10Z", "finished_at": "2026-01-02T03:05:00Z",
-                  "elapsed_seconds": 50, "failed_count": 1,
-                  "log_entries": [{"identity": "ghost@contoso.example", "code": "IdentityNotResolvable", "message": "a | b"}]}],
-        "error": None,
-    }
-    photos = {"status": "failed", "check_mode": False, "started_at": "s", "finished_at": "f", "duration_seconds": 2,
-              "users": 2, "changed": 1, "unchanged": 0, "failed": 1, "failures": [{"user": "u1@contoso.example", "error": "too big"}],
-              "error": {"step": "sync", "message": "1 user failed"}}
-    run(report_args(tmp_path, ROLE_TEMPLATE, data=bulk_import))
-    run(report_args(tmp_path, ROLE_TEMPLATE, section="profile_photos", data=photos))
-
-    markdown = (tmp_path / "contoso.md").read_text(encoding="utf-8")
-    assert markdown.startswith("# Tenant contoso\n")
-    assert "## Bulk import: succeeded\n" in markdown
-    assert "  - IdentityNotResolvable: 1\n" in markdown
-    assert "| 5f4e7a2c-1111-2222-3333-444455556666 | hr-0123.json | Succeeded | ImportCompleteWithError |" in markdown
-    assert "| ghost@contoso.example | IdentityNotResolvable | a \\| b |" in markdown
-    assert "## Profile photos: failed\n" in markdown
-    assert "| u1@contoso.example | too big |" in markdown
-    assert "**Failed at step `sync`**: 1 user failed" in markdown
+def test_a_file_where_the_directory_should_be_is_refused(run, tmp_path):
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(AnsibleActionFail, match="exists and is not a directory"):
+        run(bulk_args(tmp_path / "file"))

@@ -8,6 +8,8 @@ import os
 
 import pytest
 
+from ansible.errors import AnsibleActionFail
+
 from ansible_collections.spo.user_profiles.plugins.plugin_utils import report_files
 
 
@@ -39,3 +41,14 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path, monk
     with pytest.raises(OSError, match="disk full"):
         report_files.write_atomically(str(path), b"new")
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["r.json"]
+
+
+def test_run_directory_is_per_run_and_apart_for_check_mode(tmp_path):
+    assert report_files.run_directory(str(tmp_path), "20261207T010000Z-ab12", False) == str(tmp_path / "20261207T010000Z-ab12")
+    assert report_files.run_directory(str(tmp_path), 4711, True) == str(tmp_path / "4711-check")
+
+
+@pytest.mark.parametrize("name", ["", "..", ".hidden", "-dash", "a/b", "a b", "x" * 201])
+def test_unsafe_names_are_refused_naming_the_option(name):
+    with pytest.raises(AnsibleActionFail, match="^run_id .* is not a safe file name"):
+        report_files.safe_name(name, "run_id")

@@ -1,0 +1,286 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""A tenant's report record, built once from what the modules returned.
+
+The roles hand the registered results of their steps to the tenant_report action, which calls the builders here; the
+combined report and the terminal table read the records back. Nothing here decides whether a job succeeded: that is
+the ``outcome`` the modules return. This file only counts, orders and explains.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+# A job is this run's when this run queued it; the outcomes a job can have (decided by the modules).
+JOB_SUCCEEDED = ("succeeded", "succeeded_with_failures")
+# How much of each list goes into a record: the report is for people, the modules' results hold the rest.
+MAX_LISTED_USERS = 100
+MAX_LOG_ENTRIES = 20
+
+# The step of a role a failed task belongs to, by its action.
+STEPS = {
+    "assert": "validate",
+    "upa_import_file": "upload",
+    "upa_import_job": "queue",
+    "upa_job_info": "wait",
+    "fail": "outcome",
+    "upa_retention": "clean up",
+    "profile_photo": "sync",
+}
+
+_HINTS = {
+    "validate": "Fix the variable named above; nothing was sent to the tenant.",
+    "upload": "Fix the source; nothing was uploaded and no job was queued.",
+    "queue": "Run again once the cause is fixed: a job already queued for the same file is followed, not queued twice.",
+    "wait": ("The job keeps running on the service; the next run waits for it instead of queueing it again. "
+             "Raise bulk_import_wait_timeout if jobs often take longer."),
+    "outcome": "The job's log lines are in the tenant report; the import file stays in the tenant for diagnosis.",
+    "clean up": "The import itself is done; the clean-up runs again next time.",
+    "sync": "Fix the cause named above and run again: users already in sync are not sent again.",
+}
+_STATUS_HINTS = {
+    401: "Check spo_client_id, spo_tenant_id and the certificate registered in the app registration.",
+    403: ("Grant the app registration the permissions the README lists for this step (application permissions, "
+          "with admin consent), then run again."),
+    429: "The tenant is throttling this app: run again later, or with fewer tenants at once.",
+    503: "The service is busy: run again later, or with fewer tenants at once.",
+}
+
+
+def _short_action(action):
+    return (action or "").rsplit(".", 1)[-1]
+
+
+def _first_failed(result):
+    """The failed result itself, or the first failed item of a failed loop."""
+    for item in (result or {}).get("results") or ():
+        if isinstance(item, dict) and item.get("failed"):
+            return item
+    return result or {}
+
+
+def failure(task_name, action, result, report_path=None):
+    """The error of a record: {step, task, message, hint} from the task that failed and its result."""
+    step = STEPS.get(_short_action(action), _short_action(action) or "unknown")
+    failed = _first_failed(result)
+    message = str(failed.get("msg") or "").strip()
+    job = failed.get("job") or (failed.get("item") or {}).get("job") or {}
+    if step == "wait" and failed.get("attempts") and job.get("state"):
+        message = "job %s is still %s after %s attempts of waiting (bulk_import_wait_timeout)" % (
+            job.get("job_id"), job.get("state"), failed.get("attempts"))
+    if not message:
+        message = "the task failed without a message"
+    hint = _STATUS_HINTS.get(failed.get("status")) or _HINTS.get(step)
+    if failed.get("operation") == "sign in" and failed.get("status") != 403:
+        hint = _STATUS_HINTS[401]
+    if step == "outcome" and report_path:
+        hint = "%s (%s)" % (hint, report_path)
+    return {"step": step, "task": task_name or None, "message": message, "hint": hint,
+            "status": failed.get("status"), "job_id": job.get("job_id")}
+
+
+def failure_line(tenant, section, error):
+    """The one message a person reads when a tenant failed: what failed, why, and what to do."""
+    what = section.replace("_", " ")
+    reason = error["message"].rstrip(".")
+    return "%s: %s failed at step '%s': %s. %s" % (tenant, what, error["step"], reason, error["hint"] or "")
+
+
+def _results(registered):
+    """The per-item results of a registered loop (skipped or missing: none)."""
+    if not isinstance(registered, dict):
+        return []
+    return [item for item in registered.get("results") or () if isinstance(item, dict)]
+
+
+def _ran(registered):
+    return isinstance(registered, dict) and bool(registered) and not registered.get("skipped")
+
+
+def _parse_time(text):
+    try:
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        return None
+
+
+def _times(queued_job, job):
+    """(queued_at, finished_at, elapsed_seconds) of a job this run queued.
+
+    A job that ended between two rounds of waiting was first seen ended at the start of the next round: that moment,
+    at most a poll late, stands for its end.
+    """
+    queued_at = queued_job.get("queued_at")
+    finished_at = job.get("finished_at")
+    if finished_at is None and job.get("state") in ("Succeeded", "Error"):
+        finished_at = job.get("first_seen_at")
+    start, end = _parse_time(queued_at), _parse_time(finished_at)
+    elapsed = round((end - start).total_seconds(), 1) if start and end else None
+    return queued_at, finished_at, elapsed
+
+
+def _job_entry(file_info, queued, waited):
+    """One job of the report, from the file it imports, its queue step and its wait step."""
+    queued_job = (queued or {}).get("job") or {}
+    job = dict(queued_job)
+    if _ran(waited) and waited.get("job"):
+        job.update(waited["job"])
+    queued_here = bool((queued or {}).get("changed"))
+    queued_at, finished_at, elapsed = _times(queued_job, job) if queued_here else (None, None, None)
+    records = int(file_info.get("records") or 0)
+    outcome = job.get("outcome")
+    if queued and queued.get("failed"):
+        outcome = "failed"
+    elif job.get("job_id") is None:
+        outcome = "would_queue" if queued_here else outcome
+    failed_count = job.get("failed_count")
+    if outcome == "failed" and job.get("error") not in (None, "NoError", "ImportCompleteWithError"):
+        failed_count = records  # the whole file failed (no import took place)
+    return {
+        "file": file_info.get("name"),
+        "records": records,
+        "job_id": job.get("job_id"),
+        "queued_by_this_run": queued_here,
+        "state": job.get("state"),
+        "error": job.get("error"),
+        "error_message": job.get("error_message"),
+        "outcome": outcome,
+        "queued_at": queued_at,
+        "finished_at": finished_at,
+        "elapsed_seconds": elapsed,
+        "log_folder_uri": job.get("log_folder_uri"),
+        "failed_count": int(failed_count or 0),
+        "failed_by_reason": dict(job.get("counts") or {}),
+        "failed_identities": list(job.get("failed_identities") or [])[:MAX_LISTED_USERS],
+        "log_entries": list(job.get("log_entries") or [])[:MAX_LOG_ENTRIES],
+    }
+
+
+def _users(jobs):
+    """Counts of users over this run's jobs; jobs found already done count as unchanged."""
+    counts = {"submitted": 0, "imported": 0, "failed": 0, "unchanged": 0, "failed_by_reason": {}}
+    for job in jobs:
+        if not job["queued_by_this_run"]:
+            if job["outcome"] in JOB_SUCCEEDED:
+                counts["unchanged"] += max(job["records"] - job["failed_count"], 0)
+            continue
+        if job["job_id"] is None:
+            continue  # check mode: would be submitted
+        counts["submitted"] += job["records"]
+        counts["failed"] += job["failed_count"]
+        if job["outcome"] in JOB_SUCCEEDED:
+            counts["imported"] += max(job["records"] - job["failed_count"], 0)
+        for reason, number in job["failed_by_reason"].items():
+            counts["failed_by_reason"][reason] = counts["failed_by_reason"].get(reason, 0) + int(number)
+    return counts
+
+
+def _bulk_outcome(check_mode, error, files, jobs, users):
+    if error:
+        return "failed"
+    if check_mode:
+        would = any(item.get("uploaded") for item in files) or any(job["outcome"] == "would_queue" for job in jobs)
+        return "would_import" if would else "unchanged"
+    if not any(job["queued_by_this_run"] for job in jobs):
+        return "unchanged"
+    return "imported_with_failures" if users["failed"] else "imported"
+
+
+def _bulk_summary(outcome, files, jobs, users):
+    if outcome == "would_import":
+        would_queue = {job["file"] for job in jobs if job["outcome"] == "would_queue"}
+        return "would import %d users" % sum(int(item.get("records") or 0) for item in files
+                                             if item.get("uploaded") or item.get("name") in would_queue)
+    if outcome == "unchanged":
+        return "unchanged (%d users)" % users["unchanged"] if users["unchanged"] else "unchanged"
+    if users["submitted"]:
+        text = "%d imported" % users["imported"]
+        if users["failed"]:
+            text += ", %d failed" % users["failed"]
+        return text
+    return "-"
+
+
+def bulk_import(check_mode, source, upload=None, queue=None, wait=None, retention=None, error=None):
+    """The bulk_import section: files, jobs, user counts, clean-up and error, from the role's registered results.
+
+    `queue` and `wait` are registered loops over the files (the wait loop over the queue results).
+    """
+    upload = upload if _ran(upload) else {}
+    files = [dict(name=item.get("name"), records=item.get("records"), uploaded=item.get("uploaded"))
+             for item in upload.get("files") or ()]
+    queued = {(item.get("item") or {}).get("name"): item for item in _results(queue) if not item.get("skipped")}
+    waited = {}
+    for item in _results(wait):
+        source_item = item.get("item") or {}
+        waited[(source_item.get("item") or {}).get("name")] = item
+    jobs = [_job_entry(item, queued[item["name"]], waited.get(item["name"]))
+            for item in upload.get("files") or () if item.get("name") in queued]
+    users = _users(jobs)
+    outcome = _bulk_outcome(check_mode, error, files, jobs, users)
+    retention = retention if _ran(retention) and not retention.get("failed") else None
+    return {
+        "outcome": outcome,
+        "summary": _bulk_summary(outcome, files, jobs, users),
+        "source": source,
+        "records": upload.get("records"),
+        "properties": upload.get("properties"),
+        "ignored_fields": list(upload.get("ignored_fields") or []),
+        "problems": list(upload.get("problems") or (error or {}).get("problems") or []),
+        "files": files,
+        "jobs": jobs,
+        "users": users,
+        "retention": None if retention is None else {
+            "removed_files": list(retention.get("removed_files") or []),
+            "removed_log_folders": list(retention.get("removed_log_folders") or []),
+            "protected": list(retention.get("protected") or []),
+        },
+        "error": error,
+    }
+
+
+def profile_photos(check_mode, sync=None, error=None):
+    """The profile_photos section from the profile_photo result (also when it failed part-way)."""
+    sync = sync if _ran(sync) else {}
+    users = [item for item in sync.get("users") or () if isinstance(item, dict)]
+    summary = dict(sync.get("summary") or {})
+    counts = {
+        "total": int(summary.get("total", len(users))),
+        "changed": int(summary.get("changed", sum(1 for item in users if item.get("changed")))),
+        "unchanged": int(summary.get("unchanged", 0)),
+        "failed": int(summary.get("failed", sum(1 for item in users if item.get("action") == "failed"))),
+    }
+    if error:
+        outcome = "failed"
+    elif check_mode:
+        outcome = "would_sync" if counts["changed"] else "unchanged"
+    elif counts["failed"]:
+        outcome = "synced_with_failures"
+    else:
+        outcome = "synced" if counts["changed"] else "unchanged"
+    if outcome in ("unchanged",):
+        text = "unchanged (%d users)" % counts["total"]
+    elif outcome == "would_sync":
+        text = "would change %d of %d users" % (counts["changed"], counts["total"])
+    else:
+        text = "%d changed" % counts["changed"] + (", %d failed" % counts["failed"] if counts["failed"] else "")
+    return {
+        "outcome": outcome,
+        "summary": text,
+        "users": counts,
+        "changed_users": [item.get("user") for item in users if item.get("changed")][:MAX_LISTED_USERS],
+        "failures": [{"user": item.get("user"), "path": item.get("path"), "error": item.get("error")}
+                     for item in users if item.get("action") == "failed"][:MAX_LISTED_USERS],
+        "manifest_written": bool(sync.get("manifest_written")),
+        "error": error,
+    }
+
+
+def table_row(tenant, section, record):
+    """The compact row of the terminal table: tenant, section, outcome, changes, error."""
+    error = record.get("error") or {}
+    text = ("%s: %s" % (error.get("step"), error.get("message"))) if error else ""
+    return {"tenant": tenant, "section": section, "outcome": record.get("outcome"), "changes": record.get("summary"),
+            "error": text}

@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The report records, from registered results shaped as Ansible registers them for the bulk_import role."""
+
+from __future__ import annotations
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import report_records
+
+FILE = {"name": "hr-0123456789abcdef.json", "records": 22, "uploaded": True,
+        "source_uri": "https://contoso.sharepoint.com/Shared Documents/ProfileImport/hr-0123456789abcdef.json"}
+JOB_ID = "5f4e7a2c-1111-2222-3333-444455556666"
+
+
+def upload(files=(FILE,), changed=True):
+    return {"changed": changed, "files": [dict(item) for item in files], "records": sum(f["records"] for f in files),
+            "properties": 66, "ignored_fields": ["nickname"], "problems": [], "problem_count": 0}
+
+
+def queued(changed=True, job_id=JOB_ID, state="Submitted", queued_at="2026-03-01T06:00:00Z"):
+    job = {"job_id": job_id, "state": state, "error": "NoError", "queued_at": queued_at if changed else None,
+           "first_seen_at": "2026-03-01T06:00:00Z"}
+    return {"results": [{"item": dict(FILE), "changed": changed, "job": job}]}
+
+
+def waited(queue, **job):
+    final = {"job_id": JOB_ID, "state": "Succeeded", "error": "NoError", "outcome": "succeeded", "failed_count": None,
+             "counts": {}, "failed_identities": [], "log_entries": [], "finished_at": "2026-03-01T06:05:00Z",
+             "first_seen_at": "2026-03-01T06:04:30Z"}
+    final.update(job)
+    return {"results": [{"item": queue["results"][0], "changed": False, "job": final, "attempts": 3}]}
+
+
+def test_a_clean_import_counts_every_user_as_imported_with_its_times():
+    queue = queued()
+    record = report_records.bulk_import(False, "/srv/hr.csv", upload(), queue, waited(queue))
+    assert record["outcome"] == "imported"
+    assert record["users"] == {"submitted": 22, "imported": 22, "failed": 0, "unchanged": 0, "failed_by_reason": {}}
+    job = record["jobs"][0]
+    assert job["queued_by_this_run"] and job["queued_at"] == "2026-03-01T06:00:00Z"
+    assert job["finished_at"] == "2026-03-01T06:05:00Z" and job["elapsed_seconds"] == 300.0
+    assert record["summary"] == "22 imported" and record["error"] is None
+
+
+def test_import_complete_with_error_counts_the_failed_users_of_the_log():
+    queue = queued()
+    wait = waited(queue, state="Succeeded", error="ImportCompleteWithError", outcome="succeeded_with_failures",
+                  failed_count=2, counts={"IdentityNotResolvable": 2}, failed_identities=["a@x.com", "b@x.com"])
+    record = report_records.bulk_import(False, "/srv/hr.csv", upload(), queue, wait)
+    assert record["outcome"] == "imported_with_failures"
+    assert record["users"]["submitted"] == 22 and record["users"]["imported"] == 20 and record["users"]["failed"] == 2
+    assert record["users"]["failed_by_reason"] == {"IdentityNotResolvable": 2}
+    assert record["jobs"][0]["elapsed_seconds"] == 300.0 and record["summary"] == "20 imported, 2 failed"
+
+
+def test_a_job_that_ended_between_two_rounds_is_timed_from_when_it_was_first_seen_ended():
+    queue = queued()
+    record = report_records.bulk_import(False, "src", upload(), queue, waited(queue, finished_at=None))
+    assert record["jobs"][0]["finished_at"] == "2026-03-01T06:04:30Z"
+    assert record["jobs"][0]["elapsed_seconds"] == 270.0
+
+
+def test_an_unchanged_rerun_submits_nothing_and_counts_the_users_imported_before():
+    queue = queued(changed=False, state="Succeeded")
+    wait = waited(queue, error="ImportCompleteWithError", outcome="succeeded_with_failures", failed_count=2)
+    record = report_records.bulk_import(False, "src", upload(changed=False), queue, wait)
+    assert record["outcome"] == "unchanged"
+    assert record["users"] == {"submitted": 0, "imported": 0, "failed": 0, "unchanged": 20, "failed_by_reason": {}}
+    assert record["jobs"][0]["queued_at"] is None and record["jobs"][0]["elapsed_seconds"] is None
+    assert record["summary"] == "unchanged (20 users)"
+
+
+def test_check_mode_reports_what_would_be_imported():
+    queue = {"results": [{"item": FILE, "changed": True, "job": {"job_id": None, "state": None}}]}
+    wait = {"results": [{"item": queue["results"][0], "skipped": True, "changed": False}]}
+    record = report_records.bulk_import(True, "src", upload(), queue, wait)
+    assert record["outcome"] == "would_import" and record["summary"] == "would import 22 users"
+    assert record["jobs"][0]["outcome"] == "would_queue" and record["users"]["submitted"] == 0
+
+
+def test_check_mode_without_change_is_unchanged():
+    queue = queued(changed=False, state="Succeeded")
+    unchanged_upload = upload(files=[dict(FILE, uploaded=False)], changed=False)
+    record = report_records.bulk_import(True, "src", unchanged_upload, queue, waited(queue))
+    assert record["outcome"] == "unchanged"
+
+
+def test_a_job_that_failed_as_a_whole_counts_every_user_as_failed():
+    queue = queued()
+    wait = waited(queue, state="Error", error="InternalError", outcome="failed", outcome_message="the job failed")
+    error = report_records.failure("Fail on a job whose outcome is a failure", "ansible.builtin.fail",
+                                   {"failed": True, "results": [{"failed": True, "msg": "the job failed",
+                                                                 "item": wait["results"][0]}]}, "/r/t.md")
+    record = report_records.bulk_import(False, "src", upload(), queue, wait, error=error)
+    assert record["outcome"] == "failed"
+    assert record["users"]["submitted"] == 22 and record["users"]["imported"] == 0 and record["users"]["failed"] == 22
+    assert error["step"] == "outcome" and error["job_id"] == JOB_ID
+    assert error["hint"].endswith("(/r/t.md)")
+
+
+def test_a_failed_upload_keeps_its_problems_and_says_nothing_was_uploaded():
+    result = {"failed": True, "msg": "2 problem(s) in the source, nothing was uploaded: ...", "problem_count": 2,
+              "problems": [{"record": 3, "line": 4, "field": "mail", "message": "not an email address"}]}
+    error = report_records.failure("Build, check and upload the import files", "spo.user_profiles.upa_import_file",
+                                   result)
+    record = report_records.bulk_import(False, "src", result, {}, {}, error=error)
+    assert error["step"] == "upload" and "nothing was uploaded" in error["hint"]
+    assert record["problems"][0]["record"] == 3 and record["jobs"] == [] and record["outcome"] == "failed"
+
+
+def test_a_sign_in_failure_points_at_the_credentials_not_at_uploaded_files():
+    result = {"failed": True, "msg": "sign in: AADSTS700027: Client assertion failed signature validation.",
+              "status": 401, "operation": "sign in", "error_code": "AADSTS700027"}
+    error = report_records.failure("Build, check and upload the import files", "spo.user_profiles.upa_import_file",
+                                   result)
+    line = report_records.failure_line("contoso", "bulk_import", error)
+    assert "spo_client_id" in line and "certificate" in line
+    assert "left in place" not in line and "uploaded" not in error["hint"]
+    assert line.startswith("contoso: bulk import failed at step 'upload': sign in: AADSTS700027")
+
+
+def test_a_wait_that_ran_out_says_how_long_and_that_the_job_goes_on():
+    queue = queued()
+    wait = {"failed": True, "results": [{"item": queue["results"][0], "failed": True, "attempts": 120,
+                                         "job": {"job_id": JOB_ID, "state": "Processing", "outcome": "running"}}]}
+    error = report_records.failure("Wait for each job to end", "spo.user_profiles.upa_job_info", wait)
+    assert error["step"] == "wait" and "still Processing after 120 attempts" in error["message"]
+    assert "next run waits for it" in error["hint"]
+
+
+def test_a_permission_error_says_what_to_grant():
+    error = report_records.failure("Queue", "spo.user_profiles.upa_import_job",
+                                   {"failed": True, "results": [{"failed": True, "msg": "Access denied", "status": 403}]})
+    assert error["step"] == "queue" and "permissions" in error["hint"]
+
+
+def test_profile_photos_counts_and_outcomes():
+    sync = {"changed": True, "summary": {"total": 3, "changed": 1, "unchanged": 1, "failed": 1},
+            "users": [{"user": "a@x.com", "changed": True, "action": "new"},
+                      {"user": "b@x.com", "changed": False, "action": "unchanged"},
+                      {"user": None, "path": "/p/x.jpg", "changed": False, "action": "failed", "error": "no user"}]}
+    record = report_records.profile_photos(False, sync)
+    assert record["outcome"] == "synced_with_failures" and record["summary"] == "1 changed, 1 failed"
+    assert record["changed_users"] == ["a@x.com"] and record["failures"][0]["path"] == "/p/x.jpg"
+    unchanged = dict(sync, summary={"total": 3, "changed": 0, "unchanged": 3, "failed": 0}, users=[])
+    assert report_records.profile_photos(False, unchanged)["outcome"] == "unchanged"
+    assert report_records.profile_photos(True, sync)["outcome"] == "would_sync"
+
+
+def test_table_row_names_the_step_of_an_error():
+    error = {"step": "upload", "message": "boom", "hint": "fix it"}
+    row = report_records.table_row("contoso", "bulk_import", {"outcome": "failed", "summary": "-", "error": error})
+    assert row == {"tenant": "contoso", "section": "bulk_import", "outcome": "failed", "changes": "-",
+                   "error": "upload: boom"}

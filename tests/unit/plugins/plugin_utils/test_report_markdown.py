@@ -1,0 +1,52 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How the records are laid out for people: Markdown and the terminal table."""
+
+from __future__ import annotations
+
+from ansible_collections.spo.user_profiles.plugins.plugin_utils import report_markdown
+
+
+def bulk_record(**changes):
+    record = {"outcome": "imported_with_failures", "summary": "20 imported, 2 failed", "source": "/srv/hr.csv",
+              "records": 22, "properties": 44, "ignored_fields": ["nickname"], "problems": [],
+              "files": [{"name": "hr-1.json", "records": 22, "uploaded": True}],
+              "jobs": [{"job_id": "j-1", "file": "hr-1.json", "queued_by_this_run": True, "state": "Succeeded",
+                        "outcome": "succeeded_with_failures", "queued_at": "t0", "finished_at": "t1",
+                        "elapsed_seconds": 61.5, "failed_count": 2,
+                        "log_entries": [{"identity": "a|b@x.com", "code": "IdentityNotResolvable", "message": "no"}]}],
+              "users": {"submitted": 22, "imported": 20, "failed": 2, "unchanged": 0,
+                        "failed_by_reason": {"IdentityNotResolvable": 2}},
+              "retention": {"removed_files": ["old.json"], "removed_log_folders": [], "protected": []},
+              "error": None, "started_at": "t0", "finished_at": "t2", "duration_seconds": 70}
+    record.update(changes)
+    return record
+
+
+def test_tenant_markdown_names_counts_job_and_log_lines_with_pipes_escaped():
+    text = report_markdown.tenant_markdown({"tenant": "contoso", "run_id": "r1", "check_mode": False,
+                                            "sections": {"bulk_import": bulk_record()}})
+    assert "## Bulk import: imported with failures" in text
+    assert "- Users submitted 22, imported 20, failed 2" in text and "  - IdentityNotResolvable: 2" in text
+    assert "| j-1 | hr-1.json | yes | Succeeded | succeeded_with_failures | t0 | t1 | 61.5 | 2 |" in text
+    assert "| a\\|b@x.com | IdentityNotResolvable | no |" in text
+    assert "Clean-up: 1 old files and 0 log folders removed" in text
+
+
+def test_a_failed_record_says_where_and_what_to_do_and_lists_problems():
+    record = bulk_record(outcome="failed", jobs=[], problems=[{"record": 3, "line": 4, "field": "mail",
+                                                               "message": "not an email address"}],
+                         error={"step": "upload", "message": "1 problem", "hint": "Fix the source."})
+    text = report_markdown.tenant_markdown({"tenant": "t", "run_id": "r", "check_mode": True,
+                                            "sections": {"bulk_import": record}})
+    assert "(check mode: nothing was changed)" in text
+    assert "- record 3, line 4, field 'mail': not an email address" in text
+    assert "**Failed at step `upload`**: 1 problem" in text and "What to do: Fix the source." in text
+
+
+def test_terminal_table_cuts_long_cells_and_keeps_rows_short():
+    rows = [{"tenant": "t" * 40, "section": "profile_photos", "outcome": "synced_with_failures",
+             "changes": "1200 changed, 3 failed, and more", "error": "sync: " + "e" * 200}]
+    table = report_markdown.terminal_table(rows)
+    assert len(table) == 2 and all(len(line) <= 99 for line in table)
+    assert table[1].startswith("t" * 17 + "… photos") and "…" in table[1][-3:]
