@@ -76,21 +76,20 @@ ansible_python_interpreter: "$PY"
 spo_client_id: "$CLIENT_ID"
 spo_certificate_path: "$ROOT/tests/emulator/seeds/test-app.pem"
 spo_ca_path: "$WORK/emulator/ca.pem"
-upa_src: "$WORK/data/{{ inventory_hostname }}.csv"
-upa_id_type: email
-upa_id_property: mail
-upa_property_map:
+bulk_import_src: "$WORK/data/{{ inventory_hostname }}.csv"
+bulk_import_id_type: email
+bulk_import_id_property: mail
+bulk_import_property_map:
   employee_id: EmployeeId
   cost_center: CostCenter
   building: Building
-upa_file_prefix: demo-hr
-upa_poll_delay: 2
-upa_progress_interval: 10
-upa_allowed_failures: 10
-upa_report_dir: "$WORK/reports"
-photos_src_dir: "$WORK/data/photos/{{ inventory_hostname }}"
-photos_fail_on_error: false
-photos_report_dir: "$WORK/reports"
+bulk_import_file_prefix: demo-hr
+bulk_import_poll_delay: 2
+bulk_import_progress_interval: 10
+bulk_import_allowed_failures: 10
+profile_photos_src_dir: "$WORK/data/photos/{{ inventory_hostname }}"
+profile_photos_fail_on_error: false
+spo_report_dir: "$WORK/reports"
 YAML
 "$PY" - "$SEED" "$WORK/inventory/host_vars" <<'PYEOF'
 import json, os, sys
@@ -111,23 +110,24 @@ export REQUESTS_CA_BUNDLE="$WORK/emulator/ca.pem"
 cd "$WORK"
 
 step "Bulk import across the three tenants: ansible-playbook spo.user_profiles.sync_profiles"
-"$BIN/ansible-playbook" -i "$WORK/inventory" spo.user_profiles.sync_profiles
+"$BIN/ansible-playbook" -i "$WORK/inventory" spo.user_profiles.sync_profiles -e spo_run_id=demo-profiles
 
 step "Profile photos across the three tenants: ansible-playbook spo.user_profiles.sync_photos"
-"$BIN/ansible-playbook" -i "$WORK/inventory" spo.user_profiles.sync_photos
-cp "$WORK/reports/combined.md" "$WORK/reports/combined-first-run.md"
+"$BIN/ansible-playbook" -i "$WORK/inventory" spo.user_profiles.sync_photos -e spo_run_id=demo-photos
 
 if [ "${DEMO_RERUN:-1}" = "1" ]; then
     step "Rerun of both with unchanged sources: the recap shows changed=0"
-    "$BIN/ansible-playbook" -i "$WORK/inventory" spo.user_profiles.sync_profiles | sed -n '/PLAY RECAP/,$p'
-    "$BIN/ansible-playbook" -i "$WORK/inventory" spo.user_profiles.sync_photos | sed -n '/PLAY RECAP/,$p'
+    "$BIN/ansible-playbook" -i "$WORK/inventory" spo.user_profiles.sync_profiles -e spo_run_id=demo-profiles-rerun \
+        | sed -n '/PLAY RECAP/,$p'
+    "$BIN/ansible-playbook" -i "$WORK/inventory" spo.user_profiles.sync_photos -e spo_run_id=demo-photos-rerun \
+        | sed -n '/PLAY RECAP/,$p'
 fi
 
-step "Combined report of the first run ($WORK/reports/combined-first-run.md)"
-cat "$WORK/reports/combined-first-run.md"
+step "Combined report of the first bulk import ($WORK/reports/demo-profiles/combined.md)"
+cat "$WORK/reports/demo-profiles/combined.md"
 echo
 tenant_reports=()
-for report in "$WORK"/reports/*.md; do
-  case "$report" in *combined*) ;; *) tenant_reports+=("$report") ;; esac
+for report in "$WORK"/reports/demo-profiles/*.md; do
+    case "$report" in */combined.md) ;; *) tenant_reports+=("$report") ;; esac
 done
-echo "Per-tenant reports: ${tenant_reports[*]}"
+echo "Per-tenant reports of that run: ${tenant_reports[*]}"
