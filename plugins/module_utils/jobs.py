@@ -722,26 +722,30 @@ class ImportRun:
 
 
 def job_info(client, job_id=None, states=None, source_uri=None, include_log=False,
-             max_log_entries=DEFAULT_MAX_LOG_ENTRIES, wait_seconds=0, poll_interval=15, allowed_failures=0,
-             clock=time.monotonic, sleep=time.sleep, now=_utcnow):
+             max_log_entries=DEFAULT_MAX_LOG_ENTRIES, wait_seconds=0, poll_interval=15, max_interval=None,
+             allowed_failures=0, progress=None, clock=time.monotonic, sleep=time.sleep, now=_utcnow):
     """{"jobs": [...], "job": first or None} for upa_job_info; nothing is changed.
 
-    With job_id and wait_seconds, a running job is polled every poll_interval seconds until it ends or
-    wait_seconds pass; then it is returned as it is (still running is not an error here).
+    With job_id and wait_seconds, a running job is polled until it ends or wait_seconds pass, first after
+    poll_interval seconds, the interval growing up to max_interval (poll_interval when not given); `progress` is
+    called with the job after each poll. A job still running then is returned as it is (not an error here), its
+    outcome_message saying how long it was waited for.
     Every job carries its outcome (with_outcome). The log of the job asked for by job_id is read when it ended with
     errors, since its outcome depends on the number of failed users; other jobs' logs only with include_log.
     """
     observations = {}
+    waited = None
     if job_id:
         job = get_job(client, job_id)
         if job and wait_seconds > 0 and job["state"] not in TERMINAL_STATES:
             observation = Observation(now())
             observation.record(job, now())
             try:
-                job = wait_for_job(client, job_id, wait_seconds, poll_interval, max_interval=poll_interval,
-                                   clock=clock, sleep=sleep, now=now, observation=observation, read=job)
+                job = wait_for_job(client, job_id, wait_seconds, poll_interval, max_interval=max_interval or poll_interval,
+                                   clock=clock, sleep=sleep, now=now, observation=observation, read=job,
+                                   progress=progress)
             except JobTimeoutError as err:
-                job = err.job
+                job, waited = err.job, err.waited_seconds
             observations[job_id] = observation
         jobs = [job] if job else []
     else:
@@ -759,5 +763,9 @@ def job_info(client, job_id=None, states=None, source_uri=None, include_log=Fals
         job = observation.stamp(job, moment)
         if include_log or (job_id and job["state"] in TERMINAL_STATES and has_errors(job)):
             job = with_log(client, job, max_log_entries)
-        result.append(with_outcome(job, allowed_failures))
+        job = with_outcome(job, allowed_failures)
+        if waited is not None and job["outcome"] == "running":
+            job["outcome_message"] = ("import job %s is still %s after waiting %s s (wait_seconds); it keeps running on "
+                                      "the service" % (job["job_id"], job["state"], _round(waited)))
+        result.append(job)
     return {"jobs": result, "job": result[0] if result else None}

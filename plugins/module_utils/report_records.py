@@ -67,9 +67,8 @@ def failure(task_name, action, result, report_path=None):
     failed = _first_failed(result)
     message = str(failed.get("msg") or "").strip()
     job = failed.get("job") or (failed.get("item") or {}).get("job") or {}
-    if step == "wait" and failed.get("attempts") and job.get("state"):
-        message = "job %s is still %s after %s attempts of waiting (bulk_import_wait_timeout)" % (
-            job.get("job_id"), job.get("state"), failed.get("attempts"))
+    if job.get("outcome") == "running":
+        step = "wait"  # the job did not end within the wait: waiting is what ran out
     if not message:
         message = "the task failed without a message"
     hint = _STATUS_HINTS.get(failed.get("status")) or _HINTS.get(step)

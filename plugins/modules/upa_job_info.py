@@ -50,18 +50,31 @@ options:
     description:
       - With O(job_id), wait up to this many seconds for a running job to end (C(Succeeded) or C(Error)), polling it
         every O(poll_interval) seconds, and return as soon as it has ended.
-      - A job still running when the time is up is returned as it is (RV(jobs[].outcome=running)); that is not a failure.
-        Wrap the task in C(until) for a progress line each O(wait_seconds), as the P(spo.user_profiles.bulk_import#role)
-        role does; to wait for a job and fail on a timeout or a failed import in one task, use
-        M(spo.user_profiles.upa_import_job).
+      - A job still running when the time is up is returned as it is (RV(jobs[].outcome=running)); that is not a
+        failure here. The P(spo.user_profiles.bulk_import#role) role waits this way (with O(progress_interval)) and
+        then fails the run on a job that failed or is still running; to wait for a job and fail on a timeout or a
+        failed import in one task, use M(spo.user_profiles.upa_import_job).
       - V(0) reads the job once.
     type: int
     default: 0
   poll_interval:
     description:
-      - Seconds between two polls while waiting (O(wait_seconds)).
+      - Seconds before the first poll while waiting (O(wait_seconds)); the interval then grows by half each poll, up
+        to O(max_poll_interval).
     type: int
     default: 15
+  max_poll_interval:
+    description:
+      - The longest interval between two polls while waiting. Not set, it is O(poll_interval) (a fixed interval).
+    type: int
+  progress_interval:
+    description:
+      - While waiting (O(wait_seconds)), print a line every this many seconds with the job's state and the time waited
+        so far, so that a long wait is one module run and still shows that it goes on. Printed by the action plugin on
+        the controller; the job's state is in the line with a C(local) connection (the module leaves it in its
+        temporary directory), the time waited otherwise.
+      - Not set (or V(0)), nothing is printed until the task ends.
+    type: int
   allowed_failures:
     description:
       - How many failed users a job that ended in C(ImportCompleteWithError) may have for its outcome to be
@@ -117,18 +130,23 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "The job is {{ progress.job.state }}"
 
-- name: Wait for a job in rounds of a minute (one progress line each) and read its outcome
+- name: Wait up to an hour for a job, with a line every 30 s, and read its outcome
   spo.user_profiles.upa_job_info:
     tenant: contoso
     client_id: "{{ spo_client_id }}"
     certificate_path: /etc/spo/app.pem
     job_id: 5f4e7a2c-1111-2222-3333-444455556666
-    wait_seconds: 60
+    wait_seconds: 3600
+    poll_interval: 5
+    max_poll_interval: 30
+    progress_interval: 30
     allowed_failures: 5
   register: waited
-  until: waited.job is none or waited.job.outcome != 'running'
-  retries: 60
-  delay: 0
+
+- name: Fail unless the job succeeded (with at most 5 failed users)
+  ansible.builtin.fail:
+    msg: "{{ waited.job.outcome_message }}"
+  when: waited.job.outcome in ['failed', 'running']
 
 - name: The jobs of one import file, with their logs
   spo.user_profiles.upa_job_info:
@@ -236,7 +254,9 @@ jobs:
       type: str
       sample: succeeded_with_failures
     outcome_message:
-      description: Why the outcome is V(failed), with the error, its meaning and the first log lines; V(null) otherwise.
+      description:
+        - Why the outcome is V(failed), with the error, its meaning and the first log lines; for a job still running
+          after O(wait_seconds), how long it was waited for; V(null) otherwise.
       returned: always
       type: str
 job:
@@ -248,6 +268,7 @@ job:
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils import jobs
+from ansible_collections.spo.user_profiles.plugins.module_utils.progress import ProgressFile
 
 
 def main():
@@ -260,6 +281,8 @@ def main():
             max_log_entries=dict(type="int", default=1000),
             wait_seconds=dict(type="int", default=0),
             poll_interval=dict(type="int", default=15),
+            max_poll_interval=dict(type="int"),
+            progress_interval=dict(type="int"),
             allowed_failures=dict(type="int", default=0),
         ),
         supports_check_mode=True,
@@ -271,15 +294,22 @@ def main():
         module.fail_json(msg="wait_seconds must be 0 or more")
     if params["poll_interval"] <= 0:
         module.fail_json(msg="poll_interval must be positive")
+    if params["max_poll_interval"] is not None and params["max_poll_interval"] < params["poll_interval"]:
+        module.fail_json(msg="max_poll_interval must be at least poll_interval")
+    if params["progress_interval"] is not None and params["progress_interval"] < 0:
+        module.fail_json(msg="progress_interval must be 0 or more")
     if params["allowed_failures"] < 0:
         module.fail_json(msg="allowed_failures must be 0 or more")
     if params["wait_seconds"] and not params["job_id"]:
         module.fail_json(msg="wait_seconds needs job_id: only one job is waited for")
+    progress_file = ProgressFile.of_module(module.module) if params["progress_interval"] else None
     try:
         result = jobs.job_info(module.client(), job_id=params["job_id"], states=params["state"],
                                source_uri=params["source_uri"], include_log=params["include_log"],
                                max_log_entries=params["max_log_entries"], wait_seconds=params["wait_seconds"],
-                               poll_interval=params["poll_interval"], allowed_failures=params["allowed_failures"])
+                               poll_interval=params["poll_interval"], max_interval=params["max_poll_interval"],
+                               allowed_failures=params["allowed_failures"],
+                               progress=progress_file and (lambda job, elapsed: progress_file.write({"job": job})))
     except SpoError as err:
         module.fail_from_error(err)
     module.exit_json(changed=False, **result)

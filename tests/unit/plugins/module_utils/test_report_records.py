@@ -118,13 +118,14 @@ def test_a_sign_in_failure_points_at_the_credentials_not_at_uploaded_files():
     assert line.startswith("contoso: bulk import failed at step 'upload': sign in: AADSTS700027")
 
 
-def test_a_wait_that_ran_out_says_how_long_and_that_the_job_goes_on():
+def test_a_wait_that_ran_out_is_a_failure_of_the_wait_and_says_the_job_goes_on():
     queue = queued()
-    wait = {"failed": True, "results": [{"item": queue["results"][0], "failed": True, "attempts": 120,
-                                         "job": {"job_id": JOB_ID, "state": "Processing", "outcome": "running"}}]}
-    error = report_records.failure("Wait for each job to end", "spo.user_profiles.upa_job_info", wait)
-    assert error["step"] == "wait" and "still Processing after 120 attempts" in error["message"]
-    assert "next run waits for it" in error["hint"]
+    waited_item = {"item": queue["results"][0], "job": {"job_id": JOB_ID, "state": "Processing", "outcome": "running"}}
+    outcome = {"failed": True, "results": [{"item": waited_item, "failed": True,
+                                            "msg": "import job %s is still Processing after waiting 3600 s" % JOB_ID}]}
+    error = report_records.failure("Take each job's outcome", "ansible.builtin.fail", outcome)
+    assert error["step"] == "wait" and "still Processing after waiting 3600 s" in error["message"]
+    assert "next run waits for it" in error["hint"] and error["job_id"] == JOB_ID
 
 
 def test_a_permission_error_says_what_to_grant():

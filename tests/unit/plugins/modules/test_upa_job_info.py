@@ -63,16 +63,27 @@ def test_outcomes_of_running_and_clean_jobs(tenant, capsys):
     assert tenant.rest_calls == [], "no log is read for a job without errors"
 
 
-def test_a_round_of_waiting_returns_a_running_job_without_failing(tenant, capsys):
+def test_a_wait_that_runs_out_returns_a_running_job_without_failing(tenant, capsys):
     job_id = tenant.add_job(state=1, script=[(2, 0), (2, 0), (2, 0), (2, 0)])
     result = run(capsys, job_id=job_id, wait_seconds=1, poll_interval=1)
     assert "failed" not in result and result["job"]["outcome"] == "running"
+    assert result["job"]["outcome_message"].startswith("import job %s is still Processing after waiting" % job_id)
+
+
+def test_while_waiting_the_job_is_left_in_the_progress_file_for_the_action(tenant, capsys, tmp_path):
+    job_id = tenant.add_job(state=1, script=[(2, 0), (4, 0)])
+    result = run(capsys, job_id=job_id, wait_seconds=30, poll_interval=1, progress_interval=5,
+                 _ansible_tmpdir=str(tmp_path))
+    assert result["job"]["outcome"] == "succeeded"
+    assert json.loads((tmp_path / "spo-progress.json").read_text())["job"]["job_id"] == job_id
 
 
 @pytest.mark.parametrize("args, message", [
     ({"allowed_failures": -1}, "allowed_failures must be 0 or more"),
     ({"wait_seconds": 5}, "wait_seconds needs job_id: only one job is waited for"),
     ({"poll_interval": 0}, "poll_interval must be positive"),
+    ({"poll_interval": 5, "max_poll_interval": 2}, "max_poll_interval must be at least poll_interval"),
+    ({"progress_interval": -1}, "progress_interval must be 0 or more"),
 ])
 def test_bad_options_are_refused_before_connecting(monkeypatch, capsys, args, message):
     monkeypatch.setattr(SpoModule, "client", lambda self: pytest.fail("connected"))
