@@ -265,9 +265,10 @@ class SpoClient:
                     timeout=per_try_timeout, verify=self.verify(), proxies=self.proxies(url), allow_redirects=True,
                 )
             except requests.exceptions.RequestException as exc:
-                failure = SpoError(self.scrub("connection failed: %s: %s" % (type(exc).__name__, exc)), operation=operation)
-                if not idempotent and not isinstance(exc, requests.exceptions.ConnectTimeout):
-                    failure.may_have_run = True
+                may_have_run = not idempotent and not isinstance(exc, requests.exceptions.ConnectTimeout)
+                failure = SpoError(self.scrub("connection failed: %s: %s" % (type(exc).__name__, exc)), operation=operation,
+                                   may_have_run=may_have_run)
+                if may_have_run:
                     raise failure
                 delay = self._backoff(attempt)
                 if attempt >= self.max_retries or self._clock() + delay > deadline:
@@ -288,9 +289,7 @@ class SpoClient:
                 if status in allow_status:
                     return response
                 if not idempotent and status not in SURELY_NOT_RUN_STATUSES:
-                    failure = self._error(response, operation, attempt)
-                    failure.may_have_run = True
-                    raise failure
+                    raise self._error(response, operation, attempt).replace(may_have_run=True)
                 delay = None
                 if status in RETRY_AFTER_STATUSES:
                     delay = parse_retry_after(response.headers.get("Retry-After"), now=self._wall_clock())
@@ -312,10 +311,9 @@ class SpoClient:
     def _error(self, response, operation, attempt, delay=None, deadline=None):
         error = error_from_response(response, operation, list(self._secrets) + sorted(self._sent_tokens))
         if attempt:
-            error.message = "%s (gave up after %d %s)" % (error.message, attempt, "retry" if attempt == 1 else "retries")
-        elif delay is not None and deadline is not None and self._clock() + delay > deadline and self.max_retries:
-            error.message = "%s (Retry-After %ds is beyond the request deadline)" % (error.message, delay)
-        error.args = (str(error),)
+            return error.replace(message="%s (gave up after %d %s)" % (error.message, attempt, "retry" if attempt == 1 else "retries"))
+        if delay is not None and deadline is not None and self._clock() + delay > deadline and self.max_retries:
+            return error.replace(message="%s (Retry-After %ds is beyond the request deadline)" % (error.message, delay))
         return error
 
     # -- the public API -----------------------------------------------------------------

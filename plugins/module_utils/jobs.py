@@ -21,7 +21,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils import files
 from ansible_collections.spo.user_profiles.plugins.module_utils.csom import (
     OFFICE365_TENANT_TYPE_ID, CsomRequest, Enum, Guid, execute,
 )
-from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import JobError, SpoError
 
 ID_TYPES = {"email": 0, "cloud_id": 1, "principal_name": 2}
 
@@ -78,7 +78,7 @@ _IDENTITY_TRIM = "'\"<>[](),;"
 _FILE_CODES = ("DataFileNotJson",)
 
 
-class JobTimeoutError(SpoError):
+class JobTimeoutError(JobError):
     """wait_for_job ran out of time; the job keeps running on the service."""
 
     # What a rerun does about the job, by how the run found it.
@@ -86,21 +86,19 @@ class JobTimeoutError(SpoError):
     RERUN_BY_ID = "a rerun with the same job_id waits for it again"
 
     def __init__(self, job, waited_seconds, timeout, rerun=RERUN_BY_SOURCE):
-        self.job = job
         self.waited_seconds = waited_seconds
         state = job.get("state") if job else None
         job_id = job.get("job_id") if job else None
         message = ("the job is still %s after waiting %s s (wait_timeout %s s); it keeps running on the service, and %s"
                    % (state or "not visible in the job list", _round(waited_seconds), timeout, rerun))
-        super().__init__(message, code=state, operation="wait for import job %s" % job_id)
+        super().__init__(job, message, code=state, operation="wait for import job %s" % job_id)
 
 
-class JobFailedError(SpoError):
+class JobFailedError(JobError):
     """A job ended in Error, or with more failed users than allowed."""
 
     def __init__(self, job, message):
-        self.job = job
-        super().__init__(message, code=job.get("error"), operation="import job %s" % job.get("job_id"))
+        super().__init__(job, message, code=job.get("error"), operation="import job %s" % job.get("job_id"))
 
 
 def _utcnow():
@@ -574,7 +572,7 @@ class ImportRun:
         return result
 
     def run(self, source_uris):
-        """The result dict; raises SpoError with .result (the jobs so far) on any failure."""
+        """The result dict; raises SpoError with its result (the jobs so far) on any failure."""
         id_type_code(self.id_type)
         with self._results_on_error():
             for index, source_uri in enumerate(source_uris):
@@ -601,16 +599,15 @@ class ImportRun:
 
     @contextlib.contextmanager
     def _results_on_error(self):
-        """Attach the jobs handled so far to any SpoError raised inside, as its .result."""
+        """Any SpoError raised inside again, with the jobs handled so far as its result."""
         try:
             yield
         except SpoError as err:
-            job = getattr(err, "job", None)
+            job = err.job if isinstance(err, JobError) else None
             if job and all(job is not known for known in self.jobs):
                 self.jobs.append(job)
             self.timed_out = isinstance(err, JobTimeoutError)
-            err.result = self.result()
-            raise
+            raise err.replace(result=self.result()) from err
 
     def _queue(self, source_uri, before):
         """Queue a job and return its id. A call that failed in a way that may have queued the job anyway (HTTP 500,
@@ -622,16 +619,15 @@ class ImportRun:
             try:
                 return queue_job(self.client, self.id_type, self.id_property, self.property_map, source_uri)
             except SpoError as err:
-                if not getattr(err, "may_have_run", False):
+                if not err.may_have_run:
                     raise
                 self.sleep(QUEUE_SETTLE_SECONDS)  # a call the service is still running ends before the list is read
                 made = find_job_by_source(self.client, source_uri, exclude_ids=known)
                 if made is not None:
                     return made["job_id"]
                 if attempt == QUEUE_ATTEMPTS:
-                    err.message += "; tried %d times, and the job list shows no new job on this file" % attempt
-                    err.args = (str(err),)
-                    raise
+                    raise err.replace(message="%s; tried %d times, and the job list shows no new job on this file"
+                                      % (err.message, attempt)) from err
             attempt += 1
 
     def _one(self, source_uri, must_wait):

@@ -465,9 +465,8 @@ def clean_up(module, client, result):
     try:
         cleaned = retention.clean(client, options, check_mode=module.check_mode)
     except SpoError as err:
-        err.message = "the import succeeded, but the clean-up by retention failed: %s" % err.message
-        err.result = dict(result, retention={"error": str(err)})
-        raise
+        failure = err.replace(message="the import succeeded, but the clean-up by retention failed: %s" % err.message)
+        raise failure.replace(result=dict(result, retention={"error": str(failure)})) from err
     removed_any = cleaned.pop("changed")
     result["changed"] = result["changed"] or removed_any
     result["retention"] = cleaned

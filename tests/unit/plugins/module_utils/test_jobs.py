@@ -106,9 +106,7 @@ class FakeTenant:
                 queued = self.queue_lost_answers.pop(0)
                 if queued:
                     self._process_query(body)
-                failure = SpoError("HTTP 500", status=500, operation=operation)
-                failure.may_have_run = True
-                raise failure
+                raise SpoError("HTTP 500", status=500, operation=operation, may_have_run=True)
             return FakeResponse(200, self._process_query(body))
         return self._rest(method, url, allow_status)
 
