@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import files as spo_files
 from ansible_collections.spo.user_profiles.plugins.module_utils import import_file
-from ansible_collections.spo.user_profiles.plugins.module_utils import jobs
+from ansible_collections.spo.user_profiles.plugins.module_utils import job_api
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -47,7 +47,7 @@ def parse_time(value):
 
 def running_jobs(client):
     """Jobs that have not finished: the service may still read their files and write their logs."""
-    return [job for job in jobs.list_jobs(client) if job.get("state") not in jobs.TERMINAL_STATES]
+    return [job for job in job_api.list_jobs(client) if job.get("state") not in job_api.TERMINAL_STATES]
 
 
 def file_name_of(source_uri):

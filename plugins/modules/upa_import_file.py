@@ -352,7 +352,7 @@ import tempfile
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
-from ansible_collections.spo.user_profiles.plugins.module_utils import import_file, jobs
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_file, import_run
 
 
 def argument_spec():
@@ -419,7 +419,7 @@ def present(module, params):
 
 def queue_first_job(module, params, client, source_uri, result):
     """Queue (or find) the first file's job into result; a failure keeps the upload's result (the files are there)."""
-    run = jobs.ImportRun(client, params["id_type"] or "email", params["id_property"], params["property_map"],
+    run = import_run.ImportRun(client, params["id_type"] or "email", params["id_property"], params["property_map"],
                          force=params["force_job"], wait=False, judge=False, check_mode=module.check_mode,
                          diff=module.diff_mode)
     try:

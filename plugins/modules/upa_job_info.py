@@ -208,7 +208,7 @@ job:
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
-from ansible_collections.spo.user_profiles.plugins.module_utils import jobs
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_run
 
 
 def main():
@@ -234,10 +234,10 @@ def main():
     if params["wait_seconds"] and not params["job_id"]:
         module.fail_json(msg="wait_seconds needs job_id: only one job is waited for")
     try:
-        result = jobs.job_info(module.client(), job_id=params["job_id"], states=params["state"],
-                               source_uri=params["source_uri"], include_log=params["include_log"],
-                               max_log_entries=params["max_log_entries"], wait_seconds=params["wait_seconds"],
-                               poll_interval=params["poll_interval"])
+        result = import_run.job_info(module.client(), job_id=params["job_id"], states=params["state"],
+                                     source_uri=params["source_uri"], include_log=params["include_log"],
+                                     max_log_entries=params["max_log_entries"], wait_seconds=params["wait_seconds"],
+                                     poll_interval=params["poll_interval"])
     except SpoError as err:
         module.fail_from_error(err)
     module.exit_json(changed=False, **result)

@@ -90,7 +90,7 @@ def library(monkeypatch):
     monkeypatch.setattr(retention.spo_files, "list_folders", lambda client, site_url, folder_url: state["folders"])
     monkeypatch.setattr(retention.spo_files, "delete_file", lambda client, site_url, url: state["deleted"].append(url))
     monkeypatch.setattr(retention.spo_files, "delete_folder", lambda client, site_url, url: state["deleted"].append(url))
-    monkeypatch.setattr(retention.jobs, "list_jobs", list_jobs)
+    monkeypatch.setattr(retention.job_api, "list_jobs", list_jobs)
     return state
 
 
