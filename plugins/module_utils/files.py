@@ -217,9 +217,17 @@ def _expected_offset(err, committed, chunk_end):
     return None
 
 
+def _add_file_url(site_url, folder_url, name):
+    return "%s/Files/add(url=%s,overwrite=true)" % (_folder_path(site_url, folder_url), quote_literal(name))
+
+
+def upload_bytes(client, site_url, folder_url, name, data):
+    """Upload a small in-memory file in one request, overwriting (thumbnails, manifests: far below a chunk)."""
+    client.sp("POST", _add_file_url(site_url, folder_url, name), "upload %s/%s" % (folder_url, name), data=data)
+
+
 def _upload_simple(client, site_url, folder_url, name, fileobj, size):
-    url = "%s/Files/add(url=%s,overwrite=true)" % (_folder_path(site_url, folder_url), quote_literal(name))
-    return client.sp("POST", url, "upload %s" % name, data=FileSlice(fileobj, 0, size))
+    return client.sp("POST", _add_file_url(site_url, folder_url, name), "upload %s" % name, data=FileSlice(fileobj, 0, size))
 
 
 def _upload_chunked(client, site_url, folder_url, name, fileobj, size, chunk_size):
@@ -228,8 +236,7 @@ def _upload_chunked(client, site_url, folder_url, name, fileobj, size, chunk_siz
     file_url = _file_path(site_url, server_relative_url)
     operation = "upload %s" % name
     # The Python library's form: an empty file first, then the session on it (reference §4.2).
-    client.sp("POST", "%s/Files/add(url=%s,overwrite=true)" % (_folder_path(site_url, folder_url), quote_literal(name)),
-              operation, data=b"")
+    client.sp("POST", _add_file_url(site_url, folder_url, name), operation, data=b"")
     committed = 0
     try:
         # Fragments end at multiples of chunk_size; the last one goes with FinishUpload. When the whole file
