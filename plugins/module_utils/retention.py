@@ -14,7 +14,8 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import files as spo_files
-from ansible_collections.spo.user_profiles.plugins.module_utils import import_file
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_upload
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_writer import name_pattern
 from ansible_collections.spo.user_profiles.plugins.module_utils import job_api
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 
@@ -91,13 +92,13 @@ def clean(client, options, check_mode=False):
         moment = parse_time(item.get("time_last_modified"))
         return moment is not None and moment < cutoff
 
-    site_url, folder_url = import_file.site_and_folder(client.root_url, options["site"], options["folder"])
+    site_url, folder_url = import_upload.site_and_folder(client.root_url, options["site"], options["folder"])
     old_files = [item for item in spo_files.list_files(client, site_url, folder_url) if is_old(item)]
     old_folders = []
     if options["remove_logs"]:
         old_folders = [item for item in spo_files.list_folders(client, site_url, folder_url) if is_old(item)]
     running = running_jobs(client) if old_files or old_folders else []
-    remove_files, remove_folders, protected = plan(old_files, old_folders, import_file.name_pattern(options["name"]),
+    remove_files, remove_folders, protected = plan(old_files, old_folders, name_pattern(options["name"]),
                                                    options["keep"], running)
     if not check_mode:
         for item in remove_files:
