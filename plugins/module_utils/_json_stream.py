@@ -16,6 +16,8 @@ import re
 _READ_CHARS = 256 * 1024
 _MAX_ITEM_CHARS = 64 * 1024 * 1024
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+# What may still follow a number's prefix: digits, a decimal point, an exponent and its sign (or nothing yet).
+_NUMBER_TAIL = re.compile(r"[0-9.eE+-]*")
 
 
 def _json_number_constant(name):
@@ -76,8 +78,8 @@ class _JsonStream:
                 if len(self.buffer) - self.pos < _MAX_ITEM_CHARS and self._fill():
                     continue
                 raise
-            if end == len(self.buffer) and self._fill():
-                continue  # a number may go on in the next chunk
+            if _NUMBER_TAIL.fullmatch(self.buffer, end) and self._fill():
+                continue  # a number may go on in the next chunk: "-1." parses as -1, "2e" as 2
             self.pos = end
             return value
 

@@ -52,3 +52,10 @@ def test_an_item_larger_than_the_limit_is_refused(monkeypatch):
     assert items('["short"]') == ["short"]
     with pytest.raises(ValueError):
         items('["%s"]' % ("x" * 40))
+
+
+@pytest.mark.parametrize("chars", [1, 2, 3, 4, 5, 7])
+def test_a_number_cut_by_a_read_after_its_point_or_exponent_is_read_whole(monkeypatch, chars):
+    # A read that ends at "-1." or "2e" leaves a prefix that json parses as a shorter number.
+    monkeypatch.setattr(_json_stream, "_READ_CHARS", chars)
+    assert items('[-1.5e3, 2e-2, 3.25, 4E+1, 50]') == [-1500.0, 0.02, 3.25, 40.0, 50]
