@@ -21,8 +21,9 @@ import traceback
 import uuid
 from urllib.parse import urlsplit
 
-from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils import auth
+from ansible_collections.spo.user_profiles.plugins.module_utils.backoff import Backoff
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 
 try:
     import requests
@@ -229,9 +230,10 @@ class SpoClient:
 
     # -- the retry loop -----------------------------------------------------------------
 
-    def _backoff(self, attempt):
-        delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2 ** attempt))
-        return delay * (0.5 + self._jitter() / 2)
+    def _backoff(self):
+        """The waits between the tries of one request: exponential with jitter, within the request's deadline."""
+        return Backoff(BACKOFF_BASE_SECONDS, growth=2.0, cap=BACKOFF_CAP_SECONDS, jitter=0.5, deadline=self.deadline_seconds,
+                       clock=self._clock, sleep=self._sleep, rand=self._jitter)
 
     def send(self, method, url, operation, headers=None, params=None, data=None, json=None, stream=False,
              allow_status=(), timeout=None, resource=None, return_failures=False, idempotent=True):
@@ -242,7 +244,7 @@ class SpoClient:
         surely did not run it (429, 503, or no connection made); otherwise the SpoError has `may_have_run` set, and
         the caller finds out what happened.
         """
-        deadline = self._clock() + self.deadline_seconds
+        backoff = self._backoff()
         start = data.tell() if hasattr(data, "seek") and hasattr(data, "tell") else None
         attempt = 0
         refreshed = False
@@ -255,7 +257,7 @@ class SpoClient:
                 self._sent_tokens.add(token)
                 final_headers["Authorization"] = "Bearer %s" % token
             final_headers.update(headers or {})
-            remaining = deadline - self._clock()
+            remaining = backoff.remaining()
             per_try_timeout = timeout or self.timeout
             if remaining > 0:
                 per_try_timeout = min(per_try_timeout, max(remaining, 1.0))
@@ -270,11 +272,11 @@ class SpoClient:
                                    may_have_run=may_have_run)
                 if may_have_run:
                     raise failure
-                delay = self._backoff(attempt)
-                if attempt >= self.max_retries or self._clock() + delay > deadline:
+                delay = backoff.next_delay()
+                if attempt >= self.max_retries or not backoff.fits(delay):
                     raise failure
                 self.retry_log.append({"operation": operation, "status": None, "wait": delay, "attempt": attempt + 1})
-                self._sleep(delay)
+                backoff.sleep(delay)
                 attempt += 1
                 continue
 
@@ -290,30 +292,31 @@ class SpoClient:
                     return response
                 if not idempotent and status not in SURELY_NOT_RUN_STATUSES:
                     raise self._error(response, operation, attempt).replace(may_have_run=True)
-                delay = None
+                retry_after = None
                 if status in RETRY_AFTER_STATUSES:
-                    delay = parse_retry_after(response.headers.get("Retry-After"), now=self._wall_clock())
-                if delay is None:
-                    delay = self._backoff(attempt)
-                if attempt >= self.max_retries or self._clock() + delay > deadline:
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self._wall_clock())
+                delay = backoff.next_delay(instead=retry_after)
+                in_time = backoff.fits(delay)
+                if attempt >= self.max_retries or not in_time:
                     if return_failures:
                         return response
-                    raise self._error(response, operation, attempt, delay, deadline)
+                    raise self._error(response, operation, attempt, beyond_deadline=None if in_time else delay)
                 self.retry_log.append({"operation": operation, "status": status, "wait": delay, "attempt": attempt + 1})
                 response.close()
-                self._sleep(delay)
+                backoff.sleep(delay)
                 attempt += 1
                 continue
             if status >= 400 and status not in allow_status and not return_failures:
                 raise self._error(response, operation, attempt)
             return response
 
-    def _error(self, response, operation, attempt, delay=None, deadline=None):
+    def _error(self, response, operation, attempt, beyond_deadline=None):
+        """The SpoError of a failed response; `beyond_deadline`: the wait (seconds) that did not fit the deadline."""
         error = error_from_response(response, operation, list(self._secrets) + sorted(self._sent_tokens))
         if attempt:
             return error.replace(message="%s (gave up after %d %s)" % (error.message, attempt, "retry" if attempt == 1 else "retries"))
-        if delay is not None and deadline is not None and self._clock() + delay > deadline and self.max_retries:
-            return error.replace(message="%s (Retry-After %ds is beyond the request deadline)" % (error.message, delay))
+        if beyond_deadline and self.max_retries:
+            return error.replace(message="%s (Retry-After %ds is beyond the request deadline)" % (error.message, beyond_deadline))
         return error
 
     # -- the public API -----------------------------------------------------------------

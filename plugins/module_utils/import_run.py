@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import time
 
+from ansible_collections.spo.user_profiles.plugins.module_utils.backoff import Backoff
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import JobError, SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_api import (
     EMPTY_GUID, TERMINAL_STATES, find_job_by_source, get_job, has_errors, id_type_code, job_line, jobs_for_source,
@@ -80,6 +81,7 @@ def queue_job_once(client, id_type, id_property, property_map, source_uri, known
     sent again: the job list tells whether it made a job (one not in known_ids), and only when it did not is the call
     repeated, QUEUE_ATTEMPTS times in all.
     """
+    pauses = Backoff(QUEUE_SETTLE_SECONDS, sleep=sleep)
     attempt = 1
     while True:
         try:
@@ -87,7 +89,7 @@ def queue_job_once(client, id_type, id_property, property_map, source_uri, known
         except SpoError as err:
             if not err.may_have_run:
                 raise
-            sleep(QUEUE_SETTLE_SECONDS)  # a call the service is still running ends before the list is read
+            pauses.wait()  # a call the service is still running ends before the list is read
             made = find_job_by_source(client, source_uri, exclude_ids=known_ids)
             if made is not None:
                 return made["job_id"]

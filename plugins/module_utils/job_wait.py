@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import time
 
+from ansible_collections.spo.user_profiles.plugins.module_utils.backoff import Backoff
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import JobError, SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_api import (
     TERMINAL_STATES, find_job_by_source, get_job,
@@ -94,16 +95,14 @@ def wait_for_job(client, job_id, timeout, poll_interval=15, max_interval=DEFAULT
 
     `read` is the job as the caller has just read it, if it has: the first poll is then one interval later.
 
-    The interval grows by INTERVAL_GROWTH per poll up to max_interval and never sleeps past the deadline.
+    The interval grows by INTERVAL_GROWTH per poll up to max_interval (a Backoff) and never sleeps past the deadline.
     A poll answered 429/5xx (after the client's own retries) is skipped, not fatal: the job keeps running.
     Raises JobTimeoutError (job id, last state, seconds waited; its message tells what a rerun does: `rerun`) when the
     deadline passes.
     """
     observation = observation or Observation(now())
-    max_interval = max(poll_interval, max_interval)
-    interval = poll_interval
-    start = clock()
-    deadline = start + timeout
+    polls = Backoff(poll_interval, growth=INTERVAL_GROWTH, cap=max(poll_interval, max_interval), deadline=timeout,
+                    clock=clock, sleep=sleep)
     last = None
     seen = False
     while True:
@@ -126,14 +125,11 @@ def wait_for_job(client, job_id, timeout, poll_interval=15, max_interval=DEFAULT
                 observation.record(job, moment)
                 last = observation.stamp(job, moment)
                 if progress:
-                    progress(last, clock() - start)
+                    progress(last, polls.elapsed())
                 if job["state"] in TERMINAL_STATES:
                     return last
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise JobTimeoutError(last or {"job_id": job_id, "state": None}, clock() - start, timeout, rerun)
-        sleep(min(interval, remaining))
-        interval = min(interval * INTERVAL_GROWTH, max_interval)
+        if not polls.wait():
+            raise JobTimeoutError(last or {"job_id": job_id, "state": None}, polls.elapsed(), timeout, rerun)
 
 
 def resolve_empty_job_id(client, source_uri, known_ids, poll_interval=15, sleep=time.sleep,
@@ -143,14 +139,13 @@ def resolve_empty_job_id(client, source_uri, known_ids, poll_interval=15, sleep=
     It is the newest job on source_uri that was not there before queueing; the list is read a few times
     because the job may show up late.
     """
-    interval = poll_interval
+    lookups = Backoff(poll_interval, growth=INTERVAL_GROWTH, cap=DEFAULT_MAX_INTERVAL, sleep=sleep)
     for attempt in range(attempts):
         job = find_job_by_source(client, source_uri, exclude_ids=known_ids)
         if job is not None:
             return job
         if attempt + 1 < attempts:
-            sleep(interval)
-            interval = min(interval * INTERVAL_GROWTH, DEFAULT_MAX_INTERVAL)
+            lookups.wait()
     raise SpoError("the service answered an empty job id (Guid.Empty) and no new job for %s appeared in the job list "
                    "after %d lookups; the file may still be imported: run again later (an existing job is picked up) "
                    "or list the jobs with spo.user_profiles.upa_job_info" % (source_uri, attempts),
