@@ -17,6 +17,7 @@ import os
 import re
 import uuid
 
+from ansible_collections.spo.user_profiles.plugins.module_utils.constants import GUID_PATTERN
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.odata import quote_literal
 
@@ -31,7 +32,7 @@ CHUNK_RESUME_ATTEMPTS = 3
 _NOMETADATA = {"Accept": "application/json;odata=nometadata"}
 _INTEGER = re.compile(r"\d+")
 _EXPECTED = re.compile(r"expected\D{0,20}?(\d+)", re.IGNORECASE)
-_GUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_GUID = re.compile(GUID_PATTERN)
 
 
 class FileSlice:
@@ -208,7 +209,7 @@ def _expected_offset(err, committed, chunk_end):
     A number right after "expected" wins; otherwise the first number in range that is not part of a GUID.
     """
     for text in (err.message, str(err.details or "")):
-        text = _GUID_TEXT.sub("", text or "")
+        text = _GUID.sub("", text or "")
         numbers = _EXPECTED.findall(text) + _INTEGER.findall(text)
         for number in numbers:
             value = int(number)

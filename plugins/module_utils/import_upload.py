@@ -8,11 +8,11 @@ and removing a prefix's files and the jobs' log folders.
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import files as spo_files
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_writer import name_pattern
+from ansible_collections.spo.user_profiles.plugins.module_utils.job_log import is_log_folder_name
 
 DEFAULT_FOLDER = "Shared Documents/ProfileImport"
 
@@ -60,11 +60,8 @@ def upload_import_files(client, site_url, folder_url, built_files, check_mode=Fa
     return changed, results
 
 
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
 def remove_import_files(client, site_url, folder_url, prefix, remove_logs=False, check_mode=False):
-    """Delete this prefix's import files (and, with remove_logs, the job log folders: GUID-named subfolders).
+    """Delete this prefix's import files (and, with remove_logs, the job log folders in the folder).
 
     Returns (removed file names, removed log folder names).
     """
@@ -77,7 +74,7 @@ def remove_import_files(client, site_url, folder_url, prefix, remove_logs=False,
     removed_logs = []
     if remove_logs:
         for item in spo_files.list_folders(client, site_url, folder_url):
-            if _GUID.match(item["name"] or ""):
+            if is_log_folder_name(item["name"]):
                 if check_mode or spo_files.delete_folder(client, site_url, item["server_relative_url"]):
                     removed_logs.append(item["name"])
     return sorted(removed), sorted(removed_logs)

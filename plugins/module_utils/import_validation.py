@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.spo.user_profiles.plugins.module_utils._id_table import IdTable
+from ansible_collections.spo.user_profiles.plugins.module_utils.constants import GUID_PATTERN
 
 # Entra ID owns these profile properties: the bulk API ignores or refuses them (reference anchors §3.10).
 ENTRA_SYNCED_CORE_PROPERTIES = frozenset([
@@ -36,13 +37,13 @@ ID_PATTERNS = {
     None: r"\S",
     "email": "^" + _NO_SPACE + r"[^@\s]+@[^@\s]+\.[^@\s]+$",
     "principal_name": "^" + _NO_SPACE + r"[^@\s]+@[^@\s]+\.[^@\s]+$",
-    "cloud_id": "^" + _NO_SPACE + r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "cloud_id": "^" + _NO_SPACE + GUID_PATTERN + "$",
 }
 # The same rules for the hot path, without the lookahead: fullmatch does what the lookahead and "$" do together.
 _FAST_ID_PATTERNS = {
     "email": r"[^@\s]+@[^@\s]+\.[^@\s]+",
     "principal_name": r"[^@\s]+@[^@\s]+\.[^@\s]+",
-    "cloud_id": r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+    "cloud_id": GUID_PATTERN,
 }
 _ID_EXPECTED = {None: "a non-empty string", "email": "an email address", "principal_name": "a user principal name (name@domain)",
                 "cloud_id": "an Entra object id (GUID)"}

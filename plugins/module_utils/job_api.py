@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
+from ansible_collections.spo.user_profiles.plugins.module_utils.constants import GUID_TEXT
 from ansible_collections.spo.user_profiles.plugins.module_utils.csom import (
     OFFICE365_TENANT_TYPE_ID, CsomRequest, Enum, Guid, execute,
 )
@@ -37,7 +38,6 @@ ERROR_MEANINGS = {
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 
 _NOT_FOUND = re.compile(r"does not exist|not found|cannot be found|no such", re.IGNORECASE)
-_GUID_TEXT = re.compile(r"^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$")
 
 
 def _operation_guid(job_id):
@@ -101,7 +101,7 @@ def queue_job(client, id_type, id_property, property_map, source_uri):
     # Not retried when it may have run: a second call would queue a second import of the same file.
     results = execute(client, request, "queue import job for %s" % source_uri, idempotent=False)
     job_id = results.get(action)
-    if not isinstance(job_id, str) or not _GUID_TEXT.match(job_id):
+    if not isinstance(job_id, str) or not GUID_TEXT.match(job_id):
         raise SpoError("the service answered %r instead of a job id" % (job_id,), operation="queue import job for %s" % source_uri)
     return job_id.strip("{}").lower()
 

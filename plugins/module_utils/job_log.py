@@ -15,6 +15,7 @@ import re
 from urllib.parse import unquote, urlsplit
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import files
+from ansible_collections.spo.user_profiles.plugins.module_utils.constants import GUID_PATTERN, GUID_TEXT
 
 DEFAULT_MAX_LOG_ENTRIES = 1000
 
@@ -27,11 +28,17 @@ _LEVEL = re.compile(r"^[\[(]?(?:error|warning|warn|info)[\])]?\s*(?:[-|:]\s*)?(?
 # A log code is one CamelCase word with at least two humps (IdentityNotResolvable, DataFileNotJson).
 _CODE = re.compile(r"^([A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+)(?=$|[\s\-:|,;])")
 _SEPARATOR = re.compile(r"^\s*(?:[-:|;,]\s*)?")
-_GUID_TEXT = re.compile(r"^\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}?$")
+# Log folders are named after the job id (Microsoft's docs).
+_LOG_FOLDER_NAME = re.compile(r"^%s$" % GUID_PATTERN)
 _EMAIL_IN_TEXT = re.compile(r"[^\s'\"<>()\[\],;:@]+@[^\s'\"<>()\[\],;:@]+\.[^\s'\"<>()\[\],;:@.]+")
 _IDENTITY_TRIM = "'\"<>[](),;"
 # Codes about the whole file: they name no user.
 _FILE_CODES = ("DataFileNotJson",)
+
+
+def is_log_folder_name(name):
+    """Whether a folder of the import folder is a job's log folder."""
+    return bool(_LOG_FOLDER_NAME.match(name or ""))
 
 
 def split_log_folder_uri(uri):
@@ -71,7 +78,7 @@ def read_job_log(client, job):
 def _is_identity(token):
     if not token:
         return False
-    if "@" in token.strip("@") or _GUID_TEXT.match(token):
+    if "@" in token.strip("@") or GUID_TEXT.match(token):
         return True
     return token.startswith(("i:0#.f|", "i:0#.w|"))
 

@@ -118,3 +118,15 @@ def test_with_log_of_a_missing_folder_has_no_entries(tenant):
     assert result["log_entries"] == [] and result["failed_count"] is None
     no_folder = job_log.with_log(tenant, dict(job, log_folder_uri=None))
     assert no_folder["log_files"] == []
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a", True),
+    ("5F4E7A2C-9D1B-4C3E-8A7F-6B5D4C3E2F1A", True),
+    ("{5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a}", False),
+    ("profiles-5f4e7a2c", False),
+    ("keep", False),
+    (None, False),
+])
+def test_log_folders_are_named_after_the_job_id(name, expected):
+    assert job_log.is_log_folder_name(name) is expected
