@@ -4,9 +4,11 @@
 
 """SpoClient: one keep-alive session for SharePoint REST, CSOM, Graph and sign-in.
 
-Every request is retried here, the same way: 429/503/504 honour Retry-After; connection errors and other 5xx
-back off exponentially with jitter (backoff.Backoff); both are bounded by max_retries and by an overall deadline
-per request. A 401 refreshes the token once. Failed answers become SpoErrors in http_errors.
+Every request is retried here, the same way, and only when trying again can help: 429/503/504 honour Retry-After
+(else back off), connection failures and timeouts back off exponentially with jitter (backoff.Backoff); both are
+bounded by max_retries and by an overall deadline per request. No other status is retried (a 500 carrying a
+SharePoint error is deterministic), nor a certificate that could not be verified. A 401 refreshes the token once.
+Failed answers become SpoErrors in http_errors.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json as jsonlib
 import os
 import random
+import ssl
 import time
 import traceback
 import uuid
@@ -38,6 +41,8 @@ except ImportError:
 COLLECTION_VERSION = "0.1.0"
 DEFAULT_USER_AGENT_ORG = "spo"
 
+# The statuses that are retried: throttled, unavailable, or timed out at a gateway (PnP Framework and the CLI for
+# Microsoft 365 retry 429 and 503; Microsoft Graph's SDK design adds 504).
 RETRY_AFTER_STATUSES = (429, 503, 504)
 # Throttled or too busy: the service refused the request without running it.
 SURELY_NOT_RUN_STATUSES = (429, 503)
@@ -47,6 +52,22 @@ BACKOFF_CAP_SECONDS = 300.0
 DEFAULT_DEADLINE_SECONDS = 900.0
 
 NOMETADATA = "application/json;odata=nometadata"
+
+
+def unverified_certificate(exc):
+    """The ssl.SSLCertVerificationError behind a failed request (requests and urllib3 wrap it several times), or None
+    when the failure is not a certificate that could not be verified (a handshake cut off is a connection failure)."""
+    pending, seen = [exc], set()
+    while pending:
+        error = pending.pop()
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return error
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        linked = list(getattr(error, "args", ())) + [getattr(error, "reason", None), error.__cause__, error.__context__]
+        pending.extend(item for item in linked if isinstance(item, BaseException))
+    return None
 
 
 def user_agent(org=DEFAULT_USER_AGENT_ORG):
@@ -136,8 +157,12 @@ class SpoClient:
 
     def send(self, method, url, operation, headers=None, params=None, data=None, json=None, stream=False,
              allow_status=(), timeout=None, resource=None, return_failures=False, idempotent=True):
-        """Send with retries. Returns the final response; raises SpoError for connection failures.
+        """Send with retries. Returns the final response; raises SpoError when there is none, or it failed.
 
+        Tried again: 429, 503 and 504 (after Retry-After, else after a backoff step), and connection failures and
+        timeouts (after a backoff step), up to max_retries and within the request's deadline. Never tried again: any
+        other status, in particular a 500 (SharePoint answers deterministic profile errors that way), and a
+        certificate that could not be verified.
         `return_failures` returns a failed response (after the retries) instead of raising: MSAL reads error bodies itself.
         `idempotent=False` is for a call that must not run twice (queueing a job): it is retried only when the service
         surely did not run it (429, 503, or no connection made); otherwise the SpoError has `may_have_run` set, and
@@ -150,29 +175,16 @@ class SpoClient:
         while True:
             if start is not None:
                 data.seek(start)
-            final_headers = {"User-Agent": self.user_agent, "client-request-id": str(uuid.uuid4())}
-            if resource is not None:
-                token = self.tokens.token(resource)
-                self._sent_tokens.add(token)
-                final_headers["Authorization"] = "Bearer %s" % token
-            final_headers.update(headers or {})
-            remaining = backoff.remaining()
-            per_try_timeout = timeout or self.timeout
-            if remaining > 0:
-                per_try_timeout = min(per_try_timeout, max(remaining, 1.0))
             try:
                 response = self.session.request(
-                    method, url, headers=final_headers, params=params, data=data, json=json, stream=stream,
-                    timeout=per_try_timeout, verify=self.verify(), proxies=self.proxies(url), allow_redirects=True,
+                    method, url, headers=self._headers(resource, headers), params=params, data=data, json=json,
+                    stream=stream, timeout=self._try_timeout(timeout, backoff), verify=self.verify(),
+                    proxies=self.proxies(url), allow_redirects=True,
                 )
             except requests.exceptions.RequestException as exc:
-                may_have_run = not idempotent and not isinstance(exc, requests.exceptions.ConnectTimeout)
-                failure = SpoError(self.scrub("connection failed: %s: %s" % (type(exc).__name__, exc)), operation=operation,
-                                   may_have_run=may_have_run)
-                if may_have_run:
-                    raise failure
+                failure, retryable = self._transport_error(exc, url, operation, idempotent)
                 delay = backoff.next_delay()
-                if attempt >= self.max_retries or not backoff.fits(delay):
+                if not retryable or attempt >= self.max_retries or not backoff.fits(delay):
                     raise failure
                 self.retry_log.append({"operation": operation, "status": None, "wait": delay, "attempt": attempt + 1})
                 backoff.sleep(delay)
@@ -186,14 +198,10 @@ class SpoClient:
                 response.close()
                 self.tokens.invalidate(resource)
                 continue
-            if status in RETRY_AFTER_STATUSES or (500 <= status < 600):
-                if status in allow_status:
-                    return response
+            if status in RETRY_AFTER_STATUSES and status not in allow_status:
                 if not idempotent and status not in SURELY_NOT_RUN_STATUSES:
                     raise self._error(response, operation, attempt).replace(may_have_run=True)
-                retry_after = None
-                if status in RETRY_AFTER_STATUSES:
-                    retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self._wall_clock())
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self._wall_clock())
                 delay = backoff.next_delay(instead=retry_after)
                 in_time = backoff.fits(delay)
                 if attempt >= self.max_retries or not in_time:
@@ -206,8 +214,41 @@ class SpoClient:
                 attempt += 1
                 continue
             if status >= 400 and status not in allow_status and not return_failures:
-                raise self._error(response, operation, attempt)
+                # A 5xx of a call that must not run twice may have run: the caller looks before sending it again.
+                raise self._error(response, operation, attempt).replace(may_have_run=not idempotent and status >= 500)
             return response
+
+    def _headers(self, resource, headers):
+        final = {"User-Agent": self.user_agent, "client-request-id": str(uuid.uuid4())}
+        if resource is not None:
+            token = self.tokens.token(resource)
+            self._sent_tokens.add(token)
+            final["Authorization"] = "Bearer %s" % token
+        final.update(headers or {})
+        return final
+
+    def _try_timeout(self, timeout, backoff):
+        """The timeout of one try: the request's own, cut to what is left of its deadline (but at least 1 s)."""
+        per_try = timeout or self.timeout
+        remaining = backoff.remaining()
+        if remaining > 0:
+            per_try = min(per_try, max(remaining, 1.0))
+        return per_try
+
+    def _transport_error(self, exc, url, operation, idempotent):
+        """(SpoError, whether to try again) for a request that got no answer."""
+        unverified = unverified_certificate(exc)
+        if unverified is not None:
+            # Trying again cannot help, and the fix is in the options: say which ones.
+            detail = getattr(unverified, "verify_message", None) or str(unverified)
+            message = ("the TLS certificate of %s could not be verified (%s); if a proxy or a private CA issues it, give "
+                       "that CA's bundle in ca_path (validate_certs: false turns the check off)"
+                       % (urlsplit(url).hostname, detail))
+            return SpoError(self.scrub(message), operation=operation), False
+        may_have_run = not idempotent and not isinstance(exc, requests.exceptions.ConnectTimeout)
+        failure = SpoError(self.scrub("connection failed: %s: %s" % (type(exc).__name__, exc)), operation=operation,
+                           may_have_run=may_have_run)
+        return failure, not may_have_run
 
     def _error(self, response, operation, attempt, beyond_deadline=None):
         """The SpoError of a failed response; `beyond_deadline`: the wait (seconds) that did not fit the deadline."""
