@@ -41,7 +41,6 @@ class JobTimeoutError(JobError):
         super().__init__(job, message, code=state, operation="wait for import job %s" % job_id)
 
 
-
 def utcnow():
     return datetime.datetime.now(datetime.timezone.utc)
 

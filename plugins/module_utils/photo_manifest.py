@@ -78,6 +78,5 @@ def load_manifest(client, site_url, folder):
     return PhotoManifest.from_bytes(data)
 
 
-
 def save_manifest(client, site_url, folder, manifest):
     files.upload_bytes(client, site_url, folder, MANIFEST_NAME, manifest.to_bytes())

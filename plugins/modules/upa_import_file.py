@@ -422,8 +422,8 @@ def present(module, params):
 def queue_first_job(module, params, client, source_uri, result):
     """Queue (or find) the first file's job into result; a failure keeps the upload's result (the files are there)."""
     run = import_run.ImportRun(client, params["id_type"] or "email", params["id_property"], params["property_map"],
-                         force=params["force_job"], wait=False, judge=False, check_mode=module.check_mode,
-                         diff=module.diff_mode)
+                               force=params["force_job"], wait=False, judge=False, check_mode=module.check_mode,
+                               diff=module.diff_mode)
     try:
         queued = run.run([source_uri])
     except SpoError as err:

@@ -4,19 +4,7 @@
 from __future__ import annotations
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.backoff import Backoff
-
-
-class FakeTime:
-    def __init__(self):
-        self.now = 500.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_http import FakeTime
 
 
 def make(fake, **kwargs):

@@ -67,5 +67,5 @@ class _OwnArguments(JobError):
 def test_a_job_error_keeps_its_class_and_job_through_replace_and_pickling():
     err = _OwnArguments({"job_id": "j1"}, 30)
     for copy in (err.replace(result={"jobs": []}), pickle.loads(pickle.dumps(err))):
-        assert type(copy) is _OwnArguments
+        assert copy.__class__ is _OwnArguments
         assert copy.job == {"job_id": "j1"} and copy.seconds == 30 and str(copy) == "waited 30 s (Queued)"

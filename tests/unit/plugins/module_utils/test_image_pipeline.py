@@ -44,6 +44,7 @@ def two_halves(width, height, first, second, vertical_split=True):
 
 # -- the pipeline ---------------------------------------------------------------------------------
 
+
 def test_sizes_are_exact_squares_and_graph_is_capped():
     data = encode(Image.new("RGB", (1600, 1200), RED), "JPEG")
     result = image_pipeline.prepare_image(data, "a.jpg", image_pipeline.PipelineSettings())

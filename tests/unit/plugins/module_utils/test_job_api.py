@@ -321,7 +321,7 @@ def test_every_state_is_named(code, name):
 @pytest.mark.parametrize("code, name", sorted(job_api.JOB_ERRORS.items()))
 def test_every_error_is_named_and_explained(code, name):
     job = job_api.normalize_job({"JobId": "5f4e7a2c-1111-2222-3333-444455556666", "State": 5, "Error": code,
-                              "ErrorMessage": "", "LogFolderUri": ""})
+                                 "ErrorMessage": "", "LogFolderUri": ""})
     assert (job["error"], job["error_code"]) == (name, code)
     assert job["error_meaning"] == job_api.ERROR_MEANINGS[name]
     assert job["error_message"] is None and job["log_folder_uri"] is None

@@ -97,7 +97,7 @@ def test_decode_log_falls_back_to_latin1():
 
 def test_with_log_reads_every_file_of_the_folder(tenant):
     job = job_api.normalize_job({"JobId": "5f4e7a2c-1111-2222-3333-444455556666", "State": 4, "Error": 30,
-                              "SourceUri": SOURCE, "LogFolderUri": ROOT + "/Shared%20Documents/ProfileImport/5f4e7a2c"})
+                                 "SourceUri": SOURCE, "LogFolderUri": ROOT + "/Shared%20Documents/ProfileImport/5f4e7a2c"})
     tenant.log_files["/Shared Documents/ProfileImport/5f4e7a2c"] = {
         "b.log": (LOG_MISSING_IDENTITY + "\n").encode(),
         "a.log": codecs.BOM_UTF8 + (LOG_NOT_RESOLVABLE + "\r\n").encode(),
@@ -113,7 +113,7 @@ def test_with_log_reads_every_file_of_the_folder(tenant):
 
 def test_with_log_of_a_missing_folder_has_no_entries(tenant):
     job = job_api.normalize_job({"JobId": "5f4e7a2c-1111-2222-3333-444455556666", "State": 5, "Error": 1,
-                              "LogFolderUri": ROOT + "/Shared Documents/none"})
+                                 "LogFolderUri": ROOT + "/Shared Documents/none"})
     result = job_log.with_log(tenant, job)
     assert result["log_entries"] == [] and result["failed_count"] is None
     no_folder = job_log.with_log(tenant, dict(job, log_folder_uri=None))

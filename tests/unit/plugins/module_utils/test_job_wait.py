@@ -57,7 +57,7 @@ def test_wait_for_job_polls_with_a_growing_capped_interval(tenant, fake_time):
     job_id = tenant.add_job(script=[(1, 0)] * 6 + [(2, 0), (4, 0)])
     seen = []
     job = job_wait.wait_for_job(tenant, job_id, timeout=3600, poll_interval=10, max_interval=40, clock=fake_time.clock,
-                            sleep=fake_time.sleep, now=fake_time.now, progress=lambda job, waited: seen.append((job["state"], waited)))
+                                sleep=fake_time.sleep, now=fake_time.now, progress=lambda job, waited: seen.append((job["state"], waited)))
     assert fake_time.sleeps == [10, 15, 22.5, 33.75, 40, 40, 40]
     assert job["state"] == "Succeeded"
     assert [entry["state"] for entry in job["history"]] == ["Submitted", "Processing", "Succeeded"]
@@ -70,7 +70,7 @@ def test_wait_for_job_times_out_with_job_id_state_and_waited_seconds(tenant, fak
     job_id = tenant.add_job(state=3, script=[(3, 0)] * 50)
     with pytest.raises(job_wait.JobTimeoutError) as info:
         job_wait.wait_for_job(tenant, job_id, timeout=60, poll_interval=15, clock=fake_time.clock, sleep=fake_time.sleep,
-                          now=fake_time.now)
+                              now=fake_time.now)
     err = info.value
     assert job_id in str(err) and "still Queued" in str(err) and "after waiting 60" in str(err)
     assert err.job["state"] == "Queued" and err.waited_seconds == 60
@@ -81,7 +81,7 @@ def test_wait_for_job_rides_out_throttled_polls(tenant, fake_time):
     job_id = tenant.add_job(script=[(2, 0), (4, 0)])
     tenant.get_failures = [SpoError("Too Many Requests", status=429), SpoError("Server Too Busy", status=503)]
     job = job_wait.wait_for_job(tenant, job_id, timeout=600, poll_interval=5, clock=fake_time.clock, sleep=fake_time.sleep,
-                            now=fake_time.now)
+                                now=fake_time.now)
     assert job["state"] == "Succeeded"
     assert len(fake_time.sleeps) == 3
 
