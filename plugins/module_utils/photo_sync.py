@@ -44,6 +44,42 @@ def _safe_hash(path):
         return SpoError("%s: cannot read file: %s" % (path, err), operation="prepare photo")
 
 
+def _archive(record, archive_dir, check_mode):
+    """Move a source that was sent everywhere into archive_dir (check mode: only say where it would go)."""
+    destination = os.path.join(archive_dir, os.path.basename(record["path"]))
+    if check_mode:
+        record["archived"] = destination
+        return
+    try:
+        if not os.path.isdir(archive_dir):
+            os.makedirs(archive_dir)
+        shutil.move(record["path"], destination)
+        record["archived"] = destination
+    except (OSError, IOError, shutil.Error) as err:
+        record["error"] = _join_error(record["error"], "archive: %s" % err)
+
+
+def _result(records, manifest_url, manifest_written):
+    """The module result of a sync: the records, a summary, the failed users, the manifest and the diff."""
+    failed = [record for record in records if record["action"] == "failed"]
+    changed = [record for record in records if record["changed"]]
+    summary = {
+        "total": len(records),
+        "changed": len(changed),
+        "unchanged": len([record for record in records if record["action"] == "unchanged"]),
+        "failed": len(failed),
+    }
+    return {
+        "changed": bool(changed),
+        "users": records,
+        "summary": summary,
+        "failed_users": [record["user"] or record["path"] for record in failed],
+        "manifest_url": manifest_url,
+        "manifest_written": manifest_written,
+        "diff": _diff(changed),
+    }
+
+
 def _diff(changed_records):
     diff = {"before": {}, "after": {}}
     for record in changed_records:
@@ -97,7 +133,7 @@ class PhotoSync(object):
             self.sharepoint.ensure_folder()
             save_manifest(self.client, self.sharepoint.site_url, self.folder, self.manifest)
             manifest_written = True
-        return self._result(records, manifest_written)
+        return _result(records, absolute_url(self.client, self.folder + "/" + MANIFEST_NAME), manifest_written)
 
     # -- present ---------------------------------------------------------------------------
 
@@ -225,40 +261,8 @@ class PhotoSync(object):
         if failed:
             record["action"] = "failed"
         elif self.archive_dir and record.get("path") and self.state == "present" and os.path.exists(record["path"]):
-            self._archive(record)
+            _archive(record, self.archive_dir, self.check_mode)
             if record["archived"]:
                 record["changed"] = True
             if record["error"]:
                 record["action"] = "failed"
-
-    def _archive(self, record):
-        destination = os.path.join(self.archive_dir, os.path.basename(record["path"]))
-        if self.check_mode:
-            record["archived"] = destination
-            return
-        try:
-            if not os.path.isdir(self.archive_dir):
-                os.makedirs(self.archive_dir)
-            shutil.move(record["path"], destination)
-            record["archived"] = destination
-        except (OSError, IOError, shutil.Error) as err:
-            record["error"] = _join_error(record["error"], "archive: %s" % err)
-
-    def _result(self, records, manifest_written):
-        failed = [record for record in records if record["action"] == "failed"]
-        changed = [record for record in records if record["changed"]]
-        summary = {
-            "total": len(records),
-            "changed": len(changed),
-            "unchanged": len([record for record in records if record["action"] == "unchanged"]),
-            "failed": len(failed),
-        }
-        return {
-            "changed": bool(changed),
-            "users": records,
-            "summary": summary,
-            "failed_users": [record["user"] or record["path"] for record in failed],
-            "manifest_url": absolute_url(self.client, self.folder + "/" + MANIFEST_NAME),
-            "manifest_written": manifest_written,
-            "diff": _diff(changed),
-        }
