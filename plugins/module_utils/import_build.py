@@ -60,12 +60,14 @@ def _write(source, checks, writer, omit_empty):
     problems = checks.problems
     id_property = checks.id_property
     fields = checks.fields
+    checked_values = checks.values  # bound once: this loop runs once per user
+    add = writer.add
     for item in source:
         if isinstance(item, dict):
             problems.add(item)
             continue
         number, line, record_id, values = item
-        values = checks.values(number, line, record_id, values)
+        values = checked_values(number, line, record_id, values)
         if values is None:
             continue
         record = {id_property: record_id}
@@ -76,7 +78,7 @@ def _write(source, checks, writer, omit_empty):
         try:
             if problems.count:
                 writer.encode(record)  # nothing more is written, but text the encoding cannot carry is still reported
-            elif not writer.add(record):
+            elif not add(record):
                 problems.report(number, line, None, "the record alone is larger than one file may be")
         except UnencodableText as err:
             problems.report(number, line, err.field, "the text is not valid in the declared encoding")
