@@ -6,7 +6,7 @@
     python benchmarks/bench_import_file.py [--users 100000] [--big-users 1000000] [--repeat 3]
 
 - floor: csv.DictReader over the CSV and json.dumps of each row into a file (no mapping, no checks);
-- ours:  import_file.build_import_files (read, map, validate, write UTF-8 with BOM, split);
+- ours:  import_build.build_import_files (read, map, validate, write UTF-8 with BOM, split);
 - naive: jsonschema on every record, then one json.dump of the whole list (for the record; no target).
 Targets: ours/floor <= 1.5; peak RSS of ours for --big-users minus --users <= 20 MB (each in a fresh process).
 Exit status 1 when a target fails.
@@ -65,8 +65,8 @@ def run_floor(src, out_dir):
 
 
 def run_ours(src, out_dir):
-    from ansible_collections.spo.user_profiles.plugins.module_utils import import_file
-    result = import_file.build_import_files(out_dir, "bench", "upn", PROPERTY_MAP, id_type="email", src=src)
+    from ansible_collections.spo.user_profiles.plugins.module_utils import import_build
+    result = import_build.build_import_files(out_dir, "bench", "upn", PROPERTY_MAP, id_type="email", src=src)
     if result["problem_count"]:
         raise SystemExit("unexpected problems: %r" % result["problems"][:3])
     return result
@@ -74,8 +74,8 @@ def run_ours(src, out_dir):
 
 def run_naive(src, out_dir):
     import jsonschema
-    from ansible_collections.spo.user_profiles.plugins.module_utils import import_file
-    validator = jsonschema.Draft202012Validator(import_file.record_schema("upn", FIELDS, "email"))
+    from ansible_collections.spo.user_profiles.plugins.module_utils import import_validation
+    validator = jsonschema.Draft202012Validator(import_validation.record_schema("upn", FIELDS, "email"))
     records = []
     with open(src, encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):

@@ -7,7 +7,7 @@ Generates --count JPEG photos of 12 megapixels (4000x3000) in a temporary direct
 every thumbnail (48, 72, 200) and the Graph photo (648) for all of them:
 
 - naive: open, convert to RGB (full decode), crop, resize, encode, one photo at a time;
-- ours: plugins/module_utils/photos.prepare_many (draft decoding, all cores, bounded submission window).
+- ours: plugins/module_utils/image_pipeline.prepare_many (draft decoding, all cores, bounded submission window).
 
 PASS when ours is at least --target times faster (default 5), and when the peak memory of a run over
 all photos stays within --memory-slack (default 1.3x) of a run over a fifth of them: memory bounded by the
@@ -33,21 +33,23 @@ from concurrent.futures import ProcessPoolExecutor
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def import_photos():
-    """The collection's photos module, through a temporary ansible_collections tree when it is not installed."""
+def import_pipeline():
+    """The collection's image pipeline, through a temporary ansible_collections tree when it is not installed."""
     try:
-        from ansible_collections.spo.user_profiles.plugins.module_utils import photos
-        return photos
+        from ansible_collections.spo.user_profiles.plugins.module_utils import image_pipeline
+        return image_pipeline
     except ImportError:
         pass
     tree = os.path.join(tempfile.gettempdir(), "bench-photos-collections")
     link = os.path.join(tree, "ansible_collections", "spo", "user_profiles")
     os.makedirs(os.path.dirname(link), exist_ok=True)
-    if not os.path.islink(link):
+    if os.path.realpath(link) != ROOT:  # a link left by another checkout would measure that checkout's code
+        if os.path.islink(link):
+            os.unlink(link)
         os.symlink(ROOT, link)
     sys.path.insert(0, tree)
-    from ansible_collections.spo.user_profiles.plugins.module_utils import photos
-    return photos
+    from ansible_collections.spo.user_profiles.plugins.module_utils import image_pipeline
+    return image_pipeline
 
 
 BASE_IMAGES = 8
@@ -109,11 +111,11 @@ def run_naive(paths):
     return time.perf_counter() - started
 
 
-def run_ours(photos, paths, workers):
-    settings = photos.PipelineSettings()
+def run_ours(pipeline, paths, workers):
+    settings = pipeline.PipelineSettings()
     started = time.perf_counter()
     failures = 0
-    for _path, ok, _result in photos.prepare_many(paths, settings, workers=workers):
+    for _path, ok, _result in pipeline.prepare_many(paths, settings, workers=workers):
         failures += 0 if ok else 1
     if failures:
         raise SystemExit("ours: %d photos failed to prepare" % failures)
@@ -123,8 +125,8 @@ def run_ours(photos, paths, workers):
 def measure_memory(directory, count, workers):
     """Run ours over the first `count` photos in a fresh process; peak RSS in MiB of it and of its workers."""
     code = (
-        "import json, resource, sys; sys.path[:0] = %r; import bench_photos as b; photos = b.import_photos();"
-        "paths = sorted(__import__('glob').glob(%r))[:%d]; b.run_ours(photos, paths, %d);"
+        "import json, resource, sys; sys.path[:0] = %r; import bench_photos as b; pipeline = b.import_pipeline();"
+        "paths = sorted(__import__('glob').glob(%r))[:%d]; b.run_ours(pipeline, paths, %d);"
         "print(json.dumps({'self': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
         " 'children': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))"
     ) % ([os.path.dirname(os.path.abspath(__file__))], os.path.join(directory, "*.jpg"), count, workers)
@@ -142,7 +144,7 @@ def main():
     parser.add_argument("--keep", help="generate into (or reuse) this directory instead of a temporary one")
     args = parser.parse_args()
 
-    photos = import_photos()
+    pipeline = import_pipeline()
     directory = args.keep or tempfile.mkdtemp(prefix="bench-photos-")
     try:
         os.makedirs(directory, exist_ok=True)
@@ -154,7 +156,7 @@ def main():
         paths = paths[:args.count]
 
         naive = run_naive(paths)
-        ours = run_ours(photos, paths, args.workers)
+        ours = run_ours(pipeline, paths, args.workers)
         ratio = naive / ours
         print("naive: %.2f s (%.1f ms/photo)   ours: %.2f s (%.1f ms/photo, %d workers)" % (
             naive, 1000 * naive / len(paths), ours, 1000 * ours / len(paths), args.workers))

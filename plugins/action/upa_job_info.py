@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.spo.user_profiles.plugins.plugin_utils.progress import ProgressAction
+from ansible_collections.spo.user_profiles.plugins.plugin_utils.progress_action import ProgressAction
 
 
 class ActionModule(ProgressAction):

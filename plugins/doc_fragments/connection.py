@@ -87,8 +87,11 @@ options:
   max_retries:
     description:
       - How many times one request is retried after throttling (HTTP 429, 503, 504, waiting as the C(Retry-After)
-        header asks), other server errors or connection errors (waiting 1, 2, 4, ... seconds with jitter, at most 300).
-      - Client errors (4xx) are not retried, except that an expired token is renewed once after a 401.
+        header asks), or after a connection error or timeout (waiting 1, 2, 4, ... seconds with jitter, at most 300).
+      - No other answer is retried. Client errors (4xx) are not, except that an expired token is renewed once after
+        a 401; nor are other server errors, since SharePoint answers errors such as a property that cannot be edited
+        with HTTP 500, and they are the same on every try.
+      - A TLS certificate that cannot be verified fails the request at once, naming O(ca_path) and O(validate_certs).
     type: int
     default: 10
 notes:

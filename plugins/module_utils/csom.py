@@ -16,6 +16,7 @@ import json
 import re
 import uuid
 
+from ansible_collections.spo.user_profiles.plugins.module_utils.constants import GUID_PATTERN
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 
 OFFICE365_TENANT_TYPE_ID = "{e45fd516-a408-4ca4-b6dc-268e2f1f0f83}"
@@ -29,7 +30,7 @@ _INT32_MIN, _INT32_MAX = -2 ** 31, 2 ** 31 - 1
 # Characters XML 1.0 cannot carry at all, even escaped.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
-_GUID_RE = re.compile(r"^/Guid\(([0-9A-Fa-f-]{36})\)/$")
+_GUID_RE = re.compile(r"^/Guid\((%s)\)/$" % GUID_PATTERN)
 _DATE_MS_RE = re.compile(r"^/Date\((-?\d+)\)/$")
 _DATE_PARTS_RE = re.compile(r"^/Date\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)/$")
 _BASE64_RE = re.compile(r"^/Base64Binary\(([A-Za-z0-9+/=]*)\)/$")

@@ -17,6 +17,7 @@ import os
 import re
 import uuid
 
+from ansible_collections.spo.user_profiles.plugins.module_utils.constants import GUID_PATTERN
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.odata import quote_literal
 
@@ -31,7 +32,7 @@ CHUNK_RESUME_ATTEMPTS = 3
 _NOMETADATA = {"Accept": "application/json;odata=nometadata"}
 _INTEGER = re.compile(r"\d+")
 _EXPECTED = re.compile(r"expected\D{0,20}?(\d+)", re.IGNORECASE)
-_GUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_GUID = re.compile(GUID_PATTERN)
 
 
 class FileSlice:
@@ -208,7 +209,7 @@ def _expected_offset(err, committed, chunk_end):
     A number right after "expected" wins; otherwise the first number in range that is not part of a GUID.
     """
     for text in (err.message, str(err.details or "")):
-        text = _GUID_TEXT.sub("", text or "")
+        text = _GUID.sub("", text or "")
         numbers = _EXPECTED.findall(text) + _INTEGER.findall(text)
         for number in numbers:
             value = int(number)
@@ -217,9 +218,17 @@ def _expected_offset(err, committed, chunk_end):
     return None
 
 
+def _add_file_url(site_url, folder_url, name):
+    return "%s/Files/add(url=%s,overwrite=true)" % (_folder_path(site_url, folder_url), quote_literal(name))
+
+
+def upload_bytes(client, site_url, folder_url, name, data):
+    """Upload a small in-memory file in one request, overwriting (thumbnails, manifests: far below a chunk)."""
+    client.sp("POST", _add_file_url(site_url, folder_url, name), "upload %s/%s" % (folder_url, name), data=data)
+
+
 def _upload_simple(client, site_url, folder_url, name, fileobj, size):
-    url = "%s/Files/add(url=%s,overwrite=true)" % (_folder_path(site_url, folder_url), quote_literal(name))
-    return client.sp("POST", url, "upload %s" % name, data=FileSlice(fileobj, 0, size))
+    return client.sp("POST", _add_file_url(site_url, folder_url, name), "upload %s" % name, data=FileSlice(fileobj, 0, size))
 
 
 def _upload_chunked(client, site_url, folder_url, name, fileobj, size, chunk_size):
@@ -228,8 +237,7 @@ def _upload_chunked(client, site_url, folder_url, name, fileobj, size, chunk_siz
     file_url = _file_path(site_url, server_relative_url)
     operation = "upload %s" % name
     # The Python library's form: an empty file first, then the session on it (reference §4.2).
-    client.sp("POST", "%s/Files/add(url=%s,overwrite=true)" % (_folder_path(site_url, folder_url), quote_literal(name)),
-              operation, data=b"")
+    client.sp("POST", _add_file_url(site_url, folder_url, name), operation, data=b"")
     committed = 0
     try:
         # Fragments end at multiples of chunk_size; the last one goes with FinishUpload. When the whole file

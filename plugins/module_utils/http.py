@@ -4,25 +4,30 @@
 
 """SpoClient: one keep-alive session for SharePoint REST, CSOM, Graph and sign-in.
 
-All waiting and retrying of the collection happens here:
-429/503/504 honour Retry-After; connection errors and other 5xx back off exponentially with jitter;
-both are bounded by max_retries and by an overall deadline per request. A 401 refreshes the token once.
+Every request is retried here, the same way, and only when trying again can help: 429/503/504 honour Retry-After
+(else back off), connection failures and timeouts back off exponentially with jitter (backoff.Backoff); both are
+bounded by max_retries and by an overall deadline per request. No other status is retried (a 500 carrying a
+SharePoint error is deterministic), nor a certificate that could not be verified. A 401 refreshes the token once.
+Failed answers become SpoErrors in http_errors.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json as jsonlib
 import os
 import random
-import re
+import ssl
 import time
 import traceback
 import uuid
 from urllib.parse import urlsplit
 
-from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils import auth
+from ansible_collections.spo.user_profiles.plugins.module_utils.backoff import Backoff
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils.http_errors import (
+    error_from_response, parse_retry_after, redact, request_id_of,
+)
 
 try:
     import requests
@@ -36,6 +41,8 @@ except ImportError:
 COLLECTION_VERSION = "0.1.0"
 DEFAULT_USER_AGENT_ORG = "spo"
 
+# The statuses that are retried: throttled, unavailable, or timed out at a gateway (PnP Framework and the CLI for
+# Microsoft 365 retry 429 and 503; Microsoft Graph's SDK design adds 504).
 RETRY_AFTER_STATUSES = (429, 503, 504)
 # Throttled or too busy: the service refused the request without running it.
 SURELY_NOT_RUN_STATUSES = (429, 503)
@@ -43,114 +50,28 @@ BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 300.0
 # Used when the caller gives no deadline: long enough for several real Retry-After waits.
 DEFAULT_DEADLINE_SECONDS = 900.0
-# How much of an error body is kept when it is not a recognised error document.
-ERROR_TEXT_LIMIT = 500
 
 NOMETADATA = "application/json;odata=nometadata"
 
-_REQUEST_ID_HEADERS = ("SPRequestGuid", "request-id", "x-ms-request-id", "client-request-id")
-_URL_USERINFO = re.compile(r"(?<=//)[^/@\s:]+:[^/@\s]+@")
-_BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+")
+
+def unverified_certificate(exc):
+    """The ssl.SSLCertVerificationError behind a failed request (requests and urllib3 wrap it several times), or None
+    when the failure is not a certificate that could not be verified (a handshake cut off is a connection failure)."""
+    pending, seen = [exc], set()
+    while pending:
+        error = pending.pop()
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return error
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        linked = list(getattr(error, "args", ())) + [getattr(error, "reason", None), error.__cause__, error.__context__]
+        pending.extend(item for item in linked if isinstance(item, BaseException))
+    return None
 
 
 def user_agent(org=DEFAULT_USER_AGENT_ORG):
     return "NONISV|%s|spo.user_profiles/%s" % (org or DEFAULT_USER_AGENT_ORG, COLLECTION_VERSION)
-
-
-def redact(text, secrets=()):
-    """Remove credentials from text shown to people: given secrets, bearer tokens, user:password@ in URLs."""
-    text = _URL_USERINFO.sub("***@", text)
-    text = _BEARER.sub("Bearer ***", text)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
-def parse_retry_after(value, now=None):
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None if absent or unreadable."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    now = time.time() if now is None else now
-    return max(when.timestamp() - now, 0.0)
-
-
-def request_id_of(response):
-    for name in _REQUEST_ID_HEADERS:
-        value = response.headers.get(name)
-        if value:
-            return value
-    return None
-
-
-def _message_value(message):
-    if isinstance(message, dict):
-        return message.get("value") or message.get("Value")
-    return message
-
-
-def _error_fields(body):
-    """(code, message, request id) from the error documents of SharePoint, CSOM, Graph and Entra ID."""
-    if isinstance(body, list) and body and isinstance(body[0], dict) and body[0].get("ErrorInfo"):
-        info = body[0]["ErrorInfo"]
-        code = info.get("ErrorTypeName")
-        if info.get("ErrorCode") is not None and code:
-            code = "%s, %s" % (info["ErrorCode"], code)
-        return code, info.get("ErrorMessage"), info.get("TraceCorrelationId")
-    if not isinstance(body, dict):
-        return None, None, None
-    if isinstance(body.get("odata.error"), dict):  # SharePoint nometadata / minimalmetadata
-        error = body["odata.error"]
-        return error.get("code"), _message_value(error.get("message")), None
-    error = body.get("error")
-    if isinstance(error, dict):  # SharePoint verbose, Graph
-        inner = error.get("innerError") or error.get("innererror") or {}
-        request_id = inner.get("request-id") or inner.get("client-request-id") if isinstance(inner, dict) else None
-        return error.get("code"), _message_value(error.get("message")), request_id
-    if isinstance(error, str) or body.get("error_description"):  # Entra ID (OAuth) and SharePoint's pre-REST 401s
-        description = body.get("error_description") or error
-        match = re.search(r"AADSTS\d+", description or "")
-        code = match.group(0) if match else error
-        return code, (description or "").splitlines()[0] if description else None, body.get("correlation_id") or body.get("trace_id")
-    return None, None, None
-
-
-def error_from_response(response, operation, secrets=()):
-    """SpoError(status, service error code, message, request id, operation) from a failed response."""
-    status = response.status_code
-    text = ""
-    try:
-        text = response.content.decode("utf-8", "replace") if response.content else ""
-    except Exception:  # the body of a streamed response may already be gone
-        text = ""
-    body = None
-    if text.strip():
-        try:
-            body = jsonlib.loads(text)
-        except ValueError:
-            body = None
-    code, message, body_request_id = _error_fields(body)
-    if not message:
-        plain = re.sub(r"<[^>]+>", " ", text) if "<" in text else text
-        plain = " ".join(plain.split())
-        message = plain[:ERROR_TEXT_LIMIT] if plain else (response.reason or "HTTP error %s" % status)
-    if status == 401 and "unsupported app only token" in message.lower():
-        message = "%s %s" % (message, auth.SECRET_FOR_SHAREPOINT_MESSAGE)
-    elif status == 403:
-        message = "%s (check the app registration's API permissions and admin consent)" % message
-    return SpoError(redact(str(message), secrets), status=status, code=code,
-                    request_id=request_id_of(response) or body_request_id, operation=operation)
 
 
 class SpoClient:
@@ -229,51 +150,44 @@ class SpoClient:
 
     # -- the retry loop -----------------------------------------------------------------
 
-    def _backoff(self, attempt):
-        delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * (2 ** attempt))
-        return delay * (0.5 + self._jitter() / 2)
+    def _backoff(self):
+        """The waits between the tries of one request: exponential with jitter, within the request's deadline."""
+        return Backoff(BACKOFF_BASE_SECONDS, growth=2.0, cap=BACKOFF_CAP_SECONDS, jitter=0.5, deadline=self.deadline_seconds,
+                       clock=self._clock, sleep=self._sleep, rand=self._jitter)
 
     def send(self, method, url, operation, headers=None, params=None, data=None, json=None, stream=False,
              allow_status=(), timeout=None, resource=None, return_failures=False, idempotent=True):
-        """Send with retries. Returns the final response; raises SpoError for connection failures.
+        """Send with retries. Returns the final response; raises SpoError when there is none, or it failed.
 
+        Tried again: 429, 503 and 504 (after Retry-After, else after a backoff step), and connection failures and
+        timeouts (after a backoff step), up to max_retries and within the request's deadline. Never tried again: any
+        other status, in particular a 500 (SharePoint answers deterministic profile errors that way), and a
+        certificate that could not be verified.
         `return_failures` returns a failed response (after the retries) instead of raising: MSAL reads error bodies itself.
         `idempotent=False` is for a call that must not run twice (queueing a job): it is retried only when the service
         surely did not run it (429, 503, or no connection made); otherwise the SpoError has `may_have_run` set, and
         the caller finds out what happened.
         """
-        deadline = self._clock() + self.deadline_seconds
+        backoff = self._backoff()
         start = data.tell() if hasattr(data, "seek") and hasattr(data, "tell") else None
         attempt = 0
         refreshed = False
         while True:
             if start is not None:
                 data.seek(start)
-            final_headers = {"User-Agent": self.user_agent, "client-request-id": str(uuid.uuid4())}
-            if resource is not None:
-                token = self.tokens.token(resource)
-                self._sent_tokens.add(token)
-                final_headers["Authorization"] = "Bearer %s" % token
-            final_headers.update(headers or {})
-            remaining = deadline - self._clock()
-            per_try_timeout = timeout or self.timeout
-            if remaining > 0:
-                per_try_timeout = min(per_try_timeout, max(remaining, 1.0))
             try:
                 response = self.session.request(
-                    method, url, headers=final_headers, params=params, data=data, json=json, stream=stream,
-                    timeout=per_try_timeout, verify=self.verify(), proxies=self.proxies(url), allow_redirects=True,
+                    method, url, headers=self._headers(resource, headers), params=params, data=data, json=json,
+                    stream=stream, timeout=self._try_timeout(timeout, backoff), verify=self.verify(),
+                    proxies=self.proxies(url), allow_redirects=True,
                 )
             except requests.exceptions.RequestException as exc:
-                failure = SpoError(self.scrub("connection failed: %s: %s" % (type(exc).__name__, exc)), operation=operation)
-                if not idempotent and not isinstance(exc, requests.exceptions.ConnectTimeout):
-                    failure.may_have_run = True
-                    raise failure
-                delay = self._backoff(attempt)
-                if attempt >= self.max_retries or self._clock() + delay > deadline:
+                failure, retryable = self._transport_error(exc, url, operation, idempotent)
+                delay = backoff.next_delay()
+                if not retryable or attempt >= self.max_retries or not backoff.fits(delay):
                     raise failure
                 self.retry_log.append({"operation": operation, "status": None, "wait": delay, "attempt": attempt + 1})
-                self._sleep(delay)
+                backoff.sleep(delay)
                 attempt += 1
                 continue
 
@@ -284,38 +198,65 @@ class SpoClient:
                 response.close()
                 self.tokens.invalidate(resource)
                 continue
-            if status in RETRY_AFTER_STATUSES or (500 <= status < 600):
-                if status in allow_status:
-                    return response
+            if status in RETRY_AFTER_STATUSES and status not in allow_status:
                 if not idempotent and status not in SURELY_NOT_RUN_STATUSES:
-                    failure = self._error(response, operation, attempt)
-                    failure.may_have_run = True
-                    raise failure
-                delay = None
-                if status in RETRY_AFTER_STATUSES:
-                    delay = parse_retry_after(response.headers.get("Retry-After"), now=self._wall_clock())
-                if delay is None:
-                    delay = self._backoff(attempt)
-                if attempt >= self.max_retries or self._clock() + delay > deadline:
+                    raise self._error(response, operation, attempt).replace(may_have_run=True)
+                retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self._wall_clock())
+                delay = backoff.next_delay(instead=retry_after)
+                in_time = backoff.fits(delay)
+                if attempt >= self.max_retries or not in_time:
                     if return_failures:
                         return response
-                    raise self._error(response, operation, attempt, delay, deadline)
+                    raise self._error(response, operation, attempt, beyond_deadline=None if in_time else delay)
                 self.retry_log.append({"operation": operation, "status": status, "wait": delay, "attempt": attempt + 1})
                 response.close()
-                self._sleep(delay)
+                backoff.sleep(delay)
                 attempt += 1
                 continue
             if status >= 400 and status not in allow_status and not return_failures:
-                raise self._error(response, operation, attempt)
+                # A 5xx of a call that must not run twice may have run: the caller looks before sending it again.
+                raise self._error(response, operation, attempt).replace(may_have_run=not idempotent and status >= 500)
             return response
 
-    def _error(self, response, operation, attempt, delay=None, deadline=None):
+    def _headers(self, resource, headers):
+        final = {"User-Agent": self.user_agent, "client-request-id": str(uuid.uuid4())}
+        if resource is not None:
+            token = self.tokens.token(resource)
+            self._sent_tokens.add(token)
+            final["Authorization"] = "Bearer %s" % token
+        final.update(headers or {})
+        return final
+
+    def _try_timeout(self, timeout, backoff):
+        """The timeout of one try: the request's own, cut to what is left of its deadline (but at least 1 s)."""
+        per_try = timeout or self.timeout
+        remaining = backoff.remaining()
+        if remaining > 0:
+            per_try = min(per_try, max(remaining, 1.0))
+        return per_try
+
+    def _transport_error(self, exc, url, operation, idempotent):
+        """(SpoError, whether to try again) for a request that got no answer."""
+        unverified = unverified_certificate(exc)
+        if unverified is not None:
+            # Trying again cannot help, and the fix is in the options: say which ones.
+            detail = getattr(unverified, "verify_message", None) or str(unverified)
+            message = ("the TLS certificate of %s could not be verified (%s); if a proxy or a private CA issues it, give "
+                       "that CA's bundle in ca_path (validate_certs: false turns the check off)"
+                       % (urlsplit(url).hostname, detail))
+            return SpoError(self.scrub(message), operation=operation), False
+        may_have_run = not idempotent and not isinstance(exc, requests.exceptions.ConnectTimeout)
+        failure = SpoError(self.scrub("connection failed: %s: %s" % (type(exc).__name__, exc)), operation=operation,
+                           may_have_run=may_have_run)
+        return failure, not may_have_run
+
+    def _error(self, response, operation, attempt, beyond_deadline=None):
+        """The SpoError of a failed response; `beyond_deadline`: the wait (seconds) that did not fit the deadline."""
         error = error_from_response(response, operation, list(self._secrets) + sorted(self._sent_tokens))
         if attempt:
-            error.message = "%s (gave up after %d %s)" % (error.message, attempt, "retry" if attempt == 1 else "retries")
-        elif delay is not None and deadline is not None and self._clock() + delay > deadline and self.max_retries:
-            error.message = "%s (Retry-After %ds is beyond the request deadline)" % (error.message, delay)
-        error.args = (str(error),)
+            return error.replace(message="%s (gave up after %d %s)" % (error.message, attempt, "retry" if attempt == 1 else "retries"))
+        if beyond_deadline and self.max_retries:
+            return error.replace(message="%s (Retry-After %ds is beyond the request deadline)" % (error.message, beyond_deadline))
         return error
 
     # -- the public API -----------------------------------------------------------------

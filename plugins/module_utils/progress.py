@@ -4,7 +4,7 @@
 
 """Where a long module run leaves its latest progress, for the action plugin that prints a line per interval.
 
-The action plugin (plugin_utils/progress.py) runs the module and, every interval, reads this file from the module's
+The action plugin (plugin_utils/progress_action.py) runs the module and, every interval, reads this file from the module's
 temporary directory and prints a line. The module writes the file atomically, so a reader never sees half of it.
 Without a temporary directory shared with the action (pipelining, or a remote host), nothing is written and the
 action prints the time waited only.

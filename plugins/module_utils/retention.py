@@ -10,22 +10,21 @@ Used by upa_retention, and by upa_import_job right after its jobs succeeded (one
 from __future__ import annotations
 
 import datetime
-import re
 from urllib.parse import unquote, urlsplit
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import files as spo_files
-from ansible_collections.spo.user_profiles.plugins.module_utils import import_file
-from ansible_collections.spo.user_profiles.plugins.module_utils import jobs
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_upload
+from ansible_collections.spo.user_profiles.plugins.module_utils import job_api
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
-
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_writer import name_pattern
+from ansible_collections.spo.user_profiles.plugins.module_utils.job_log import is_log_folder_name
 
 # The options of a clean-up, as upa_retention takes them and as upa_import_job's retention suboptions.
 # Documented twice, as upa_retention's options and as upa_import_job's retention suboptions: keep both in step
 # (ansible-test accepts only literal doc fragments, so one text cannot serve both nesting levels).
 ARGUMENT_SPEC = dict(
     site=dict(type="str"),
-    folder=dict(type="str", default="Shared Documents/ProfileImport"),
+    folder=dict(type="str", default=import_upload.DEFAULT_FOLDER),
     name=dict(type="str", required=True),
     older_than_days=dict(type="int", required=True),
     keep=dict(type="list", elements="str", default=[]),
@@ -47,7 +46,7 @@ def parse_time(value):
 
 def running_jobs(client):
     """Jobs that have not finished: the service may still read their files and write their logs."""
-    return [job for job in jobs.list_jobs(client) if job.get("state") not in jobs.TERMINAL_STATES]
+    return [job for job in job_api.list_jobs(client) if job.get("state") not in job_api.TERMINAL_STATES]
 
 
 def file_name_of(source_uri):
@@ -67,7 +66,7 @@ def plan(old_files, old_folders, pattern, keep, running):
         (protected if name.lower() in busy_files else remove_files).append(item)
     for item in old_folders:
         name = item["name"] or ""
-        if not _GUID.match(name) or name.lower() in keep:
+        if not is_log_folder_name(name) or name.lower() in keep:
             continue
         (protected if name.lower() in busy_ids else remove_folders).append(item)
     return remove_files, remove_folders, sorted(item["name"] for item in protected)
@@ -91,13 +90,13 @@ def clean(client, options, check_mode=False):
         moment = parse_time(item.get("time_last_modified"))
         return moment is not None and moment < cutoff
 
-    site_url, folder_url = import_file.site_and_folder(client.root_url, options["site"], options["folder"])
+    site_url, folder_url = import_upload.site_and_folder(client.root_url, options["site"], options["folder"])
     old_files = [item for item in spo_files.list_files(client, site_url, folder_url) if is_old(item)]
     old_folders = []
     if options["remove_logs"]:
         old_folders = [item for item in spo_files.list_folders(client, site_url, folder_url) if is_old(item)]
     running = running_jobs(client) if old_files or old_folders else []
-    remove_files, remove_folders, protected = plan(old_files, old_folders, import_file.name_pattern(options["name"]),
+    remove_files, remove_folders, protected = plan(old_files, old_folders, name_pattern(options["name"]),
                                                    options["keep"], running)
     if not check_mode:
         for item in remove_files:

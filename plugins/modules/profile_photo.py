@@ -262,7 +262,7 @@ manifest_written:
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.spo.user_profiles.plugins.module_utils import photos
+from ansible_collections.spo.user_profiles.plugins.module_utils import image_pipeline, photo_sources, photo_sync, photo_targets
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 
@@ -278,16 +278,16 @@ def argument_spec():
         mapping=dict(type="path"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         targets=dict(type="list", elements="str", choices=["sharepoint", "graph"], default=["sharepoint", "graph"]),
-        library=dict(type="str", default=photos.DEFAULT_LIBRARY),
-        folder=dict(type="str", default=photos.DEFAULT_FOLDER),
+        library=dict(type="str", default=photo_targets.DEFAULT_LIBRARY),
+        folder=dict(type="str", default=photo_targets.DEFAULT_FOLDER),
         thumbnail_sizes=dict(type="dict", options=dict(
             small=dict(type="int", default=48),
             medium=dict(type="int", default=72),
             large=dict(type="int", default=200),
         )),
-        graph_max_px=dict(type="int", default=photos.DEFAULT_GRAPH_MAX_PX),
-        jpeg_quality=dict(type="int", default=photos.DEFAULT_QUALITY),
-        max_pixels=dict(type="int", default=photos.DEFAULT_MAX_PIXELS),
+        graph_max_px=dict(type="int", default=image_pipeline.DEFAULT_GRAPH_MAX_PX),
+        jpeg_quality=dict(type="int", default=image_pipeline.DEFAULT_QUALITY),
+        max_pixels=dict(type="int", default=image_pipeline.DEFAULT_MAX_PIXELS),
         exchange_sync_state=dict(type="int", choices=[0, 1]),
         force=dict(type="bool", default=False),
         concurrency=dict(type="int", default=4),
@@ -299,7 +299,7 @@ def argument_spec():
 
 def pipeline_settings(params):
     sizes = params["thumbnail_sizes"] or {"small": 48, "medium": 72, "large": 200}
-    return photos.PipelineSettings(
+    return image_pipeline.PipelineSettings(
         sizes=(("S", sizes["small"]), ("M", sizes["medium"]), ("L", sizes["large"])),
         graph_max_px=params["graph_max_px"],
         quality=params["jpeg_quality"],
@@ -316,8 +316,8 @@ def main():
         required_by={"mapping": "src_dir"},
     )
     params = module.params
-    if not photos.HAS_PIL:
-        module.fail_json(msg=missing_required_lib("Pillow"), exception=photos.PIL_IMP_ERR)
+    if not image_pipeline.HAS_PIL:
+        module.fail_json(msg=missing_required_lib("Pillow"), exception=image_pipeline.PIL_IMP_ERR)
     if params["concurrency"] < 1:
         module.fail_json(msg="concurrency must be 1 or more")
     if params["workers"] is not None and params["workers"] < 1:
@@ -333,11 +333,11 @@ def main():
     except ValueError as err:
         module.fail_json(msg=str(err))
     try:
-        entries, problems = photos.resolve_sources(params["photos"], params["src_dir"], params["name_format"], params["mapping"])
+        entries, problems = photo_sources.resolve_sources(params["photos"], params["src_dir"], params["name_format"], params["mapping"])
     except (OSError, IOError, ValueError) as err:
         module.fail_json(msg="cannot read the sources: %s" % err)
 
-    sync = photos.PhotoSync(module.client(), {
+    sync = photo_sync.PhotoSync(module.client(), {
         "state": params["state"],
         "targets": params["targets"],
         "library": params["library"],

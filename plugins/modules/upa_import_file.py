@@ -300,7 +300,9 @@ import tempfile
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
-from ansible_collections.spo.user_profiles.plugins.module_utils import import_file
+from ansible_collections.spo.user_profiles.plugins.module_utils import (
+    import_build, import_readers, import_upload, import_validation, import_writer,
+)
 
 
 def argument_spec():
@@ -308,21 +310,21 @@ def argument_spec():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         src=dict(type="path"),
         records=dict(type="list", elements="dict"),
-        format=dict(type="str", choices=list(import_file.FORMATS), default="auto"),
+        format=dict(type="str", choices=list(import_readers.FORMATS), default="auto"),
         encoding=dict(type="str", default="utf-8"),
         delimiter=dict(type="str", default=","),
         id_property=dict(type="str"),
-        id_type=dict(type="str", choices=list(import_file.ID_TYPES)),
+        id_type=dict(type="str", choices=list(import_validation.ID_TYPES)),
         property_map=dict(type="dict"),
         omit_empty=dict(type="bool", default=False),
         site=dict(type="str"),
-        folder=dict(type="str", default=import_file.DEFAULT_FOLDER),
+        folder=dict(type="str", default=import_upload.DEFAULT_FOLDER),
         name=dict(type="str", default="profiles"),
-        max_properties=dict(type="int", default=import_file.DEFAULT_MAX_PROPERTIES),
-        max_bytes=dict(type="int", default=import_file.DEFAULT_MAX_BYTES),
+        max_properties=dict(type="int", default=import_writer.DEFAULT_MAX_PROPERTIES),
+        max_bytes=dict(type="int", default=import_writer.DEFAULT_MAX_BYTES),
         chunk_size=dict(type="int", default=10485760),
         chunk_threshold=dict(type="int", default=10485760),
-        max_problems=dict(type="int", default=import_file.DEFAULT_MAX_PROBLEMS),
+        max_problems=dict(type="int", default=import_validation.DEFAULT_MAX_PROBLEMS),
         remove_logs=dict(type="bool", default=False),
     )
 
@@ -334,21 +336,21 @@ def _diff_entry(item):
 def present(module, params):
     with tempfile.TemporaryDirectory(prefix="spo-import-") as tmpdir:
         try:
-            built = import_file.build_import_files(
+            built = import_build.build_import_files(
                 tmpdir, params["name"], params["id_property"], params["property_map"], id_type=params["id_type"],
                 src=params["src"], records=params["records"], fmt=params["format"], encoding=params["encoding"],
                 delimiter=params["delimiter"], omit_empty=params["omit_empty"], max_properties=params["max_properties"],
                 max_bytes=params["max_bytes"], max_problems=params["max_problems"])
-        except import_file.ImportFileError as err:
+        except import_readers.ImportFileError as err:
             module.fail_json(msg=str(err), problems=[], problem_count=0)
         if built["problem_count"]:
-            listed = "; ".join(import_file.format_problem(problem) for problem in built["problems"])
+            listed = "; ".join(import_validation.format_problem(problem) for problem in built["problems"])
             module.fail_json(msg="%d problem(s) in the source, nothing was uploaded: %s%s" % (
                 built["problem_count"], listed, "; ..." if built["problem_count"] > len(built["problems"]) else ""),
                 problems=built["problems"], problem_count=built["problem_count"], ignored_fields=built["ignored_fields"])
         client = module.client()
-        site_url, folder_url = import_file.site_and_folder(client.root_url, params["site"], params["folder"])
-        changed, files = import_file.upload_import_files(
+        site_url, folder_url = import_upload.site_and_folder(client.root_url, params["site"], params["folder"])
+        changed, files = import_upload.upload_import_files(
             client, site_url, folder_url, built["files"], check_mode=module.check_mode,
             chunk_size=params["chunk_size"], chunk_threshold=params["chunk_threshold"])
     result = dict(changed=changed, files=files, records=built["records"], properties=built["properties"],
@@ -363,9 +365,9 @@ def present(module, params):
 
 def absent(module, params):
     client = module.client()
-    site_url, folder_url = import_file.site_and_folder(client.root_url, params["site"], params["folder"])
-    removed, removed_logs = import_file.remove_import_files(client, site_url, folder_url, params["name"],
-                                                            remove_logs=params["remove_logs"], check_mode=module.check_mode)
+    site_url, folder_url = import_upload.site_and_folder(client.root_url, params["site"], params["folder"])
+    removed, removed_logs = import_upload.remove_import_files(client, site_url, folder_url, params["name"],
+                                                              remove_logs=params["remove_logs"], check_mode=module.check_mode)
     result = dict(changed=bool(removed or removed_logs), removed_files=removed, problems=[], problem_count=0)
     if params["remove_logs"]:
         result["removed_log_folders"] = removed_logs

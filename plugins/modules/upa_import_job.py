@@ -334,14 +334,14 @@ would_queue:
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
-from ansible_collections.spo.user_profiles.plugins.module_utils import jobs
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_run, job_api
 
 
 def argument_spec():
     return dict(
         state=dict(type="str", choices=["present", "absent"], default="present"),
         source_uri=dict(type="list", elements="str"),
-        id_type=dict(type="str", choices=sorted(jobs.ID_TYPES), default="email"),
+        id_type=dict(type="str", choices=sorted(job_api.ID_TYPES), default="email"),
         id_property=dict(type="str"),
         property_map=dict(type="dict"),
         force=dict(type="bool", default=False),
@@ -358,12 +358,12 @@ def argument_spec():
 def delete(module):
     job_id = module.params["job_id"]
     client = module.client()
-    job = jobs.get_job(client, job_id)
+    job = job_api.get_job(client, job_id)
     result = {"changed": job is not None, "job": job, "jobs": [job] if job else [], "would_queue": []}
     if module.diff_mode:
-        result["diff"] = {"before": {"job": jobs.job_line(job) if job else None}, "after": {"job": None}}
+        result["diff"] = {"before": {"job": job_api.job_line(job) if job else None}, "after": {"job": None}}
     if job is not None and not module.check_mode:
-        jobs.delete_job(client, job_id)
+        job_api.delete_job(client, job_id)
     return result
 
 
@@ -377,7 +377,7 @@ def present(module):
     if params["allowed_failures"] < 0:
         module.fail_json(msg="allowed_failures must be 0 or more")
     client = module.client()
-    run = jobs.ImportRun(
+    run = import_run.ImportRun(
         client, params["id_type"], params["id_property"], params["property_map"], force=params["force"],
         wait=params["wait"], wait_timeout=params["wait_timeout"], poll_interval=params["poll_interval"],
         max_interval=params["max_poll_interval"], allowed_failures=params["allowed_failures"],

@@ -267,7 +267,7 @@ job:
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
-from ansible_collections.spo.user_profiles.plugins.module_utils import jobs
+from ansible_collections.spo.user_profiles.plugins.module_utils.job_info import job_info
 from ansible_collections.spo.user_profiles.plugins.module_utils.progress import ProgressFile
 
 
@@ -304,12 +304,12 @@ def main():
         module.fail_json(msg="wait_seconds needs job_id: only one job is waited for")
     progress_file = ProgressFile.of_module(module.module) if params["progress_interval"] else None
     try:
-        result = jobs.job_info(module.client(), job_id=params["job_id"], states=params["state"],
-                               source_uri=params["source_uri"], include_log=params["include_log"],
-                               max_log_entries=params["max_log_entries"], wait_seconds=params["wait_seconds"],
-                               poll_interval=params["poll_interval"], max_interval=params["max_poll_interval"],
-                               allowed_failures=params["allowed_failures"],
-                               progress=progress_file and (lambda job, elapsed: progress_file.write({"job": job})))
+        result = job_info(module.client(), job_id=params["job_id"], states=params["state"],
+                          source_uri=params["source_uri"], include_log=params["include_log"],
+                          max_log_entries=params["max_log_entries"], wait_seconds=params["wait_seconds"],
+                          poll_interval=params["poll_interval"], max_interval=params["max_poll_interval"],
+                          allowed_failures=params["allowed_failures"],
+                          progress=progress_file and (lambda job, elapsed: progress_file.write({"job": job})))
     except SpoError as err:
         module.fail_from_error(err)
     module.exit_json(changed=False, **result)

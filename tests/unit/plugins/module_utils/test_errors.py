@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pickle
 
-from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+import pytest
+
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import JobError, SpoError
 
 
 def test_str_with_every_part():
@@ -33,3 +35,37 @@ def test_is_an_exception_that_survives_pickling():
     assert isinstance(copy, Exception)
     assert str(copy) == str(err)
     assert copy.to_result() == err.to_result()
+
+
+def test_the_whole_payload_is_declared():
+    err = SpoError("m")
+    assert (err.may_have_run, err.result, err.details) == (False, {}, None)
+    err = SpoError("m", may_have_run=True, result={"changed": True})
+    assert err.may_have_run is True and err.result == {"changed": True}
+
+
+def test_replace_makes_a_new_error_with_a_longer_message_or_a_result():
+    err = SpoError("Access denied", status=403, operation="list files", may_have_run=True)
+    longer = err.replace(message="the import succeeded, but: %s" % err.message, result={"changed": False})
+    assert str(longer) == "list files: the import succeeded, but: Access denied (HTTP 403)"
+    assert longer.args == (str(longer),)
+    assert (longer.status, longer.may_have_run, longer.result) == (403, True, {"changed": False})
+    assert str(err) == "list files: Access denied (HTTP 403)" and err.result == {}
+
+
+def test_replace_refuses_a_field_that_is_not_part_of_the_payload():
+    with pytest.raises(TypeError, match="no payload field job"):
+        SpoError("m").replace(job={})
+
+
+class _OwnArguments(JobError):
+    def __init__(self, job, seconds):
+        self.seconds = seconds
+        super().__init__(job, "waited %d s" % seconds, code="Queued")
+
+
+def test_a_job_error_keeps_its_class_and_job_through_replace_and_pickling():
+    err = _OwnArguments({"job_id": "j1"}, 30)
+    for copy in (err.replace(result={"jobs": []}), pickle.loads(pickle.dumps(err))):
+        assert copy.__class__ is _OwnArguments
+        assert copy.job == {"job_id": "j1"} and copy.seconds == 30 and str(copy) == "waited 30 s (Queued)"

@@ -290,3 +290,14 @@ def test_delete_folder(sp):
     files.ensure_folder(sp, SITE, LIB + "/x")
     assert files.delete_folder(sp, SITE, LIB + "/x") is True
     assert files.delete_folder(sp, SITE, LIB + "/x") is False
+
+
+def test_upload_bytes_sends_one_request_and_overwrites(sp):
+    folder = LIB + "/O'Neil photos"
+    sp.folders.add(folder)
+    files.upload_bytes(sp, SITE, folder, "a b.json", b"first")
+    files.upload_bytes(sp, SITE, folder, "a b.json", b"second")
+    assert sp.files == {folder + "/a b.json": b"second"}
+    assert [method for method, _tail in sp.calls] == ["POST", "POST"]
+    assert sp.calls[0][1] == ("GetFolderByServerRelativePath(DecodedUrl='/Shared%20Documents/O''Neil%20photos')"
+                              "/Files/add(url='a%20b.json',overwrite=true)")

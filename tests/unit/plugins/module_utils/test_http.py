@@ -7,9 +7,11 @@ import email.utils
 import io
 import json
 import re
+import ssl
 
 import pytest
 import requests
+import urllib3
 from requests.structures import CaseInsensitiveDict
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import auth, http
@@ -191,7 +193,7 @@ def test_retry_after_as_an_http_date():
 
 
 def test_backoff_without_retry_after_is_exponential_and_capped():
-    answers = [make_response(500) for _attempt in range(10)] + [make_response(204)]
+    answers = [make_response(504) for _attempt in range(10)] + [make_response(204)]
     client, _session, fake_time = make_client(*answers, max_retries=10, deadline_seconds=10000)
     client.request("GET", SP_URL, "op")
     # jitter fixed at 0.5 -> 75% of 1, 2, 4, ... capped at 300
@@ -205,6 +207,77 @@ def test_connection_errors_are_retried_and_file_bodies_rewound():
     client.request("POST", SP_URL, "upload", data=body)
     assert [call["body"] for call in session.calls] == [b"HEADER-payload"] * 3
     assert len(fake_time.sleeps) == 2
+
+
+def test_a_504_and_a_connection_reset_are_retried():
+    reset = requests.ConnectionError(ConnectionResetError(104, "Connection reset by peer"))
+    client, session, fake_time = make_client(make_response(504), reset, make_response(200, {"ok": 1}))
+    assert client.sp("GET", SP_URL, "read web") == {"ok": 1}
+    assert len(session.calls) == 3
+    assert fake_time.sleeps == [0.75, 1.5]
+    assert [entry["status"] for entry in client.retry_log] == [504, None]
+
+
+SERVICE_ERROR_500 = {"odata.error": {"code": "-1, Microsoft.Office.Server.UserProfiles.PropertyNotEditableException",
+                                     "message": {"lang": "en-US", "value": "Property Not Editable: AboutMe"}}}
+
+
+def test_a_500_with_a_service_error_is_not_retried():
+    client, session, fake_time = make_client(make_response(500, SERVICE_ERROR_500, {"SPRequestGuid": "sp-500"}),
+                                             make_response(200))
+    with pytest.raises(SpoError) as caught:
+        client.sp("POST", SP_URL, "set AboutMe")
+    assert len(session.calls) == 1 and fake_time.sleeps == [] and client.retry_log == []
+    assert (caught.value.status, caught.value.request_id) == (500, "sp-500")
+    assert caught.value.code == "-1, Microsoft.Office.Server.UserProfiles.PropertyNotEditableException"
+    assert caught.value.may_have_run is False and "gave up" not in str(caught.value)
+
+
+@pytest.mark.parametrize("status", [500, 501, 502, 505])
+def test_no_other_5xx_is_retried(status):
+    client, session, fake_time = make_client(make_response(status, headers={"Retry-After": "1"}), make_response(200))
+    with pytest.raises(SpoError) as caught:
+        client.request("GET", SP_URL, "op")
+    assert len(session.calls) == 1 and fake_time.sleeps == []
+    assert caught.value.status == status
+
+
+def _unverified(message="certificate verify failed: unable to get local issuer certificate"):
+    """An SSLError the way requests raises it for an unverified certificate (three wrappings deep)."""
+    cause = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] %s (_ssl.c:1006)" % message)
+    reason = urllib3.exceptions.SSLError(cause)
+    return requests.exceptions.SSLError(urllib3.exceptions.MaxRetryError(None, "/_api/web", reason=reason))
+
+
+def test_an_unverified_certificate_fails_at_once_and_names_the_options():
+    client, session, fake_time = make_client(_unverified(), make_response(200))
+    with pytest.raises(SpoError) as caught:
+        client.request("GET", SP_URL, "read web")
+    assert len(session.calls) == 1 and fake_time.sleeps == []
+    message = str(caught.value)
+    assert message.startswith("read web: the TLS certificate of contoso.sharepoint.com could not be verified")
+    assert "unable to get local issuer certificate" in message
+    assert "ca_path" in message and "validate_certs" in message
+    assert caught.value.may_have_run is False
+
+
+def test_an_unverified_certificate_is_found_through_the_exception_chain():
+    assert http.unverified_certificate(_unverified()) is not None
+    try:
+        try:
+            raise ssl.SSLCertVerificationError(1, "hostname mismatch")
+        except ssl.SSLError as inner:
+            raise requests.exceptions.SSLError("wrapped") from inner
+    except requests.exceptions.SSLError as outer:
+        assert http.unverified_certificate(outer) is not None
+    assert http.unverified_certificate(requests.exceptions.SSLError("EOF occurred in violation of protocol")) is None
+
+
+def test_a_tls_handshake_that_breaks_off_is_a_connection_failure_and_retried():
+    cut_off = requests.exceptions.SSLError(ssl.SSLEOFError(8, "EOF occurred in violation of protocol"))
+    client, session, fake_time = make_client(cut_off, make_response(204))
+    client.request("GET", SP_URL, "op")
+    assert len(session.calls) == 2 and len(fake_time.sleeps) == 1
 
 
 @pytest.mark.parametrize("status", [429, 503])
@@ -307,42 +380,6 @@ def test_a_given_access_token_is_not_refreshed():
     assert len(session.calls) == 1 and tokens.invalidated == []
 
 
-# -- error bodies of each service ---------------------------------------------------------------
-
-@pytest.mark.parametrize("status, body, headers, code, message, request_id", [
-    (404, {"odata.error": {"code": "-2130575338, Microsoft.SharePoint.SPException",
-                           "message": {"lang": "en-US", "value": "The file /x does not exist."}}},
-     {"SPRequestGuid": "sp-guid"}, "-2130575338, Microsoft.SharePoint.SPException", "The file /x does not exist.", "sp-guid"),
-    (404, {"error": {"code": "-2147024894, System.IO.FileNotFoundException", "message": {"lang": "en-US", "value": "File Not Found."}}},
-     {"SPRequestGuid": "sp-guid-2"}, "-2147024894, System.IO.FileNotFoundException", "File Not Found.", "sp-guid-2"),
-    (400, {"odata.error": {"code": "-1, Microsoft.SharePoint.Client.InvalidClientQueryException", "message": "The expression is not valid."}},
-     {}, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException", "The expression is not valid.", None),
-    (404, {"error": {"code": "Request_ResourceNotFound", "message": "Resource 'x' does not exist.",
-                     "innerError": {"date": "2024-01-01T00:00:00", "request-id": "graph-req", "client-request-id": "c"}}},
-     {}, "Request_ResourceNotFound", "Resource 'x' does not exist.", "graph-req"),
-    (400, {"error": {"code": "ErrorInvalidImage", "message": "The photo is not an image."}},
-     {"request-id": "graph-header-req"}, "ErrorInvalidImage", "The photo is not an image.", "graph-header-req"),
-    (401, {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: t\r\nCorrelation ID: corr",
-           "error_codes": [7000215], "trace_id": "t", "correlation_id": "corr"},
-     {}, "AADSTS7000215", "AADSTS7000215: Invalid client secret provided.", "corr"),
-    (401, {"error_description": "Invalid issuer or signature."}, {}, None, "Invalid issuer or signature.", None),
-    (500, [{"SchemaVersion": "15.0.0.0", "LibraryVersion": "16.0", "ErrorInfo": {
-        "ErrorMessage": "Unexpected", "ErrorCode": -1, "ErrorTypeName": "System.Exception", "TraceCorrelationId": "csom-trace"}}],
-     {}, "-1, System.Exception", "Unexpected", "csom-trace"),
-    (502, "<html><body><h1>Bad gateway</h1></body></html>", {"client-request-id": "cri"}, None, "Bad gateway", "cri"),
-    (418, "", {}, None, "Reason", None),
-])
-def test_error_mapping(status, body, headers, code, message, request_id):
-    err = http.error_from_response(make_response(status, body, headers), "the operation")
-    assert (err.status, err.code, err.message, err.request_id, err.operation) == (status, code, message, request_id, "the operation")
-
-
-def test_unsupported_app_only_token_explains_the_certificate_rule():
-    err = http.error_from_response(make_response(401, "Unsupported app only token."), "read web")
-    assert "Unsupported app only token." in err.message
-    assert "certificate" in err.message
-
-
 def test_secrets_never_appear_in_errors():
     tokens = FakeTokens()
     answer = make_response(400, {"error": {"code": "BadRequest", "message": "echo tok-sharepoint-1 and %s" % SECRET}})
@@ -371,14 +408,6 @@ def test_sp_json_body_and_empty_answer():
     assert session.calls[0]["json"] == {"a": "Müller"}
     with pytest.raises(SpoError, match="not JSON"):
         client.sp("GET", SP_URL, "op")
-
-
-def test_parse_retry_after():
-    assert http.parse_retry_after(None) is None
-    assert http.parse_retry_after("5") == 5.0
-    assert http.parse_retry_after("-3") == 0.0
-    assert http.parse_retry_after("soon") is None
-    assert http.parse_retry_after(email.utils.formatdate(100.0, usegmt=True), now=40.0) == 60.0
 
 
 class FakeMsalTokens:

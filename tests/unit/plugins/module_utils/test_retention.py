@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import retention
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
-from ansible_collections.spo.user_profiles.plugins.module_utils.import_file import name_pattern
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_writer import name_pattern
 
 OLD_JOB = "5f4e7a2c-1111-2222-3333-444455556666"
 RUNNING_JOB = "6a5b8c3d-1111-2222-3333-444455556666"
@@ -90,7 +90,7 @@ def library(monkeypatch):
     monkeypatch.setattr(retention.spo_files, "list_folders", lambda client, site_url, folder_url: state["folders"])
     monkeypatch.setattr(retention.spo_files, "delete_file", lambda client, site_url, url: state["deleted"].append(url))
     monkeypatch.setattr(retention.spo_files, "delete_folder", lambda client, site_url, url: state["deleted"].append(url))
-    monkeypatch.setattr(retention.jobs, "list_jobs", list_jobs)
+    monkeypatch.setattr(retention.job_api, "list_jobs", list_jobs)
     return state
 
 

@@ -11,7 +11,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.modules import upa_import_file
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_files import FakeSharePoint, SITE
-from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_jobs import ADMIN, FakeTenant
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_api import ADMIN, FakeTenant
 
 FOLDER = "/Shared Documents/ProfileImport"
 RECORDS = [{"mail": "anna@contoso.com", "cc": "Müller", "office": "x"}, {"mail": "bjorn@contoso.com", "cc": "東京", "office": "y"}]

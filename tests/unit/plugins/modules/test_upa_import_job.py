@@ -10,9 +10,8 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.modules import upa_import_job
-from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_jobs import (
-    LOG_NOT_RESOLVABLE, ROOT, SOURCE, FakeTenant,
-)
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_api import ROOT, SOURCE, FakeTenant
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_log import LOG_NOT_RESOLVABLE
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The action of upa_job_info: one module run for the whole wait, and a line per interval while it runs."""
+"""ProgressAction, through the action of upa_job_info: one module run for the whole wait, a line per interval."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ansible.template import Templar
 
 from ansible_collections.spo.user_profiles.plugins.action import upa_job_info
 from ansible_collections.spo.user_profiles.plugins.module_utils.progress import FILE_NAME
-from ansible_collections.spo.user_profiles.plugins.plugin_utils import progress as progress_action
+from ansible_collections.spo.user_profiles.plugins.plugin_utils import progress_action
 
 
 class Task:

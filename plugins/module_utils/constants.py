@@ -1,0 +1,14 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The GUID pattern, shared by every concern that meets GUIDs: job ids, log folder names, Entra object ids."""
+
+from __future__ import annotations
+
+import re
+
+# A GUID in its 8-4-4-4-12 form, without anchors or braces, for composing; valid in Python and in ECMA-262.
+GUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+# A whole text that is a GUID, in braces or not (CSOM and .NET write "{...}").
+GUID_TEXT = re.compile(r"^\{?%s\}?$" % GUID_PATTERN)

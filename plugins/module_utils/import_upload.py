@@ -1,0 +1,80 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Import files in the tenant: where they go (site and folder), uploading the built files that are not there yet,
+and removing a prefix's files and the jobs' log folders.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import files as spo_files
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_writer import name_pattern
+from ansible_collections.spo.user_profiles.plugins.module_utils.job_log import is_log_folder_name
+
+DEFAULT_FOLDER = "Shared Documents/ProfileImport"
+
+
+def site_and_folder(root_url, site, folder):
+    """(absolute site URL, server-relative folder) from the module's ``site`` and ``folder`` options."""
+    if not site:
+        site_url = root_url.rstrip("/")
+    elif site.startswith("/"):
+        site_url = root_url.rstrip("/") + site.rstrip("/")
+    else:
+        site_url = site.rstrip("/")
+    site_path = urlsplit(site_url).path.rstrip("/")
+    return site_url, site_path + "/" + folder.strip("/")
+
+
+def _origin(site_url):
+    parts = urlsplit(site_url)
+    return "%s://%s" % (parts.scheme, parts.netloc)
+
+
+def upload_import_files(client, site_url, folder_url, built_files, check_mode=False,
+                        chunk_size=spo_files.DEFAULT_CHUNK_SIZE, chunk_threshold=spo_files.DEFAULT_CHUNK_THRESHOLD):
+    """Upload what is not there yet (same name and size means same content). Returns (changed, files)."""
+    existing = {item["name"]: item for item in spo_files.list_files(client, site_url, folder_url)}
+    folder_checked = False
+    changed = False
+    results = []
+    for built in built_files:
+        server_relative_url = folder_url.rstrip("/") + "/" + built["name"]
+        present = existing.get(built["name"])
+        uploaded = not (present is not None and present["length"] == built["bytes"])
+        if uploaded:
+            changed = True
+            if not check_mode:
+                if not folder_checked:
+                    spo_files.ensure_folder(client, site_url, folder_url)
+                    folder_checked = True
+                spo_files.upload_file(client, site_url, folder_url, built["name"], built["path"],
+                                      chunk_size=chunk_size, chunk_threshold=chunk_threshold)
+        results.append({"name": built["name"], "server_relative_url": server_relative_url,
+                        "source_uri": _origin(site_url) + server_relative_url, "sha256": built["sha256"],
+                        "bytes": built["bytes"], "records": built["records"], "properties": built["properties"],
+                        "uploaded": uploaded})
+    return changed, results
+
+
+def remove_import_files(client, site_url, folder_url, prefix, remove_logs=False, check_mode=False):
+    """Delete this prefix's import files (and, with remove_logs, the job log folders in the folder).
+
+    Returns (removed file names, removed log folder names).
+    """
+    pattern = name_pattern(prefix)
+    removed = []
+    for item in spo_files.list_files(client, site_url, folder_url):
+        if pattern.match(item["name"]):
+            if check_mode or spo_files.delete_file(client, site_url, item["server_relative_url"]):
+                removed.append(item["name"])
+    removed_logs = []
+    if remove_logs:
+        for item in spo_files.list_folders(client, site_url, folder_url):
+            if is_log_folder_name(item["name"]):
+                if check_mode or spo_files.delete_folder(client, site_url, item["server_relative_url"]):
+                    removed_logs.append(item["name"])
+    return sorted(removed), sorted(removed_logs)

@@ -1,0 +1,264 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What a valid bulk import is: the module's inputs, each record's id and values, unique ids, and the problems
+found, each naming record, line and field.
+
+``IMPORT_FILE_SCHEMA`` describes the file (JSON Schema draft 2020-12; the same document ships as
+``docs/schemas/import_file.schema.json``), ``INPUTS_SCHEMA`` the module's structured inputs, and ``record_schema``
+one source record for one mapping. The hot path applies the same rules with precompiled checks; the unit tests
+hold both to the same verdicts.
+
+Duplicate ids are found through a table of 64-bit hashes (8 bytes per user), confirmed by comparing the ids
+themselves in a second pass over the source only when two hashes meet.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.spo.user_profiles.plugins.module_utils._id_table import IdTable
+from ansible_collections.spo.user_profiles.plugins.module_utils.constants import GUID_PATTERN
+
+# Entra ID owns these profile properties: the bulk API ignores or refuses them (reference anchors §3.10).
+ENTRA_SYNCED_CORE_PROPERTIES = frozenset([
+    "FirstName", "LastName", "PreferredName", "WorkPhone", "CellPhone", "Fax", "Department", "Title",
+    "SPS-JobTitle", "SPS-Department", "Manager", "Office", "WorkEmail", "UserName", "SPS-HideFromAddressLists",
+    "SPS-UserPrincipalName",
+])
+ID_TYPES = ("email", "cloud_id", "principal_name")
+DEFAULT_MAX_PROBLEMS = 20
+
+# One pattern per id type, valid in both Python and ECMA-262 so that users' own validators agree.
+# The lookahead refuses whitespace anywhere (Python's "$" would accept a trailing newline otherwise).
+_NO_SPACE = r"(?![\s\S]*\s)"
+ID_PATTERNS = {
+    None: r"\S",
+    "email": "^" + _NO_SPACE + r"[^@\s]+@[^@\s]+\.[^@\s]+$",
+    "principal_name": "^" + _NO_SPACE + r"[^@\s]+@[^@\s]+\.[^@\s]+$",
+    "cloud_id": "^" + _NO_SPACE + GUID_PATTERN + "$",
+}
+# The same rules for the hot path, without the lookahead: fullmatch does what the lookahead and "$" do together.
+_FAST_ID_PATTERNS = {
+    "email": r"[^@\s]+@[^@\s]+\.[^@\s]+",
+    "principal_name": r"[^@\s]+@[^@\s]+\.[^@\s]+",
+    "cloud_id": GUID_PATTERN,
+}
+_ID_EXPECTED = {None: "a non-empty string", "email": "an email address", "principal_name": "a user principal name (name@domain)",
+                "cloud_id": "an Entra object id (GUID)"}
+
+_SCALAR = {"type": ["string", "number", "boolean"]}
+
+IMPORT_FILE_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "SharePoint Online bulk user profile import file",
+    "description": "The source file of Office365Tenant.QueueImportProfileProperties: one object per user with the id "
+                   "property and the mapped source fields, single values only. Store it as UTF-8 with a byte order mark. "
+                   "At most 500,000 properties and 2 GB per file.",
+    "type": "object",
+    "required": ["value"],
+    "properties": {
+        "value": {
+            "type": "array",
+            "items": {"$ref": "#/$defs/record"},
+        },
+    },
+    "$defs": {
+        "record": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": _SCALAR,
+        },
+    },
+}
+
+# The module's structured inputs, as a contract: check_inputs applies it before reading any record (the unit tests
+# hold the two to the same verdicts).
+INPUTS_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["id_property", "property_map"],
+    "properties": {
+        "id_property": {"type": "string", "minLength": 1},
+        "property_map": {
+            "type": "object",
+            "minProperties": 1,
+            "propertyNames": {"minLength": 1},
+            "additionalProperties": {"type": "string", "minLength": 1},
+        },
+        "id_type": {"enum": [None] + list(ID_TYPES)},
+        "records": {"type": ["array", "null"]},
+    },
+}
+
+
+def record_schema(id_property, mapped_fields, id_type=None):
+    """JSON Schema (draft 2020-12) of one source record for this mapping: what the fast checks enforce."""
+    id_schema = {"type": "string", "pattern": ID_PATTERNS[None]}
+    if id_type is not None:
+        id_schema = {"type": "string", "allOf": [{"pattern": ID_PATTERNS[None]}, {"pattern": ID_PATTERNS[id_type]}]}
+    properties = {field: _SCALAR for field in mapped_fields if field != id_property}
+    properties[id_property] = id_schema
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "required": [id_property] + [field for field in mapped_fields if field != id_property],
+        "properties": properties,
+    }
+
+
+def problem(record, line, field, message):
+    """One problem: where (record number, line number, field; each may be None) and what is wrong."""
+    return {"record": record, "line": line, "field": field, "message": message}
+
+
+def format_problem(problem):
+    """One line for a person: where, which field, what is wrong."""
+    where = []
+    if problem.get("record") is not None:
+        where.append("record %d" % problem["record"])
+    if problem.get("line") is not None:
+        where.append("line %d" % problem["line"])
+    text = ", ".join(where)
+    if problem.get("field") is not None:
+        text = (text + ", " if text else "") + "field %r" % problem["field"]
+    return (text + ": " if text else "") + problem["message"]
+
+
+class Problems:
+    """The problems found: all counted, the first max_problems kept."""
+
+    def __init__(self, max_problems=DEFAULT_MAX_PROBLEMS):
+        self.max_problems = max_problems
+        self.listed = []
+        self.count = 0
+
+    def add(self, found):
+        self.count += 1
+        if len(self.listed) < self.max_problems:
+            self.listed.append(found)
+
+    def report(self, record, line, field, message):
+        self.add(problem(record, line, field, message))
+
+
+def _input_problems(id_property, property_map, id_type, records):
+    """What INPUTS_SCHEMA refuses, as "<option>: <why>" lines, checked directly: importing jsonschema costs more
+    (about 0.1 s of CPU on every module run) than the whole check of four options."""
+    if not isinstance(id_property, str) or not id_property:
+        yield "id_property: must be a non-empty string, not %r" % (id_property,)
+    if not isinstance(property_map, dict) or not property_map:
+        yield "property_map: must map at least one source field to a profile property, not %r" % (property_map,)
+    else:
+        for source, target in property_map.items():
+            if not isinstance(source, str) or not source:
+                yield "property_map: source field names must be non-empty strings, not %r" % (source,)
+            if not isinstance(target, str) or not target:
+                yield "property_map.%s: the target must be a profile property name (a non-empty string), not %r" % (source, target)
+    if id_type is not None and id_type not in ID_TYPES:
+        yield "id_type: %r is not one of %s" % (id_type, ", ".join(ID_TYPES))
+    if records is not None and not isinstance(records, list):
+        yield "records: must be a list of records, not %s" % type(records).__name__
+
+
+def check_inputs(id_property, property_map, id_type=None, records=None):
+    """Problems with the mapping itself (INPUTS_SCHEMA, Entra-synced targets); an empty list when fine."""
+    problems = [problem(None, None, None, message) for message in _input_problems(id_property, property_map, id_type, records)]
+    if problems:
+        return problems
+    for source, target in property_map.items():
+        if target in ENTRA_SYNCED_CORE_PROPERTIES:
+            problems.append(problem(None, None, source, "target property %s is synchronised from Entra ID and cannot be bulk "
+                                    "imported; set it in Entra ID, or use spo.user_profiles.user_profile_property for a "
+                                    "one-off write" % target))
+    if id_property in property_map:
+        problems.append(problem(None, None, id_property, "the id property is written as the identity and must not be mapped"))
+    return problems
+
+
+def _id_key(value):
+    return hash(value.strip().lower())
+
+
+def _to_text(value):
+    """A value as written in the file: strings as they are, booleans and numbers as JSON would print them."""
+    if isinstance(value, str):
+        return value
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    return repr(value)
+
+
+class RecordChecks:
+    """The per-record rules of one mapping (record_schema, precompiled) and the first pass of duplicate detection.
+
+    ``fields``: the mapped source fields, in the order of each record's values. ``text_values``: every value is a
+    str already (CSV), so the type checks are skipped. The ids whose hashes met are in ``suspects``.
+    """
+
+    def __init__(self, id_property, fields, problems, id_type=None, text_values=False):
+        self.id_property = id_property
+        self.fields = fields
+        self.problems = problems
+        self.id_type = id_type
+        self.text_values = text_values
+        self.id_check = re.compile(ID_PATTERNS[None]).search
+        self.id_format_check = re.compile(_FAST_ID_PATTERNS[id_type]).fullmatch if id_type else self.id_check
+        self.ids = IdTable()
+        self.suspects = set()
+
+    def values(self, number, line, record_id, values):
+        """The values to write for one record (text, in the order of fields), or None after reporting why not."""
+        if not isinstance(record_id, str):
+            self.problems.report(number, line, self.id_property, "the id is missing" if record_id is None
+                                 else "the id must be a string, not %s" % type(record_id).__name__)
+            return None
+        if not self.id_format_check(record_id):
+            if not self.id_check(record_id):
+                self.problems.report(number, line, self.id_property, "the id is empty")
+            else:
+                self.problems.report(number, line, self.id_property, "%r is not %s (id_type %s)" % (
+                    record_id, _ID_EXPECTED[self.id_type], self.id_type))
+            return None
+        key = _id_key(record_id)
+        if not self.ids.add(key):
+            self.suspects.add(key)
+        if self.text_values:
+            return values
+        return self._scalar_values(number, line, values)
+
+    def _scalar_values(self, number, line, values):
+        """The values as text, or None (after reporting) when one is not a string, number or boolean."""
+        converted = []
+        for name, value in zip(self.fields, values):
+            if not isinstance(value, str):
+                if isinstance(value, (bool, int, float)):
+                    value = _to_text(value)
+                else:
+                    self.problems.report(number, line, name, "a %s value cannot be imported: the bulk API takes single "
+                                         "values (string, number or boolean) only"
+                                         % ("null" if value is None else type(value).__name__))
+                    return None
+            converted.append(value)
+        return converted
+
+
+def duplicate_problems(items, suspects, id_property):
+    """The second pass, over a source's items again when two id hashes met: a problem for each real duplicate,
+    naming where the id was first seen. Other problems of the source were reported by the first pass."""
+    first_seen = {}
+    for item in items:
+        if isinstance(item, dict):
+            continue
+        number, line, record_id = item[0], item[1], item[2]
+        if not isinstance(record_id, str) or _id_key(record_id) not in suspects:
+            continue
+        seen = first_seen.setdefault(record_id.strip().lower(), (number, line))
+        if seen[0] != number:
+            where = "record %d" % seen[0] + (" (line %d)" % seen[1] if seen[1] is not None else "")
+            yield problem(number, line, id_property, "duplicate id %r, first seen at %s" % (record_id, where))

@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Writing bulk import files: ``{"value": [{"<id property>": "...", "<source field>": "..."}, ...]}`` as UTF-8
+with a byte order mark (without one, SharePoint reads the file as ISO-8859-1), one record per line, every value a
+JSON string (import_validation.IMPORT_FILE_SCHEMA), split into parts and named by content.
+
+Counting: ``properties`` are the name/value pairs in the file, the id included, because that is the stricter
+reading of the service's limit of 500,000 properties per file. A file is closed before a record would take it
+past ``max_properties`` or ``max_bytes``; a user is never split across files. Records are written as they come,
+so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import os
+import re
+from json.encoder import c_make_encoder, encode_basestring
+
+DEFAULT_MAX_PROPERTIES = 500000
+DEFAULT_MAX_BYTES = 2 * 1024 ** 3
+BOM = codecs.BOM_UTF8
+
+_FILE_HEAD = BOM + b'{"value":[\n'
+_FILE_TAIL = b"\n]}\n"
+_SEPARATOR = b",\n"
+_SEPARATOR_LEN = len(_SEPARATOR)
+_SEPARATOR_AND_TAIL = len(_SEPARATOR) + len(_FILE_TAIL)
+_HEAD_AND_TAIL = len(_FILE_HEAD) + len(_FILE_TAIL)
+_FLUSH_BYTES = 1024 * 1024
+
+
+class UnencodableText(ValueError):
+    """A value holds text UTF-8 cannot carry: bytes the declared encoding could not decode (lone surrogates)."""
+
+    def __init__(self, field):
+        self.field = field
+        super().__init__("the text of field %r is not valid in the declared encoding" % (field,))
+
+
+def file_name(prefix, sha256, index=None):
+    """The content-addressed name of an import file: same content, same name."""
+    if index is None:
+        return "%s-%s.json" % (prefix, sha256[:16])
+    return "%s-%s-part%d.json" % (prefix, sha256[:16], index)
+
+
+def name_pattern(prefix):
+    """Matches the names file_name gives for this prefix, and nothing else."""
+    return re.compile(r"^%s-[0-9a-f]{16}(-part\d+)?\.json$" % re.escape(prefix))
+
+
+def _record_encoder():
+    """json's own C encoder for one record (what JSONEncoder.encode builds anew on every call); returns chunks."""
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    if c_make_encoder is None:
+        return lambda record, level: [encoder.encode(record)]
+    return c_make_encoder(None, encoder.default, encode_basestring, None, ":", ",", False, False, True)
+
+
+def _encodable(value):
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class ImportFileWriter:
+    """Writes records (dicts of text) into import files under ``tmpdir``, starting a new part at the limits."""
+
+    def __init__(self, tmpdir, max_properties=DEFAULT_MAX_PROPERTIES, max_bytes=DEFAULT_MAX_BYTES):
+        self.tmpdir = tmpdir
+        self.max_properties = max_properties
+        self.max_bytes = max_bytes
+        self.records = 0
+        self.properties = 0
+        self.parts = []
+        self._encode = _record_encoder()
+        self._handle = None
+        self._part_path = None
+        self._digest = None
+        self._pending = []
+        self._pending_bytes = 0
+        self._part_bytes = 0
+        self._part_records = 0
+        self._part_properties = 0
+        self._flushed_records = 0
+
+    def encode(self, record):
+        """The record as it is written (UTF-8 JSON); UnencodableText names a field UTF-8 cannot carry."""
+        try:
+            return "".join(self._encode(record, 0)).encode("utf-8")
+        except UnicodeEncodeError:
+            raise UnencodableText(next((name for name, value in record.items() if not _encodable(value)), None))
+
+    def add(self, record):
+        """Write one record; False (nothing written) when the record alone is larger than one file may be."""
+        data = self.encode(record)
+        properties = len(record)
+        size = len(data)
+        if self._part_records and (self._part_properties + properties > self.max_properties
+                                   or self._part_bytes + size + _SEPARATOR_AND_TAIL > self.max_bytes):
+            self._close_part()
+        if not self._part_records:
+            if _HEAD_AND_TAIL + size > self.max_bytes or properties > self.max_properties:
+                return False
+            if self._handle is None:
+                self._open_part()
+            self._part_bytes += size
+        else:
+            self._part_bytes += size + _SEPARATOR_LEN
+        self._pending.append(data)
+        self._pending_bytes += size
+        self._part_records += 1
+        self._part_properties += properties
+        self.records += 1
+        self.properties += properties
+        if self._pending_bytes >= _FLUSH_BYTES:
+            self._flush()
+        return True
+
+    def _open_part(self):
+        self._part_path = os.path.join(self.tmpdir, "import-part-%d.json" % (len(self.parts) + 1))
+        self._handle = open(self._part_path, "wb")
+        self._digest = hashlib.sha256(_FILE_HEAD)
+        self._handle.write(_FILE_HEAD)
+        self._part_bytes = len(_FILE_HEAD)
+        self._part_records = 0
+        self._part_properties = 0
+        self._flushed_records = 0
+
+    def _flush(self, tail=b""):
+        data = _SEPARATOR.join(self._pending)
+        if self._flushed_records and data:
+            data = _SEPARATOR + data
+        data += tail
+        self._handle.write(data)
+        self._digest.update(data)
+        self._flushed_records += len(self._pending)
+        self._pending = []
+        self._pending_bytes = 0
+
+    def _close_part(self):
+        self._flush(_FILE_TAIL)
+        self._handle.close()
+        self._handle = None
+        self.parts.append({"path": self._part_path, "sha256": self._digest.hexdigest(), "bytes": self._part_bytes + len(_FILE_TAIL),
+                           "records": self._part_records, "properties": self._part_properties})
+        self._part_records = 0
+
+    def finish(self, prefix):
+        """Close the last part and give every part its content-addressed name (file_name). Returns the files:
+        ``name``, ``path`` (local), ``sha256``, ``bytes``, ``records``, ``properties``."""
+        if self._handle is not None:
+            self._close_part()
+        named = []
+        for index, part in enumerate(self.parts, 1):
+            name = file_name(prefix, part["sha256"], index if len(self.parts) > 1 else None)
+            path = os.path.join(self.tmpdir, name)
+            os.replace(part["path"], path)
+            named.append(dict(part, name=name, path=path))
+        return named
+
+    def discard(self):
+        """Remove every part written so far."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+            self.parts.append({"path": self._part_path})
+        for part in self.parts:
+            if os.path.exists(part["path"]):
+                os.unlink(part["path"])
+        self.parts = []

@@ -1,0 +1,268 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The profile photo sync of one tenant: decide from the manifest who needs what, prepare the photos (process
+pool), send them to each target (thread pool), or remove them, and report per user.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils.image_pipeline import (
+    PipelineSettings, inspect_image, prepare_many, sha256_file,
+)
+from ansible_collections.spo.user_profiles.plugins.module_utils.photo_manifest import (
+    MANIFEST_NAME, PhotoManifest, fingerprint, load_manifest, save_manifest,
+)
+from ansible_collections.spo.user_profiles.plugins.module_utils.photo_targets import (
+    DEFAULT_FOLDER, DEFAULT_LIBRARY, TARGETS, GraphPhotos, SharePointPhotos, absolute_url, folder_url,
+)
+
+_BEFORE_TEXT = {"new": "no photo sent yet", "changed": "previous photo", "forced": "photo", "removed": "photo"}
+_AFTER_TEXT = {"new": "new photo", "changed": "new photo", "forced": "photo sent again", "removed": "no photo"}
+
+
+def _new_record(entry):
+    return {"user": entry["user"], "path": entry.get("path"), "changed": False, "action": "unchanged",
+            "targets": {}, "error": None, "archived": None}
+
+
+def _join_error(existing, message):
+    return message if not existing else existing + "; " + message
+
+
+def _safe_hash(path):
+    try:
+        return sha256_file(path)
+    except (OSError, IOError) as err:
+        return SpoError("%s: cannot read file: %s" % (path, err), operation="prepare photo")
+
+
+def _archive(record, archive_dir, check_mode):
+    """Move a source that was sent everywhere into archive_dir (check mode: only say where it would go)."""
+    destination = os.path.join(archive_dir, os.path.basename(record["path"]))
+    if check_mode:
+        record["archived"] = destination
+        return
+    try:
+        if not os.path.isdir(archive_dir):
+            os.makedirs(archive_dir)
+        shutil.move(record["path"], destination)
+        record["archived"] = destination
+    except (OSError, IOError, shutil.Error) as err:
+        record["error"] = _join_error(record["error"], "archive: %s" % err)
+
+
+def _result(records, manifest_url, manifest_written):
+    """The module result of a sync: the records, a summary, the failed users, the manifest and the diff."""
+    failed = [record for record in records if record["action"] == "failed"]
+    changed = [record for record in records if record["changed"]]
+    summary = {
+        "total": len(records),
+        "changed": len(changed),
+        "unchanged": len([record for record in records if record["action"] == "unchanged"]),
+        "failed": len(failed),
+    }
+    return {
+        "changed": bool(changed),
+        "users": records,
+        "summary": summary,
+        "failed_users": [record["user"] or record["path"] for record in failed],
+        "manifest_url": manifest_url,
+        "manifest_written": manifest_written,
+        "diff": _diff(changed),
+    }
+
+
+def _diff(changed_records):
+    diff = {"before": {}, "after": {}}
+    for record in changed_records:
+        key = record["user"] or record["path"]
+        targets = ", ".join("%s %s" % item for item in sorted(record["targets"].items()))
+        diff["before"][key] = _BEFORE_TEXT.get(record["action"], "photo")
+        diff["after"][key] = "%s (%s)" % (_AFTER_TEXT.get(record["action"], "photo"), targets)
+    return diff
+
+
+class PhotoSync(object):
+    """One run of the profile photo sync for one tenant.
+
+    `options` keys: state, targets, library, folder, settings (PipelineSettings), force,
+    concurrency, workers, archive_dir, exchange_sync_state, check_mode.
+    """
+
+    def __init__(self, client, options):
+        self.client = client
+        self.state = options.get("state", "present")
+        self.targets = [target for target in TARGETS if target in options.get("targets", TARGETS)]
+        self.settings = options.get("settings") or PipelineSettings()
+        self.force = bool(options.get("force"))
+        self.concurrency = max(1, int(options.get("concurrency") or 4))
+        self.workers = options.get("workers")
+        self.archive_dir = options.get("archive_dir")
+        self.check_mode = bool(options.get("check_mode"))
+        self.folder = folder_url(options.get("library", DEFAULT_LIBRARY), options.get("folder", DEFAULT_FOLDER))
+        self.sharepoint = SharePointPhotos(client, self.folder, [label for label, _size in self.settings.sizes],
+                                           exchange_sync_state=options.get("exchange_sync_state"))
+        self._writers = {"sharepoint": self.sharepoint, "graph": GraphPhotos(client)}
+        self.manifest = PhotoManifest()
+
+    def run(self, entries, problems=()):
+        """Sync every entry ({"user", "path"}); returns the module result (without fail decisions)."""
+        self.manifest = load_manifest(self.client, self.sharepoint.site_url, self.folder)
+        records = [_new_record(entry) for entry in entries]
+        if self.state == "absent":
+            self._run_absent(records)
+        else:
+            self._run_present(entries, records)
+        for record in records:
+            self._settle(record)
+        for problem in problems:
+            record = _new_record({"user": problem.get("user"), "path": problem.get("path")})
+            record["action"] = "failed"
+            record["error"] = problem["error"]
+            records.append(record)
+        manifest_written = False
+        if self.manifest.dirty and not self.check_mode:
+            self.sharepoint.ensure_folder()
+            save_manifest(self.client, self.sharepoint.site_url, self.folder, self.manifest)
+            manifest_written = True
+        return _result(records, absolute_url(self.client, self.folder + "/" + MANIFEST_NAME), manifest_written)
+
+    # -- present ---------------------------------------------------------------------------
+
+    def _plan_present(self, entries, records):
+        """Hash sources and decide per user which targets need a write. Returns [(record, needed)]."""
+        hashes = {}
+        paths = [entry["path"] for entry in entries if entry.get("path")]
+        with ThreadPoolExecutor(max_workers=max(2, self.concurrency)) as pool:
+            for path, digest in zip(paths, pool.map(_safe_hash, paths)):
+                hashes[path] = digest
+        work = []
+        for entry, record in zip(entries, records):
+            path = entry.get("path")
+            if not path:
+                record["action"] = "failed"
+                record["error"] = "no source photo path for this user"
+                continue
+            digest = hashes[path]
+            if isinstance(digest, SpoError):
+                record["action"] = "failed"
+                record["error"] = str(digest)
+                continue
+            needed = self._needed(entry["user"], record, fingerprint(digest, self.settings))
+            if needed:
+                work.append((record, needed))
+        return work
+
+    def _needed(self, upn, record, value):
+        """The targets that need this photo (value: its fingerprint); sets the record's action when there are any."""
+        needed = []
+        reasons = set()
+        for target in self.targets:
+            known = self.manifest.get(upn, target)
+            if self.force:
+                needed.append(target)
+                reasons.add("forced")
+            elif known != value:
+                needed.append(target)
+                reasons.add("new" if known is None else "changed")
+            else:
+                record["targets"][target] = "unchanged"
+        if needed:
+            record["action"] = next(reason for reason in ("changed", "new", "forced") if reason in reasons)
+        return needed
+
+    def _run_present(self, entries, records):
+        work = self._plan_present(entries, records)
+        if self.check_mode:
+            for record, needed in work:
+                self._inspect(record, needed)
+            return
+        by_path = dict((record["path"], (record, needed)) for record, needed in work)
+        with ThreadPoolExecutor(max_workers=self.concurrency) as uploads:
+            in_flight = deque()
+            # The process pool forks its workers at the first submit, before any upload thread exists.
+            for path, ok, result in prepare_many([record["path"] for record, _needed in work], self.settings, self.workers):
+                record, needed = by_path[path]
+                if not ok:
+                    record["error"] = str(result)
+                    for target in needed:
+                        record["targets"][target] = "failed"
+                    continue
+                in_flight.append(uploads.submit(self._apply_present, record, needed, result))
+                while len(in_flight) > self.concurrency * 2:
+                    in_flight.popleft().result()
+            while in_flight:
+                in_flight.popleft().result()
+
+    def _inspect(self, record, needed):
+        """Check mode: the source must at least open as an image; then it would be sent."""
+        try:
+            inspect_image(record["path"], self.settings)
+        except (SpoError, OSError, IOError) as err:
+            record["action"] = "failed"
+            record["error"] = str(err)
+            return
+        record["changed"] = True
+        for target in needed:
+            record["targets"][target] = "would update"
+
+    def _apply_present(self, record, needed, prepared):
+        upn = record["user"]
+        value = fingerprint(prepared["sha256"], self.settings)
+        for target in needed:
+            try:
+                self._writers[target].put(upn, prepared)
+            except SpoError as err:
+                record["targets"][target] = "failed"
+                record["error"] = _join_error(record["error"], "%s: %s" % (target, err))
+                continue
+            record["targets"][target] = "updated"
+            record["changed"] = True
+            self.manifest.record(upn, target, value)
+
+    # -- absent ----------------------------------------------------------------------------
+
+    def _run_absent(self, records):
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            for future in [pool.submit(self._apply_absent, record) for record in records]:
+                future.result()
+
+    def _apply_absent(self, record):
+        upn = record["user"]
+        for target in self.targets:
+            try:
+                removed = self._writers[target].remove(upn, self.check_mode)
+            except SpoError as err:
+                record["targets"][target] = "failed"
+                record["error"] = _join_error(record["error"], "%s: %s" % (target, err))
+                continue
+            if removed:
+                record["targets"][target] = "would remove" if self.check_mode else "removed"
+                record["changed"] = True
+                record["action"] = "removed"
+            else:
+                record["targets"][target] = "absent"
+            if not self.check_mode:
+                self.manifest.forget(upn, target)
+
+    # -- the outcome -----------------------------------------------------------------------
+
+    def _settle(self, record):
+        """A record with a failed target fails; a fully successful source is archived when asked."""
+        failed = record["error"] is not None or any(value == "failed" for value in record["targets"].values())
+        if failed:
+            record["action"] = "failed"
+        elif self.archive_dir and record.get("path") and self.state == "present" and os.path.exists(record["path"]):
+            _archive(record, self.archive_dir, self.check_mode)
+            if record["archived"]:
+                record["changed"] = True
+            if record["error"]:
+                record["action"] = "failed"

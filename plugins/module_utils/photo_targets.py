@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Where a user's photo goes, and how it is put there or removed: SharePoint (three thumbnails in the My Site
+host's "User Photos/Profile Pictures", linked through the profile's PictureURL) and Microsoft Graph (the photo of
+the user in Exchange and Entra ID).
+
+Each target has put(upn, prepared) and remove(upn, check_mode) -> whether something was (or would be) removed.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from urllib.parse import quote
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import files
+from ansible_collections.spo.user_profiles.plugins.module_utils import profiles
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+
+DEFAULT_LIBRARY = "User Photos"
+DEFAULT_FOLDER = "Profile Pictures"
+TARGETS = ("sharepoint", "graph")
+
+PICTURE_URL = "PictureURL"
+PLACEHOLDER_STATE = "SPS-PicturePlaceholderState"
+EXCHANGE_SYNC_STATE = "SPS-PictureExchangeSyncState"
+
+
+def sharepoint_account(upn):
+    """The account part of thumbnail names: the UPN with "@" and "." replaced by "_"."""
+    return re.sub(r"[@.]", "_", upn)
+
+
+def thumbnail_names(upn, labels=("S", "M", "L")):
+    account = sharepoint_account(upn)
+    return dict((label, "%s_%sThumb.jpg" % (account, label)) for label in labels)
+
+
+def folder_url(library, folder):
+    """Server-relative URL of the photo folder on the My Site host ("/User Photos/Profile Pictures")."""
+    parts = [part.strip("/") for part in (library, folder) if part and part.strip("/")]
+    return "/" + "/".join(parts)
+
+
+def absolute_url(client, server_relative_url):
+    return client.my_url.rstrip("/") + quote(server_relative_url)
+
+
+class SharePointPhotos(object):
+    """A user's thumbnails in the photo folder of the My Site host, and the profile properties that link them."""
+
+    def __init__(self, client, folder, labels, exchange_sync_state=None):
+        self.client = client
+        self.site_url = client.my_url
+        self.folder = folder
+        self.labels = list(labels)
+        self.exchange_sync_state = exchange_sync_state
+        self._folder_ready = False
+        self._folder_lock = threading.Lock()
+        self._existing_names = None
+
+    def ensure_folder(self):
+        with self._folder_lock:
+            if not self._folder_ready:
+                files.ensure_folder(self.client, self.site_url, self.folder)
+                self._folder_ready = True
+
+    def picture_url(self, upn):
+        return absolute_url(self.client, self.folder + "/" + thumbnail_names(upn)["M"])
+
+    def put(self, upn, prepared):
+        current = profiles.get_properties(self.client, upn)  # first: an unknown user fails before any upload
+        self.ensure_folder()
+        for label, name in thumbnail_names(upn, self.labels).items():
+            files.upload_bytes(self.client, self.site_url, self.folder, name, prepared["thumbnails"][label])
+        desired = {PICTURE_URL: self.picture_url(upn), PLACEHOLDER_STATE: "0"}
+        if self.exchange_sync_state is not None:
+            desired[EXCHANGE_SYNC_STATE] = str(self.exchange_sync_state)
+        profiles.ensure_properties(self.client, upn, desired, check_mode=False, current=current)
+
+    def remove(self, upn, check_mode):
+        changed = False
+        names = thumbnail_names(upn, self.labels).values()
+        if check_mode:
+            existing = self._existing_thumbnails()
+            changed = any(name.lower() in existing for name in names)
+        else:
+            for name in names:
+                if files.delete_file(self.client, self.site_url, self.folder + "/" + name):
+                    changed = True
+        desired = {PICTURE_URL: "", PLACEHOLDER_STATE: "1"}
+        props_changed, _before, _after = profiles.ensure_properties(self.client, upn, desired, check_mode=check_mode)
+        return changed or props_changed
+
+    def _existing_thumbnails(self):
+        """Lower-case names in the photo folder, listed once (check mode reads instead of deleting)."""
+        if self._existing_names is None:
+            try:
+                listing = files.list_files(self.client, self.site_url, self.folder)
+            except SpoError as err:
+                if err.status != 404:
+                    raise
+                listing = []
+            self._existing_names = set(item["name"].lower() for item in listing)
+        return self._existing_names
+
+
+class GraphPhotos(object):
+    """A user's photo in Microsoft Graph (Exchange and Entra ID)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def _url(self, upn):
+        return "%s/users/%s/photo/$value" % (self.client.graph_url.rstrip("/"), quote(upn, safe="@"))
+
+    def put(self, upn, prepared):
+        self.client.request("PUT", self._url(upn), "set Graph photo of %s" % upn,
+                            headers={"Content-Type": "image/jpeg"}, data=prepared["graph"])
+
+    def remove(self, upn, check_mode):
+        url = self._url(upn)
+        operation = "delete Graph photo of %s" % upn
+        if check_mode:
+            response = self.client.request("GET", url.rsplit("/", 1)[0], operation, allow_status=(404,))
+            if response.status_code == 404:
+                return False
+            try:
+                meta = response.json()
+            except ValueError:
+                return True
+            return meta.get("id") != "1x1"  # Graph's "no photo" placeholder
+        response = self.client.request("DELETE", url, operation, allow_status=(404,))
+        return response.status_code != 404

@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import _json_stream
+
+
+def items(text):
+    return list(_json_stream.array_items(io.StringIO(text)))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('[1, {"a": [2, 3]}, "x", null]', [1, {"a": [2, 3]}, "x", None]),
+    ('  [ ]  ', []),
+    ('{"odata.metadata": "m", "value": [{"u": 1}], "after": true}', [{"u": 1}]),
+    ('{"value": []}', []),
+])
+def test_items_of_an_array_or_of_the_value_array(text, expected):
+    assert items(text) == expected
+
+
+def test_items_come_one_at_a_time_across_small_reads(monkeypatch):
+    monkeypatch.setattr(_json_stream, "_READ_CHARS", 2)
+    stream = io.StringIO('[{"name": "Müller"}, 12345678901234567890, true]')
+    reader = _json_stream.array_items(stream)
+    assert next(reader) == {"name": "Müller"}
+    assert stream.tell() < len(stream.getvalue()), "the rest is not read before it is needed"
+    assert list(reader) == [12345678901234567890, True]
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"other": [1]}', 'no "value" array'),
+    ('[1 2]', "expected ',' or ']'"),
+    ('[NaN]', "NaN is not a JSON number"),
+    ('"just text"', re.escape("expected '['")),
+    ('[{"a": 1}', re.escape("expected ',' or ']'")),
+])
+def test_invalid_json_raises_value_error(text, message):
+    with pytest.raises(ValueError, match=message):
+        items(text)
+
+
+def test_an_item_larger_than_the_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(_json_stream, "_READ_CHARS", 4)
+    monkeypatch.setattr(_json_stream, "_MAX_ITEM_CHARS", 16)
+    assert items('["short"]') == ["short"]
+    with pytest.raises(ValueError):
+        items('["%s"]' % ("x" * 40))
+
+
+@pytest.mark.parametrize("chars", [1, 2, 3, 4, 5, 7])
+def test_a_number_cut_by_a_read_after_its_point_or_exponent_is_read_whole(monkeypatch, chars):
+    # A read that ends at "-1." or "2e" leaves a prefix that json parses as a shorter number.
+    monkeypatch.setattr(_json_stream, "_READ_CHARS", chars)
+    assert items('[-1.5e3, 2e-2, 3.25, 4E+1, 50]') == [-1500.0, 0.02, 3.25, 40.0, 50]

@@ -1,0 +1,29 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import constants
+
+
+def test_the_pattern_matches_every_form_of_a_uuid():
+    value = uuid.uuid4()
+    for text in (str(value), str(value).upper()):
+        assert re.fullmatch(constants.GUID_PATTERN, text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("5f4e7a2c-1111-2222-3333-444455556666", True),
+    ("{5F4E7A2C-1111-2222-3333-444455556666}", True),
+    ("5f4e7a2c-1111-2222-3333-44445555666", False),
+    ("5f4e7a2c111122223333444455556666", False),
+    ("5f4e7a2c-1111-2222-3333-444455556666x", False),
+    ("g0000000-1111-2222-3333-444455556666", False),
+])
+def test_guid_text_is_a_whole_guid_in_braces_or_not(text, expected):
+    assert bool(constants.GUID_TEXT.match(text)) is expected

@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_upload
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_import_build import (
+    build, user_records,
+)
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_files import LIB, SITE, FakeSharePoint
+
+
+def test_upload_is_idempotent_and_check_mode_uploads_nothing(tmp_path):
+    sp = FakeSharePoint()
+    built = build(tmp_path, prefix="hr", records=user_records(3))["files"]
+    folder = LIB + "/ProfileImport"
+    changed, files = import_upload.upload_import_files(sp, SITE, folder, built, check_mode=True)
+    assert changed and files[0]["uploaded"] and not sp.files and folder not in sp.folders
+    changed, files = import_upload.upload_import_files(sp, SITE, folder, built)
+    assert changed and folder in sp.folders
+    assert files[0]["source_uri"] == SITE + folder + "/" + built[0]["name"]
+    assert sp.files[files[0]["server_relative_url"]] == open(built[0]["path"], "rb").read()
+    changed, files = import_upload.upload_import_files(sp, SITE, folder, built)
+    assert not changed and not files[0]["uploaded"]
+
+
+def test_upload_replaces_a_truncated_file(tmp_path):
+    sp = FakeSharePoint()
+    built = build(tmp_path, prefix="hr", records=user_records(3))["files"]
+    sp.folders.add(LIB + "/P")
+    sp.files[LIB + "/P/" + built[0]["name"]] = b"partial"
+    changed, files = import_upload.upload_import_files(sp, SITE, LIB + "/P", built)
+    assert changed and len(sp.files[LIB + "/P/" + built[0]["name"]]) == built[0]["bytes"]
+
+
+def test_remove_import_files_and_logs(tmp_path):
+    sp = FakeSharePoint()
+    folder = LIB + "/P"
+    sp.folders.update({folder, folder + "/5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a", folder + "/keep"})
+    for name in ("hr-0123456789abcdef.json", "hr-0123456789abcdef-part2.json", "hr-other.json", "hrx-0123456789abcdef.json"):
+        sp.files[folder + "/" + name] = b"x"
+    assert import_upload.remove_import_files(sp, SITE, folder, "hr", remove_logs=True, check_mode=True)[0] == [
+        "hr-0123456789abcdef-part2.json", "hr-0123456789abcdef.json"]
+    assert len(sp.files) == 4
+    removed, logs = import_upload.remove_import_files(sp, SITE, folder, "hr", remove_logs=True)
+    assert len(removed) == 2 and logs == ["5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a"]
+    assert sorted(sp.files) == [folder + "/hr-other.json", folder + "/hrx-0123456789abcdef.json"]
+    assert folder + "/keep" in sp.folders
+
+
+def test_site_and_folder():
+    assert import_upload.site_and_folder("https://c.sharepoint.com", None, "Shared Documents/ProfileImport") == (
+        "https://c.sharepoint.com", "/Shared Documents/ProfileImport")
+    assert import_upload.site_and_folder("https://c.sharepoint.com", "/sites/hr/", "/Docs/x/") == (
+        "https://c.sharepoint.com/sites/hr", "/sites/hr/Docs/x")
+    assert import_upload.site_and_folder("https://c.sharepoint.com", "https://c.sharepoint.com/sites/a", "D") == (
+        "https://c.sharepoint.com/sites/a", "/sites/a/D")

@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import image_pipeline, photo_manifest, photo_sync
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_image_pipeline import (
+    BLUE, GREEN, RED, decode,
+)
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_photo_sources import write_image
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_photo_targets import FOLDER, fake_tenant
+
+
+@pytest.fixture
+def tenant(monkeypatch):
+    return fake_tenant(monkeypatch)
+
+
+def run_sync(tenant, entries, **options):
+    options.setdefault("workers", 1)
+    return photo_sync.PhotoSync(tenant, options).run(entries)
+
+
+@pytest.fixture
+def sources(tmp_path):
+    colours = {"ann@contoso.com": RED, "bob@contoso.com": GREEN, "cid@contoso.com": BLUE}
+    return [{"user": upn, "path": write_image(tmp_path / (upn + ".jpg"), colour)} for upn, colour in colours.items()]
+
+
+def test_first_run_sends_everything_and_links_the_profile(tenant, sources):
+    result = run_sync(tenant, sources)
+    assert result["changed"] and result["summary"] == {"total": 3, "changed": 3, "unchanged": 0, "failed": 0}
+    assert all(user["action"] == "new" for user in result["users"])
+    assert decode(tenant.files[FOLDER + "/ann_contoso_com_MThumb.jpg"]).size == (72, 72)
+    assert decode(tenant.files[FOLDER + "/bob_contoso_com_LThumb.jpg"]).size == (200, 200)
+    assert decode(tenant.graph["cid@contoso.com"]).size == (64, 64)
+    profile = tenant.profiles["ann@contoso.com"]
+    assert profile["PictureURL"] == "https://contoso-my.sharepoint.com/User%20Photos/Profile%20Pictures/ann_contoso_com_MThumb.jpg"
+    assert profile["SPS-PicturePlaceholderState"] == "0"
+    manifest = json.loads(tenant.files[FOLDER + "/" + photo_manifest.MANIFEST_NAME])
+    assert set(manifest["users"]) == {"ann@contoso.com", "bob@contoso.com", "cid@contoso.com"}
+    assert result["manifest_written"]
+
+
+def test_unchanged_rerun_reads_the_manifest_once_and_writes_nothing(tenant, sources):
+    run_sync(tenant, sources)
+    tenant.log.clear()
+    result = run_sync(tenant, sources)
+    assert not result["changed"]
+    assert tenant.log == [("GET", FOLDER + "/" + photo_manifest.MANIFEST_NAME)]
+    assert all(user["targets"] == {"sharepoint": "unchanged", "graph": "unchanged"} for user in result["users"])
+
+
+def test_changed_photo_rewrites_only_that_user(tenant, sources):
+    run_sync(tenant, sources)
+    write_image(tenant_path(sources, "bob@contoso.com"), BLUE)
+    tenant.log.clear()
+    result = run_sync(tenant, sources)
+    actions = dict((user["user"], user["action"]) for user in result["users"])
+    assert actions == {"ann@contoso.com": "unchanged", "bob@contoso.com": "changed", "cid@contoso.com": "unchanged"}
+    written = " ".join(url for _method, url in tenant.writes())
+    assert "bob" in written and "ann" not in written and "cid" not in written
+
+
+def tenant_path(sources, upn):
+    from pathlib import Path
+    return Path(next(entry["path"] for entry in sources if entry["user"] == upn))
+
+
+def test_force_and_changed_settings_resend(tenant, sources):
+    run_sync(tenant, sources)
+    assert run_sync(tenant, sources, force=True)["summary"]["changed"] == 3
+    result = run_sync(tenant, sources, settings=image_pipeline.PipelineSettings(graph_max_px=240))
+    assert all(user["action"] == "changed" for user in result["users"])
+
+
+def test_one_failed_user_does_not_stop_the_others(tenant, sources, tmp_path):
+    entries = sources + [{"user": "ghost@contoso.com", "path": write_image(tmp_path / "ghost.jpg")},
+                         {"user": "broken@contoso.com", "path": str(tmp_path / "missing.jpg")}]
+    tenant.profiles.pop("cid@contoso.com")  # cid has no SharePoint profile and no Graph user any more
+    result = run_sync(tenant, entries, concurrency=2)
+    outcome = dict((user["user"], user) for user in result["users"])
+    assert sorted(result["failed_users"]) == ["broken@contoso.com", "cid@contoso.com", "ghost@contoso.com"]
+    assert outcome["ann@contoso.com"]["targets"] == {"sharepoint": "updated", "graph": "updated"}
+    assert "no SharePoint user profile" in outcome["ghost@contoso.com"]["error"]
+    assert "User not found" in outcome["ghost@contoso.com"]["error"]
+    assert "missing.jpg" in outcome["broken@contoso.com"]["error"]
+    assert not any("ghost" in path for path in tenant.files)  # no orphan thumbnails for an unknown user
+    manifest = json.loads(tenant.files[FOLDER + "/" + photo_manifest.MANIFEST_NAME])
+    assert set(manifest["users"]) == {"ann@contoso.com", "bob@contoso.com"}
+    # the failed users are retried next time, the others are not
+    tenant.log.clear()
+    again = run_sync(tenant, entries)
+    assert sorted(user["user"] for user in again["users"] if user["action"] == "unchanged") == ["ann@contoso.com", "bob@contoso.com"]
+
+
+def test_targets_are_tracked_separately(tenant, sources):
+    run_sync(tenant, sources, targets=["graph"])
+    assert tenant.graph and not any(path.endswith("Thumb.jpg") for path in tenant.files)
+    result = run_sync(tenant, sources)
+    assert all(user["targets"] == {"sharepoint": "updated", "graph": "unchanged"} for user in result["users"])
+
+
+def test_check_mode_writes_nothing_and_says_why(tenant, sources, tmp_path):
+    run_sync(tenant, sources[:1])
+    bad = {"user": "bob@contoso.com", "path": str(tmp_path / "bad.jpg")}
+    (tmp_path / "bad.jpg").write_bytes(b"nope")
+    tenant.log.clear()
+    result = run_sync(tenant, [sources[0], bad, sources[2]], check_mode=True)
+    assert tenant.writes() == []
+    actions = dict((user["user"], user["action"]) for user in result["users"])
+    assert actions == {"ann@contoso.com": "unchanged", "bob@contoso.com": "failed", "cid@contoso.com": "new"}
+    assert result["diff"]["after"]["cid@contoso.com"].startswith("new photo")
+    assert "ann@contoso.com" not in result["diff"]["after"]
+
+
+def test_absent_removes_everything_and_is_idempotent(tenant, sources):
+    run_sync(tenant, sources)
+    leaver = [{"user": "ann@contoso.com", "path": None}]
+    preview = run_sync(tenant, leaver, state="absent", check_mode=True)
+    assert preview["users"][0]["targets"] == {"sharepoint": "would remove", "graph": "would remove"}
+    assert "ann@contoso.com" in tenant.graph
+    result = run_sync(tenant, leaver, state="absent")
+    assert result["users"][0]["action"] == "removed"
+    assert not any(path.startswith(FOLDER + "/ann_") for path in tenant.files)
+    assert "ann@contoso.com" not in tenant.graph
+    assert tenant.profiles["ann@contoso.com"]["PictureURL"] == ""
+    assert tenant.profiles["ann@contoso.com"]["SPS-PicturePlaceholderState"] == "1"
+    manifest = json.loads(tenant.files[FOLDER + "/" + photo_manifest.MANIFEST_NAME])
+    assert "ann@contoso.com" not in manifest["users"]
+    again = run_sync(tenant, leaver, state="absent")
+    assert not again["changed"] and again["users"][0]["targets"] == {"sharepoint": "absent", "graph": "absent"}
+
+
+def test_archive_moves_only_fully_successful_sources(tenant, sources, tmp_path):
+    tenant.profiles.pop("bob@contoso.com")
+    archive = tmp_path / "done"
+    result = run_sync(tenant, sources, archive_dir=str(archive))
+    assert sorted(os.listdir(str(archive))) == ["ann@contoso.com.jpg", "cid@contoso.com.jpg"]
+    assert os.path.exists(tenant_path(sources, "bob@contoso.com"))
+    assert result["failed_users"] == ["bob@contoso.com"]
+
+
+def test_exchange_sync_state_is_written_when_asked(tenant, sources):
+    run_sync(tenant, sources[:1], exchange_sync_state=0)
+    assert tenant.profiles["ann@contoso.com"]["SPS-PictureExchangeSyncState"] == "0"
+
+
+def test_problems_are_reported_as_failed_users(tenant, sources):
+    result = photo_sync.PhotoSync(tenant, {"workers": 1}).run(sources[:1], [{"path": "/x/nobody.jpg", "error": "bad name"}])
+    assert result["failed_users"] == ["/x/nobody.jpg"]
+    assert result["summary"]["total"] == 2

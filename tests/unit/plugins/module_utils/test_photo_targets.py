@@ -1,0 +1,174 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+from urllib.parse import unquote
+
+import pytest
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import files, photo_targets
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+
+FOLDER = "/User Photos/Profile Pictures"
+
+
+class FakeResponse:
+    def __init__(self, status_code, body=b""):
+        self.status_code = status_code
+        self.content = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
+
+    def json(self):
+        return json.loads(self.content.decode("utf-8"))
+
+
+class FakeTenant:
+    """The parts of SharePoint and Graph the photo sync uses; records every request (method, url)."""
+
+    my_url = "https://contoso-my.sharepoint.com"
+    admin_url = "https://contoso-admin.sharepoint.com"
+    graph_url = "https://graph.microsoft.com/v1.0"
+
+    def __init__(self, users):
+        self.profiles = dict((upn, {"PictureURL": "", "SPS-PicturePlaceholderState": "1"}) for upn in users)
+        self.files = {}
+        self.graph = {}
+        self.log = []
+
+    def writes(self):
+        return [entry for entry in self.log if entry[0] in ("POST", "PUT", "DELETE", "PATCH")]
+
+    def _user(self, url):
+        upn = unquote(url.split("/users/", 1)[1].split("/", 1)[0])
+        return upn if upn in self.profiles else None
+
+    def request(self, method, url, operation, headers=None, data=None, json=None, allow_status=(), **kw):
+        self.log.append((method, url))
+        if url.startswith(self.graph_url):
+            upn = self._user(url)
+            if upn is None:
+                raise SpoError("User not found", status=404, code="Request_ResourceNotFound", operation=operation)
+            if method == "PUT":
+                assert headers["Content-Type"] == "image/jpeg"
+                self.graph[upn] = data
+                return FakeResponse(200)
+            exists = upn in self.graph
+            if method == "DELETE":
+                self.graph.pop(upn, None)
+            if method == "GET" and exists:
+                return FakeResponse(200, {"id": "648X648"})
+            return FakeResponse(204 if exists else 404)
+        raise AssertionError("unexpected request %s %s" % (method, url))
+
+    def sp(self, method, url, operation, json=None, data=None, **kw):
+        self.log.append((method, url))
+        if "/Files/add(" in url:
+            folder = unquote(url.split("DecodedUrl='", 1)[1].split("')", 1)[0])
+            name = unquote(url.split("url='", 1)[1].split("'", 1)[0])
+            self.files[folder + "/" + name] = bytes(data)
+            return {"Name": name}
+        if "GetPropertiesFor" in url:
+            upn = unquote(url.split("?@v=", 1)[1]).strip("'").split("|")[-1]
+            if upn not in self.profiles:
+                return {"UserProfileProperties": []}
+            return {"UserProfileProperties": [{"Key": k, "Value": v} for k, v in self.profiles[upn].items()]}
+        if url.endswith("/SetSingleValueProfileProperty"):
+            self.profiles[json["accountName"].split("|")[-1]][json["propertyName"]] = json["propertyValue"]
+            return None
+        raise AssertionError("unexpected call %s %s" % (method, url))
+
+
+def fake_tenant(monkeypatch, users=("ann@contoso.com", "bob@contoso.com", "cid@contoso.com")):
+    """A FakeTenant, with the document library functions of files.py answered from its files."""
+    fake = FakeTenant(users)
+
+    def read_file(client, site_url, path):
+        client.log.append(("GET", path))
+        if path not in client.files:
+            raise SpoError("File Not Found.", status=404)
+        return client.files[path]
+
+    def delete_file(client, site_url, path):
+        client.log.append(("DELETE", path))
+        return client.files.pop(path, None) is not None
+
+    def list_files(client, site_url, folder):
+        client.log.append(("GET", folder))
+        return [{"name": path.rsplit("/", 1)[1]} for path in client.files if path.startswith(folder + "/")]
+
+    def ensure_folder(client, site_url, folder):
+        client.log.append(("GET", folder))
+        return False
+
+    monkeypatch.setattr(files, "read_file", read_file)
+    monkeypatch.setattr(files, "delete_file", delete_file)
+    monkeypatch.setattr(files, "list_files", list_files)
+    monkeypatch.setattr(files, "ensure_folder", ensure_folder)
+    return fake
+
+
+def test_thumbnail_names():
+    assert photo_targets.thumbnail_names("j.doe@contoso.com") == {
+        "S": "j_doe_contoso_com_SThumb.jpg", "M": "j_doe_contoso_com_MThumb.jpg", "L": "j_doe_contoso_com_LThumb.jpg"}
+    assert photo_targets.folder_url("User Photos", "Profile Pictures") == "/User Photos/Profile Pictures"
+
+
+PREPARED = {"thumbnails": {"S": b"s", "M": b"m", "L": b"l"}, "graph": b"graph-jpeg"}
+
+
+def test_sharepoint_put_uploads_the_thumbnails_and_links_the_profile(monkeypatch):
+    tenant = fake_tenant(monkeypatch)
+    sharepoint = photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"], exchange_sync_state=1)
+    sharepoint.put("ann@contoso.com", PREPARED)
+    assert tenant.files[FOLDER + "/ann_contoso_com_LThumb.jpg"] == b"l"
+    assert tenant.profiles["ann@contoso.com"] == {
+        "PictureURL": "https://contoso-my.sharepoint.com/User%20Photos/Profile%20Pictures/ann_contoso_com_MThumb.jpg",
+        "SPS-PicturePlaceholderState": "0", "SPS-PictureExchangeSyncState": "1"}
+
+
+def test_sharepoint_put_for_an_unknown_user_uploads_nothing(monkeypatch):
+    tenant = fake_tenant(monkeypatch)
+    sharepoint = photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"])
+    with pytest.raises(SpoError, match="no SharePoint user profile"):
+        sharepoint.put("ghost@contoso.com", PREPARED)
+    assert tenant.files == {}
+
+
+def test_sharepoint_remove_in_check_mode_lists_once_and_deletes_nothing(monkeypatch):
+    tenant = fake_tenant(monkeypatch)
+    sharepoint = photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"])
+    sharepoint.put("ann@contoso.com", PREPARED)
+    assert sharepoint.remove("ann@contoso.com", check_mode=True) is True
+    assert sharepoint.remove("bob@contoso.com", check_mode=True) is False
+    assert len(tenant.files) == 3 and tenant.profiles["ann@contoso.com"]["SPS-PicturePlaceholderState"] == "0"
+    assert tenant.log.count(("GET", FOLDER)) == 2  # the folder ensured by put, then listed once for both users
+
+
+class _GraphAnswer(object):
+    graph_url = "https://graph.microsoft.com/v1.0"
+
+    def __init__(self, status, body):
+        self.answer = FakeResponse(status, body)
+        self.sent = []
+
+    def request(self, method, url, operation, **kw):
+        self.sent.append((method, url))
+        return self.answer
+
+
+def test_graph_remove_in_check_mode_treats_the_placeholder_as_no_photo():
+    placeholder = _GraphAnswer(200, {"id": "1x1"})
+    assert photo_targets.GraphPhotos(placeholder).remove("ann@contoso.com", check_mode=True) is False
+    assert placeholder.sent == [("GET", "https://graph.microsoft.com/v1.0/users/ann@contoso.com/photo")]
+    assert photo_targets.GraphPhotos(_GraphAnswer(200, {"id": "648X648"})).remove("ann@contoso.com", check_mode=True) is True
+    assert photo_targets.GraphPhotos(_GraphAnswer(404, b"")).remove("ann@contoso.com", check_mode=True) is False
+
+
+def test_graph_put_and_remove(monkeypatch):
+    tenant = fake_tenant(monkeypatch)
+    graph = photo_targets.GraphPhotos(tenant)
+    graph.put("bob@contoso.com", PREPARED)
+    assert tenant.graph == {"bob@contoso.com": b"graph-jpeg"}
+    assert graph.remove("bob@contoso.com", check_mode=False) is True
+    assert graph.remove("bob@contoso.com", check_mode=False) is False
