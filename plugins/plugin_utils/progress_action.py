@@ -10,7 +10,6 @@ what the module last wrote to its progress file (module_utils/progress.py); othe
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 

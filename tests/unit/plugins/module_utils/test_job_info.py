@@ -47,7 +47,7 @@ def test_job_info_by_id_with_log(tenant, fake_time):
 def test_job_info_waits_until_the_job_ends(tenant, fake_time):
     job_id = tenant.add_job(state=1, script=[(2, 0), (3, 0), (4, 0)])
     result = job_info(tenant, job_id=job_id, wait_seconds=60, poll_interval=10,
-                                 clock=fake_time.clock, sleep=fake_time.sleep, now=fake_time.now)
+                      clock=fake_time.clock, sleep=fake_time.sleep, now=fake_time.now)
     assert result["job"]["state"] == "Succeeded"
     assert fake_time.sleeps == [10, 10], "polls every poll_interval, without growing, and stops at the end"
     assert tenant.methods().count("GetImportProfilePropertyJob") == 3, "one read a poll, the first one not repeated"
@@ -70,9 +70,9 @@ def test_job_info_returns_a_job_still_running_when_the_wait_is_over(tenant, fake
 def test_job_info_does_not_wait_for_a_finished_or_unknown_job(tenant, fake_time):
     job_id = tenant.add_job(state=4)
     assert job_info(tenant, job_id=job_id, wait_seconds=60, clock=fake_time.clock, sleep=fake_time.sleep,
-                               now=fake_time.now)["job"]["state"] == "Succeeded"
+                    now=fake_time.now)["job"]["state"] == "Succeeded"
     assert job_info(tenant, job_id=str(uuid.uuid4()), wait_seconds=60, clock=fake_time.clock,
-                               sleep=fake_time.sleep, now=fake_time.now) == {"jobs": [], "job": None}
+                    sleep=fake_time.sleep, now=fake_time.now) == {"jobs": [], "job": None}
     assert fake_time.sleeps == []
 
 
