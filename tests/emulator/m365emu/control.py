@@ -1,9 +1,8 @@
 """The /_emulator/ control plane (plain HTTP, JSON): tenants, profiles, request log, faults, files, jobs."""
 
-import importlib
 from urllib.parse import unquote
 
-from . import entra
+from . import entra, importjobs, spfiles
 from .faults import FAULTS
 from .web import HttpError, Response, json_response
 
@@ -16,16 +15,6 @@ def _not_found(what):
 
 def _bad_request(message):
     return HttpError(json_response(400, {"error": message}))
-
-
-def _optional_module(name):
-    """E2's modules are optional: a missing one answers 501 instead of failing the whole emulator."""
-    try:
-        return importlib.import_module("%s.%s" % (__package__, name))
-    except ModuleNotFoundError as err:
-        if err.name and err.name.endswith(name):
-            raise HttpError(json_response(501, {"error": "%s is not installed" % name}))
-        raise
 
 
 def _host_kind(value):
@@ -146,7 +135,7 @@ def _tenant(server, request, tenant, rest):
     if kind == "files" and len(rest) == 1:
         params = request.query_params()
         host_kind = _host_kind(params.get("host"))
-        return _as_response(_optional_module("spfiles").list_for_control(tenant, host_kind, params.get("path") or "/"))
+        return _as_response(spfiles.list_for_control(tenant, host_kind, params.get("path") or "/"))
     if kind == "files" and rest[1:] == ["age"] and method == "POST":
         body = request.json()
         host_kind = _host_kind(body.get("host"))
@@ -156,11 +145,10 @@ def _tenant(server, request, tenant, rest):
         names = body.get("names")
         if names is not None and not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
             raise _bad_request("names must be a list of item names")
-        aged = _optional_module("spfiles").age_for_control(tenant, host_kind, body.get("path") or "/", days, names)
+        aged = spfiles.age_for_control(tenant, host_kind, body.get("path") or "/", days, names)
         return _as_response(None if aged is None else {"aged": aged})
     if kind == "jobs" and len(rest) == 1:
-        jobs = _optional_module("importjobs").list_for_control(tenant)
-        return _as_response({"jobs": jobs} if isinstance(jobs, list) else jobs)
+        return json_response(200, {"jobs": importjobs.list_for_control(tenant)})
     if kind == "tokens" and len(rest) == 1 and method == "POST":
         return _mint_token(store, request, tenant)
     raise HttpError(json_response(404, {"error": "no such control endpoint: %s %s" % (method, request.path)}))

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
 from . import importjobs
-from . import sharepoint as sp
+from . import sprest as sp
 from . import web
 from .faults import FAULTS
 

@@ -14,7 +14,7 @@ Unconfirmed behaviours (reference §6, §9) and the choice made here:
 
 from urllib.parse import quote
 
-from . import sharepoint as sp
+from . import sprest as sp
 
 CLAIMS_PREFIX = "i:0#.f|membership|"
 CODE_USER_NOT_FOUND = "-1, Microsoft.Office.Server.UserProfiles.UserNotFoundException"

@@ -9,7 +9,6 @@ import base64
 import collections
 import email.utils
 import http
-import importlib
 import json
 import os
 import socket
@@ -22,7 +21,7 @@ import traceback
 import uuid
 from urllib.parse import unquote
 
-from . import control, entra, graph
+from . import control, entra, graph, sharepoint
 from .faults import FAULTS
 from .web import Headers, HttpError, Request, Response, graph_error, sp_error
 
@@ -121,7 +120,6 @@ class EmulatorServer:
         self.log = RequestLog()
         self.started = time.time()
         self._stopping = threading.Event()
-        self._sharepoint = None
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, port))
@@ -382,16 +380,6 @@ class EmulatorServer:
         response.headers["Retry-After"] = str(retry_after)
         return response
 
-    def _sharepoint_module(self):
-        if self._sharepoint is None:
-            try:
-                self._sharepoint = importlib.import_module(__package__ + ".sharepoint")
-            except ModuleNotFoundError as err:
-                if err.name and err.name.endswith("sharepoint"):
-                    return None
-                raise
-        return self._sharepoint
-
     def _dispatch(self, request):
         host = request.host
         try:
@@ -400,10 +388,7 @@ class EmulatorServer:
             if host == GRAPH_HOST:
                 return graph.handle(self.store, request)
             if host.endswith(SHAREPOINT_SUFFIX):
-                module = self._sharepoint_module()
-                if module is None:
-                    return Response(501, b"SharePoint handlers are not installed", content_type="text/plain")
-                return module.handle(self.store, request)
+                return sharepoint.handle(self.store, request)
             return Response(502, ("The emulator does not serve %s" % host).encode(), content_type="text/plain")
         except HttpError as err:
             return err.response
