@@ -86,10 +86,13 @@ def _requests(server, request, tenant_name):
     if request.method == "DELETE":
         server.log.clear(tenant_name)
         return json_response(200, {"requests": []})
+    params = request.query_params()
     try:
-        since = int(request.query_params().get("since") or 0)
+        since = int(params.get("since") or 0)
     except ValueError:
         raise _bad_request("since must be an integer")
+    if params.get("summary") == "true":
+        return json_response(200, {"summary": server.log.summary(tenant_name, since)})
     return json_response(200, {"requests": server.log.query(tenant_name, since)})
 
 

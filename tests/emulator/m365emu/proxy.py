@@ -23,6 +23,7 @@ from urllib.parse import unquote
 
 from . import control, entra, graph, sharepoint
 from .faults import FAULTS
+from .loadlimit import LOAD
 from .web import Headers, HttpError, Request, Response, graph_error, sp_error
 
 LOGIN_HOST = "login.microsoftonline.com"
@@ -54,6 +55,13 @@ class RequestLog:
         with self._lock:
             entries = list(self._entries)
         return [e for e in entries if e["seq"] > since and (tenant is None or e["tenant"] == tenant)]
+
+    def summary(self, tenant=None, since=0):
+        """Counts for benchmarks: {"total", "throttled", "by_status": {"200": n, ...}}."""
+        entries = self.query(tenant, since)
+        by_status = collections.Counter(str(e["status"]) for e in entries)
+        return {"total": len(entries), "throttled": sum(1 for e in entries if e["throttled"]),
+                "by_status": dict(sorted(by_status.items()))}
 
     def clear(self, tenant=None):
         with self._lock:
@@ -97,15 +105,16 @@ def _acknowledge_now(sock):
         pass
 
 
-def _jwt_tenant_id(authorization):
-    """The tid claim of a bearer token, unverified (only used to file a request under its tenant)."""
+def _unverified_claims(authorization):
+    """The claims of a bearer token, unverified (only used to file a request under its tenant and app)."""
     try:
         token = authorization.split(" ", 1)[1]
         payload = token.split(".")[1]
         payload += "=" * (-len(payload) % 4)
-        return json.loads(base64.urlsafe_b64decode(payload)).get("tid")
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+        return claims if isinstance(claims, dict) else {}
     except (IndexError, ValueError, AttributeError):
-        return None
+        return {}
 
 
 def _served(host):
@@ -237,6 +246,7 @@ class EmulatorServer:
         request.tenant = self._guess_tenant(request)
         throttled = False
         response = None
+        admitted = None
         if FAULTS.active:
             reset = FAULTS.draw_reset(host, request.tenant)
             if reset is not None:
@@ -250,16 +260,29 @@ class EmulatorServer:
                 self._log(request, started, 0, throttled=False, reset=True)
                 self._reset(sock)
                 raise _CloseConnection()
-            latency = FAULTS.get("latency_ms", 0, tenant=request.tenant)
-            if latency:
-                time.sleep(float(latency) / 1000.0)
-            throttle = FAULTS.draw_throttle(host, request.tenant)
-            if throttle is not None:
-                response = self._throttled(request, throttle)
-                throttled = True
-        if response is None:
-            response = self._dispatch(request)
-        return self._finish(sock, request, response, keep_alive, log=True, started=started, throttled=throttled)
+            limits = FAULTS.load_limits(host, request.tenant)
+            if limits is not None:
+                key = (request.tenant, _unverified_claims(request.headers.get("Authorization")).get("appid"))
+                throttled = LOAD.admit(key, limits) or False
+                if throttled:
+                    response = self._throttled(request, limits)
+                else:
+                    admitted = key
+            if response is None:
+                latency = FAULTS.get("latency_ms", 0, tenant=request.tenant)
+                if latency:
+                    time.sleep(float(latency) / 1000.0)
+                throttle = FAULTS.draw_throttle(host, request.tenant)
+                if throttle is not None:
+                    response = self._throttled(request, throttle)
+                    throttled = "fault"
+        try:
+            if response is None:
+                response = self._dispatch(request)
+            return self._finish(sock, request, response, keep_alive, log=True, started=started, throttled=throttled)
+        finally:
+            if admitted is not None:
+                LOAD.release(admitted)
 
     def _finish(self, sock, request, response, keep_alive, log, started=None, throttled=False):
         if not request.body_complete():
@@ -278,9 +301,12 @@ class EmulatorServer:
         return keep_alive
 
     def _log(self, request, started, status, throttled, reset=False):
+        """throttled: False, or why the request was throttled ("fault", "in_flight", "per_second")."""
         entry = {"time": started, "method": request.method, "host": request.host, "path": request.path,
-                 "query": request.query, "status": status, "tenant": request.tenant, "throttled": throttled,
+                 "query": request.query, "status": status, "tenant": request.tenant, "throttled": bool(throttled),
                  "duration_ms": round((time.time() - started) * 1000.0, 3)}
+        if throttled:
+            entry["throttle_reason"] = throttled
         if reset:
             entry["reset"] = True
         self.log.add(entry)
@@ -355,7 +381,7 @@ class EmulatorServer:
         elif host == GRAPH_HOST:
             authorization = request.headers.get("Authorization")
             if authorization:
-                tenant = self.store.tenant_by_id(_jwt_tenant_id(authorization))
+                tenant = self.store.tenant_by_id(_unverified_claims(authorization).get("tid"))
         return tenant.name if tenant is not None else None
 
     def _throttled(self, request, throttle):
