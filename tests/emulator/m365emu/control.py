@@ -2,7 +2,7 @@
 
 from urllib.parse import unquote
 
-from . import entra, importjobs, spfiles
+from . import entra, importjobs, permissions, spfiles
 from .faults import FAULTS
 from .web import HttpError, Response, json_response
 
@@ -109,6 +109,14 @@ def _tenant(server, request, tenant, rest):
                                 else "secret"} for cid, app in tenant.apps.items()}
         return json_response(200, detail)
     kind = rest[0]
+    if kind == "properties" and len(rest) == 1:
+        if method == "POST":
+            body = request.json()
+            try:
+                tenant.define_properties(body if isinstance(body, list) else [body])
+            except ValueError as err:
+                raise _bad_request(str(err))
+        return json_response(200, {"properties": tenant.properties})
     if kind == "users" and len(rest) == 1:
         return json_response(200, {"users": tenant.users})
     if kind == "requests" and len(rest) == 1:
@@ -165,10 +173,10 @@ def _mint_token(store, request, tenant):
     if app is None:
         raise _bad_request("unknown client_id")
     resource = body.get("audience") or "https://%s.sharepoint.com" % tenant.name
+    kind = "graph" if resource.rstrip("/") in (entra.GRAPH_RESOURCE, entra.GRAPH_APP_ID) else "sharepoint"
     acr = str(body.get("appidacr") or ("2" if app.get("certificate_pem") else "1"))
     lifetime = int(body.get("lifetime", entra.DEFAULT_TOKEN_LIFETIME))
     now = body.get("now")
-    if "roles" in body:
-        app = dict(app, roles=list(body["roles"]))
-    token = entra.issue_token(store, tenant, client_id, app, resource, acr, lifetime, now=now)
+    roles = list(body["roles"]) if "roles" in body else permissions.roles_for(app, kind)
+    token = entra.issue_token(store, tenant, client_id, roles, resource, acr, lifetime, now=now)
     return json_response(200, {"access_token": token, "token_type": "Bearer", "expires_in": lifetime})

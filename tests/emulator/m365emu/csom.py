@@ -10,7 +10,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
-from . import importjobs
+from . import importjobs, permissions
 from . import sprest as sp
 from . import web
 from .faults import FAULTS
@@ -53,7 +53,7 @@ def validate_queue(tenant, id_type, id_property, property_map, source_uri):
         raise CsomError("The sourceUri must be an absolute https URL of a file.\r\nParameter name: sourceUri",
                         ARGUMENT_EXCEPTION)
     by_lower = {name.lower(): name for name in tenant.properties}
-    canonical, unknown, core, multi, editable = {}, [], [], [], []
+    canonical, unknown, core, taxonomic, editable = {}, [], [], [], []
     for key, target in property_map.items():
         name = by_lower.get(str(target).lower()) if target is not None else None
         if name is None:
@@ -63,8 +63,8 @@ def validate_queue(tenant, id_type, id_property, property_map, source_uri):
         spec = tenant.properties[name]
         if spec.get("core"):
             core.append(name)
-        elif spec.get("multi_value"):
-            multi.append(name)
+        elif spec.get("multi_value") or spec.get("taxonomy"):
+            taxonomic.append(name)
         elif spec.get("user_editable"):
             editable.append(name)
     if unknown:
@@ -72,9 +72,8 @@ def validate_queue(tenant, id_type, id_property, property_map, source_uri):
     if core:
         raise CsomError("Property Names [%s] are synchronized from Microsoft Entra ID and cannot be imported."
                         % ",".join(core))
-    if multi:
-        raise CsomError("Property Names [%s] are multi-valued; multi-value properties are not supported."
-                        % ",".join(multi))
+    if taxonomic:   # the service says so of string multi-value properties too (sp-dev-docs#7159)
+        raise CsomError("Property Names [%s] are Taxonomic Properties" % ",".join(taxonomic))
     if editable:
         raise CsomError("Property Names [%s] are editable by user." % ",".join(editable))
     return canonical
@@ -180,9 +179,8 @@ class _Evaluator:
             if type_id != OFFICE365_TENANT_TYPE_ID:
                 raise CsomError("Cannot find stub for type with id \"%s\". The specified server library may be "
                                 "unavailable." % element.get("TypeId"), INVALID_QUERY)
-            if self.ctx.host_kind != "admin":
-                raise CsomError("Access denied. You do not have permission to perform this action or access this "
-                                "resource.", ACCESS_DENIED)
+            if self.ctx.host_kind != "admin" or not permissions.has_all(self.ctx.claims, permissions.PROFILE_ROLES):
+                raise CsomError(permissions.ACCESS_DENIED, ACCESS_DENIED)
             result = _Tenant()
         elif kind == "Method":
             parent = self.object(element.get("ParentId"))
@@ -303,9 +301,8 @@ def _rest_job(ctx, job):
 def handle_rest(ctx, segments):
     if not segments or len(segments) > 1:
         sp.not_found_resource(ctx, "/".join(s.name for s in segments) or sp.OFFICE365_TENANT_REST)
-    if ctx.host_kind != "admin":
-        sp.sp_fail(ctx, 403, sp.CODE_ACCESS_DENIED,
-                   "Access denied. You do not have permission to perform this action or access this resource.")
+    if ctx.host_kind != "admin" or not permissions.has_all(ctx.claims, permissions.PROFILE_ROLES):
+        raise permissions.sharepoint_denied(ctx.verbose)
     seg = segments[0]
     name = seg.lname
     param = sp.method_params(ctx, seg, limit=16 * 1024 * 1024)

@@ -12,10 +12,10 @@ from urllib.parse import unquote
 
 import jwt
 
-from . import pki
+from . import permissions, pki
 from .faults import FAULTS
 from .store import stable_guid
-from .web import HttpError, Response, graph_error, json_response, sp_error
+from .web import HttpError, Response, graph_error, json_response
 
 LOGIN_HOST = "login.microsoftonline.com"
 GRAPH_RESOURCE = "https://graph.microsoft.com"
@@ -272,12 +272,13 @@ def _token(store, request, tenant_segment):
                           "'client_assertion', 'client_secret' or 'request' is required for the "
                           "'client_credentials' grant type.")
     lifetime = int(FAULTS.get("token_lifetime", DEFAULT_TOKEN_LIFETIME, tenant=tenant.name))
-    token = issue_token(store, tenant, client_id, app, audience, acr, lifetime)
+    token = issue_token(store, tenant, client_id, permissions.roles_for(app, kind), audience, acr, lifetime)
     return json_response(200, {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
                                "access_token": token})
 
 
-def issue_token(store, tenant, client_id, app, audience, acr, lifetime=DEFAULT_TOKEN_LIFETIME, now=None):
+def issue_token(store, tenant, client_id, roles, audience, acr, lifetime=DEFAULT_TOKEN_LIFETIME, now=None):
+    """An access token for one resource; roles are the app's roles on that resource."""
     now = int(time.time() if now is None else now)
     service_principal = stable_guid(tenant.tenant_id, "service-principal", client_id)
     claims = {
@@ -286,7 +287,7 @@ def issue_token(store, tenant, client_id, app, audience, acr, lifetime=DEFAULT_T
         "aio": base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="),
         "app_displayname": "emulated app %s" % client_id[:8], "appid": client_id, "appidacr": acr,
         "idp": "https://sts.windows.net/%s/" % tenant.tenant_id, "idtyp": "app",
-        "oid": service_principal, "roles": list(app.get("roles") or []), "sub": service_principal,
+        "oid": service_principal, "roles": list(roles), "sub": service_principal,
         "tid": tenant.tenant_id, "uti": base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="),
         "ver": "1.0",
     }
@@ -403,17 +404,3 @@ def verify_bearer(store, request, resource, tenant=None):
             raise fail("Access token validation failure. Invalid audience.", "invalid audience")
     request.tenant = token_tenant.name
     return claims
-
-
-def require_role(claims, *roles):
-    """HttpError 403 unless the token carries at least one of the roles."""
-    granted = set(claims.get("roles") or [])
-    if granted.intersection(roles):
-        return
-    aud = str(claims.get("aud", "")).lower().rstrip("/")
-    if aud in (GRAPH_RESOURCE, GRAPH_APP_ID):
-        raise HttpError(graph_error(403, "Authorization_RequestDenied",
-                                    "Insufficient privileges to complete the operation."))
-    raise HttpError(sp_error(403, "-2147024891, System.UnauthorizedAccessException",
-                             "Access denied. You do not have permission to perform this action or access this "
-                             "resource."))

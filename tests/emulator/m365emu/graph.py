@@ -8,16 +8,14 @@ import struct
 import uuid
 from urllib.parse import quote, unquote
 
-from .entra import require_role, verify_bearer
+from .entra import verify_bearer
+from .permissions import PHOTO_READ_ROLES, PHOTO_WRITE_ROLES, USER_READ_ROLES, require_any_graph
 from .web import HttpError, Response, graph_error, json_response
 
 GRAPH_BASE = "https://graph.microsoft.com/v1.0"
 MAX_PHOTO_BYTES = 4 * 1024 * 1024
 DEFAULT_PAGE = 100
 MAX_PAGE = 999
-READ_USERS = ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
-READ_PHOTOS = READ_USERS + ("ProfilePhoto.Read.All", "ProfilePhoto.ReadWrite.All")
-WRITE_PHOTOS = ("User.ReadWrite.All", "ProfilePhoto.ReadWrite.All")
 DEFAULT_SELECT = ("businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
                   "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id")
 
@@ -30,7 +28,7 @@ def handle(store, request):
     tenant = store.tenant_by_id(claims["tid"])
     parts = parts[1:]
     if parts == ["users"]:
-        require_role(claims, *READ_USERS)
+        require_any_graph(claims, USER_READ_ROLES)
         return _list_users(tenant, request)
     if len(parts) >= 2 and parts[0] == "users":
         user = tenant.find_user(parts[1])
@@ -40,23 +38,23 @@ def handle(store, request):
                                         "objects are not present." % parts[1]))
         rest = parts[2:]
         if not rest:
-            require_role(claims, *READ_USERS)
+            require_any_graph(claims, USER_READ_ROLES)
             select = _select(request)
             entity = {"@odata.context": GRAPH_BASE + "/$metadata#users/$entity"}
             entity.update(_user_entity(user, select))
             return json_response(200, entity)
         if rest == ["photo"] and request.method == "GET":
-            require_role(claims, *READ_PHOTOS)
+            require_any_graph(claims, PHOTO_READ_ROLES)
             return _photo_metadata(tenant, user)
         if rest == ["photo", "$value"]:
             if request.method == "GET":
-                require_role(claims, *READ_PHOTOS)
+                require_any_graph(claims, PHOTO_READ_ROLES)
                 return _photo_value(tenant, user)
             if request.method in ("PUT", "PATCH"):
-                require_role(claims, *WRITE_PHOTOS)
+                require_any_graph(claims, PHOTO_WRITE_ROLES)
                 return _photo_put(tenant, user, request)
             if request.method == "DELETE":
-                require_role(claims, *WRITE_PHOTOS)
+                require_any_graph(claims, PHOTO_WRITE_ROLES)
                 if not tenant.delete_photo(user):
                     raise _image_not_found()
                 return Response(204)

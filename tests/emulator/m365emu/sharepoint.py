@@ -3,7 +3,7 @@
 import uuid
 from urllib.parse import unquote
 
-from . import csom, entra, importjobs, odata, people, spfiles, web
+from . import csom, entra, importjobs, odata, people, permissions, spfiles, web
 from . import sprest as sp
 
 
@@ -31,7 +31,6 @@ def handle(store, request):
         if rest == "client.svc/processquery":
             if request.method != "POST":
                 sp.sp_fail(ctx, 405, sp.CODE_INVALID_QUERY, "The HTTP method '%s' cannot be used." % request.method)
-            sp.require(ctx, *sp.FULL_CONTROL)
             return csom.process_query(ctx)
         sp.not_found_resource(ctx, decoded[index:])
 
@@ -48,16 +47,14 @@ def handle(store, request):
     first = ctx.segments[0].lname
     try:
         if first == "contextinfo":
-            sp.require(ctx, *sp.FILE_READ_ROLES)
+            sp.require_any(ctx, permissions.SITE_READ_ROLES)
             return contextinfo(ctx)
         if first == "web":
-            sp.require(ctx, *(sp.FILE_READ_ROLES if ctx.method() == "GET" else sp.FILE_WRITE_ROLES))
+            sp.require_any(ctx, permissions.SITE_READ_ROLES if ctx.method() == "GET" else permissions.SITE_WRITE_ROLES)
             return spfiles.handle(ctx, ctx.segments[1:])
         if first == sp.PEOPLE_MANAGER:
-            sp.require(ctx, *sp.FULL_CONTROL)
             return people.handle(ctx, ctx.segments[1:])
         if first == sp.OFFICE365_TENANT_REST:
-            sp.require(ctx, *sp.FULL_CONTROL)
             return csom.handle_rest(ctx, ctx.segments[1:])
     except odata.BadRequest as err:
         sp.sp_fail(ctx, 400, sp.CODE_INVALID_QUERY, str(err))

@@ -3,15 +3,8 @@
 import json
 import uuid
 
-from . import entra, web
+from . import permissions, web
 
-
-# Roles that let an app-only token use SharePoint. Sites.FullControl.All is needed for the tenant admin
-# (Office365Tenant) and the user profile (PeopleManager) endpoints; document libraries also accept
-# the narrower site roles, as SharePoint does for file operations.
-FULL_CONTROL = ("Sites.FullControl.All",)
-FILE_WRITE_ROLES = ("Sites.FullControl.All", "Sites.Manage.All", "Sites.ReadWrite.All")
-FILE_READ_ROLES = FILE_WRITE_ROLES + ("Sites.Read.All",)
 
 OFFICE365_TENANT_REST = "microsoft.online.sharepoint.tenantmanagement.office365tenant"
 PEOPLE_MANAGER = "sp.userprofiles.peoplemanager"
@@ -175,5 +168,7 @@ def not_found_resource(ctx, name):
     sp_fail(ctx, 404, CODE_NO_RESOURCE, "Cannot find resource for the request %s." % name)
 
 
-def require(ctx, *roles):
-    entra.require_role(ctx.claims, *roles)
+def require_any(ctx, roles):
+    """403 Access denied unless the token holds one of the roles."""
+    if not permissions.has_any(ctx.claims, roles):
+        raise permissions.sharepoint_denied(ctx.verbose)

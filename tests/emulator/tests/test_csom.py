@@ -73,10 +73,25 @@ def test_user_editable_properties_are_refused_with_the_documented_message(sp):
 @pytest.mark.parametrize("mapping,fragment", [
     ({"X": "NoSuchProperty"}, "[NoSuchProperty]"),
     ({"X": "Department"}, "synchronized from Microsoft Entra ID"),
-    ({"X": "Tags"}, "multi-valued"),
+    ({"X": "sps-muilanguages"}, "synchronized from Microsoft Entra ID"),
 ])
-def test_unknown_core_and_multi_value_targets_are_refused(sp, mapping, fragment):
+def test_unknown_and_core_targets_are_refused(sp, mapping, fragment):
     assert fragment in error_of(sp.process_query(queue_xml(0, "IdName", mapping, SOURCE)))["ErrorMessage"]
+
+
+@pytest.mark.parametrize("target", ["Tags", "tags", "Expertise", "SPS-Skills"])
+def test_multi_value_and_taxonomy_targets_are_refused_as_taxonomic_properties(sp, target):
+    sp.tenant.define_properties([{"name": "Expertise", "taxonomy": True, "multi_value": True}])
+    error = error_of(sp.process_query(queue_xml(0, "IdName", {"X": target, "C": "CostCenter"}, SOURCE)))
+    canonical = {"tags": "Tags"}.get(target.lower(), target)
+    assert error["ErrorMessage"] == "Property Names [%s] are Taxonomic Properties" % canonical
+
+
+@pytest.mark.parametrize("name", ["SPS-SIPAddress", "SPS-MUILanguages", "SPS-RecipientTypeDetails", "SPS-UserType",
+                                  "PublicSiteRedirect", "msOnline-ObjectId", "SPS-DistinguishedName", "AccountName"])
+def test_the_synced_properties_of_the_bulk_api_faq_are_core(sp, name):
+    assert sp.tenant.properties[name]["core"] is True
+    assert "synchronized" in error_of(sp.process_query(queue_xml(0, "IdName", {"X": name.upper()}, SOURCE)))["ErrorMessage"]
 
 
 @pytest.mark.parametrize("id_type,source", [(3, SOURCE), (0, "http://contoso.sharepoint.com/x.json"), (0, "Shared Documents/p.json")])
