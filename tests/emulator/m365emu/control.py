@@ -105,6 +105,7 @@ def _tenant(server, request, tenant, rest):
             return Response(204)
         detail = tenant.summary()
         detail["properties"] = tenant.properties
+        detail["sites"] = list(tenant.to_json().get("sites") or [])
         detail["apps"] = {cid: {"roles": app["roles"], "credential": "certificate" if app.get("certificate_pem")
                                 else "secret"} for cid, app in tenant.apps.items()}
         return json_response(200, detail)

@@ -2,14 +2,16 @@
 
 Settings live in scopes: the global scope (tenant None) and one scope per tenant name. A tenant's
 setting wins over the global one. Keys: throttle, reset, load (dicts), latency_ms, token_lifetime,
-job_delay, job_duration, job_outcome, queue_empty_guid, and anything else a handler wants to read.
+job_delay, job_duration, job_outcome, queue_empty_guid, job_list_threshold, complete_with_error_state,
+log_folder_naming, max_file_bytes, max_properties (see docs/developer_guide.md for each).
 """
 
 import random
 import threading
 
-KNOWN_KEYS = ("throttle", "reset", "load", "latency_ms", "token_lifetime", "job_delay", "job_duration",
-              "job_outcome", "queue_empty_guid")
+# Settings that choose between the forms the service is documented (or seen) to take.
+_CHOICES = {"complete_with_error_state": ("Succeeded", "Error"), "log_folder_naming": ("job_id", "file_name"),
+            "job_outcome": ("InternalError", "stuck_queued")}
 ENTRA_HOST = "login.microsoftonline.com"
 
 
@@ -53,6 +55,11 @@ class FaultSettings:
                 settings[key] = value
             if key == "load" and value is not None:
                 settings[key] = _load_setting(value)
+            if key in _CHOICES and value is not None and value not in _CHOICES[key]:
+                raise ValueError("%s must be one of %s" % (key, ", ".join(_CHOICES[key])))
+            if key == "job_list_threshold" and value is not None and (
+                    isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise ValueError("job_list_threshold must be a whole number, 0 or more")
         with self._lock:
             scope = self._scopes.setdefault(tenant, {})
             for key, value in settings.items():

@@ -56,6 +56,8 @@ def handle(store, request):
             return people.handle(ctx, ctx.segments[1:])
         if first == sp.OFFICE365_TENANT_REST:
             return csom.handle_rest(ctx, ctx.segments[1:])
+        if first == "sp.web.getweburlfrompageurl" and len(ctx.segments) == 1:
+            return csom.handle_web_url_rest(ctx, ctx.segments[0])
     except odata.BadRequest as err:
         sp.sp_fail(ctx, 400, sp.CODE_INVALID_QUERY, str(err))
     sp.not_found_resource(ctx, ctx.segments[0].name)

@@ -18,7 +18,7 @@ import time
 import uuid
 from urllib.parse import quote
 
-from . import odata, web
+from . import odata, web, webs
 from . import sprest as sp
 
 LIBRARIES = {
@@ -59,6 +59,7 @@ class Library:
         self.ensure_site("")
 
     def ensure_site(self, web_path):
+        webs.register(self.tenant, self.kind, web_path)
         libraries = LIBRARIES[self.kind] if not web_path else ["Shared Documents"]
         roots = LIBRARY_ROOTS[self.kind] if not web_path else ["Shared Documents"]
         for library in libraries:

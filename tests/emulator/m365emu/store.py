@@ -408,4 +408,17 @@ def normalise_tenant_spec(spec):
             raise ValueError("app %s needs certificate_pem or secret" % raw["client_id"])
         apps[str(raw["client_id"]).lower()] = app
 
-    return {"name": name, "tenant_id": tenant_id, "users": users, "properties": properties, "apps": apps}
+    return {"name": name, "tenant_id": tenant_id, "users": users, "properties": properties, "apps": apps,
+            "sites": _sites(spec.get("sites") or [])}
+
+
+def _sites(raws):
+    """The webs a tenant spec declares on its root host: server-relative paths ("/sites/hr", "/sites/hr/emea")."""
+    sites = []
+    for raw in raws:
+        if not isinstance(raw, str) or not raw.startswith("/") or raw.rstrip("/") == "" or "//" in raw:
+            raise ValueError("every site must be a server-relative path such as /sites/hr, not %r" % (raw,))
+        if any(part.lower() in ("_api", "_vti_bin", "_layouts") for part in raw.split("/")):
+            raise ValueError("site %s has a reserved segment" % raw)
+        sites.append(raw.rstrip("/"))
+    return sites
