@@ -106,7 +106,7 @@ def _tenant(server, request, tenant, rest):
         detail = tenant.summary()
         detail["properties"] = tenant.properties
         detail["sites"] = list(tenant.to_json().get("sites") or [])
-        detail["apps"] = {cid: {"roles": app["roles"], "credential": "certificate" if app.get("certificate_pem")
+        detail["apps"] = {cid: {"roles": app["roles"], "credential": "certificate" if app["certificates"]
                                 else "secret"} for cid, app in tenant.apps.items()}
         return json_response(200, detail)
     kind = rest[0]
@@ -175,7 +175,7 @@ def _mint_token(store, request, tenant):
         raise _bad_request("unknown client_id")
     resource = body.get("audience") or "https://%s.sharepoint.com" % tenant.name
     kind = "graph" if resource.rstrip("/") in (entra.GRAPH_RESOURCE, entra.GRAPH_APP_ID) else "sharepoint"
-    acr = str(body.get("appidacr") or ("2" if app.get("certificate_pem") else "1"))
+    acr = str(body.get("appidacr") or ("2" if app["certificates"] else "1"))
     lifetime = int(body.get("lifetime", entra.DEFAULT_TOKEN_LIFETIME))
     now = body.get("now")
     roles = list(body["roles"]) if "roles" in body else permissions.roles_for(app, kind)

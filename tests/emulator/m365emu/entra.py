@@ -166,7 +166,37 @@ _CERTS = _CertCache()
 
 
 def _b64url_equal(a, b):
-    return a.rstrip("=") == b.rstrip("=")
+    return isinstance(a, str) and a.rstrip("=") == b.rstrip("=")
+
+
+def _thumbprint_hex(value):
+    """A header thumbprint as Entra prints it in errors: the hash in upper-case hex."""
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).hex().upper()
+    except (ValueError, TypeError):
+        return str(value)
+
+
+def _registered_certificate(client_id, app, header):
+    """The registered certificate the assertion's x5t (SHA-1) or x5t#S256 (SHA-256) names, as Entra finds it;
+    AADSTS700027 when it names none, AADSTS50027 when it names no thumbprint at all."""
+    thumbprints = [(name, header[name]) for name in ("x5t#S256", "x5t") if header.get(name)]
+    if not thumbprints:
+        raise entra_error(401, "invalid_client", 50027, "Invalid JWT token. No certificate thumbprint specified in "
+                          "token header.")
+    for pem in app.get("certificates") or []:
+        entry = _CERTS.get(pem)
+        if any(_b64url_equal(value, entry[name]) for name, value in thumbprints):
+            return entry
+    raise entra_error(401, "invalid_client", 700027,
+                      "The certificate with identifier used to sign the client assertion is not registered on "
+                      "application. [Reason - The key was not found., Thumbprint of key used by client: '%s', Please "
+                      "visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app "
+                      "Id '%s'. Review the documentation at https://docs.microsoft.com/en-us/graph/deployments to "
+                      "determine the corresponding service endpoint and https://docs.microsoft.com/en-us/graph/api/"
+                      "application-get?view=graph-rest-1.0&tabs=http to build a query request URL, such as "
+                      "'https://graph.microsoft.com/beta/applications/%s']"
+                      % (_thumbprint_hex(thumbprints[0][1]), client_id, client_id))
 
 
 def _check_assertion(tenant, client_id, app, assertion, accepted_audiences):
@@ -175,24 +205,8 @@ def _check_assertion(tenant, client_id, app, assertion, accepted_audiences):
         unverified = jwt.decode(assertion, options={"verify_signature": False})
     except jwt.PyJWTError:
         raise entra_error(400, "invalid_client", 50027, "JWT token is invalid or malformed.")
-    if not app.get("certificate_pem"):
-        raise entra_error(401, "invalid_client", 700027,
-                          "Client assertion contains an invalid signature. [Reason - The key was not found., "
-                          "Thumbprint of key used by client: '%s']" % (header.get("x5t") or header.get("x5t#S256")))
-    entry = _CERTS.get(app["certificate_pem"])
+    entry = _registered_certificate(client_id, app, header)
     alg = header.get("alg")
-    if "x5t#S256" in header:
-        matched = _b64url_equal(header["x5t#S256"], entry["x5t#S256"])
-    elif "x5t" in header:
-        matched = _b64url_equal(header["x5t"], entry["x5t"])
-    else:
-        matched = False
-    if not matched:
-        raise entra_error(401, "invalid_client", 700027,
-                          "Client assertion contains an invalid signature. [Reason - The key was not found., "
-                          "Thumbprint of key used by client: '%s', Please visit the Azure Portal, Graph Explorer or "
-                          "directly use MS Graph to see configured keys for app Id '%s'.]"
-                          % (header.get("x5t") or header.get("x5t#S256"), client_id))
     if alg not in ("RS256", "PS256"):
         raise entra_error(401, "invalid_client", 5002738, "Invalid JWT token. '%s' is not a supported signature "
                           "algorithm." % alg)

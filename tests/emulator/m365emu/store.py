@@ -86,8 +86,10 @@ class Tenant:
         self.users = data["users"]
         self.properties = data["properties"]
         self.apps = data["apps"]
-        for client_id, app in self.apps.items():   # tenants saved before roles were kept per resource
+        for client_id, app in self.apps.items():   # tenants saved before roles per resource and certificate lists
             app["roles"] = permissions.normalise_roles(app.get("roles"), client_id)
+            if "certificates" not in app:
+                app["certificates"] = [app.pop("certificate_pem")] if app.get("certificate_pem") else []
         self._data = data
         self._by_key = {}
         for user in self.users:
@@ -398,18 +400,26 @@ def normalise_tenant_spec(spec):
     for raw in spec.get("apps") or []:
         if not isinstance(raw, dict) or not raw.get("client_id"):
             raise ValueError("every app needs a client_id")
-        app = {"roles": permissions.normalise_roles(raw.get("roles"), raw["client_id"])}
-        if raw.get("certificate_pem"):
-            pki.load_certificate(raw["certificate_pem"])  # fails early on a bad certificate
-            app["certificate_pem"] = raw["certificate_pem"]
+        app = {"roles": permissions.normalise_roles(raw.get("roles"), raw["client_id"]),
+               "certificates": _certificates(raw)}
         if raw.get("secret"):
             app["secret"] = raw["secret"]
-        if "certificate_pem" not in app and "secret" not in app:
-            raise ValueError("app %s needs certificate_pem or secret" % raw["client_id"])
+        if not app["certificates"] and "secret" not in app:
+            raise ValueError("app %s needs certificate_pem, certificates or secret" % raw["client_id"])
         apps[str(raw["client_id"]).lower()] = app
 
     return {"name": name, "tenant_id": tenant_id, "users": users, "properties": properties, "apps": apps,
             "sites": _sites(spec.get("sites") or [])}
+
+
+def _certificates(raw):
+    """The PEM certificates registered for an app: certificate_pem and/or the list certificates."""
+    pems = ([raw["certificate_pem"]] if raw.get("certificate_pem") else []) + list(raw.get("certificates") or [])
+    for pem in pems:
+        if not isinstance(pem, str):
+            raise ValueError("app %s: certificates must be PEM text" % raw["client_id"])
+        pki.load_certificate(pem)  # fails early on a bad certificate
+    return pems
 
 
 def _sites(raws):
