@@ -384,6 +384,9 @@ def normalise_tenant_spec(spec):
         user["mail"] = raw.get("mail") or upn
         user["object_id"] = str(raw.get("object_id") or stable_guid(tenant_id, "user", upn.lower())).lower()
         user["has_profile"] = bool(raw.get("has_profile", True))
+        if not isinstance(raw.get("account_enabled", True), bool):
+            raise ValueError("user %s: account_enabled must be true or false" % upn)
+        user["account_enabled"] = raw.get("account_enabled", True)
         if not user.get("display_name"):
             local = upn.split("#EXT#", 1)[0].split("@", 1)[0]
             user["display_name"] = " ".join(part.capitalize() for part in re.split(r"[._]", local) if part)
