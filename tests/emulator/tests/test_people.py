@@ -67,6 +67,13 @@ def _error(reply, verbose=False):
     return reply.json()["error" if verbose else "odata.error"]
 
 
+def assert_profile_error(reply, exception, message, verbose=False):
+    """A 500 whose odata.error names a user profile exception, as the service answers profile errors."""
+    assert reply.status == 500
+    assert _error(reply, verbose) == {"code": "-1, Microsoft.Office.Server.UserProfiles." + exception,
+                                      "message": {"lang": "en-US", "value": message}}
+
+
 @pytest.mark.parametrize("upn", ["ghost@contoso.com", "noprofile@contoso.com"])
 def test_an_account_without_a_profile_is_a_500_user_not_found(sp, upn):
     account = "i:0#.f|membership|" + upn
@@ -76,19 +83,15 @@ def test_an_account_without_a_profile_is_a_500_user_not_found(sp, upn):
                              {"accountName": account, "propertyName": "Tags", "propertyValues": ["1"]}),
                   sp.request("GET", ADMIN + PM + "GetUserProfilePropertyFor(accountName=@v,propertyName='CostCenter')"
                                                  "?@v='%s'" % account.replace("#", "%23"))):
-        assert reply.status == 500
-        assert _error(reply) == {"code": "-1, Microsoft.Office.Server.UserProfiles.UserNotFoundException",
-                                 "message": {"lang": "en-US", "value": "User Profile Error 1000: User Not Found: Could "
-                                                                       "not load profile data from the database."}}
+        assert_profile_error(reply, "UserNotFoundException",
+                             "User Profile Error 1000: User Not Found: Could not load profile data from the database.")
 
 
 def test_an_unknown_property_is_a_500_property_not_defined_in_both_flavours(sp):
     account = "i:0#.f|membership|jdoe@contoso.com"
     reply = sp.request("POST", ADMIN + PM + "SetSingleValueProfileProperty",
                        {"accountName": account, "propertyName": "Nope", "propertyValue": "1"}, verbose=True)
-    assert reply.status == 500
-    assert _error(reply, verbose=True) == {"code": "-1, Microsoft.Office.Server.UserProfiles.PropertyNotDefinedException",
-                                           "message": {"lang": "en-US", "value": "Property Not Defined: Nope"}}
+    assert_profile_error(reply, "PropertyNotDefinedException", "Property Not Defined: Nope", verbose=True)
     read = sp.request("GET", ADMIN + PM + "GetUserProfilePropertyFor(accountName=@v,propertyName='Nope')?@v='jdoe@contoso.com'")
     assert read.status == 500 and _error(read)["code"].endswith("PropertyNotDefinedException")
 
@@ -97,10 +100,8 @@ def test_an_unknown_property_is_a_500_property_not_defined_in_both_flavours(sp):
 def test_the_identity_of_a_profile_is_not_editable(sp, name):
     reply = sp.request("POST", ADMIN + PM + "SetSingleValueProfileProperty",
                        {"accountName": "i:0#.f|membership|jdoe@contoso.com", "propertyName": name, "propertyValue": "x"})
-    assert reply.status == 500
-    assert _error(reply) == {"code": "-1, Microsoft.Office.Server.UserProfiles.PropertyNotEditableException",
-                             "message": {"lang": "en-US", "value": "Property Not Editable: This property can only be "
-                                                                   "modified by an administrator."}}
+    assert_profile_error(reply, "PropertyNotEditableException",
+                         "Property Not Editable: This property can only be modified by an administrator.")
 
 
 def test_single_and_multi_value_written_the_wrong_way_are_refused(sp):
