@@ -248,8 +248,8 @@ def test_fault_settings_lookup():
         with pytest.raises(ValueError):
             faults.update({"load": bad})
     faults.update({"load": {"per_second": 5, "host": "graph.microsoft.com"}})
-    assert faults.load_limits("graph.microsoft.com", None) == {"per_second": 5, "host": "graph.microsoft.com",
-                                                                "status": 429, "retry_after": 1}
+    expected = {"per_second": 5, "host": "graph.microsoft.com", "status": 429, "retry_after": 1}
+    assert faults.load_limits("graph.microsoft.com", None) == expected
     assert faults.load_limits("contoso.sharepoint.com", None) is None
     assert faults.load_limits("login.microsoftonline.com", "contoso") is None
 
