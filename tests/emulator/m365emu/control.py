@@ -1,9 +1,8 @@
 """The /_emulator/ control plane (plain HTTP, JSON): tenants, profiles, request log, faults, files, jobs."""
 
-import importlib
 from urllib.parse import unquote
 
-from . import entra
+from . import entra, importjobs, permissions, spfiles
 from .faults import FAULTS
 from .web import HttpError, Response, json_response
 
@@ -16,16 +15,6 @@ def _not_found(what):
 
 def _bad_request(message):
     return HttpError(json_response(400, {"error": message}))
-
-
-def _optional_module(name):
-    """E2's modules are optional: a missing one answers 501 instead of failing the whole emulator."""
-    try:
-        return importlib.import_module("%s.%s" % (__package__, name))
-    except ModuleNotFoundError as err:
-        if err.name and err.name.endswith(name):
-            raise HttpError(json_response(501, {"error": "%s is not installed" % name}))
-        raise
 
 
 def _host_kind(value):
@@ -97,10 +86,13 @@ def _requests(server, request, tenant_name):
     if request.method == "DELETE":
         server.log.clear(tenant_name)
         return json_response(200, {"requests": []})
+    params = request.query_params()
     try:
-        since = int(request.query_params().get("since") or 0)
+        since = int(params.get("since") or 0)
     except ValueError:
         raise _bad_request("since must be an integer")
+    if params.get("summary") == "true":
+        return json_response(200, {"summary": server.log.summary(tenant_name, since)})
     return json_response(200, {"requests": server.log.query(tenant_name, since)})
 
 
@@ -113,10 +105,19 @@ def _tenant(server, request, tenant, rest):
             return Response(204)
         detail = tenant.summary()
         detail["properties"] = tenant.properties
-        detail["apps"] = {cid: {"roles": app["roles"], "credential": "certificate" if app.get("certificate_pem")
+        detail["sites"] = list(tenant.to_json().get("sites") or [])
+        detail["apps"] = {cid: {"roles": app["roles"], "credential": "certificate" if app["certificates"]
                                 else "secret"} for cid, app in tenant.apps.items()}
         return json_response(200, detail)
     kind = rest[0]
+    if kind == "properties" and len(rest) == 1:
+        if method == "POST":
+            body = request.json()
+            try:
+                tenant.define_properties(body if isinstance(body, list) else [body])
+            except ValueError as err:
+                raise _bad_request(str(err))
+        return json_response(200, {"properties": tenant.properties})
     if kind == "users" and len(rest) == 1:
         return json_response(200, {"users": tenant.users})
     if kind == "requests" and len(rest) == 1:
@@ -146,7 +147,7 @@ def _tenant(server, request, tenant, rest):
     if kind == "files" and len(rest) == 1:
         params = request.query_params()
         host_kind = _host_kind(params.get("host"))
-        return _as_response(_optional_module("spfiles").list_for_control(tenant, host_kind, params.get("path") or "/"))
+        return _as_response(spfiles.list_for_control(tenant, host_kind, params.get("path") or "/"))
     if kind == "files" and rest[1:] == ["age"] and method == "POST":
         body = request.json()
         host_kind = _host_kind(body.get("host"))
@@ -156,11 +157,10 @@ def _tenant(server, request, tenant, rest):
         names = body.get("names")
         if names is not None and not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
             raise _bad_request("names must be a list of item names")
-        aged = _optional_module("spfiles").age_for_control(tenant, host_kind, body.get("path") or "/", days, names)
+        aged = spfiles.age_for_control(tenant, host_kind, body.get("path") or "/", days, names)
         return _as_response(None if aged is None else {"aged": aged})
     if kind == "jobs" and len(rest) == 1:
-        jobs = _optional_module("importjobs").list_for_control(tenant)
-        return _as_response({"jobs": jobs} if isinstance(jobs, list) else jobs)
+        return json_response(200, {"jobs": importjobs.list_for_control(tenant)})
     if kind == "tokens" and len(rest) == 1 and method == "POST":
         return _mint_token(store, request, tenant)
     raise HttpError(json_response(404, {"error": "no such control endpoint: %s %s" % (method, request.path)}))
@@ -174,10 +174,10 @@ def _mint_token(store, request, tenant):
     if app is None:
         raise _bad_request("unknown client_id")
     resource = body.get("audience") or "https://%s.sharepoint.com" % tenant.name
-    acr = str(body.get("appidacr") or ("2" if app.get("certificate_pem") else "1"))
+    kind = "graph" if resource.rstrip("/") in (entra.GRAPH_RESOURCE, entra.GRAPH_APP_ID) else "sharepoint"
+    acr = str(body.get("appidacr") or ("2" if app["certificates"] else "1"))
     lifetime = int(body.get("lifetime", entra.DEFAULT_TOKEN_LIFETIME))
     now = body.get("now")
-    if "roles" in body:
-        app = dict(app, roles=list(body["roles"]))
-    token = entra.issue_token(store, tenant, client_id, app, resource, acr, lifetime, now=now)
+    roles = list(body["roles"]) if "roles" in body else permissions.roles_for(app, kind)
+    token = entra.issue_token(store, tenant, client_id, roles, resource, acr, lifetime, now=now)
     return json_response(200, {"access_token": token, "token_type": "Bearer", "expires_in": lifetime})

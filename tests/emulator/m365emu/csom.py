@@ -1,7 +1,8 @@
 """CSOM ProcessQuery (client.svc) and the REST forms of Office365Tenant's import job methods.
 
-Only the Office365Tenant type (TypeId {e45fd516-a408-4ca4-b6dc-268e2f1f0f83}) is served, on the tenant
-admin host. Server errors come back as ErrorInfo in the first element with HTTP 200, as SharePoint does.
+Served: the Office365Tenant type (TypeId {e45fd516-a408-4ca4-b6dc-268e2f1f0f83}) on the tenant admin host, and
+the static Web.GetWebUrlFromPageUrl on every host (with its REST form SP.Web.GetWebUrlFromPageUrl). Server
+errors come back as ErrorInfo in the first element with HTTP 200, as SharePoint does.
 """
 
 import json
@@ -10,8 +11,8 @@ import uuid
 import xml.etree.ElementTree as ET
 from urllib.parse import urlsplit
 
-from . import importjobs
-from . import sharepoint as sp
+from . import importjobs, permissions, webs
+from . import sprest as sp
 from . import web
 from .faults import FAULTS
 
@@ -29,12 +30,18 @@ ARGUMENT_EXCEPTION = (-2147024809, "System.ArgumentException")
 ARGUMENT_RANGE = (-2146233086, "System.ArgumentOutOfRangeException")
 INVALID_QUERY = (-1, "Microsoft.SharePoint.Client.InvalidClientQueryException")
 ACCESS_DENIED = (-2147024891, "System.UnauthorizedAccessException")
+QUERY_THROTTLED = (-2147024860, "Microsoft.SharePoint.SPQueryThrottledException")
+LIST_VIEW_THRESHOLD = "The attempted operation is prohibited because it exceeds the list view threshold."
+DEFAULT_JOB_LIST_THRESHOLD = 5000   # the list view threshold of SharePoint lists
 
 
 class CsomError(Exception):
-    def __init__(self, message, kind=SP_EXCEPTION):
+    """A server exception: ErrorInfo in a CSOM answer; in a REST answer, odata.error with rest_status."""
+
+    def __init__(self, message, kind=SP_EXCEPTION, rest_status=400):
         Exception.__init__(self, message)
         self.code, self.type_name = kind
+        self.rest_status = rest_status
 
 
 # ---------------------------------------------------------------- shared validation and job shapes
@@ -53,7 +60,7 @@ def validate_queue(tenant, id_type, id_property, property_map, source_uri):
         raise CsomError("The sourceUri must be an absolute https URL of a file.\r\nParameter name: sourceUri",
                         ARGUMENT_EXCEPTION)
     by_lower = {name.lower(): name for name in tenant.properties}
-    canonical, unknown, core, multi, editable = {}, [], [], [], []
+    canonical, unknown, core, taxonomic, editable = {}, [], [], [], []
     for key, target in property_map.items():
         name = by_lower.get(str(target).lower()) if target is not None else None
         if name is None:
@@ -63,8 +70,8 @@ def validate_queue(tenant, id_type, id_property, property_map, source_uri):
         spec = tenant.properties[name]
         if spec.get("core"):
             core.append(name)
-        elif spec.get("multi_value"):
-            multi.append(name)
+        elif spec.get("multi_value") or spec.get("taxonomy"):
+            taxonomic.append(name)
         elif spec.get("user_editable"):
             editable.append(name)
     if unknown:
@@ -72,27 +79,47 @@ def validate_queue(tenant, id_type, id_property, property_map, source_uri):
     if core:
         raise CsomError("Property Names [%s] are synchronized from Microsoft Entra ID and cannot be imported."
                         % ",".join(core))
-    if multi:
-        raise CsomError("Property Names [%s] are multi-valued; multi-value properties are not supported."
-                        % ",".join(multi))
+    if taxonomic:   # the service says so of string multi-value properties too (sp-dev-docs#7159)
+        raise CsomError("Property Names [%s] are Taxonomic Properties" % ",".join(taxonomic))
     if editable:
         raise CsomError("Property Names [%s] are editable by user." % ",".join(editable))
     return canonical
 
 
+def _jobs_within_threshold(ctx):
+    """The job records, or the list view threshold error once there are more of them than the threshold
+    (the job list is a SharePoint list that nothing empties: pnp/powershell#3814)."""
+    jobs = importjobs.list_jobs(ctx.tenant)
+    threshold = FAULTS.get("job_list_threshold", DEFAULT_JOB_LIST_THRESHOLD, tenant=ctx.tenant.name)
+    if len(jobs) > threshold:
+        raise CsomError(LIST_VIEW_THRESHOLD, QUERY_THROTTLED, rest_status=500)
+    return jobs
+
+
 def queue(ctx, id_type, id_property, property_map, source_uri):
     canonical = validate_queue(ctx.tenant, id_type, id_property, property_map, source_uri)
+    _jobs_within_threshold(ctx)
     job_id = importjobs.queue(ctx.store, ctx.tenant, id_type, id_property, canonical, source_uri)
     if FAULTS.get("queue_empty_guid", False, tenant=ctx.tenant.name):
         return EMPTY_GUID
     return job_id
 
 
+def web_url_from_page_url(ctx, page_url):
+    """Web.GetWebUrlFromPageUrl; an ArgumentException for a URL that is not one of the tenant's (unconfirmed)."""
+    if page_url is None:
+        raise CsomError("Value cannot be null.\r\nParameter name: pageFullUrl", ARGUMENT_EXCEPTION)
+    try:
+        return webs.web_url_from_page_url(ctx.store, ctx.tenant, page_url)
+    except ValueError:
+        raise CsomError("Value does not fall within the expected range.", ARGUMENT_EXCEPTION)
+
+
 def _job_or_fail(ctx, job_id):
     job = importjobs.get_job(ctx.tenant, job_id)
     if job is None:
         # Unconfirmed what SharePoint answers for an unknown job id; an SPException is the guess.
-        raise CsomError("The import job %s does not exist." % job_id)
+        raise CsomError("The import job %s does not exist." % job_id, rest_status=404)
     return job
 
 
@@ -180,9 +207,8 @@ class _Evaluator:
             if type_id != OFFICE365_TENANT_TYPE_ID:
                 raise CsomError("Cannot find stub for type with id \"%s\". The specified server library may be "
                                 "unavailable." % element.get("TypeId"), INVALID_QUERY)
-            if self.ctx.host_kind != "admin":
-                raise CsomError("Access denied. You do not have permission to perform this action or access this "
-                                "resource.", ACCESS_DENIED)
+            if self.ctx.host_kind != "admin" or not permissions.has_all(self.ctx.claims, permissions.PROFILE_ROLES):
+                raise CsomError(permissions.ACCESS_DENIED, ACCESS_DENIED)
             result = _Tenant()
         elif kind == "Method":
             parent = self.object(element.get("ParentId"))
@@ -193,7 +219,7 @@ class _Evaluator:
                     raise CsomError("Value cannot be null.\r\nParameter name: jobId", ARGUMENT_EXCEPTION)
                 result = _job_or_fail(self.ctx, params[0])
             elif isinstance(parent, _Tenant) and name == "getimportprofilepropertyjobs":
-                result = _Jobs(importjobs.list_jobs(self.ctx.tenant))
+                result = _Jobs(_jobs_within_threshold(self.ctx))
             else:
                 raise CsomError("Method \"%s\" does not exist." % element.get("Name"), INVALID_QUERY)
         else:
@@ -229,7 +255,19 @@ class _Evaluator:
                     raise CsomError("Value cannot be null.\r\nParameter name: jobId", ARGUMENT_EXCEPTION)
                 return importjobs.delete_job(self.ctx.tenant, params[0])
             raise CsomError("Method \"%s\" does not exist." % element.get("Name"), INVALID_QUERY)
+        if kind == "StaticMethod":
+            return self._static_method(element)
         raise CsomError("The action %s is not supported by the emulator." % kind, INVALID_QUERY)
+
+    def _static_method(self, element):
+        """Web.GetWebUrlFromPageUrl(pageFullUrl), the one static method served (on every host)."""
+        type_id = (element.get("TypeId") or "").strip().strip("{}").lower()
+        if type_id != webs.STATIC_TYPE_ID or (element.get("Name") or "").lower() != "getweburlfrompageurl":
+            raise CsomError("Method \"%s\" does not exist." % element.get("Name"), INVALID_QUERY)
+        if not permissions.has_any(self.ctx.claims, permissions.SITE_READ_ROLES):
+            raise CsomError(permissions.ACCESS_DENIED, ACCESS_DENIED)
+        params = _parameters(element)
+        return web_url_from_page_url(self.ctx, params[0] if params else None)
 
 
 def encode(items):
@@ -300,12 +338,21 @@ def _rest_job(ctx, job):
     return sp.entity_body(ctx, info, JOB_TYPE)
 
 
+def handle_web_url_rest(ctx, seg):
+    """REST SP.Web.GetWebUrlFromPageUrl: GET ...(@v)?@v='<url>' (pnpjs) or POST {"pageFullUrl": "<url>"} (o365)."""
+    sp.require_any(ctx, permissions.SITE_READ_ROLES)
+    param = sp.method_params(ctx, seg, limit=64 * 1024)
+    try:
+        return sp.reply_value(ctx, "GetWebUrlFromPageUrl", web_url_from_page_url(ctx, param("pageFullUrl", 0)))
+    except CsomError as err:
+        sp.sp_fail(ctx, err.rest_status, "%d, %s" % (err.code, err.type_name), str(err))
+
+
 def handle_rest(ctx, segments):
     if not segments or len(segments) > 1:
         sp.not_found_resource(ctx, "/".join(s.name for s in segments) or sp.OFFICE365_TENANT_REST)
-    if ctx.host_kind != "admin":
-        sp.sp_fail(ctx, 403, sp.CODE_ACCESS_DENIED,
-                   "Access denied. You do not have permission to perform this action or access this resource.")
+    if ctx.host_kind != "admin" or not permissions.has_all(ctx.claims, permissions.PROFILE_ROLES):
+        raise permissions.sharepoint_denied(ctx.verbose)
     seg = segments[0]
     name = seg.lname
     param = sp.method_params(ctx, seg, limit=16 * 1024 * 1024)
@@ -323,11 +370,10 @@ def handle_rest(ctx, segments):
             body_ = _rest_job(ctx, job)
             return sp.json_reply(ctx, {"d": body_} if ctx.verbose else body_)
         if name == "getimportprofilepropertyjobs":
-            return sp.reply_collection(ctx, [_rest_job(ctx, j) for j in importjobs.list_jobs(ctx.tenant)])
+            return sp.reply_collection(ctx, [_rest_job(ctx, j) for j in _jobs_within_threshold(ctx)])
         if name == "deleteimportprofilepropertiesjob":
             return sp.reply_value(ctx, "DeleteImportProfilePropertiesJob",
                                   importjobs.delete_job(ctx.tenant, param("jobId", 0)))
     except CsomError as err:
-        status = 404 if "does not exist" in str(err) and name == "getimportprofilepropertyjob" else 400
-        sp.sp_fail(ctx, status, "%d, %s" % (err.code, err.type_name), str(err))
+        sp.sp_fail(ctx, err.rest_status, "%d, %s" % (err.code, err.type_name), str(err))
     sp.not_found_resource(ctx, seg.name)

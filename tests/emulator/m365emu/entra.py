@@ -12,10 +12,10 @@ from urllib.parse import unquote
 
 import jwt
 
-from . import pki
+from . import permissions, pki
 from .faults import FAULTS
 from .store import stable_guid
-from .web import HttpError, Response, graph_error, json_response, sp_error
+from .web import HttpError, Response, graph_error, json_response
 
 LOGIN_HOST = "login.microsoftonline.com"
 GRAPH_RESOURCE = "https://graph.microsoft.com"
@@ -166,7 +166,37 @@ _CERTS = _CertCache()
 
 
 def _b64url_equal(a, b):
-    return a.rstrip("=") == b.rstrip("=")
+    return isinstance(a, str) and a.rstrip("=") == b.rstrip("=")
+
+
+def _thumbprint_hex(value):
+    """A header thumbprint as Entra prints it in errors: the hash in upper-case hex."""
+    try:
+        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).hex().upper()
+    except (ValueError, TypeError):
+        return str(value)
+
+
+def _registered_certificate(client_id, app, header):
+    """The registered certificate the assertion's x5t (SHA-1) or x5t#S256 (SHA-256) names, as Entra finds it;
+    AADSTS700027 when it names none, AADSTS50027 when it names no thumbprint at all."""
+    thumbprints = [(name, header[name]) for name in ("x5t#S256", "x5t") if header.get(name)]
+    if not thumbprints:
+        raise entra_error(401, "invalid_client", 50027, "Invalid JWT token. No certificate thumbprint specified in "
+                          "token header.")
+    for pem in app.get("certificates") or []:
+        entry = _CERTS.get(pem)
+        if any(_b64url_equal(value, entry[name]) for name, value in thumbprints):
+            return entry
+    raise entra_error(401, "invalid_client", 700027,
+                      "The certificate with identifier used to sign the client assertion is not registered on "
+                      "application. [Reason - The key was not found., Thumbprint of key used by client: '%s', Please "
+                      "visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app "
+                      "Id '%s'. Review the documentation at https://docs.microsoft.com/en-us/graph/deployments to "
+                      "determine the corresponding service endpoint and https://docs.microsoft.com/en-us/graph/api/"
+                      "application-get?view=graph-rest-1.0&tabs=http to build a query request URL, such as "
+                      "'https://graph.microsoft.com/beta/applications/%s']"
+                      % (_thumbprint_hex(thumbprints[0][1]), client_id, client_id))
 
 
 def _check_assertion(tenant, client_id, app, assertion, accepted_audiences):
@@ -175,24 +205,8 @@ def _check_assertion(tenant, client_id, app, assertion, accepted_audiences):
         unverified = jwt.decode(assertion, options={"verify_signature": False})
     except jwt.PyJWTError:
         raise entra_error(400, "invalid_client", 50027, "JWT token is invalid or malformed.")
-    if not app.get("certificate_pem"):
-        raise entra_error(401, "invalid_client", 700027,
-                          "Client assertion contains an invalid signature. [Reason - The key was not found., "
-                          "Thumbprint of key used by client: '%s']" % (header.get("x5t") or header.get("x5t#S256")))
-    entry = _CERTS.get(app["certificate_pem"])
+    entry = _registered_certificate(client_id, app, header)
     alg = header.get("alg")
-    if "x5t#S256" in header:
-        matched = _b64url_equal(header["x5t#S256"], entry["x5t#S256"])
-    elif "x5t" in header:
-        matched = _b64url_equal(header["x5t"], entry["x5t"])
-    else:
-        matched = False
-    if not matched:
-        raise entra_error(401, "invalid_client", 700027,
-                          "Client assertion contains an invalid signature. [Reason - The key was not found., "
-                          "Thumbprint of key used by client: '%s', Please visit the Azure Portal, Graph Explorer or "
-                          "directly use MS Graph to see configured keys for app Id '%s'.]"
-                          % (header.get("x5t") or header.get("x5t#S256"), client_id))
     if alg not in ("RS256", "PS256"):
         raise entra_error(401, "invalid_client", 5002738, "Invalid JWT token. '%s' is not a supported signature "
                           "algorithm." % alg)
@@ -272,12 +286,13 @@ def _token(store, request, tenant_segment):
                           "'client_assertion', 'client_secret' or 'request' is required for the "
                           "'client_credentials' grant type.")
     lifetime = int(FAULTS.get("token_lifetime", DEFAULT_TOKEN_LIFETIME, tenant=tenant.name))
-    token = issue_token(store, tenant, client_id, app, audience, acr, lifetime)
+    token = issue_token(store, tenant, client_id, permissions.roles_for(app, kind), audience, acr, lifetime)
     return json_response(200, {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
                                "access_token": token})
 
 
-def issue_token(store, tenant, client_id, app, audience, acr, lifetime=DEFAULT_TOKEN_LIFETIME, now=None):
+def issue_token(store, tenant, client_id, roles, audience, acr, lifetime=DEFAULT_TOKEN_LIFETIME, now=None):
+    """An access token for one resource; roles are the app's roles on that resource."""
     now = int(time.time() if now is None else now)
     service_principal = stable_guid(tenant.tenant_id, "service-principal", client_id)
     claims = {
@@ -286,7 +301,7 @@ def issue_token(store, tenant, client_id, app, audience, acr, lifetime=DEFAULT_T
         "aio": base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="),
         "app_displayname": "emulated app %s" % client_id[:8], "appid": client_id, "appidacr": acr,
         "idp": "https://sts.windows.net/%s/" % tenant.tenant_id, "idtyp": "app",
-        "oid": service_principal, "roles": list(app.get("roles") or []), "sub": service_principal,
+        "oid": service_principal, "roles": list(roles), "sub": service_principal,
         "tid": tenant.tenant_id, "uti": base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="),
         "ver": "1.0",
     }
@@ -403,17 +418,3 @@ def verify_bearer(store, request, resource, tenant=None):
             raise fail("Access token validation failure. Invalid audience.", "invalid audience")
     request.tenant = token_tenant.name
     return claims
-
-
-def require_role(claims, *roles):
-    """HttpError 403 unless the token carries at least one of the roles."""
-    granted = set(claims.get("roles") or [])
-    if granted.intersection(roles):
-        return
-    aud = str(claims.get("aud", "")).lower().rstrip("/")
-    if aud in (GRAPH_RESOURCE, GRAPH_APP_ID):
-        raise HttpError(graph_error(403, "Authorization_RequestDenied",
-                                    "Insufficient privileges to complete the operation."))
-    raise HttpError(sp_error(403, "-2147024891, System.UnauthorizedAccessException",
-                             "Access denied. You do not have permission to perform this action or access this "
-                             "resource."))

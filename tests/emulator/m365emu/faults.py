@@ -1,15 +1,17 @@
 """Fault settings switched at run time through POST /_emulator/faults.
 
 Settings live in scopes: the global scope (tenant None) and one scope per tenant name. A tenant's
-setting wins over the global one. Keys: throttle, reset (dicts), latency_ms, token_lifetime,
-job_delay, job_duration, job_outcome, queue_empty_guid, and anything else a handler wants to read.
+setting wins over the global one. Keys: throttle, reset, load (dicts), latency_ms, token_lifetime,
+job_delay, job_duration, job_outcome, queue_empty_guid, job_list_threshold, complete_with_error_state,
+log_folder_naming, max_file_bytes, max_properties (see docs/developer_guide.md for each).
 """
 
 import random
 import threading
 
-KNOWN_KEYS = ("throttle", "reset", "latency_ms", "token_lifetime", "job_delay", "job_duration",
-              "job_outcome", "queue_empty_guid")
+# Settings that choose between the forms the service is documented (or seen) to take.
+_CHOICES = {"complete_with_error_state": ("Succeeded", "Error"), "log_folder_naming": ("job_id", "file_name"),
+            "job_outcome": ("InternalError", "stuck_queued")}
 ENTRA_HOST = "login.microsoftonline.com"
 
 
@@ -50,6 +52,14 @@ class FaultSettings:
                         raise ValueError("throttle.status must be 429 or 503")
                     value["status"] = status
                     value["retry_after"] = value.get("retry_after", 1)
+                settings[key] = value
+            if key == "load" and value is not None:
+                settings[key] = _load_setting(value)
+            if key in _CHOICES and value is not None and value not in _CHOICES[key]:
+                raise ValueError("%s must be one of %s" % (key, ", ".join(_CHOICES[key])))
+            if key == "job_list_threshold" and value is not None and (
+                    isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise ValueError("job_list_threshold must be a whole number, 0 or more")
         with self._lock:
             scope = self._scopes.setdefault(tenant, {})
             for key, value in settings.items():
@@ -106,11 +116,40 @@ class FaultSettings:
                 return dict(fault)
         return None
 
+    def load_limits(self, host, tenant):
+        """The load setting that applies to a request to host in tenant (None when there is none)."""
+        limits = self.get("load", tenant=tenant)
+        if limits is None or not self._matches_host(limits, host):
+            return None
+        return limits
+
     def draw_throttle(self, host, tenant):
         return self._draw("throttle", host, tenant)
 
     def draw_reset(self, host, tenant):
         return self._draw("reset", host, tenant)
+
+
+def _load_setting(value):
+    """Check a load setting: {"max_in_flight": n, "per_second": r, "status", "retry_after", "host"}."""
+    if not isinstance(value, dict):
+        raise ValueError("load must be an object")
+    value = dict(value)
+    max_in_flight = value.get("max_in_flight")
+    per_second = value.get("per_second")
+    if max_in_flight is None and per_second is None:
+        raise ValueError("load needs max_in_flight or per_second")
+    if max_in_flight is not None and (isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int)
+                                      or max_in_flight < 1):
+        raise ValueError("load.max_in_flight must be a whole number, 1 or more")
+    if per_second is not None and (isinstance(per_second, bool) or not isinstance(per_second, (int, float))
+                                   or per_second <= 0):
+        raise ValueError("load.per_second must be a number above 0")
+    value["status"] = int(value.get("status", 429))
+    if value["status"] not in (429, 503):
+        raise ValueError("load.status must be 429 or 503")
+    value["retry_after"] = value.get("retry_after", 1)
+    return value
 
 
 FAULTS = FaultSettings()

@@ -1,25 +1,19 @@
-"""Microsoft Graph v1.0: users (get, list with $select/$top/paging) and profile photos."""
+"""Microsoft Graph v1.0: users (graphusers.py), profile photos, and JSON batching ($batch) of user reads."""
 
-import base64
 import hashlib
+import json
 import os
-import re
 import struct
 import uuid
-from urllib.parse import quote, unquote
+from urllib.parse import parse_qsl, unquote
 
-from .entra import require_role, verify_bearer
+from . import graphusers
+from .entra import verify_bearer
+from .permissions import PHOTO_READ_ROLES, PHOTO_WRITE_ROLES, USER_READ_ROLES, require_any_graph
 from .web import HttpError, Response, graph_error, json_response
 
-GRAPH_BASE = "https://graph.microsoft.com/v1.0"
 MAX_PHOTO_BYTES = 4 * 1024 * 1024
-DEFAULT_PAGE = 100
-MAX_PAGE = 999
-READ_USERS = ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
-READ_PHOTOS = READ_USERS + ("ProfilePhoto.Read.All", "ProfilePhoto.ReadWrite.All")
-WRITE_PHOTOS = ("User.ReadWrite.All", "ProfilePhoto.ReadWrite.All")
-DEFAULT_SELECT = ("businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone",
-                  "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id")
+MAX_BATCH = 20
 
 
 def handle(store, request):
@@ -29,128 +23,84 @@ def handle(store, request):
     claims = verify_bearer(store, request, "graph")
     tenant = store.tenant_by_id(claims["tid"])
     parts = parts[1:]
-    if parts == ["users"]:
-        require_role(claims, *READ_USERS)
-        return _list_users(tenant, request)
-    if len(parts) >= 2 and parts[0] == "users":
-        user = tenant.find_user(parts[1])
-        if user is None:
-            raise HttpError(graph_error(404, "Request_ResourceNotFound",
-                                        "Resource '%s' does not exist or one of its queried reference-property "
-                                        "objects are not present." % parts[1]))
+    if parts == ["$batch"] and request.method == "POST":
+        return _batch(tenant, claims, request.json())
+    if parts and parts[0] == "users" and len(parts) <= 2 and request.method == "GET":
+        return _read_users(tenant, claims, parts, request.query_params())
+    if len(parts) >= 3 and parts[0] == "users":
+        user = _user_or_404(tenant, parts[1])
         rest = parts[2:]
-        if not rest:
-            require_role(claims, *READ_USERS)
-            select = _select(request)
-            entity = {"@odata.context": GRAPH_BASE + "/$metadata#users/$entity"}
-            entity.update(_user_entity(user, select))
-            return json_response(200, entity)
         if rest == ["photo"] and request.method == "GET":
-            require_role(claims, *READ_PHOTOS)
+            require_any_graph(claims, PHOTO_READ_ROLES)
             return _photo_metadata(tenant, user)
         if rest == ["photo", "$value"]:
             if request.method == "GET":
-                require_role(claims, *READ_PHOTOS)
+                require_any_graph(claims, PHOTO_READ_ROLES)
                 return _photo_value(tenant, user)
             if request.method in ("PUT", "PATCH"):
-                require_role(claims, *WRITE_PHOTOS)
+                require_any_graph(claims, PHOTO_WRITE_ROLES)
                 return _photo_put(tenant, user, request)
             if request.method == "DELETE":
-                require_role(claims, *WRITE_PHOTOS)
+                require_any_graph(claims, PHOTO_WRITE_ROLES)
                 if not tenant.delete_photo(user):
                     raise _image_not_found()
                 return Response(204)
     raise HttpError(graph_error(400, "BadRequest", "Resource not found for the segment '%s'." % "/".join(parts)))
 
 
-# --------------------------------------------------------------------------- users
-def _select(request):
-    raw = request.query_params().get("$select")
-    if not raw:
-        return DEFAULT_SELECT
-    return tuple(name.strip() for name in raw.split(",") if name.strip())
+def _user_or_404(tenant, key):
+    user = tenant.find_user(key)
+    if user is None:
+        raise HttpError(graph_error(404, "Request_ResourceNotFound",
+                                    "Resource '%s' does not exist or one of its queried reference-property "
+                                    "objects are not present." % key))
+    return user
 
 
-def _user_entity(user, select):
-    phone = user.get("phone")
-    full = {
-        "id": user["object_id"],
-        "userPrincipalName": user["upn"],
-        "displayName": user.get("display_name"),
-        "givenName": user.get("given_name") or None,
-        "surname": user.get("surname") or None,
-        "mail": user.get("mail"),
-        "jobTitle": user.get("job_title") or None,
-        "department": user.get("department") or None,
-        "officeLocation": user.get("office") or None,
-        "businessPhones": [phone] if phone else [],
-        "mobilePhone": None,
-        "preferredLanguage": None,
-        "userType": "Guest" if user.get("guest") else "Member",
-        "accountEnabled": True,
-        "employeeId": user.get("employee_id"),
-    }
-    return {name: full.get(name) for name in select}
+def _read_users(tenant, claims, parts, params):
+    """GET /users (the list) or GET /users/{id | userPrincipalName}."""
+    require_any_graph(claims, USER_READ_ROLES)
+    if len(parts) == 1:
+        return graphusers.list_users(tenant, params)
+    return graphusers.get_user(_user_or_404(tenant, parts[1]), params)
 
 
-def _list_users(tenant, request):
-    params = request.query_params()
+# --------------------------------------------------------------------------- $batch
+def _bad_batch(message):
+    return HttpError(graph_error(400, "BadRequest", message))
+
+
+def _batch(tenant, claims, body):
+    """JSON batching: up to 20 requests; the emulator serves the user reads in them (GET /users...). Answers come
+    in reverse order, since Graph does not keep the requests' order (clients match them by id)."""
+    requests = body.get("requests") if isinstance(body, dict) else None
+    if not isinstance(requests, list) or not requests:
+        raise _bad_batch("Invalid batch payload format.")
+    if len(requests) > MAX_BATCH:
+        raise _bad_batch("Batch request limit exceeded. A batch may hold at most %d requests." % MAX_BATCH)
+    ids = set()
+    for item in requests:
+        if not isinstance(item, dict) or not all(isinstance(item.get(key), str) and item.get(key)
+                                                 for key in ("id", "method", "url")):
+            raise _bad_batch("Invalid batch payload format: every request needs an id, a method and a url.")
+        if item["id"] in ids:
+            raise _bad_batch("Batch request ids must be unique: '%s' is used twice." % item["id"])
+        ids.add(item["id"])
+    return json_response(200, {"responses": [_batch_one(tenant, claims, item) for item in reversed(requests)]})
+
+
+def _batch_one(tenant, claims, item):
+    path, _sep, query = item["url"].partition("?")
+    parts = [unquote(p) for p in path.split("/") if p]
     try:
-        top = int(params.get("$top") or DEFAULT_PAGE)
-    except ValueError:
-        raise HttpError(graph_error(400, "BadRequest", "Invalid value for $top."))
-    if not 1 <= top <= MAX_PAGE:
-        raise HttpError(graph_error(400, "Request_UnsupportedQuery", "Invalid page size specified: '%d'. Must be "
-                                    "between 1 and %d inclusive." % (top, MAX_PAGE)))
-    offset = 0
-    if params.get("$skiptoken"):
-        try:
-            offset = int(base64.urlsafe_b64decode(params["$skiptoken"].encode() + b"==").decode().split(":")[1])
-        except (ValueError, IndexError, UnicodeDecodeError):
-            raise HttpError(graph_error(400, "Directory_InvalidPagingToken", "The paging token is invalid."))
-    select = _select(request)
-    users = _filtered(tenant.users, params.get("$filter"))
-    page = users[offset:offset + top]
-    body = {"@odata.context": GRAPH_BASE + "/$metadata#users",
-            "value": [_user_entity(user, select) for user in page]}
-    if offset + top < len(users):
-        token = base64.urlsafe_b64encode(("users:%d" % (offset + top)).encode()).decode().rstrip("=")
-        query = {"$top": str(top), "$skiptoken": token}
-        for key in ("$select", "$filter"):
-            if params.get(key):
-                query[key] = params[key]
-        body["@odata.nextLink"] = GRAPH_BASE + "/users?" + "&".join(
-            "%s=%s" % (key, quote(value, safe=",")) for key, value in query.items())
-    if params.get("$count") == "true":
-        body["@odata.count"] = len(users)
-    return json_response(200, body)
-
-
-_FILTER = re.compile(r"^\s*(?:(\w+)\s+eq\s+'((?:[^']|'')*)'|startswith\(\s*(\w+)\s*,\s*'((?:[^']|'')*)'\s*\))\s*$",
-                     re.IGNORECASE)
-_FILTER_FIELDS = {"userprincipalname": "upn", "mail": "mail", "id": "object_id", "displayname": "display_name",
-                  "usertype": None}
-
-
-def _filtered(users, expression):
-    """The users matching a $filter of one clause: `<property> eq '<value>'` or `startswith(<property>,'<value>')`."""
-    if not expression:
-        return users
-    match = _FILTER.match(expression)
-    field = match and (match.group(1) or match.group(3)).lower()
-    if not match or field not in _FILTER_FIELDS:
-        raise HttpError(graph_error(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause "
-                                    "specified for property of resource 'User'."))
-    value = (match.group(2) if match.group(1) else match.group(4)).replace("''", "'").lower()
-
-    def field_value(user):
-        if field == "usertype":
-            return "guest" if user.get("guest") else "member"
-        return str(user.get(_FILTER_FIELDS[field]) or "").lower()
-
-    if match.group(1):
-        return [user for user in users if field_value(user) == value]
-    return [user for user in users if field_value(user).startswith(value)]
+        if item["method"].upper() != "GET" or not parts or parts[0] != "users" or len(parts) > 2:
+            raise HttpError(graph_error(400, "BadRequest", "The emulator serves only user reads in a batch, not "
+                                        "%s %s." % (item["method"], item["url"])))
+        response = _read_users(tenant, claims, parts, dict(parse_qsl(query, keep_blank_values=True)))
+    except HttpError as err:
+        response = err.response
+    return {"id": item["id"], "status": response.status, "headers": {"Content-Type": "application/json"},
+            "body": json.loads(response.body.decode("utf-8"))}
 
 
 # --------------------------------------------------------------------------- photos
@@ -164,7 +114,7 @@ def _photo_metadata(tenant, user):
     if meta is None:
         raise _image_not_found()
     return json_response(200, {
-        "@odata.context": "%s/$metadata#users('%s')/photo/$entity" % (GRAPH_BASE, user["object_id"]),
+        "@odata.context": "%s/$metadata#users('%s')/photo/$entity" % (graphusers.GRAPH_BASE, user["object_id"]),
         "@odata.mediaContentType": meta["content_type"],
         "@odata.mediaEtag": meta["etag"],
         "id": "%dX%d" % (meta["width"], meta["height"]),

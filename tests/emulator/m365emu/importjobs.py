@@ -18,8 +18,10 @@ Outcome rules (the reference, §1.4 and §2.1):
 - a property in the file that the map does not name aborts the whole import before anything is applied:
   Error/InvalidDataFile(23), logged as InvalidProperty.
 - per-record problems (MissingIdentity, IdentityNotResolvable, InvalidPropertyValue for arrays and
-  objects) skip that record only; the job ends Succeeded(4) with Error ImportCompleteWithError(30).
-- Once the source file was found, the log folder "<folder of the source file>/<job id>/" is written,
+  objects) skip that record only; the job ends with Error ImportCompleteWithError(30), in state
+  Succeeded(4), or Error(5) when the complete_with_error_state setting says so (undocumented).
+- Once the source file was found, the log folder "<folder of the source file>/<job id>/" is written
+  (or "<file name stem>_<job id>/" with the log_folder_naming setting "file_name"),
   holding "<job id>.log" with one line per problem ("Code - identity message", CRLF line ends; empty
   when all went well), and LogFolderUri is its absolute URL. DataFileNotExist, DataFileNotInTenant and
   the InternalError fault leave LogFolderUri null (there is no folder to write into).
@@ -269,13 +271,25 @@ def step(store, tenant, job):
         except JobFailed as failed:
             finish(tenant, job, ERROR, failed.error, failed.log_lines)
             return
-        finish(tenant, job, SUCCEEDED, IMPORT_COMPLETE_WITH_ERROR if problems else NO_ERROR, problems)
+        if problems:   # the state of such a job is undocumented: a setting chooses (Succeeded by default)
+            state = ERROR if _setting("complete_with_error_state", "Succeeded", tenant) == "Error" else SUCCEEDED
+            finish(tenant, job, state, IMPORT_COMPLETE_WITH_ERROR, problems)
+        else:
+            finish(tenant, job, SUCCEEDED, NO_ERROR, problems)
 
 
 def _save_if_exists(tenant, job):
     with tenant.lock:
         if os.path.exists(os.path.join(_jobs_dir(tenant), job["JobId"] + ".json")):
             _save(tenant, job)
+
+
+def _log_folder_name(tenant, job_id, file_name):
+    """Microsoft's docs name the log folder after the job id; PnP's say its name starts with the file's name.
+    The log_folder_naming setting chooses ("job_id" by default, or "file_name": <file name stem>_<job id>)."""
+    if _setting("log_folder_naming", "job_id", tenant) == "file_name":
+        return "%s_%s" % (os.path.splitext(file_name)[0], job_id)
+    return job_id
 
 
 def finish(tenant, job, state, error, log_lines):
@@ -285,11 +299,11 @@ def finish(tenant, job, state, error, log_lines):
     location = job.get("_source")
     if location and error not in (DATA_FILE_NOT_EXIST, DATA_FILE_NOT_IN_TENANT):
         kind, file_url, host = location
-        folder = file_url.rsplit("/", 1)[0]
-        log_url = "%s/%s/%s.log" % (folder, job["JobId"], job["JobId"])
+        folder, _sep, file_name = file_url.rpartition("/")
+        log_folder = "%s/%s" % (folder, _log_folder_name(tenant, job["JobId"], file_name))
         text = "".join(line + "\r\n" for line in log_lines)
-        spfiles.write_small_file(tenant, kind, log_url, text.encode("utf-8"))
-        job["LogFolderUri"] = "https://%s%s" % (host, quote("%s/%s" % (folder, job["JobId"])))
+        spfiles.write_small_file(tenant, kind, "%s/%s.log" % (log_folder, job["JobId"]), text.encode("utf-8"))
+        job["LogFolderUri"] = "https://%s%s" % (host, quote(log_folder))
     job.pop("_source", None)
     _save_if_exists(tenant, job)
 

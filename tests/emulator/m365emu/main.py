@@ -1,7 +1,6 @@
 """Command line and start-up: TLS material, the store, the seed, then the server in the foreground."""
 
 import argparse
-import importlib
 import json
 import os
 import random
@@ -9,7 +8,7 @@ import signal
 import sys
 import unicodedata
 
-from . import pki
+from . import importjobs, pki
 from .proxy import EmulatorServer
 from .store import Store
 
@@ -99,20 +98,6 @@ def load_seed(store, path):
     return created
 
 
-def _start_optional_modules(store):
-    """Let E2's modules resume background work (import jobs) after a restart, when they offer a hook."""
-    for name in ("importjobs",):
-        try:
-            module = importlib.import_module("%s.%s" % (__package__, name))
-        except ModuleNotFoundError as err:
-            if err.name and err.name.endswith(name):
-                continue
-            raise
-        hook = getattr(module, "on_start", None)
-        if hook is not None:
-            hook(store)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="m365-emulator", description="A local Microsoft 365 tenant emulator.")
     parser.add_argument("--port", type=int, required=True, help="TCP port on 127.0.0.1 (proxy and control plane)")
@@ -129,7 +114,7 @@ def main(argv=None):
         created = load_seed(store, args.seed)
         if created:
             print("m365-emulator: seeded tenants %s" % ", ".join(created), file=sys.stderr)
-    _start_optional_modules(store)
+    importjobs.on_start(store)
     server = EmulatorServer(store, args.host, args.port, pki.server_ssl_context(cert_path, key_path))
 
     def stop(_signum, _frame):

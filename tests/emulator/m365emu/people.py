@@ -1,25 +1,28 @@
 """PeopleManager REST: GetPropertiesFor, GetUserProfilePropertyFor, SetSingleValueProfileProperty,
 SetMultiValuedProfileProperty, on every SharePoint host of the tenant.
 
-Unconfirmed behaviours (reference §6, §9) and the choice made here:
-- GetPropertiesFor for an unknown account (or a user without a profile): 200 with an empty
-  PersonProperties (AccountName null, UserProfileProperties empty).
-- Set* for an unknown account: 400 "-1, Microsoft.Office.Server.UserProfiles.UserNotFoundException"
-  "User Profile Error 1000: User Not Found: Could not load profile data from the database."
-  (the real service may answer 500 with the same body).
-- Unknown property: 400 PropertyNotDefinedException "Property Not Defined: <name>"; a multi-value
-  property through SetSingleValueProfileProperty, or a single-value one through
-  SetMultiValuedProfileProperty: 400 InvalidOperationException.
+Profile errors are HTTP 500 with an odata.error body whose code names the user profile exception, as
+the service answers (docs/protocol_notes.md, "PeopleManager errors", has the sources):
+- an account without a profile, for GetUserProfilePropertyFor and the Set* methods: UserNotFoundException
+  "User Profile Error 1000: User Not Found: Could not load profile data from the database.";
+- an unknown property: PropertyNotDefinedException "Property Not Defined: <name>";
+- a property no one may write (the profile's identity): PropertyNotEditableException;
+- a multi-value property through SetSingleValueProfileProperty, or a single-value one through
+  SetMultiValuedProfileProperty: InvalidOperationException (unconfirmed: the emulator refuses both).
+GetPropertiesFor for an unknown account answers 200 with an empty PersonProperties (unconfirmed).
 """
 
 from urllib.parse import quote
 
-from . import sharepoint as sp
+from . import permissions
+from . import sprest as sp
 
 CLAIMS_PREFIX = "i:0#.f|membership|"
 CODE_USER_NOT_FOUND = "-1, Microsoft.Office.Server.UserProfiles.UserNotFoundException"
 MESSAGE_USER_NOT_FOUND = "User Profile Error 1000: User Not Found: Could not load profile data from the database."
 CODE_PROPERTY_NOT_DEFINED = "-1, Microsoft.Office.Server.UserProfiles.PropertyNotDefinedException"
+CODE_PROPERTY_NOT_EDITABLE = "-1, Microsoft.Office.Server.UserProfiles.PropertyNotEditableException"
+MESSAGE_PROPERTY_NOT_EDITABLE = "Property Not Editable: This property can only be modified by an administrator."
 CODE_INVALID_OPERATION = "-2146233079, System.InvalidOperationException"
 PERSON_TYPE = "SP.UserProfiles.PersonProperties"
 
@@ -44,6 +47,8 @@ def _user(ctx, account_name):
 
 
 def handle(ctx, segments):
+    if not permissions.has_all(ctx.claims, permissions.PROFILE_ROLES):
+        raise permissions.sharepoint_denied(ctx.verbose, permissions.PROFILE_ACCESS_DENIED)
     if len(segments) != 1:
         sp.not_found_resource(ctx, "/".join(s.name for s in segments) or sp.PEOPLE_MANAGER)
     seg = segments[0]
@@ -68,7 +73,7 @@ def _canonical_property(ctx, name):
         for candidate in ctx.tenant.properties:
             if candidate.lower() == name.lower():
                 return candidate
-    sp.sp_fail(ctx, 400, CODE_PROPERTY_NOT_DEFINED, "Property Not Defined: %s" % name)
+    sp.sp_fail(ctx, 500, CODE_PROPERTY_NOT_DEFINED, "Property Not Defined: %s" % name)
 
 
 def _as_text(value):
@@ -80,14 +85,16 @@ def _as_text(value):
 def _set(ctx, function, account_name, property_name, value, multi):
     user, _profile = _user(ctx, account_name)
     if user is None:
-        sp.sp_fail(ctx, 400, CODE_USER_NOT_FOUND, MESSAGE_USER_NOT_FOUND)
+        sp.sp_fail(ctx, 500, CODE_USER_NOT_FOUND, MESSAGE_USER_NOT_FOUND)
     prop = _canonical_property(ctx, property_name)
     spec = ctx.tenant.properties[prop]
+    if spec.get("read_only"):
+        sp.sp_fail(ctx, 500, CODE_PROPERTY_NOT_EDITABLE, MESSAGE_PROPERTY_NOT_EDITABLE)
     if multi and not spec.get("multi_value"):
-        sp.sp_fail(ctx, 400, CODE_INVALID_OPERATION,
+        sp.sp_fail(ctx, 500, CODE_INVALID_OPERATION,
                    "Property %s is not a multi-valued property; use SetSingleValueProfileProperty." % prop)
     if not multi and spec.get("multi_value"):
-        sp.sp_fail(ctx, 400, CODE_INVALID_OPERATION,
+        sp.sp_fail(ctx, 500, CODE_INVALID_OPERATION,
                    "Property %s is a multi-valued property; use SetMultiValuedProfileProperty." % prop)
     if multi:
         if isinstance(value, dict) and isinstance(value.get("results"), list):
@@ -106,7 +113,7 @@ def _set(ctx, function, account_name, property_name, value, multi):
 def _get_property(ctx, account_name, property_name):
     user, profile = _user(ctx, account_name)
     if user is None:
-        sp.sp_fail(ctx, 400, CODE_USER_NOT_FOUND, MESSAGE_USER_NOT_FOUND)
+        sp.sp_fail(ctx, 500, CODE_USER_NOT_FOUND, MESSAGE_USER_NOT_FOUND)
     prop = _canonical_property(ctx, property_name)
     return sp.reply_value(ctx, "GetUserProfilePropertyFor", _as_text(profile.get(prop)))
 

@@ -9,7 +9,6 @@ import base64
 import collections
 import email.utils
 import http
-import importlib
 import json
 import os
 import socket
@@ -22,8 +21,9 @@ import traceback
 import uuid
 from urllib.parse import unquote
 
-from . import control, entra, graph
+from . import control, entra, graph, sharepoint
 from .faults import FAULTS
+from .loadlimit import LOAD
 from .web import Headers, HttpError, Request, Response, graph_error, sp_error
 
 LOGIN_HOST = "login.microsoftonline.com"
@@ -33,6 +33,7 @@ MAX_LINE = 65536
 MAX_HEADERS = 200
 DRAIN_LIMIT = 1024 * 1024 * 1024
 IDLE_TIMEOUT = 120
+_TCP_QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 _REASONS = {status.value: status.phrase for status in http.HTTPStatus}
 
 
@@ -54,6 +55,13 @@ class RequestLog:
         with self._lock:
             entries = list(self._entries)
         return [e for e in entries if e["seq"] > since and (tenant is None or e["tenant"] == tenant)]
+
+    def summary(self, tenant=None, since=0):
+        """Counts for benchmarks: {"total", "throttled", "by_status": {"200": n, ...}}."""
+        entries = self.query(tenant, since)
+        by_status = collections.Counter(str(e["status"]) for e in entries)
+        return {"total": len(entries), "throttled": sum(1 for e in entries if e["throttled"]),
+                "by_status": dict(sorted(by_status.items()))}
 
     def clear(self, tenant=None):
         with self._lock:
@@ -84,15 +92,29 @@ def _read_headers(rfile):
             pairs.append((name.strip(), value.strip()))
 
 
-def _jwt_tenant_id(authorization):
-    """The tid claim of a bearer token, unverified (only used to file a request under its tenant)."""
+def _acknowledge_now(sock):
+    """Acknowledge what has arrived at once. A client behind a proxy often keeps Nagle's algorithm on (urllib3
+    does) and writes a request's head and body apart: its body waits for the head's ACK, which Linux delays by
+    40 ms on a keep-alive connection that has already answered. TCP_QUICKACK sends the pending ACK now; Linux
+    clears it again by itself, hence once per request."""
+    if _TCP_QUICKACK is None:
+        return
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
+    except OSError:
+        pass
+
+
+def _unverified_claims(authorization):
+    """The claims of a bearer token, unverified (only used to file a request under its tenant and app)."""
     try:
         token = authorization.split(" ", 1)[1]
         payload = token.split(".")[1]
         payload += "=" * (-len(payload) % 4)
-        return json.loads(base64.urlsafe_b64decode(payload)).get("tid")
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+        return claims if isinstance(claims, dict) else {}
     except (IndexError, ValueError, AttributeError):
-        return None
+        return {}
 
 
 def _served(host):
@@ -107,7 +129,6 @@ class EmulatorServer:
         self.log = RequestLog()
         self.started = time.time()
         self._stopping = threading.Event()
-        self._sharepoint = None
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, port))
@@ -188,6 +209,7 @@ class EmulatorServer:
                     return
                 method, target, version = line
                 headers = _read_headers(rfile)
+            _acknowledge_now(sock)
             if not self._handle_one(sock, rfile, tunnel_host, method, target, version, headers):
                 return
 
@@ -224,6 +246,7 @@ class EmulatorServer:
         request.tenant = self._guess_tenant(request)
         throttled = False
         response = None
+        admitted = None
         if FAULTS.active:
             reset = FAULTS.draw_reset(host, request.tenant)
             if reset is not None:
@@ -237,16 +260,29 @@ class EmulatorServer:
                 self._log(request, started, 0, throttled=False, reset=True)
                 self._reset(sock)
                 raise _CloseConnection()
-            latency = FAULTS.get("latency_ms", 0, tenant=request.tenant)
-            if latency:
-                time.sleep(float(latency) / 1000.0)
-            throttle = FAULTS.draw_throttle(host, request.tenant)
-            if throttle is not None:
-                response = self._throttled(request, throttle)
-                throttled = True
-        if response is None:
-            response = self._dispatch(request)
-        return self._finish(sock, request, response, keep_alive, log=True, started=started, throttled=throttled)
+            limits = FAULTS.load_limits(host, request.tenant)
+            if limits is not None:
+                key = (request.tenant, _unverified_claims(request.headers.get("Authorization")).get("appid"))
+                throttled = LOAD.admit(key, limits) or False
+                if throttled:
+                    response = self._throttled(request, limits)
+                else:
+                    admitted = key
+            if response is None:
+                latency = FAULTS.get("latency_ms", 0, tenant=request.tenant)
+                if latency:
+                    time.sleep(float(latency) / 1000.0)
+                throttle = FAULTS.draw_throttle(host, request.tenant)
+                if throttle is not None:
+                    response = self._throttled(request, throttle)
+                    throttled = "fault"
+        try:
+            if response is None:
+                response = self._dispatch(request)
+            return self._finish(sock, request, response, keep_alive, log=True, started=started, throttled=throttled)
+        finally:
+            if admitted is not None:
+                LOAD.release(admitted)
 
     def _finish(self, sock, request, response, keep_alive, log, started=None, throttled=False):
         if not request.body_complete():
@@ -265,9 +301,12 @@ class EmulatorServer:
         return keep_alive
 
     def _log(self, request, started, status, throttled, reset=False):
+        """throttled: False, or why the request was throttled ("fault", "in_flight", "per_second")."""
         entry = {"time": started, "method": request.method, "host": request.host, "path": request.path,
-                 "query": request.query, "status": status, "tenant": request.tenant, "throttled": throttled,
+                 "query": request.query, "status": status, "tenant": request.tenant, "throttled": bool(throttled),
                  "duration_ms": round((time.time() - started) * 1000.0, 3)}
+        if throttled:
+            entry["throttle_reason"] = throttled
         if reset:
             entry["reset"] = True
         self.log.add(entry)
@@ -342,7 +381,7 @@ class EmulatorServer:
         elif host == GRAPH_HOST:
             authorization = request.headers.get("Authorization")
             if authorization:
-                tenant = self.store.tenant_by_id(_jwt_tenant_id(authorization))
+                tenant = self.store.tenant_by_id(_unverified_claims(authorization).get("tid"))
         return tenant.name if tenant is not None else None
 
     def _throttled(self, request, throttle):
@@ -367,16 +406,6 @@ class EmulatorServer:
         response.headers["Retry-After"] = str(retry_after)
         return response
 
-    def _sharepoint_module(self):
-        if self._sharepoint is None:
-            try:
-                self._sharepoint = importlib.import_module(__package__ + ".sharepoint")
-            except ModuleNotFoundError as err:
-                if err.name and err.name.endswith("sharepoint"):
-                    return None
-                raise
-        return self._sharepoint
-
     def _dispatch(self, request):
         host = request.host
         try:
@@ -385,10 +414,7 @@ class EmulatorServer:
             if host == GRAPH_HOST:
                 return graph.handle(self.store, request)
             if host.endswith(SHAREPOINT_SUFFIX):
-                module = self._sharepoint_module()
-                if module is None:
-                    return Response(501, b"SharePoint handlers are not installed", content_type="text/plain")
-                return module.handle(self.store, request)
+                return sharepoint.handle(self.store, request)
             return Response(502, ("The emulator does not serve %s" % host).encode(), content_type="text/plain")
         except HttpError as err:
             return err.response

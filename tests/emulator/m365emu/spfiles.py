@@ -18,8 +18,8 @@ import time
 import uuid
 from urllib.parse import quote
 
-from . import sharepoint as sp
-from . import web
+from . import odata, web, webs
+from . import sprest as sp
 
 LIBRARIES = {
     "root": ["Shared Documents"],
@@ -59,6 +59,7 @@ class Library:
         self.ensure_site("")
 
     def ensure_site(self, web_path):
+        webs.register(self.tenant, self.kind, web_path)
         libraries = LIBRARIES[self.kind] if not web_path else ["Shared Documents"]
         roots = LIBRARY_ROOTS[self.kind] if not web_path else ["Shared Documents"]
         for library in libraries:
@@ -78,7 +79,7 @@ class Library:
         path = base
         for part in parts:
             if part in (".", ".."):
-                raise sp.bad_request("The expression \"%s\" is not valid." % url)
+                raise odata.bad_request("The expression \"%s\" is not valid." % url)
             candidate = os.path.join(path, part)
             if not exact and not os.path.exists(candidate) and os.path.isdir(path):
                 lowered = part.lower()
@@ -154,7 +155,7 @@ class Library:
                 path = os.path.dirname(path)
             for folder in reversed(missing):
                 if os.path.exists(folder):
-                    raise sp.bad_request("A file with the name %s already exists." % self.canonical_url(folder))
+                    raise odata.bad_request("A file with the name %s already exists." % self.canonical_url(folder))
                 os.mkdir(folder)
                 self.write_meta(folder, self.new_meta(folder))
                 created = True
@@ -374,7 +375,7 @@ def _path_arg(segment):
     if value is None:
         value = segment.arg("serverrelativeurl", 0)
     if not isinstance(value, str):
-        raise sp.bad_request("The expression \"%s\" is not valid." % segment.name)
+        raise odata.bad_request("The expression \"%s\" is not valid." % segment.name)
     return value
 
 
@@ -444,7 +445,7 @@ def _by_unique_id(ctx, library, unique_id, want_file):
     try:
         wanted = str(uuid.UUID(str(unique_id).strip("{}")))
     except ValueError:
-        raise sp.bad_request("The expression \"%s\" is not a valid GUID." % unique_id)
+        raise odata.bad_request("The expression \"%s\" is not a valid GUID." % unique_id)
     for folder, _dirs, names in os.walk(library.meta):
         for meta_name in names:
             if not meta_name.endswith(".meta"):
@@ -510,7 +511,7 @@ def _files_collection(ctx, folder, rest):
             url = seg.args[0]
         overwrite = seg.arg("overwrite", default=False)
         if not isinstance(url, str) or not url or "/" in url.strip("/"):
-            raise sp.bad_request("The expression \"%s\" is not valid." % seg.name)
+            raise odata.bad_request("The expression \"%s\" is not valid." % seg.name)
         return _add_file(ctx, folder, url.strip("/"), bool(overwrite), rest[1:])
     if name in ("getbypathoraddstub", "getbyurl", "getbypath"):
         file_name = _path_arg(seg).strip("/")
@@ -566,7 +567,7 @@ def _folders_collection(ctx, folder, rest):
     if seg.lname in ("add", "addusingpath"):
         url = seg.arg("url", 0) if seg.lname == "add" else seg.arg("decodedurl", 0)
         if not isinstance(url, str) or not url.strip("/"):
-            raise sp.bad_request("The expression \"%s\" is not valid." % seg.name)
+            raise odata.bad_request("The expression \"%s\" is not valid." % seg.name)
         # the url may be server-relative, site-relative (starting with the folder's own path) or a name
         folder_in_web = folder.url[len(ctx.web_path):].strip("/").lower()
         site_relative = not folder_in_web or url.strip("/").lower().startswith(folder_in_web + "/")
@@ -644,7 +645,7 @@ def _chunk(ctx, target, seg, name):
     try:
         upload_id = str(uuid.UUID(str(upload_id).strip("{}")))
     except ValueError:
-        raise sp.bad_request("The expression \"%s\" is not valid: uploadId is not a GUID." % seg.name)
+        raise odata.bad_request("The expression \"%s\" is not valid: uploadId is not a GUID." % seg.name)
     library = target.library
     session_dir = os.path.join(library.uploads, upload_id)
     state_path = os.path.join(session_dir, "state.json")

@@ -15,19 +15,23 @@ import threading
 import uuid
 from urllib.parse import quote
 
-from . import pki
+from . import permissions, pki
 
-# Profile properties synchronised from Entra ID. The bulk import refuses to write them and the
-# collection's validator uses the same list.
+# Profile properties synchronised from Entra ID (the bulk API FAQ's list, plus CellPhone and Fax); the bulk
+# import refuses to write them.
 CORE_PROPERTIES = (
-    "FirstName", "LastName", "PreferredName", "WorkPhone", "CellPhone", "Fax", "Department", "Title",
-    "SPS-JobTitle", "SPS-Department", "Manager", "Office", "WorkEmail", "UserName",
-    "SPS-HideFromAddressLists", "SPS-UserPrincipalName",
+    "SPS-SavedSID", "UserName", "AccountName", "SPS-ClaimID", "SPS-UserPrincipalName", "FirstName", "LastName",
+    "Manager", "PreferredName", "WorkPhone", "WorkEmail", "SPS-SIPAddress", "Office", "Title", "SPS-JobTitle",
+    "Department", "SPS-Department", "ADGuid", "PublicSiteRedirect", "SPS-DistinguishedName", "msOnline-ObjectId",
+    "SPS-MUILanguages", "SPS-HideFromAddressLists", "SPS-RecipientTypeDetails", "IsUnifiedGroup", "IsPublic",
+    "SPS-UserType", "GroupType", "SPO-IsSPO", "CellPhone", "Fax",
 )
+
+# Properties no one can write through PeopleManager: the identity of the profile.
+READ_ONLY_PROPERTIES = ("AccountName", "UserProfile_GUID", "SID", "msOnline-ObjectId")
 
 # Standard SharePoint profile properties: name -> (user_editable, multi_value)
 STANDARD_PROPERTIES = {
-    "AccountName": (False, False),
     "UserProfile_GUID": (False, False),
     "SID": (False, False),
     "AboutMe": (True, False),
@@ -47,7 +51,6 @@ STANDARD_PROPERTIES = {
     "SPS-HireDate": (False, False),
     "SPS-TimeZone": (False, False),
     "Assistant": (False, False),
-    "SPS-SipAddress": (False, False),
     "SPS-Dotted-line": (False, True),
     "SPS-Peers": (False, True),
 }
@@ -83,6 +86,10 @@ class Tenant:
         self.users = data["users"]
         self.properties = data["properties"]
         self.apps = data["apps"]
+        for client_id, app in self.apps.items():   # tenants saved before roles per resource and certificate lists
+            app["roles"] = permissions.normalise_roles(app.get("roles"), client_id)
+            if "certificates" not in app:
+                app["certificates"] = [app.pop("certificate_pem")] if app.get("certificate_pem") else []
         self._data = data
         self._by_key = {}
         for user in self.users:
@@ -99,6 +106,17 @@ class Tenant:
 
     def to_json(self):
         return self._data
+
+    def define_properties(self, raws):
+        """Add or redefine custom profile properties (the control plane's POST .../properties); persisted."""
+        defined = custom_properties(raws)
+        with self.lock:
+            by_lower = {name.lower(): name for name in self.properties}
+            for name, spec in defined.items():
+                self.properties.pop(by_lower.get(name.lower(), name), None)
+                self.properties[name] = spec
+            write_json_atomic(os.path.join(self.dir, "tenant.json"), self._data)
+        return defined
 
     def summary(self):
         return {"name": self.name, "tenant_id": self.tenant_id, "domain": self.domain,
@@ -153,6 +171,8 @@ class Tenant:
             "WorkPhone": user.get("phone") or "",
             "PersonalSpace": "/personal/%s/" % re.sub(r"[^a-z0-9]", "_", upn.lower()),
             "SPS-PicturePlaceholderState": "1",
+            "msOnline-ObjectId": user["object_id"],
+            "SPS-UserType": "1" if user.get("guest") else "0",
         })
         return values
 
@@ -307,6 +327,35 @@ class Store:
             return True
 
 
+def _property(name, core=False, user_editable=False, multi_value=False, taxonomy=False):
+    return {"user_editable": user_editable, "multi_value": multi_value, "taxonomy": taxonomy, "core": core,
+            "read_only": name in READ_ONLY_PROPERTIES}
+
+
+PROPERTY_FLAGS = ("user_editable", "multi_value", "taxonomy")
+
+
+def custom_properties(raws):
+    """{name: spec} for custom property definitions [{"name", "user_editable"?, "multi_value"?, "taxonomy"?}]."""
+    core = {name.lower() for name in CORE_PROPERTIES}
+    result = {}
+    for raw in raws:
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
+            raise ValueError("every property needs a name")
+        if raw["name"].lower() in core:
+            raise ValueError("%s is an Entra-synced core property" % raw["name"])
+        unknown = sorted(set(raw) - set(PROPERTY_FLAGS) - {"name"})
+        if unknown:
+            raise ValueError("property %s: unknown settings %s" % (raw["name"], ", ".join(unknown)))
+        flags = {}
+        for flag in PROPERTY_FLAGS:
+            if not isinstance(raw.get(flag, False), bool):
+                raise ValueError("property %s: %s must be true or false" % (raw["name"], flag))
+            flags[flag] = raw.get(flag, False)
+        result[raw["name"]] = _property(raw["name"], **flags)
+    return result
+
+
 def normalise_tenant_spec(spec):
     """Validate a tenant spec (the POST /_emulator/tenants body) and fill in the defaults."""
     if not isinstance(spec, dict):
@@ -335,6 +384,9 @@ def normalise_tenant_spec(spec):
         user["mail"] = raw.get("mail") or upn
         user["object_id"] = str(raw.get("object_id") or stable_guid(tenant_id, "user", upn.lower())).lower()
         user["has_profile"] = bool(raw.get("has_profile", True))
+        if not isinstance(raw.get("account_enabled", True), bool):
+            raise ValueError("user %s: account_enabled must be true or false" % upn)
+        user["account_enabled"] = raw.get("account_enabled", True)
         if not user.get("display_name"):
             local = upn.split("#EXT#", 1)[0].split("@", 1)[0]
             user["display_name"] = " ".join(part.capitalize() for part in re.split(r"[._]", local) if part)
@@ -342,29 +394,44 @@ def normalise_tenant_spec(spec):
 
     properties = {}
     for prop in CORE_PROPERTIES:
-        properties[prop] = {"user_editable": False, "multi_value": False, "core": True}
+        properties[prop] = _property(prop, core=True)
     for prop, (editable, multi) in STANDARD_PROPERTIES.items():
-        properties[prop] = {"user_editable": editable, "multi_value": multi, "core": False}
-    for raw in spec.get("properties") or []:
-        if not isinstance(raw, dict) or not raw.get("name"):
-            raise ValueError("every property needs a name")
-        if raw["name"] in CORE_PROPERTIES:
-            raise ValueError("%s is an Entra-synced core property" % raw["name"])
-        properties[raw["name"]] = {"user_editable": bool(raw.get("user_editable", False)),
-                                   "multi_value": bool(raw.get("multi_value", False)), "core": False}
+        properties[prop] = _property(prop, user_editable=editable, multi_value=multi)
+    properties.update(custom_properties(spec.get("properties") or []))
 
     apps = {}
     for raw in spec.get("apps") or []:
         if not isinstance(raw, dict) or not raw.get("client_id"):
             raise ValueError("every app needs a client_id")
-        app = {"roles": list(raw.get("roles") or [])}
-        if raw.get("certificate_pem"):
-            pki.load_certificate(raw["certificate_pem"])  # fails early on a bad certificate
-            app["certificate_pem"] = raw["certificate_pem"]
+        app = {"roles": permissions.normalise_roles(raw.get("roles"), raw["client_id"]),
+               "certificates": _certificates(raw)}
         if raw.get("secret"):
             app["secret"] = raw["secret"]
-        if "certificate_pem" not in app and "secret" not in app:
-            raise ValueError("app %s needs certificate_pem or secret" % raw["client_id"])
+        if not app["certificates"] and "secret" not in app:
+            raise ValueError("app %s needs certificate_pem, certificates or secret" % raw["client_id"])
         apps[str(raw["client_id"]).lower()] = app
 
-    return {"name": name, "tenant_id": tenant_id, "users": users, "properties": properties, "apps": apps}
+    return {"name": name, "tenant_id": tenant_id, "users": users, "properties": properties, "apps": apps,
+            "sites": _sites(spec.get("sites") or [])}
+
+
+def _certificates(raw):
+    """The PEM certificates registered for an app: certificate_pem and/or the list certificates."""
+    pems = ([raw["certificate_pem"]] if raw.get("certificate_pem") else []) + list(raw.get("certificates") or [])
+    for pem in pems:
+        if not isinstance(pem, str):
+            raise ValueError("app %s: certificates must be PEM text" % raw["client_id"])
+        pki.load_certificate(pem)  # fails early on a bad certificate
+    return pems
+
+
+def _sites(raws):
+    """The webs a tenant spec declares on its root host: server-relative paths ("/sites/hr", "/sites/hr/emea")."""
+    sites = []
+    for raw in raws:
+        if not isinstance(raw, str) or not raw.startswith("/") or raw.rstrip("/") == "" or "//" in raw:
+            raise ValueError("every site must be a server-relative path such as /sites/hr, not %r" % (raw,))
+        if any(part.lower() in ("_api", "_vti_bin", "_layouts") for part in raw.split("/")):
+            raise ValueError("site %s has a reserved segment" % raw)
+        sites.append(raw.rstrip("/"))
+    return sites

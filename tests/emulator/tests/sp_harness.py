@@ -41,7 +41,7 @@ class Reply:
 
 
 class SharePoint:
-    def __init__(self, data_dir, name="contoso", roles=("Sites.FullControl.All",), acr="2"):
+    def __init__(self, data_dir, name="contoso", roles=("Sites.FullControl.All", "User.ReadWrite.All"), acr="2"):
         self.store = store_module.Store(data_dir)
         self.tenant = self.store.tenant(name) or self.store.create_tenant(
             {"name": name, "users": USERS, "properties": PROPERTIES,
@@ -50,7 +50,7 @@ class SharePoint:
 
     def token_for(self, roles, acr="2", audience=None, tenant=None):
         tenant = tenant or self.tenant
-        return entra.issue_token(self.store, tenant, "app1", {"roles": list(roles)},
+        return entra.issue_token(self.store, tenant, "app1", list(roles),
                                  audience or "https://%s.sharepoint.com" % tenant.name, acr)
 
     def request(self, method, url, body=b"", headers=None, verbose=False, token=None, rfile=None,

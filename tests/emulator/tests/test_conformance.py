@@ -94,6 +94,19 @@ def test_o365_library_queues_an_import_job_by_rest(through_proxy, tmp_path):
     assert profile["properties"]["CostCenter"] == "K-42"
 
 
+def test_o365_library_resolves_the_web_of_a_log_folder(through_proxy):
+    from office365.sharepoint.webs.web import Web
+
+    emulator = through_proxy
+    tenant = emulator.create_tenant(sites=["/sites/hr", "/sites/hr/emea"])["name"]
+    ctx = context(tenant)
+    page = "https://%s.sharepoint.com/sites/hr/emea/Shared Documents/5f4e7a2c-1111-2222-3333-444455556666" % tenant
+    result = Web.get_web_url_from_page_url(ctx, page).execute_query()
+    assert result.value == "https://%s.sharepoint.com/sites/hr/emea" % tenant
+    calls = [r for r in emulator.request_log(tenant) if "getweburlfrompageurl" in r["path"].lower()]
+    assert calls and calls[-1]["method"] == "POST" and calls[-1]["status"] == 200
+
+
 def _write(path, data):
     path.write_bytes(data)
     return str(path)

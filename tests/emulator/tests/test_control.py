@@ -24,13 +24,15 @@ def test_create_list_get_delete_tenant(emulator):
     assert name in [t["name"] for t in emulator.control("GET", "tenants").json()["tenants"]]
     detail = emulator.control("GET", "tenants/" + name).json()
     props = detail["properties"]
-    assert props["CostCenter"] == {"user_editable": False, "multi_value": False, "core": False}
+    assert props["CostCenter"] == {"user_editable": False, "multi_value": False, "taxonomy": False, "core": False,
+                                   "read_only": False}
     assert props["FavoriteColor"]["user_editable"] is True
     assert props["Certifications"]["multi_value"] is True
     assert props["AboutMe"]["user_editable"] is True and props["SPS-Skills"]["multi_value"] is True
     assert props["Department"]["core"] is True and props["PictureURL"]["core"] is False
-    assert detail["apps"][TEST_CLIENT_ID] == {"roles": ["Sites.FullControl.All", "User.ReadWrite.All",
-                                                        "ProfilePhoto.ReadWrite.All"], "credential": "certificate"}
+    all_roles = ["Sites.FullControl.All", "User.ReadWrite.All", "ProfilePhoto.ReadWrite.All"]
+    assert detail["apps"][TEST_CLIENT_ID] == {"roles": {"sharepoint": all_roles, "graph": all_roles},
+                                              "credential": "certificate"}
     assert "emulator-test-secret-not-real" not in str(detail)
     assert emulator.control("DELETE", "tenants/" + name).status_code == 204
     assert emulator.control("GET", "tenants/" + name).status_code == 404
@@ -177,3 +179,20 @@ def test_age_files_and_folders_of_a_library_folder(emulator, tenant):
     assert now - modified("Files", "new.json") < 3600
     assert emulator.control("POST", "tenants/%s/files/age" % tenant, json={"path": "/Shared Documents/Nope", "days": 1}).status_code == 404
     assert emulator.control("POST", "tenants/%s/files/age" % tenant, json={"path": "/Shared Documents", "days": "x"}).status_code == 400
+
+
+def test_properties_can_be_defined_after_the_tenant_exists(emulator, tenant):
+    defined = emulator.control("POST", "tenants/%s/properties" % tenant, json=[
+        {"name": "Expertise", "multi_value": True, "taxonomy": True},
+        {"name": "Nickname", "user_editable": True}]).json()["properties"]
+    assert defined["Expertise"] == {"user_editable": False, "multi_value": True, "taxonomy": True, "core": False,
+                                    "read_only": False}
+    assert defined["Nickname"]["user_editable"] is True
+    redefined = emulator.control("POST", "tenants/%s/properties" % tenant, json={"name": "nickname"}).json()["properties"]
+    assert "Nickname" not in redefined and redefined["nickname"]["user_editable"] is False   # names match without case
+    assert emulator.control("GET", "tenants/%s/properties" % tenant).json()["properties"] == redefined
+    profile = emulator.control("GET", "tenants/%s/profiles/adele@%s.com" % (tenant, tenant)).json()["properties"]
+    assert profile["Expertise"] == [] and profile["nickname"] == ""
+    for bad in ({"name": "Department"}, {"name": "X", "multi_value": "yes"}, {"name": "Y", "policy": "hidden"}, {}):
+        response = emulator.control("POST", "tenants/%s/properties" % tenant, json=bad)
+        assert response.status_code == 400, bad

@@ -73,10 +73,25 @@ def test_user_editable_properties_are_refused_with_the_documented_message(sp):
 @pytest.mark.parametrize("mapping,fragment", [
     ({"X": "NoSuchProperty"}, "[NoSuchProperty]"),
     ({"X": "Department"}, "synchronized from Microsoft Entra ID"),
-    ({"X": "Tags"}, "multi-valued"),
+    ({"X": "sps-muilanguages"}, "synchronized from Microsoft Entra ID"),
 ])
-def test_unknown_core_and_multi_value_targets_are_refused(sp, mapping, fragment):
+def test_unknown_and_core_targets_are_refused(sp, mapping, fragment):
     assert fragment in error_of(sp.process_query(queue_xml(0, "IdName", mapping, SOURCE)))["ErrorMessage"]
+
+
+@pytest.mark.parametrize("target", ["Tags", "tags", "Expertise", "SPS-Skills"])
+def test_multi_value_and_taxonomy_targets_are_refused_as_taxonomic_properties(sp, target):
+    sp.tenant.define_properties([{"name": "Expertise", "taxonomy": True, "multi_value": True}])
+    error = error_of(sp.process_query(queue_xml(0, "IdName", {"X": target, "C": "CostCenter"}, SOURCE)))
+    canonical = {"tags": "Tags"}.get(target.lower(), target)
+    assert error["ErrorMessage"] == "Property Names [%s] are Taxonomic Properties" % canonical
+
+
+@pytest.mark.parametrize("name", ["SPS-SIPAddress", "SPS-MUILanguages", "SPS-RecipientTypeDetails", "SPS-UserType",
+                                  "PublicSiteRedirect", "msOnline-ObjectId", "SPS-DistinguishedName", "AccountName"])
+def test_the_synced_properties_of_the_bulk_api_faq_are_core(sp, name):
+    assert sp.tenant.properties[name]["core"] is True
+    assert "synchronized" in error_of(sp.process_query(queue_xml(0, "IdName", {"X": name.upper()}, SOURCE)))["ErrorMessage"]
 
 
 @pytest.mark.parametrize("id_type,source", [(3, SOURCE), (0, "http://contoso.sharepoint.com/x.json"), (0, "Shared Documents/p.json")])
@@ -106,6 +121,47 @@ def test_job_collection_and_delete(sp):
     assert sp.process_query(delete)[1:] == [7, True]
     assert sp.process_query(delete)[1:] == [7, False]
     assert error_of(sp.process_query(get_job_xml(first)))["ErrorMessage"]
+
+
+LIST_JOBS = csom_request('<Query Id="5" ObjectPathId="3"><Query SelectAllProperties="true"><Properties /></Query>'
+                         '<ChildItemQuery SelectAllProperties="true"><Properties /></ChildItemQuery></Query>',
+                         CONSTRUCTOR + '<Method Id="3" ParentId="1" Name="GetImportProfilePropertyJobs" />')
+THRESHOLD = "The attempted operation is prohibited because it exceeds the list view threshold."
+
+
+def _delete_xml(job_id):
+    return csom_request('<Method Name="DeleteImportProfilePropertiesJob" Id="7" ObjectPathId="1"><Parameters>'
+                        '<Parameter Type="Guid">{%s}</Parameter></Parameters></Method>' % job_id, CONSTRUCTOR)
+
+
+def test_beyond_the_list_view_threshold_listing_and_queueing_fail_until_jobs_are_deleted(sp):
+    FAULTS.update({"tenant": "contoso", "job_list_threshold": 2})
+    ids = [guid_of(sp.process_query(queue_xml(0, "IdName", {"CC": "CostCenter"}, SOURCE))[-1]) for dummy in range(3)]
+    # three job records, more than the threshold of two: the list and the queue both query it and fail
+    for answer in (sp.process_query(LIST_JOBS), sp.process_query(queue_xml(0, "IdName", {"CC": "CostCenter"}, SOURCE))):
+        error = error_of(answer)
+        assert (error["ErrorMessage"], error["ErrorCode"], error["ErrorTypeName"]) == (
+            THRESHOLD, -2147024860, "Microsoft.SharePoint.SPQueryThrottledException")
+    rest = sp.request("POST", TENANT_API + "GetImportProfilePropertyJobs")
+    assert rest.status == 500
+    assert rest.json()["odata.error"] == {"code": "-2147024860, Microsoft.SharePoint.SPQueryThrottledException",
+                                          "message": {"lang": "en-US", "value": THRESHOLD}}
+    queued = sp.request("POST", TENANT_API + "QueueImportProfileProperties", {
+        "idType": 0, "sourceDataIdProperty": "IdName", "propertyMap": {"CC": "CostCenter"}, "sourceUri": SOURCE})
+    assert queued.status == 500 and queued.json()["odata.error"]["message"]["value"] == THRESHOLD
+    # one job is still read by its id, and deleting records is the way out
+    assert sp.process_query(get_job_xml(ids[0]))[0]["ErrorInfo"] is None
+    assert sp.process_query(_delete_xml(ids[0]))[1:] == [7, True]
+    assert sp.request("POST", TENANT_API + "DeleteImportProfilePropertiesJob", {"jobId": ids[1]}).json() == {"value": True}
+    assert [j["JobId"] for j in sp.process_query(LIST_JOBS)[2]["_Child_Items_"]] == ["/Guid(%s)/" % ids[2]]
+    assert sp.process_query(queue_xml(0, "IdName", {"CC": "CostCenter"}, SOURCE))[0]["ErrorInfo"] is None
+
+
+def test_the_default_threshold_is_the_list_view_threshold(sp):
+    assert csom.DEFAULT_JOB_LIST_THRESHOLD == 5000
+    FAULTS.update({"tenant": "contoso", "job_list_threshold": None})
+    sp.process_query(queue_xml(0, "IdName", {"CC": "CostCenter"}, SOURCE))
+    assert len(sp.process_query(LIST_JOBS)[2]["_Child_Items_"]) == 1
 
 
 def test_select_limits_the_properties(sp):

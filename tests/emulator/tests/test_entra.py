@@ -95,12 +95,71 @@ def assertion(tenant, key=None, alg="RS256", header=None, **claims):
     return jwt.encode(payload, key, algorithm=alg, headers=header)
 
 
+def thumbprints(cert_pem=None):
+    cert = x509.load_pem_x509_certificate((cert_pem or app_certificate()).encode())
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return {"x5t": b64url(hashlib.sha1(der).digest()), "x5t#S256": b64url(hashlib.sha256(der).digest())}
+
+
+def self_signed():
+    """(certificate PEM, private key) of a throwaway certificate."""
+    import datetime
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "other app")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), key
+
+
 @pytest.mark.parametrize("alg", ["RS256", "PS256"])
-def test_hand_made_assertions_are_accepted(emulator, tenant, alg):
+@pytest.mark.parametrize("names", [("x5t",), ("x5t#S256",), ("x5t", "x5t#S256")])
+def test_hand_made_assertions_are_accepted_with_either_thumbprint_and_either_algorithm(emulator, tenant, alg, names):
+    header = {name: value for name, value in thumbprints().items() if name in names}
     response = token_request(emulator, tenant, client_id=TEST_CLIENT_ID, client_assertion_type=ASSERTION_TYPE,
-                             client_assertion=assertion(tenant, alg=alg))
+                             client_assertion=assertion(tenant, alg=alg, header=header))
     assert response.status_code == 200, response.text
     assert decode(response.json()["access_token"])["appidacr"] == "2"
+
+
+def test_an_app_with_two_certificates_signs_with_either(emulator):
+    other_pem, other_key = self_signed()
+    name = emulator.create_tenant(apps=[{"client_id": TEST_CLIENT_ID, "certificates": [other_pem, app_certificate()],
+                                         "roles": ["Sites.FullControl.All"]}])["name"]
+    for key, pem in ((None, app_certificate()), (other_key, other_pem)):
+        response = token_request(emulator, name, client_id=TEST_CLIENT_ID, client_assertion_type=ASSERTION_TYPE,
+                                 client_assertion=assertion(name, key=key, alg="PS256",
+                                                            header={"x5t#S256": thumbprints(pem)["x5t#S256"]}))
+        assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("name", ["x5t", "x5t#S256"])
+def test_a_certificate_that_is_not_registered_is_refused_naming_its_thumbprint(emulator, tenant, name):
+    other_pem, other_key = self_signed()
+    value = thumbprints(other_pem)[name]
+    response = token_request(emulator, tenant, client_id=TEST_CLIENT_ID, client_assertion_type=ASSERTION_TYPE,
+                             client_assertion=assertion(tenant, key=other_key, header={name: value}))
+    assert response.status_code == 401
+    body = response.json()
+    assert body["error"] == "invalid_client" and body["error_codes"] == [700027]
+    hex_thumbprint = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).hex().upper()
+    assert body["error_description"].startswith(
+        "AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on "
+        "application. [Reason - The key was not found., Thumbprint of key used by client: '%s'" % hex_thumbprint)
+    assert "app Id '%s'" % TEST_CLIENT_ID in body["error_description"]
+
+
+def test_an_assertion_without_a_thumbprint_is_refused(emulator, tenant):
+    response = token_request(emulator, tenant, client_id=TEST_CLIENT_ID, client_assertion_type=ASSERTION_TYPE,
+                             client_assertion=assertion(tenant, header={}))
+    assert response.status_code == 401
+    assert response.json()["error_description"].startswith(
+        "AADSTS50027: Invalid JWT token. No certificate thumbprint specified in token header.")
 
 
 @pytest.mark.parametrize("change, code", [
@@ -226,7 +285,7 @@ class FakeRequest:
         self.tenant = None
 
 
-def test_verify_bearer_and_require_role_directly(tmp_path):
+def test_verify_bearer_directly(tmp_path):
     from m365emu import entra
     from m365emu.store import Store
     from m365emu.web import HttpError
@@ -234,23 +293,15 @@ def test_verify_bearer_and_require_role_directly(tmp_path):
     store = Store(str(tmp_path))
     tenant = store.create_tenant({"name": "direct", "apps": [
         {"client_id": TEST_CLIENT_ID, "certificate_pem": app_certificate(), "roles": ["User.Read.All"]}]})
-    app = tenant.apps[TEST_CLIENT_ID]
-    token = entra.issue_token(store, tenant, TEST_CLIENT_ID, app, "https://direct.sharepoint.com", "2")
+    token = entra.issue_token(store, tenant, TEST_CLIENT_ID, ["User.Read.All"], "https://direct.sharepoint.com", "2")
     request = FakeRequest("direct-my.sharepoint.com", token)
     claims = entra.verify_bearer(store, request, "sharepoint")
     assert claims["tid"] == tenant.tenant_id and request.tenant == "direct"
-    with pytest.raises(HttpError) as raised:
-        entra.require_role(claims, "Sites.FullControl.All")
-    assert raised.value.response.status == 403
-    assert b"System.UnauthorizedAccessException" in raised.value.response.body
-    secret_token = entra.issue_token(store, tenant, TEST_CLIENT_ID, app, "https://direct.sharepoint.com", "1")
+    secret_token = entra.issue_token(store, tenant, TEST_CLIENT_ID, [], "https://direct.sharepoint.com", "1")
     with pytest.raises(HttpError) as raised:
         entra.verify_bearer(store, FakeRequest("direct.sharepoint.com", secret_token), "sharepoint")
     assert raised.value.response.status == 401
     assert b"Unsupported app only token." in raised.value.response.body
-    graph_token = entra.issue_token(store, tenant, TEST_CLIENT_ID, app, "https://graph.microsoft.com", "1")
-    graph_claims = entra.verify_bearer(store, FakeRequest("graph.microsoft.com", graph_token), "graph")
-    entra.require_role(graph_claims, "User.Read.All", "User.ReadWrite.All")
-    with pytest.raises(HttpError) as raised:
-        entra.require_role(graph_claims, "ProfilePhoto.ReadWrite.All")
-    assert b"Authorization_RequestDenied" in raised.value.response.body
+    graph_token = entra.issue_token(store, tenant, TEST_CLIENT_ID, [], "https://graph.microsoft.com", "1")
+    assert entra.verify_bearer(store, FakeRequest("graph.microsoft.com", graph_token), "graph")["aud"] == \
+        "https://graph.microsoft.com"

@@ -2,6 +2,7 @@
 
 import socket
 import ssl
+import threading
 import time
 
 import jwt
@@ -99,6 +100,108 @@ def test_connection_reset_in_the_middle_of_an_upload_body(no_faults, graph):
     assert graph.get(GRAPH + "/users/adele@%s.com/photo" % graph.tenant).status_code == 404  # nothing stored
 
 
+def _warm_sessions(emulator, graph, count):
+    """Sessions with an open connection each, so that requests sent together arrive together."""
+    sessions = []
+    for dummy in range(count):
+        session = emulator.session()
+        session.headers["Authorization"] = graph.headers["Authorization"]
+        assert session.get(GRAPH + "/users?$top=1").status_code == 200
+        sessions.append(session)
+    return sessions
+
+
+def _at_once(sessions, url):
+    """Send one GET per session at the same moment; the responses in session order."""
+    barrier = threading.Barrier(len(sessions))
+    responses = [None] * len(sessions)
+
+    def send(index):
+        barrier.wait()
+        responses[index] = sessions[index].get(url)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(sessions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return responses
+
+
+def test_load_limit_in_flight_answers_429_with_retry_after_beyond_the_limit(no_faults, graph):
+    emulator = no_faults
+    sessions = _warm_sessions(emulator, graph, 5)
+    since = emulator.request_log(graph.tenant)[-1]["seq"]
+    # each request stays in flight for 1.5 s, long after the five have arrived together
+    emulator.faults(tenant=graph.tenant, latency_ms=1500,
+                    load={"max_in_flight": 2, "retry_after": 3, "host": "graph.microsoft.com"})
+    responses = _at_once(sessions, GRAPH + "/users?$top=1")
+    assert sorted(r.status_code for r in responses) == [200, 200, 429, 429, 429]
+    for response in responses:
+        if response.status_code == 429:
+            assert response.headers["Retry-After"] == "3"
+            assert response.json()["error"]["code"] == "TooManyRequests"
+    log = emulator.request_log(graph.tenant, since)
+    throttled = [e for e in log if e["throttled"]]
+    assert len(throttled) == 3 and {e["throttle_reason"] for e in throttled} == {"in_flight"}
+    assert all("throttle_reason" not in e for e in log if not e["throttled"])
+    emulator.faults(tenant=graph.tenant, latency_ms=None)
+    assert graph.get(GRAPH + "/users?$top=1").status_code == 200   # the slots are free again
+
+
+def test_load_limit_per_second_counts_every_request_and_frees_up_after_a_second(no_faults, graph):
+    emulator = no_faults
+    emulator.faults(tenant=graph.tenant, load={"per_second": 2, "status": 503, "retry_after": 1})
+    responses = [graph.get(GRAPH + "/users?$top=1") for dummy in range(8)]
+    statuses = [response.status_code for response in responses]
+    assert statuses[:2] == [200, 200] and 503 in statuses
+    assert {response.headers["Retry-After"] for response in responses if response.status_code == 503} == {"1"}
+    time.sleep(1.1)   # what a client honouring Retry-After does
+    assert graph.get(GRAPH + "/users?$top=1").status_code == 200
+    summary = emulator.control("GET", "tenants/%s/requests?summary=true" % graph.tenant).json()["summary"]
+    assert summary["throttled"] == statuses.count(503) and summary["by_status"]["503"] == statuses.count(503)
+    assert summary["total"] == summary["by_status"]["200"] + summary["by_status"]["503"]
+
+
+def test_load_limit_is_per_app_and_per_tenant(no_faults, graph):
+    """Another app in the same tenant, and the same app in another tenant, have their own counts."""
+    emulator = no_faults
+    other_tenant = emulator.create_tenant()["name"]
+    emulator.faults(load={"per_second": 1, "retry_after": 5})   # global scope: applies to every tenant
+    assert graph.get(GRAPH + "/users?$top=1").status_code == 200
+    assert graph.get(GRAPH + "/users?$top=1").status_code == 429
+    secret_app = emulator.session()
+    secret_app.headers["Authorization"] = "Bearer " + emulator.token(graph.tenant, "graph", credential="secret")
+    assert secret_app.get(GRAPH + "/users?$top=1").status_code == 200
+    elsewhere = emulator.session()
+    elsewhere.headers["Authorization"] = "Bearer " + emulator.token(other_tenant, "graph")
+    assert elsewhere.get(GRAPH + "/users?$top=1").status_code == 200
+
+
+def test_load_limiter_counts_with_a_clock():
+    from m365emu.loadlimit import LoadLimiter
+
+    now = [100.0]
+    limiter = LoadLimiter(clock=lambda: now[0])
+    key = ("contoso", "app")
+    assert limiter.admit(key, {"max_in_flight": 2}) is None
+    assert limiter.admit(key, {"max_in_flight": 2}) is None
+    assert limiter.admit(key, {"max_in_flight": 2}) == "in_flight"
+    limiter.release(key)
+    assert limiter.in_flight(key) == 1
+    assert limiter.admit(key, {"max_in_flight": 2}) is None
+    limiter.release(key)
+    limiter.release(key)
+    assert limiter.in_flight(key) == 0
+    # per second: a sliding one-second window in which throttled requests count too
+    assert [limiter.admit(("t", "a"), {"per_second": 2}) for dummy in range(3)] == [None, None, "per_second"]
+    now[0] += 0.5
+    assert limiter.admit(("t", "a"), {"per_second": 2}) == "per_second"
+    now[0] += 0.6   # the first three left the window, the fourth is still in it
+    assert limiter.admit(("t", "a"), {"per_second": 2}) is None
+    assert limiter.admit(("t", "a"), {"per_second": 2}) == "per_second"
+
+
 def test_latency(no_faults, graph):
     start = time.time()
     graph.get(GRAPH + "/users?$top=1")
@@ -140,6 +243,15 @@ def test_fault_settings_lookup():
         faults.update({"throttle": {"rate": 2}})
     with pytest.raises(ValueError):
         faults.update({"throttle": {"status": 500}})
+    for bad in ({}, {"max_in_flight": 0}, {"max_in_flight": 1.5}, {"per_second": 0}, {"per_second": 1, "status": 500},
+                []):
+        with pytest.raises(ValueError):
+            faults.update({"load": bad})
+    faults.update({"load": {"per_second": 5, "host": "graph.microsoft.com"}})
+    expected = {"per_second": 5, "host": "graph.microsoft.com", "status": 429, "retry_after": 1}
+    assert faults.load_limits("graph.microsoft.com", None) == expected
+    assert faults.load_limits("contoso.sharepoint.com", None) is None
+    assert faults.load_limits("login.microsoftonline.com", "contoso") is None
 
 
 def test_invalid_fault_request(no_faults):

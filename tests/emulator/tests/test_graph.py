@@ -148,3 +148,114 @@ def test_list_users_filter(graph):
     response = graph.get(GRAPH + "/users", params={"$filter": "city eq 'Paris'"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "Request_UnsupportedQuery"
+
+
+@pytest.fixture
+def directory(emulator):
+    """A tenant with members, a guest and a disabled account, and a Graph session for it."""
+    name = emulator.create_tenant(users=[
+        {"upn": "ann@dir.example", "mail": "ann.smith@dir.example", "given_name": "Ann"},
+        {"upn": "bob@dir.example", "account_enabled": False},
+        {"upn": "cy_partner.example#EXT#@dir.onmicrosoft.com", "mail": "cy@partner.example"},
+        {"upn": "dee@dir.example"}])["name"]
+    session = emulator.session()
+    session.headers["Authorization"] = "Bearer " + emulator.token(name, "graph")
+    session.tenant = name
+    return session
+
+
+def upns(response):
+    assert response.status_code == 200, response.text
+    return sorted(user["userPrincipalName"] for user in response.json()["value"])
+
+
+@pytest.mark.parametrize("expression, expected", [
+    ("userPrincipalName eq 'ANN@dir.example'", ["ann@dir.example"]),
+    ("mail eq 'cy@partner.example'", ["cy_partner.example#EXT#@dir.onmicrosoft.com"]),
+    ("userPrincipalName in ('ann@dir.example', 'dee@dir.example', 'zed@dir.example')", ["ann@dir.example", "dee@dir.example"]),
+    ("mail in ('ann.smith@dir.example','bob@dir.example')", ["ann@dir.example", "bob@dir.example"]),
+    ("accountEnabled eq false", ["bob@dir.example"]),
+    ("userType eq 'Guest'", ["cy_partner.example#EXT#@dir.onmicrosoft.com"]),
+    ("userType eq 'Member' and accountEnabled eq true", ["ann@dir.example", "dee@dir.example"]),
+    ("userPrincipalName eq 'ann@dir.example' or mail eq 'cy@partner.example'",
+     ["ann@dir.example", "cy_partner.example#EXT#@dir.onmicrosoft.com"]),
+    ("startswith(givenName,'an')", ["ann@dir.example"]),
+    ("(userType eq 'Guest' or accountEnabled eq false) and startswith(userPrincipalName,'b')", ["bob@dir.example"]),
+    ("userType eq 'Guest' or accountEnabled eq false and startswith(userPrincipalName,'b')",
+     ["bob@dir.example", "cy_partner.example#EXT#@dir.onmicrosoft.com"]),
+])
+def test_list_users_filters(directory, expression, expected):
+    assert upns(directory.get(GRAPH + "/users", params={"$filter": expression, "$select": "userPrincipalName"})) == expected
+
+
+def test_guest_and_disabled_accounts_show_their_type_and_state(directory):
+    users = {u["userPrincipalName"]: u for u in directory.get(GRAPH + "/users", params={
+        "$select": "id,userPrincipalName,mail,userType,accountEnabled"}).json()["value"]}
+    assert set(users["bob@dir.example"]) == {"id", "userPrincipalName", "mail", "userType", "accountEnabled"}
+    assert users["bob@dir.example"]["accountEnabled"] is False and users["ann@dir.example"]["accountEnabled"] is True
+    assert users["cy_partner.example#EXT#@dir.onmicrosoft.com"]["userType"] == "Guest"
+    assert "accountEnabled" not in directory.get(GRAPH + "/users").json()["value"][0]   # not a default property
+
+
+@pytest.mark.parametrize("expression", [
+    "department eq 'Sales'", "userPrincipalName ne 'x'", "accountEnabled eq 'yes'", "startswith(id,'1')",
+    "userPrincipalName in ('a'", "mail eq 'a' xor mail eq 'b'", "(mail eq 'a'", "mail eq 'a')",
+    "id in (%s)" % ",".join("'%d'" % i for i in range(16)),
+])
+def test_unsupported_filters_answer_400(directory, expression):
+    response = directory.get(GRAPH + "/users", params={"$filter": expression})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "Request_UnsupportedQuery"
+
+
+def test_fifteen_expressions_are_accepted(directory):
+    values = ["'u%d@dir.example'" % i for i in range(14)] + ["'dee@dir.example'"]
+    response = directory.get(GRAPH + "/users", params={"$filter": "userPrincipalName in (%s)" % ",".join(values)})
+    assert upns(response) == ["dee@dir.example"]
+
+
+def test_filtered_list_pages_with_next_link(directory):
+    url = GRAPH + "/users?$top=1&$select=userPrincipalName&$filter=accountEnabled%20eq%20true"
+    seen = []
+    while url:
+        body = directory.get(url).json()
+        seen += [user["userPrincipalName"] for user in body["value"]]
+        url = body.get("@odata.nextLink")
+    assert sorted(seen) == ["ann@dir.example", "cy_partner.example#EXT#@dir.onmicrosoft.com", "dee@dir.example"]
+
+
+def test_batch_of_user_reads_answers_each_by_id(directory):
+    ids = {u["userPrincipalName"]: u["id"] for u in directory.get(GRAPH + "/users?$select=id,userPrincipalName").json()["value"]}
+    requests = [{"id": str(n), "method": "GET", "url": "/users/%s?$select=id,accountEnabled" % object_id}
+                for n, object_id in enumerate(sorted(ids.values()))]
+    requests.append({"id": "missing", "method": "GET", "url": "/users/00000000-0000-0000-0000-000000000000"})
+    requests.append({"id": "list", "method": "GET", "url": "users?$filter=userType%20eq%20'Guest'&$select=mail"})
+    response = directory.post(GRAPH + "/$batch", json={"requests": requests})
+    assert response.status_code == 200
+    answers = {answer["id"]: answer for answer in response.json()["responses"]}
+    assert set(answers) == {r["id"] for r in requests}
+    for n, object_id in enumerate(sorted(ids.values())):
+        assert answers[str(n)]["status"] == 200
+        assert answers[str(n)]["body"]["id"] == object_id
+        assert answers[str(n)]["headers"]["Content-Type"].startswith("application/json")
+    assert answers["missing"]["status"] == 404
+    assert answers["missing"]["body"]["error"]["code"] == "Request_ResourceNotFound"
+    assert answers["list"]["body"]["value"] == [{"mail": "cy@partner.example"}]
+
+
+def test_batch_limits_and_shape(directory):
+    one = {"id": "1", "method": "GET", "url": "/users"}
+    assert directory.post(GRAPH + "/$batch", json={"requests": [dict(one, id=str(n)) for n in range(20)]}).status_code == 200
+    too_many = directory.post(GRAPH + "/$batch", json={"requests": [dict(one, id=str(n)) for n in range(21)]})
+    assert too_many.status_code == 400 and too_many.json()["error"]["code"] == "BadRequest"
+    for bad in ({}, {"requests": []}, {"requests": [one, one]}, {"requests": [{"id": "1", "url": "/users"}]}):
+        assert directory.post(GRAPH + "/$batch", json=bad).status_code == 400, bad
+
+
+def test_batch_checks_permissions_per_request(emulator):
+    name = emulator.create_tenant(apps=[{"client_id": TEST_CLIENT_ID, "certificate_pem": app_certificate(),
+                                         "roles": {"graph": ["ProfilePhoto.ReadWrite.All"]}}])["name"]
+    session = emulator.session()
+    session.headers["Authorization"] = "Bearer " + emulator.token(name, "graph")
+    answer = session.post(GRAPH + "/$batch", json={"requests": [{"id": "a", "method": "GET", "url": "/users"}]})
+    assert answer.status_code == 200
+    assert answer.json()["responses"][0]["status"] == 403

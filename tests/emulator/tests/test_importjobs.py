@@ -3,6 +3,7 @@
 import codecs
 import json
 import time
+from urllib.parse import unquote
 
 import pytest
 
@@ -40,10 +41,12 @@ def put(sp, records, raw=None, bom=True):
 
 
 def log_of(sp, job):
-    folder = job["LogFolderUri"].split("sharepoint.com", 1)[1]
-    files = sp.request("GET", ROOT + "/_api/web/GetFolderByServerRelativeUrl('%s')/Files" % folder).json()["value"]
-    return "".join(sp.request("GET", ROOT + "/_api/web/GetFileByServerRelativeUrl('%s')/$value" % f["ServerRelativeUrl"]).content.decode()
-                   for f in files)
+    """The log folder's files, read as PnP does: the web from GetWebUrlFromPageUrl, then the folder's files."""
+    web_url = sp.request("GET", ROOT + "/_api/SP.Web.GetWebUrlFromPageUrl(@v)?@v='%s'" % job["LogFolderUri"]).json()["value"]
+    folder = unquote(job["LogFolderUri"].split("sharepoint.com", 1)[1])
+    files = sp.request("GET", web_url + "/_api/web/GetFolderByServerRelativeUrl('%s')/Files" % folder).json()["value"]
+    return "".join(sp.request("GET", web_url + "/_api/web/GetFileByServerRelativeUrl('%s')/$value" % f["ServerRelativeUrl"])
+                   .content.decode() for f in files)
 
 
 def test_states_go_submitted_processing_queued_succeeded(sp):
@@ -97,6 +100,40 @@ def test_per_record_problems_complete_with_error(sp):
     assert "InvalidPropertyValue - ann@contoso.com Property 'CC'" in log
     assert sp.tenant.profile("jdoe@contoso.com")["CostCenter"] == "ok"
     assert sp.tenant.profile("ann@contoso.com")["CostCenter"] == ""
+
+
+def test_complete_with_error_can_end_in_the_error_state(sp):
+    put(sp, [{"IdName": "jdoe@contoso.com", "CC": "ok"}, {"IdName": "ghost@contoso.com", "CC": "x"}])
+    FAULTS.update({"tenant": "contoso", "complete_with_error_state": "Error"})
+    job = wait_for_job(sp, queue(sp))
+    assert (job["State"], job["Error"]) == (5, 30)
+    assert "IdentityNotResolvable - ghost@contoso.com" in log_of(sp, job)
+    assert sp.tenant.profile("jdoe@contoso.com")["CostCenter"] == "ok"   # imported all the same
+    FAULTS.update({"tenant": "contoso", "complete_with_error_state": "Succeeded"})
+    assert (wait_for_job(sp, queue(sp))["State"]) == 4
+    put(sp, [{"IdName": "jdoe@contoso.com", "CC": "clean"}])
+    FAULTS.update({"tenant": "contoso", "complete_with_error_state": "Error"})
+    assert (wait_for_job(sp, queue(sp))["State"], sp.tenant.profile("jdoe@contoso.com")["CostCenter"]) == (4, "clean")
+
+
+@pytest.mark.parametrize("naming, folder", [("job_id", "{job}"), ("file_name", "p_{job}")])
+def test_log_folder_named_after_the_job_or_starting_with_the_file_name(sp, naming, folder):
+    FAULTS.update({"tenant": "contoso", "log_folder_naming": naming})
+    put(sp, [{"IdName": "ghost@contoso.com", "CC": "x"}])
+    job = wait_for_job(sp, queue(sp))
+    expected = "https://contoso.sharepoint.com/Shared%20Documents/import/" + folder.format(job=job["JobId"])
+    assert job["LogFolderUri"] == expected
+    assert "IdentityNotResolvable - ghost@contoso.com" in log_of(sp, job)
+
+
+def test_a_job_in_a_subsite_logs_next_to_its_file(sp):
+    site = ROOT + "/sites/hr/emea"
+    sp.request("POST", site + "/_api/web/GetFolderByServerRelativeUrl('Shared Documents')/Folders/add('in')")
+    sp.upload("/sites/hr/emea/Shared Documents/in", "p.json",
+              codecs.BOM_UTF8 + json.dumps({"value": [{"IdName": "ghost@contoso.com", "CC": "x"}]}).encode())
+    job = wait_for_job(sp, queue(sp, source=site + "/Shared Documents/in/p.json"))
+    assert job["LogFolderUri"] == site + "/Shared%20Documents/in/" + job["JobId"]
+    assert "IdentityNotResolvable" in log_of(sp, job)
 
 
 def test_unmapped_property_aborts_before_anything_is_applied(sp):

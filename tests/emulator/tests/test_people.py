@@ -63,22 +63,70 @@ def test_set_multi_value_plain_and_verbose_arrays(sp, values):
     assert read.json() == {"value": "a|b"}
 
 
-def test_errors_for_unknown_user_property_and_wrong_kind(sp):
+def _error(reply, verbose=False):
+    return reply.json()["error" if verbose else "odata.error"]
+
+
+def assert_profile_error(reply, exception, message, verbose=False):
+    """A 500 whose odata.error names a user profile exception, as the service answers profile errors."""
+    assert reply.status == 500
+    assert _error(reply, verbose) == {"code": "-1, Microsoft.Office.Server.UserProfiles." + exception,
+                                      "message": {"lang": "en-US", "value": message}}
+
+
+@pytest.mark.parametrize("upn", ["ghost@contoso.com", "noprofile@contoso.com"])
+def test_an_account_without_a_profile_is_a_500_user_not_found(sp, upn):
+    account = "i:0#.f|membership|" + upn
+    for reply in (sp.request("POST", ADMIN + PM + "SetSingleValueProfileProperty",
+                             {"accountName": account, "propertyName": "CostCenter", "propertyValue": "1"}),
+                  sp.request("POST", ADMIN + PM + "SetMultiValuedProfileProperty",
+                             {"accountName": account, "propertyName": "Tags", "propertyValues": ["1"]}),
+                  sp.request("GET", ADMIN + PM + "GetUserProfilePropertyFor(accountName=@v,propertyName='CostCenter')"
+                                                 "?@v='%s'" % account.replace("#", "%23"))):
+        assert_profile_error(reply, "UserNotFoundException",
+                             "User Profile Error 1000: User Not Found: Could not load profile data from the database.")
+
+
+def test_an_unknown_property_is_a_500_property_not_defined_in_both_flavours(sp):
     account = "i:0#.f|membership|jdoe@contoso.com"
-    ghost = sp.request("POST", ADMIN + PM + "SetSingleValueProfileProperty",
-                       {"accountName": "i:0#.f|membership|ghost@contoso.com", "propertyName": "CostCenter", "propertyValue": "1"})
-    assert ghost.status == 400
-    assert "User Not Found" in ghost.json()["odata.error"]["message"]["value"]
-    missing = sp.request("POST", ADMIN + PM + "SetSingleValueProfileProperty",
-                         {"accountName": account, "propertyName": "Nope", "propertyValue": "1"}, verbose=True)
-    assert missing.status == 400 and "Nope" in missing.json()["error"]["message"]["value"]
+    reply = sp.request("POST", ADMIN + PM + "SetSingleValueProfileProperty",
+                       {"accountName": account, "propertyName": "Nope", "propertyValue": "1"}, verbose=True)
+    assert_profile_error(reply, "PropertyNotDefinedException", "Property Not Defined: Nope", verbose=True)
+    read = sp.request("GET", ADMIN + PM + "GetUserProfilePropertyFor(accountName=@v,propertyName='Nope')?@v='jdoe@contoso.com'")
+    assert read.status == 500 and _error(read)["code"].endswith("PropertyNotDefinedException")
+
+
+@pytest.mark.parametrize("name", ["AccountName", "UserProfile_GUID", "SID", "msOnline-ObjectId"])
+def test_the_identity_of_a_profile_is_not_editable(sp, name):
+    reply = sp.request("POST", ADMIN + PM + "SetSingleValueProfileProperty",
+                       {"accountName": "i:0#.f|membership|jdoe@contoso.com", "propertyName": name, "propertyValue": "x"})
+    assert_profile_error(reply, "PropertyNotEditableException",
+                         "Property Not Editable: This property can only be modified by an administrator.")
+
+
+def test_single_and_multi_value_written_the_wrong_way_are_refused(sp):
+    account = "i:0#.f|membership|jdoe@contoso.com"
     single_on_multi = sp.request("POST", ADMIN + PM + "SetSingleValueProfileProperty",
                                  {"accountName": account, "propertyName": "Tags", "propertyValue": "1"})
-    assert single_on_multi.status == 400
+    assert single_on_multi.status == 500
+    assert _error(single_on_multi)["code"] == "-2146233079, System.InvalidOperationException"
     multi_on_single = sp.request("POST", ADMIN + PM + "SetMultiValuedProfileProperty",
                                  {"accountName": account, "propertyName": "CostCenter", "propertyValues": ["1"]})
-    assert multi_on_single.status == 400
+    assert multi_on_single.status == 500
     assert sp.tenant.profile("jdoe@contoso.com")["CostCenter"] == ""
+    assert sp.tenant.profile("jdoe@contoso.com")["Tags"] == []
+
+
+def test_user_editable_and_taxonomy_properties_are_written_by_an_admin_app(sp):
+    sp.tenant.define_properties([{"name": "Expertise", "multi_value": True, "taxonomy": True}])
+    account = "i:0#.f|membership|jdoe@contoso.com"
+    assert sp.request("POST", ADMIN + PM + "SetSingleValueProfileProperty",
+                      {"accountName": account, "propertyName": "Hobby", "propertyValue": "chess"}).status == 200
+    assert sp.request("POST", ADMIN + PM + "SetMultiValuedProfileProperty",
+                      {"accountName": account, "propertyName": "expertise", "propertyValues": ["Go", "Rust"]}).status == 200
+    person = sp.request("GET", ADMIN + PM + "GetPropertiesFor(accountName=@v)?@v='jdoe@contoso.com'").json()
+    values = {p["Key"]: p["Value"] for p in person["UserProfileProperties"]}
+    assert values["Hobby"] == "chess" and values["Expertise"] == "Go|Rust"
 
 
 def test_alias_in_query_string_may_use_plus_for_spaces_and_percent_2b_for_plus(sp):

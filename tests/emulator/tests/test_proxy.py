@@ -5,6 +5,7 @@ import json
 import os
 import socket
 import ssl
+import time
 
 import pytest
 import requests
@@ -162,3 +163,40 @@ def test_pipelined_large_bodies_land_whole_and_the_next_request_is_read_intact(e
     assert head.startswith("HTTP/1.1 200")
     assert payload == bodies[-1]
     tls.close()
+
+
+def _round_trip_ms(tls, head, body):
+    started = time.perf_counter()
+    tls.sendall(head)
+    if body:
+        tls.sendall(body)   # apart from the head, as urllib3 writes a request
+    read_response(tls)
+    return (time.perf_counter() - started) * 1000.0
+
+
+def test_a_request_body_written_apart_from_its_head_is_not_held_back(emulator, tenant):
+    """A client behind a proxy keeps Nagle's algorithm on (urllib3 does), so its body waits for the ACK of the
+    head; the emulator must acknowledge at once, or every POST costs a 40 ms delayed ACK that a GET does not."""
+    host = "%s.sharepoint.com" % tenant
+    authorization = "Bearer " + emulator.token(tenant)
+    sock = socket.create_connection(("127.0.0.1", emulator.port), timeout=10)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
+    sock.sendall(("CONNECT %s:443 HTTP/1.1\r\nHost: %s:443\r\n\r\n" % (host, host)).encode())
+    assert sock.recv(1024).startswith(b"HTTP/1.1 200")
+    tls = ssl.create_default_context(cafile=emulator.ca_path).wrap_socket(sock, server_hostname=host)
+    body = b'{"select": 1}'
+    post = ("POST /_api/contextinfo HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\nContent-Type: application/json\r\n"
+            "Content-Length: %d\r\n\r\n" % (host, authorization, len(body))).encode()
+    get = ("GET /_api/web/GetFolderByServerRelativeUrl('Shared%%20Documents') HTTP/1.1\r\nHost: %s\r\n"
+           "Authorization: %s\r\n\r\n" % (host, authorization)).encode()
+    try:
+        _round_trip_ms(tls, get, b"")   # keep-alive from here on: the state where Linux delays ACKs
+        posts, gets = [], []
+        for dummy in range(9):
+            posts.append(_round_trip_ms(tls, post, body))
+            gets.append(_round_trip_ms(tls, get, b""))
+    finally:
+        tls.close()
+    median_post, median_get = sorted(posts)[4], sorted(gets)[4]
+    # a delayed ACK is at least 40 ms; the margin leaves room for a busy machine
+    assert median_post < median_get + 20, (posts, gets)

@@ -239,7 +239,7 @@ def test_token_of_another_tenant_is_refused(sp):
 def test_expired_and_wrong_audience_tokens_are_refused(sp):
     from m365emu import entra
 
-    expired = entra.issue_token(sp.store, sp.tenant, "app1", {"roles": ["Sites.FullControl.All"]},
+    expired = entra.issue_token(sp.store, sp.tenant, "app1", ["Sites.FullControl.All"],
                                 "https://contoso.sharepoint.com", "2", lifetime=-60)
     assert sp.request("GET", LIB, token=expired).status == 401
     graph = sp.token_for(["Sites.FullControl.All"], audience="https://graph.microsoft.com")
