@@ -1,0 +1,75 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""profile_photo as a module: options refused before any request, what it hands the sync, failed users and diff."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
+from ansible_collections.spo.user_profiles.plugins.modules import profile_photo
+
+
+def run(capsys, **args):
+    args.setdefault("tenant", "contoso")
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            profile_photo.main()
+    return json.loads(capsys.readouterr().out)
+
+
+class FakeSync:
+    """Stands for PhotoSync: records its options and the entries, answers with a prepared result."""
+
+    calls = []
+    answer = None
+
+    def __init__(self, client, options):
+        self.options = options
+
+    def run(self, entries, problems):
+        FakeSync.calls.append((self.options, entries, problems))
+        return dict(FakeSync.answer)
+
+
+@pytest.fixture
+def sync(monkeypatch):
+    monkeypatch.setattr(SpoModule, "client", lambda self: object())
+    monkeypatch.setattr(profile_photo.photo_sync, "PhotoSync", FakeSync)
+    FakeSync.calls = []
+    FakeSync.answer = {"changed": True, "users": [], "summary": {"total": 2, "changed": 1, "unchanged": 0, "failed": 1},
+                       "failed_users": ["ghost@contoso.com"], "diff": {"before": {}, "after": {"ann@contoso.com": "new"}},
+                       "manifest_written": True}
+    return FakeSync
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"src_dir": "/x", "concurrency": 0}, "concurrency must be 1 or more"),
+    ({"src_dir": "/x", "workers": 0}, "workers must be 1 or more"),
+    ({"photos": [{"user": "ann@contoso.com"}]}, "photos[].path is required with state=present (missing for ann@contoso.com)"),
+])
+def test_bad_options_are_refused_before_connecting(monkeypatch, capsys, args, message):
+    monkeypatch.setattr(SpoModule, "client", lambda self: pytest.fail("connected"))
+    result = run(capsys, **args)
+    assert result["failed"] is True and result["msg"] == message
+
+
+def test_the_sync_gets_the_options_and_a_failed_user_fails_the_task_naming_them(sync, capsys, tmp_path):
+    photo = tmp_path / "ann@contoso.com.jpg"
+    photo.write_bytes(b"not decoded here")
+    result = run(capsys, photos=[{"user": "ann@contoso.com", "path": str(photo)}], concurrency=3, _ansible_diff=True)
+    options, entries, problems = sync.calls[0]
+    assert options["concurrency"] == 3 and options["targets"] == ["sharepoint", "graph"] and options["check_mode"] is False
+    assert [entry["user"] for entry in entries] == ["ann@contoso.com"] and problems == []
+    assert result["failed"] is True and result["msg"] == "1 of 2 users failed: ghost@contoso.com"
+    assert result["diff"]["after"] == {"ann@contoso.com": "new"}
+
+
+def test_with_fail_on_error_false_failed_users_are_reported_not_fatal(sync, capsys, tmp_path):
+    photo = tmp_path / "ann@contoso.com.jpg"
+    photo.write_bytes(b"x")
+    result = run(capsys, photos=[{"user": "ann@contoso.com", "path": str(photo)}], fail_on_error=False)
+    assert "failed" not in result and result["failed_users"] == ["ghost@contoso.com"] and "diff" not in result

@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""upa_retention as a module: options refused before any request; what it removes and reports, in check mode too."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
+from ansible_collections.spo.user_profiles.plugins.modules import upa_retention
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils import test_retention
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_retention import (
+    OLD_JOB, FakeClient, folder_item,
+)
+
+# The import folder of the module_utils tests, as a fixture of these tests too.
+library = test_retention.library
+
+
+def run(capsys, **args):
+    args.setdefault("tenant", "contoso")
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            upa_retention.main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def client(monkeypatch):
+    monkeypatch.setattr(SpoModule, "client", lambda self: FakeClient())
+
+
+def test_less_than_a_day_is_refused_before_connecting(monkeypatch, capsys):
+    monkeypatch.setattr(SpoModule, "client", lambda self: pytest.fail("connected"))
+    result = run(capsys, name="hr", older_than_days=0)
+    assert result["failed"] is True and result["msg"] == "older_than_days must be 1 or more"
+
+
+def test_removes_the_old_file_and_log_folder_and_keeps_the_rest(client, library, capsys):  # pylint: disable=redefined-outer-name
+    library["files"] = [folder_item("hr-0123456789abcdef.json", 40), folder_item("hr-fedcba9876543210.json", 40)]
+    library["folders"] = [folder_item(OLD_JOB, 40)]
+    result = run(capsys, name="hr", older_than_days=30, keep=["hr-fedcba9876543210.json"])
+    assert result["changed"] is True
+    assert result["removed_files"] == ["hr-0123456789abcdef.json"] and result["removed_log_folders"] == [OLD_JOB]
+    assert len(library["deleted"]) == 2
+
+
+def test_check_mode_reports_and_removes_nothing(client, library, capsys):  # pylint: disable=redefined-outer-name
+    library["files"] = [folder_item("hr-0123456789abcdef.json", 40)]
+    result = run(capsys, name="hr", older_than_days=30, _ansible_check_mode=True)
+    assert result["changed"] is True and result["removed_files"] == ["hr-0123456789abcdef.json"]
+    assert library["deleted"] == []
