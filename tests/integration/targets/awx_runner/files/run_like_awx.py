@@ -16,6 +16,9 @@
       injector rendered into the job's environment. The job sees no other SPO_ or ANSIBLE_ variable of this process.
       OUT_JSON: status, rc, the set_stats artifacts, the injected variable names, and the secret scan of the
       runner's artifacts and stdout.
+  run_like_awx.py guide SETUP_YML GUIDE_RST
+      Print the parts of the credential type (inputs, injectors) that the AWX guide shows as the pattern defines
+      them, and those it shows otherwise: the guide's YAML blocks after ".. spo-credential-type: <part>".
 
 ansible-runner records the environment it starts ansible-playbook with, injected credentials included, in
 artifacts/<ident>/command (mode 0600, in the private data directory AWX removes after the job). AWX keeps that
@@ -216,10 +219,38 @@ def run_job(spec_path, out_path):
         json.dump(result, handle, indent=2)
 
 
+def _guide_blocks(path):
+    """{part: parsed YAML} of the code blocks that follow ".. spo-credential-type: <part>" in an rst file."""
+    with open(path, encoding="utf-8") as handle:
+        lines = handle.read().splitlines()
+    blocks = {}
+    for number, line in enumerate(lines):
+        if not line.startswith(".. spo-credential-type: "):
+            continue
+        start = next(index for index in range(number + 1, len(lines)) if lines[index].startswith(".. code-block::")) + 1
+        body = []
+        for text in lines[start:]:
+            if text and not text.startswith(" "):
+                break
+            body.append(text)
+        blocks[line.split(":", 1)[1].strip()] = yaml.safe_load("\n".join(body))
+    return blocks
+
+
+def check_guide(setup_path, guide_path):
+    credential_type = _credential_type(_load_setup(setup_path))
+    shown = _guide_blocks(guide_path)
+    parts = ("inputs", "injectors")
+    json.dump({"same": [part for part in parts if shown.get(part) == credential_type[part]],
+               "different": [part for part in parts if shown.get(part) != credential_type[part]]}, sys.stdout)
+
+
 def main():
     command, args = sys.argv[1], sys.argv[2:]
     if command == "credential":
         make_credential(*args)
+    elif command == "guide":
+        check_guide(*args)
     elif command == "job":
         run_job(*args)
     else:
