@@ -35,7 +35,6 @@ import re
 import secrets
 import shutil
 import stat
-import string
 import sys
 import tempfile
 import types
@@ -80,7 +79,7 @@ def make_credential(setup_path, pem_path, client_id, out_path):
     with open(pem_path, "rb") as handle:
         pem = handle.read()
     key = serialization.load_pem_private_key(pem, password=None)
-    password = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+    password = secrets.token_hex(16)
     encrypted = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                   serialization.BestAvailableEncryption(password.encode("ascii"))).decode("ascii")
     certificate = pem.decode("ascii")
