@@ -13,7 +13,7 @@ GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 # The Python version of the virtual environment (evaluated when a recipe runs, after `venv`).
 TEST_PYTHON = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: venv stage sanity units emulator-tests integration test demo bench clean
+.PHONY: venv stage lint sanity units emulator-tests integration test demo bench clean
 
 # The virtual environment is rebuilt only when a requirements file changes.
 $(VENV)/.installed: requirements.txt tests/unit/requirements.txt tests/requirements-dev.txt
@@ -31,6 +31,15 @@ $(GET_PIP): .ci/get_pip_standin.py
 stage: venv
 	$(PY) .ci/stage_collection.py $(ROOT) $(STAGE)
 
+# The linters, on the staged copy: ansible-lint (production profile, nothing skipped), the changelog, and the docs
+# (plugin docs, roles and docs/docsite). ansible-lint runs --offline (it installs nothing from Galaxy) and every tool
+# gets ANSIBLE_HOME in the stage, so none of them writes under ~/.ansible.
+LINT_ENV := PATH="$(VENV)/bin:$$PATH" ANSIBLE_HOME=$(STAGE_BASE)/ansible-home ANSIBLE_COLLECTIONS_PATH=$(STAGE_BASE)
+lint: stage
+	cd $(STAGE) && $(LINT_ENV) $(VENV)/bin/ansible-lint --offline --profile production --nocolor
+	cd $(STAGE) && $(LINT_ENV) $(VENV)/bin/antsibull-changelog lint
+	cd $(STAGE) && $(LINT_ENV) $(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs .
+
 sanity: stage $(GET_PIP)
 	cd $(STAGE) && $(ANSIBLE_TEST) sanity --venv --python $(TEST_PYTHON) --color no
 
@@ -46,7 +55,7 @@ TARGETS ?=
 integration: stage
 	.ci/integration.sh $(STAGE) $(PY) $(TARGETS)
 
-test: sanity units emulator-tests integration demo
+test: lint sanity units emulator-tests integration demo
 
 demo: venv
 	PYTHON=$(PY) scripts/demo.sh
