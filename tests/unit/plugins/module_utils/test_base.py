@@ -52,7 +52,8 @@ def test_argument_spec_has_env_fallbacks_and_no_log():
     for name in ("certificate_password", "client_secret", "access_token"):
         assert spec[name].get("no_log") is True
     fallbacks = dict((name, option["fallback"][1]) for name, option in spec.items() if "fallback" in option)
-    assert fallbacks == {"tenant": ["SPO_TENANT"], "tenant_id": ["SPO_TENANT_ID"], "client_id": ["SPO_CLIENT_ID"],
+    # SPO_TENANT_ID is no fallback: resolve_tenant_id applies it only to the tenant SPO_TENANT names.
+    assert fallbacks == {"tenant": ["SPO_TENANT"], "client_id": ["SPO_CLIENT_ID"],
                          "certificate_path": ["SPO_CERTIFICATE_PATH"], "certificate_password": ["SPO_CERTIFICATE_PASSWORD"],
                          "client_secret": ["SPO_CLIENT_SECRET"], "access_token": ["SPO_ACCESS_TOKEN"], "cloud": ["SPO_CLOUD"],
                          "ca_path": ["SPO_CA_PATH"]}
@@ -82,6 +83,46 @@ def test_tenant_id_defaults_to_the_initial_domain(capsys):
 
     _code, result = run_module(capsys, {"tenant": "https://contoso.sharepoint.com", "access_token": TOKEN}, body)
     assert result["tenant_id"] == "contoso.onmicrosoft.com"
+
+
+TENANT_A_ID = "11111111-aaaa-4aaa-8aaa-111111111111"
+
+
+@pytest.mark.parametrize("tenant, option, environ, expected, warned", [
+    # the option wins, whatever the environment says
+    ("contoso", "22222222-bbbb-4bbb-8bbb-222222222222", {"SPO_TENANT_ID": TENANT_A_ID, "SPO_TENANT": "contoso"},
+     "22222222-bbbb-4bbb-8bbb-222222222222", False),
+    # the environment's id for the environment's tenant (also given as a URL or a domain)
+    ("contoso", None, {"SPO_TENANT_ID": TENANT_A_ID, "SPO_TENANT": "contoso"}, TENANT_A_ID, False),
+    ("contoso", None, {"SPO_TENANT_ID": TENANT_A_ID, "SPO_TENANT": "https://contoso-admin.sharepoint.com"}, TENANT_A_ID, False),
+    # another tenant of the same run never signs in to that directory
+    ("fabrikam", None, {"SPO_TENANT_ID": TENANT_A_ID, "SPO_TENANT": "contoso"}, "fabrikam.onmicrosoft.com", True),
+    # an id without the tenant it belongs to is no one's
+    ("contoso", None, {"SPO_TENANT_ID": TENANT_A_ID}, "contoso.onmicrosoft.com", True),
+    ("contoso", None, {"SPO_TENANT_ID": TENANT_A_ID, "SPO_TENANT": "not a tenant"}, "contoso.onmicrosoft.com", True),
+    ("contoso", None, {}, "contoso.onmicrosoft.com", False),
+])
+def test_an_environment_tenant_id_only_signs_in_its_own_tenant(tenant, option, environ, expected, warned):
+    tenant_id, warning = base.resolve_tenant_id(tenant, option, auth.get_cloud("public"), environ)
+    assert tenant_id == expected
+    assert bool(warning) is warned
+    if warning:
+        assert "SPO_TENANT_ID" in warning and tenant in warning and "spo_tenant_id" in warning
+
+
+def test_a_run_over_two_tenants_with_one_tenant_id_in_the_environment(capsys, monkeypatch):
+    """The AWX case: one credential injects SPO_TENANT and SPO_TENANT_ID; the inventory names each tenant."""
+    monkeypatch.setenv("SPO_TENANT", "contoso")
+    monkeypatch.setenv("SPO_TENANT_ID", TENANT_A_ID)
+
+    def body(module):
+        module.exit_json(tenant_id=module.credentials().tenant_id)
+
+    _code, first = run_module(capsys, {"tenant": "contoso", "client_id": "app", "certificate_path": "/x.pem"}, body)
+    _code, second = run_module(capsys, {"tenant": "fabrikam", "client_id": "app", "certificate_path": "/x.pem"}, body)
+    assert first["tenant_id"] == TENANT_A_ID and not first.get("warnings")
+    assert second["tenant_id"] == "fabrikam.onmicrosoft.com"
+    assert len(second["warnings"]) == 1 and "not used for tenant fabrikam" in json.dumps(second["warnings"])
 
 
 def test_module_options_are_merged_and_check_mode_is_exposed(capsys):
