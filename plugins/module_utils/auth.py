@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 import time
 import traceback
@@ -201,6 +204,26 @@ def _load_pfx(path, data, secret):
     if key is None or certificate is None:
         raise SpoError("the PFX file %s must hold both the private key and the certificate" % path, operation=SIGN_IN_OPERATION)
     return key, certificate
+
+
+def token_roles(token):
+    """The application permissions an access token carries (its `roles` claim), read from the JWT payload without
+    checking the signature (the service checks it; this only tells what the token claims).
+
+    An empty set for an app-only token without application permissions (Entra leaves the claim out then); None when
+    the token says nothing about application permissions: not a JWT, or a delegated token (`scp`, no `roles`).
+    """
+    parts = (token or "").split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)).decode("utf-8"))
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(claims, dict) or ("scp" in claims and "roles" not in claims):
+        return None
+    roles = claims.get("roles") or []
+    return {role for role in roles if isinstance(role, str)} if isinstance(roles, list) else None
 
 
 def _version(text):

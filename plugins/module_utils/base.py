@@ -10,7 +10,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.spo.user_profiles.plugins.module_utils import auth, http
+from ansible_collections.spo.user_profiles.plugins.module_utils import auth, http, permissions
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 
 CLOUD_CHOICES = sorted(auth.CLOUDS)
@@ -107,25 +107,38 @@ class SpoModule:
             access_token=params["access_token"],
         )
 
-    def client(self):
-        """The SpoClient of this run, built on first use."""
-        if self._client is not None:
-            return self._client
+    def client(self, needs=()):
+        """The SpoClient of this run, built on first use.
+
+        `needs`: the application permissions the run needs (permissions.py); the module fails at once, naming each one
+        the app lacks and where to grant it, before anything is changed.
+        """
+        if self._client is None:
+            self._client = self._new_client()
+        if needs:
+            try:
+                permissions.check(self._client, needs)
+            except SpoError as err:
+                self.fail_from_error(err)
+        return self._client
+
+    def _new_client(self):
         self._require_libraries()
         params = self.params
         if params["max_retries"] < 0:
             self.fail_json(msg="max_retries must be 0 or more")
         if params["timeout"] <= 0:
             self.fail_json(msg="timeout must be a positive number of seconds")
+        client = None
         try:
-            self._client = http.SpoClient(
+            client = http.SpoClient(
                 params["tenant"], self.credentials(), cloud=params["cloud"], timeout=params["timeout"],
                 max_retries=params["max_retries"], validate_certs=params["validate_certs"], ca_path=params["ca_path"],
                 user_agent_org=os.environ.get(USER_AGENT_ORG_ENV) or http.DEFAULT_USER_AGENT_ORG,
             )
         except SpoError as err:
             self.fail_from_error(err)
-        return self._client
+        return client
 
     def _require_libraries(self):
         params = self.params

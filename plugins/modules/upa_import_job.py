@@ -133,7 +133,8 @@ attributes:
     description:
       - The jobs known for each source before and after, one line per job (id, state, error).
 notes:
-  - The import runs as an app with the SharePoint permission C(Sites.FullControl.All).
+  - Needs the SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All) (the bulk import
+    API refuses an app without the second). The permissions are read from the access token's C(roles) claim before anything is changed; a missing one fails the task at once, naming it, its API and where to grant it.
   - The service's job list does not record the id type or the property map of a job, so a job on the same
     O(source_uri) is reused even when they differ; use O(force=true) after changing them.
   - The service keeps no timestamps for jobs. RV(job.queued_at), RV(job.finished_at) and RV(job.elapsed_seconds) are
@@ -334,7 +335,7 @@ would_queue:
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
-from ansible_collections.spo.user_profiles.plugins.module_utils import import_run, job_api
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_run, job_api, permissions
 
 
 def argument_spec():
@@ -357,7 +358,7 @@ def argument_spec():
 
 def delete(module):
     job_id = module.params["job_id"]
-    client = module.client()
+    client = module.client(permissions.BULK_IMPORT)
     job = job_api.get_job(client, job_id)
     result = {"changed": job is not None, "job": job, "jobs": [job] if job else [], "would_queue": []}
     if module.diff_mode:
@@ -376,7 +377,7 @@ def present(module):
         module.fail_json(msg="poll_interval and max_poll_interval must be positive")
     if params["allowed_failures"] < 0:
         module.fail_json(msg="allowed_failures must be 0 or more")
-    client = module.client()
+    client = module.client(permissions.BULK_IMPORT)
     run = import_run.ImportRun(
         client, params["id_type"], params["id_property"], params["property_map"], force=params["force"],
         wait=params["wait"], wait_timeout=params["wait_timeout"], poll_interval=params["poll_interval"],

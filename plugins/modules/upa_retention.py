@@ -51,6 +51,9 @@ attributes:
   check_mode:
     support: full
     description: Reports what would be removed.
+notes:
+  - Needs the SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All) (it reads the
+    bulk import API's jobs). The permissions are read from the access token's C(roles) claim before anything is changed; a missing one fails the task at once, naming it, its API and where to grant it.
 """
 
 EXAMPLES = r"""
@@ -84,7 +87,7 @@ cutoff:
   type: str
 """
 
-from ansible_collections.spo.user_profiles.plugins.module_utils import retention
+from ansible_collections.spo.user_profiles.plugins.module_utils import permissions, retention
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 
@@ -95,7 +98,7 @@ def main():
     if problem:
         module.fail_json(msg=problem)
     try:
-        result = retention.clean(module.client(), module.params, check_mode=module.check_mode)
+        result = retention.clean(module.client(permissions.BULK_IMPORT), module.params, check_mode=module.check_mode)
     except SpoError as err:
         module.fail_from_error(err)
     module.exit_json(**result)

@@ -327,3 +327,25 @@ def test_real_msal_signs_a_client_assertion_with_the_certificate(pem_path, key_a
     # Refreshing after a 401 really asks Entra again (the MSAL cache is emptied too).
     tokens.invalidate(auth.SHAREPOINT)
     assert tokens.token(auth.SHAREPOINT) == "real-msal-token-2"
+
+
+def _jwt(claims):
+    def part(value):
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+    return "%s.%s.%s" % (part({"alg": "RS256", "typ": "JWT"}), part(claims), "c2lnbmF0dXJl")
+
+
+@pytest.mark.parametrize("token, roles", [
+    (_jwt({"aud": "https://contoso.sharepoint.com", "roles": ["Sites.FullControl.All", "User.ReadWrite.All"]}),
+     {"Sites.FullControl.All", "User.ReadWrite.All"}),
+    # an app-only token without application permissions: Entra leaves the claim out
+    (_jwt({"aud": "https://graph.microsoft.com", "idtyp": "app"}), set()),
+    # a delegated token says nothing about application permissions
+    (_jwt({"aud": "https://graph.microsoft.com", "scp": "User.Read"}), None),
+    ("not-a-jwt", None),
+    ("a.%%%.b", None),
+    ("a.%s.b" % base64.urlsafe_b64encode(b"[1, 2]").decode(), None),
+    (None, None),
+])
+def test_token_roles_reads_the_roles_claim_without_a_signature_check(token, roles):
+    assert auth.token_roles(token) == roles

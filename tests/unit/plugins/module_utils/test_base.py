@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
 
-from ansible_collections.spo.user_profiles.plugins.module_utils import auth, base, http
+from ansible_collections.spo.user_profiles.plugins.module_utils import auth, base, http, permissions
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 
 try:
@@ -114,15 +115,18 @@ def test_a_run_over_two_tenants_with_one_tenant_id_in_the_environment(capsys, mo
     """The AWX case: one credential injects SPO_TENANT and SPO_TENANT_ID; the inventory names each tenant."""
     monkeypatch.setenv("SPO_TENANT", "contoso")
     monkeypatch.setenv("SPO_TENANT_ID", TENANT_A_ID)
+    # Where AnsibleModule puts a warning depends on what else the test process imported: record them here.
+    warnings = []
+    monkeypatch.setattr(base.SpoModule, "warn", lambda self, msg: warnings.append((self.params["tenant"], msg)))
 
     def body(module):
         module.exit_json(tenant_id=module.credentials().tenant_id)
 
     _code, first = run_module(capsys, {"tenant": "contoso", "client_id": "app", "certificate_path": "/x.pem"}, body)
     _code, second = run_module(capsys, {"tenant": "fabrikam", "client_id": "app", "certificate_path": "/x.pem"}, body)
-    assert first["tenant_id"] == TENANT_A_ID and not first.get("warnings")
+    assert first["tenant_id"] == TENANT_A_ID
     assert second["tenant_id"] == "fabrikam.onmicrosoft.com"
-    assert len(second["warnings"]) == 1 and "not used for tenant fabrikam" in json.dumps(second["warnings"])
+    assert len(warnings) == 1 and warnings[0][0] == "fabrikam" and "not used for tenant fabrikam" in warnings[0][1]
 
 
 def test_module_options_are_merged_and_check_mode_is_exposed(capsys):
@@ -152,6 +156,33 @@ def test_client_is_built_once_with_the_options(capsys, tmp_path, monkeypatch):
         "root": "https://contoso.sharepoint.com", "timeout": 5, "retries": 2, "verify": str(ca),
         "agent": "NONISV|Contoso IT|spo.user_profiles/%s" % http.COLLECTION_VERSION}
     assert TOKEN not in json.dumps(result)
+
+
+def _token_with_roles(roles):
+    claims = base64.urlsafe_b64encode(json.dumps({"roles": roles}).encode()).decode().rstrip("=")
+    return "e30.%s.c2ln" % claims
+
+
+def test_a_missing_permission_fails_before_any_request(capsys, monkeypatch):
+    sent = []
+    monkeypatch.setattr(http.SpoClient, "send", lambda *args, **kwargs: sent.append(args))
+
+    def body(module):
+        module.client(permissions.BULK_IMPORT)
+        module.exit_json(reached=True)
+
+    code, result = run_module(capsys, {"tenant": "contoso", "access_token": _token_with_roles(["Sites.FullControl.All"])}, body)
+    assert code == 1 and "reached" not in result
+    assert result["error_code"] == "MissingPermission" and result["operation"] == "check permissions"
+    assert "SharePoint User.ReadWrite.All" in result["msg"] and "Entra admin center" in result["msg"]
+    assert sent == []
+
+
+def test_granted_permissions_let_the_module_go_on(capsys):
+    token = _token_with_roles(["Sites.FullControl.All", "User.ReadWrite.All"])
+    code, result = run_module(capsys, {"tenant": "contoso", "access_token": token},
+                              lambda module: module.exit_json(same=module.client(permissions.BULK_IMPORT) is module.client()))
+    assert code == 0 and result["same"] is True
 
 
 def test_fail_from_error_reports_every_field_and_hides_secrets(capsys):

@@ -134,6 +134,16 @@ def test_a_permission_error_says_what_to_grant():
     assert error["step"] == "queue" and "permissions" in error["hint"]
 
 
+def test_a_permission_found_missing_before_the_step_says_what_to_grant_and_that_nothing_changed():
+    result = {"failed": True, "msg": "check permissions: the app registration lacks the application permission SharePoint "
+              "User.ReadWrite.All (for files in document libraries) ...", "operation": "check permissions",
+              "error_code": "MissingPermission", "status": None}
+    error = report_records.failure("Build, check and upload the import files", "spo.user_profiles.upa_import_file", result)
+    assert error["step"] == "upload"
+    assert "Grant the app registration the permission named above" in error["hint"] and "changed nothing" in error["hint"]
+    assert "Fix the source" not in error["hint"]
+
+
 def test_profile_photos_counts_and_outcomes():
     sync = {"changed": True, "summary": {"total": 3, "changed": 1, "unchanged": 1, "failed": 1},
             "users": [{"user": "a@x.com", "changed": True, "action": "new"},
