@@ -38,6 +38,8 @@ ERROR_MEANINGS = {
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 
 _NOT_FOUND = re.compile(r"does not exist|not found|cannot be found|no such", re.IGNORECASE)
+# The queue call's refusal of multi-value targets, string or taxonomy alike (sp-dev-docs#7159).
+_TAXONOMIC = re.compile(r"Property Names \[([^\]]*)\] are Taxonomic Properties", re.IGNORECASE)
 
 
 def _operation_guid(job_id):
@@ -99,11 +101,24 @@ def queue_job(client, id_type, id_property, property_map, source_uri):
     action = request.call(tenant, "QueueImportProfileProperties",
                           [Enum(id_type_code(id_type)), id_property, dict(property_map), source_uri])
     # Not retried when it may have run: a second call would queue a second import of the same file.
-    results = execute(client, request, "queue import job for %s" % source_uri, idempotent=False)
+    try:
+        results = execute(client, request, "queue import job for %s" % source_uri, idempotent=False)
+    except SpoError as err:
+        raise _explained_refusal(err) from err
     job_id = results.get(action)
     if not isinstance(job_id, str) or not GUID_TEXT.match(job_id):
         raise SpoError("the service answered %r instead of a job id" % (job_id,), operation="queue import job for %s" % source_uri)
     return job_id.strip("{}").lower()
+
+
+def _explained_refusal(err):
+    """A queue call's refusal, with what to do about it when the service's words alone do not say."""
+    taxonomic = _TAXONOMIC.search(err.message or "")
+    if taxonomic:
+        return err.replace(message="%s: the bulk import API cannot import multi-value or taxonomy properties (%s); leave "
+                           "them out of property_map and write them user by user with spo.user_profiles.user_profile_property"
+                           % (err.message, taxonomic.group(1)))
+    return err
 
 
 def get_job(client, job_id):

@@ -263,6 +263,19 @@ def test_queue_job_surfaces_the_validation_error_naming_the_property(tenant):
     assert info.value.request_id == "731127a1"
 
 
+def test_queue_job_explains_the_taxonomy_refusal_and_names_the_per_user_module(tenant):
+    tenant.queue_error = {"ErrorMessage": "Property Names [Skills,Certifications] are Taxonomic Properties",
+                          "ErrorValue": None, "TraceCorrelationId": "831127a1", "ErrorCode": -2146232832,
+                          "ErrorTypeName": "Microsoft.SharePoint.SPException"}
+    with pytest.raises(SpoError) as info:
+        job_api.queue_job(tenant, "email", "IdName", {"skills": "Skills", "certs": "Certifications"}, SOURCE)
+    message = info.value.message
+    assert message.startswith("Property Names [Skills,Certifications] are Taxonomic Properties: ")
+    assert "cannot import multi-value or taxonomy properties (Skills,Certifications)" in message
+    assert "spo.user_profiles.user_profile_property" in message and "out of property_map" in message
+    assert info.value.request_id == "831127a1" and not info.value.may_have_run
+
+
 def test_queue_job_returns_the_empty_guid_as_is(tenant):
     tenant.queue_answers.append(job_api.EMPTY_GUID)
     assert job_api.queue_job(tenant, "email", "IdName", {"City": "City"}, SOURCE) == job_api.EMPTY_GUID
