@@ -13,8 +13,8 @@ import time
 from ansible_collections.spo.user_profiles.plugins.module_utils.backoff import Backoff
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import JobError, SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_api import (
-    EMPTY_GUID, TERMINAL_STATES, find_job_by_source, get_job, has_errors, id_type_code, job_line, jobs_for_source,
-    list_jobs, queue_job,
+    EMPTY_GUID, TERMINAL_STATES, ended_without_import, find_job_by_source, get_job, has_errors, id_type_code, job_line,
+    jobs_for_source, list_jobs, queue_job,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_log import DEFAULT_MAX_LOG_ENTRIES, with_log
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_outcome import with_outcome
@@ -148,7 +148,7 @@ class ImportRun:
             raise SpoError("id_property is required to queue a job", operation="queue import job for %s" % source_uri)
         before = jobs_for_source(list_jobs(self.client), source_uri)
         self.diff["before"][source_uri] = [job_line(job) for job in before]
-        existing = None if self.force else next((job for job in before if job["state"] != "Error"), None)
+        existing = None if self.force else next((job for job in before if not ended_without_import(job)), None)
         if existing is None and self.check_mode:
             self._plan(source_uri, before)
             return

@@ -200,6 +200,12 @@ def find_job_by_source(client, source_uri, exclude_ids=(), skip_states=(), jobs=
     return None
 
 
+def ended_without_import(job):
+    """Whether a job ended in Error without importing: any error but ImportCompleteWithError, an import that ran (the
+    service's state for it is undocumented, Succeeded or Error), so that its file is not queued again."""
+    return job.get("state") == "Error" and job.get("error") != "ImportCompleteWithError"
+
+
 def has_errors(job):
     return job.get("state") == "Error" or job.get("error") not in (None, "NoError")
 

@@ -13,14 +13,16 @@ description:
     (for example by M(spo.user_profiles.upa_import_file)), through the CSOM method
     C(Office365Tenant.QueueImportProfileProperties) on the tenant admin host.
   - Idempotent. Before queueing, it looks for a job on the same O(source_uri). The import file's name carries a hash
-    of its content, so the same URI means the same data. A job that exists and is not in state C(Error) is returned
-    with C(changed=false), and waited for if it is still running. O(force=true) queues a new job anyway.
+    of its content, so the same URI means the same data. A job that exists and did not fail to import is returned
+    with C(changed=false), and waited for if it is still running; a job that ended with C(ImportCompleteWithError)
+    imported the file, whether the service shows it in state C(Succeeded) or C(Error). O(force=true) queues a new job
+    anyway.
   - Waits for the job to reach C(Succeeded) or C(Error), polling every O(poll_interval) seconds at first and
     gently less often for long jobs (the interval grows by half each poll, up to O(max_poll_interval)). A timeout fails
     the task with the job id, its last state and how long it waited; the job keeps running on the service and a rerun
     picks it up instead of queueing a second one.
-  - A job that ends in C(Error), or in C(ImportCompleteWithError) with more failed users than O(allowed_failures),
-    fails the task. The message names the error code, its meaning and the first lines of the job's log, and the job,
+  - A job that ends in C(Error) without importing, or with C(ImportCompleteWithError) and more failed users than
+    O(allowed_failures) (in either state), fails the task. The message names the error code, its meaning and the first lines of the job's log, and the job,
     with its parsed log, is in the result.
   - When the service answers the queue call with an empty job id (C(Guid.Empty), a known quirk), the job is found
     by its source URI in the job list.
@@ -113,8 +115,8 @@ options:
   job_id:
     description:
       - With O(state=present), a job queued earlier to wait for and judge instead of queueing one, for example the
-        RV(job.job_id) of an earlier call with O(wait=false). Nothing is queued, not even when the job ended in
-        C(Error) (a search by O(source_uri) would queue a new job then). Mutually exclusive with O(source_uri);
+        RV(job.job_id) of an earlier call with O(wait=false). Nothing is queued, not even when the job failed to import
+        (a search by O(source_uri) would queue a new job then). Mutually exclusive with O(source_uri);
         O(id_type), O(id_property), O(property_map) and O(force) are not used.
       - The job to delete with O(state=absent).
     type: str

@@ -83,6 +83,25 @@ def test_run_queues_again_after_an_error_or_when_forced(tenant, fake_time, force
     assert len(result["diff"]["after"][SOURCE]) == 2
 
 
+@pytest.mark.parametrize("state", [4, 5])
+@pytest.mark.parametrize("allowed, outcome", [(1, "succeeded_with_failures"), (0, "failed")])
+def test_an_import_that_completed_with_errors_is_never_queued_again_in_either_state(tenant, fake_time, state, allowed, outcome):
+    """ImportCompleteWithError is an import that ran; the service may end it in Succeeded or in Error."""
+    folder = "/Shared Documents/ProfileImport/done"
+    tenant.log_files[folder] = {"done.log": LOG_NOT_RESOLVABLE.encode()}
+    existing = tenant.add_job(source=SOURCE, state=state, error=30, log_folder=ROOT + folder)
+    run = _run(tenant, fake_time, allowed_failures=allowed)
+    if outcome == "failed":
+        with pytest.raises(import_run.JobFailedError) as caught:
+            run.run([SOURCE])
+        result = caught.value.result
+    else:
+        result = run.run([SOURCE])
+    assert result["changed"] is False and result["job"]["job_id"] == existing
+    assert result["job"]["outcome"] == outcome and result["job"]["failed_count"] == 1
+    assert "QueueImportProfileProperties" not in tenant.methods()
+
+
 def test_check_mode_queues_nothing(tenant, fake_time):
     tenant.add_job(source=OTHER_SOURCE, state=4)
     result = _run(tenant, fake_time, check_mode=True).run([SOURCE, OTHER_SOURCE])
