@@ -40,6 +40,15 @@ EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 _NOT_FOUND = re.compile(r"does not exist|not found|cannot be found|no such", re.IGNORECASE)
 # The queue call's refusal of multi-value targets, string or taxonomy alike (sp-dev-docs#7159).
 _TAXONOMIC = re.compile(r"Property Names \[([^\]]*)\] are Taxonomic Properties", re.IGNORECASE)
+# Past SharePoint's list view threshold, listing jobs and queueing one fail with SPQueryThrottledException.
+_LIST_VIEW_THRESHOLD = re.compile(r"SPQueryThrottledException|list view threshold", re.IGNORECASE)
+LIST_VIEW_THRESHOLD_HELP = (
+    "this tenant's import job list is longer than SharePoint's list view threshold (5,000 records; nothing empties it), "
+    "so the service refuses to list import jobs or to queue one until old job records are deleted. Delete them with "
+    "spo.user_profiles.upa_retention on the import folder (it finds the jobs of the prefix's files from the job "
+    "records and log folders beside them, without listing, and deletes the records of the jobs that ended before "
+    "older_than_days), or one by one with spo.user_profiles.upa_import_job state=absent job_id=<id> (the reports of "
+    "earlier runs name their jobs); then run again")
 
 
 def _operation_guid(job_id):
@@ -111,8 +120,15 @@ def queue_job(client, id_type, id_property, property_map, source_uri):
     return job_id.strip("{}").lower()
 
 
+def is_past_list_view_threshold(err):
+    """Whether an SpoError is the service refusing the job list (or a queue call) past the list view threshold."""
+    return bool(_LIST_VIEW_THRESHOLD.search("%s %s" % (err.code or "", err.message or "")))
+
+
 def _explained_refusal(err):
-    """A queue call's refusal, with what to do about it when the service's words alone do not say."""
+    """A refusal of a queue or list call, with what to do about it when the service's words alone do not say."""
+    if is_past_list_view_threshold(err):
+        return err.replace(message="%s: %s" % (err.message.rstrip("."), LIST_VIEW_THRESHOLD_HELP))
     taxonomic = _TAXONOMIC.search(err.message or "")
     if taxonomic:
         return err.replace(message="%s: the bulk import API cannot import multi-value or taxonomy properties (%s); leave "
@@ -153,7 +169,10 @@ def list_jobs(client):
     path = request.method_path(tenant, "GetImportProfilePropertyJobs")
     request.object_path(path)
     query = request.query(path, child_items=True)
-    results = execute(client, request, "list import jobs")
+    try:
+        results = execute(client, request, "list import jobs")
+    except SpoError as err:
+        raise _explained_refusal(err) from err
     collection = results.get(query)
     if isinstance(collection, dict):
         items = collection.get("_Child_Items_") or []

@@ -25,6 +25,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.photo_targets im
     DEFAULT_FOLDER, DEFAULT_LIBRARY, TARGETS, GraphPhotos, SharePointPhotos, absolute_url, folder_url,
 )
 
+
 def permissions_needed(targets):
     """What a sync to `targets` needs: the manifest's files on the My Site host always; the thumbnails' profile link
     (PeopleManager) for sharepoint; photo writes for graph."""

@@ -239,6 +239,7 @@ def bulk_import(check_mode, source, upload=None, queue=None, wait=None, retentio
         "retention": None if retention is None else {
             "removed_files": list(retention.get("removed_files") or []),
             "removed_log_folders": list(retention.get("removed_log_folders") or []),
+            "removed_jobs": list(retention.get("removed_jobs") or []),
             "protected": list(retention.get("protected") or []),
         },
         "error": error,

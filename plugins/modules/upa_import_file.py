@@ -42,7 +42,8 @@ options:
   state:
     description:
       - V(present) builds and uploads the import files.
-      - V(absent) removes every file in O(folder) whose name O(name) produced (C(<name>-<16 hex digits>[-partN].json)).
+      - V(absent) removes every file in O(folder) whose name O(name) produced (C(<name>-<16 hex digits>[-partN].json)),
+        and the job record beside each (C(.jobs.json) instead of C(.json)).
     type: str
     choices: [present, absent]
     default: present
@@ -142,13 +143,16 @@ options:
     default: 20
   remove_logs:
     description:
-      - With O(state=absent), also remove the log folders of import jobs, that is every sub-folder of O(folder)
-        whose name is a GUID (SharePoint names them after the job id).
+      - With O(state=absent), also remove the log folders of this prefix's import jobs - the sub-folders of O(folder)
+        named after one of its files followed by a job id, or after a job id that one of its job records names.
+        Another prefix's log folders stay.
     type: bool
     default: false
 notes:
   - Needs a SharePoint application permission that writes files, C(Sites.FullControl.All) (which the bulk import
-    modules need anyway), C(Sites.Manage.All) or C(Sites.ReadWrite.All). The permissions are read from the access token's C(roles) claim before anything is changed; a missing one fails the task at once, naming it, its API and where to grant it.
+    modules need anyway), C(Sites.Manage.All) or C(Sites.ReadWrite.All).
+    The permissions are read from the access token's C(roles) claim before anything is changed; a
+    missing one fails the task at once, naming it, its API and where to grant it.
   - The files are built in a temporary directory on the managed host and removed afterwards.
   - Do not remove files while a job that reads them may still be queued; the service downloads them later.
 seealso:

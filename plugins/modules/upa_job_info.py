@@ -90,7 +90,9 @@ extends_documentation_fragment:
   - spo.user_profiles.attributes.CHECK_MODE_READ_ONLY
 notes:
   - Needs the SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All) (the bulk import
-    API). The permissions are read from the access token's C(roles) claim before anything is changed; a missing one fails the task at once, naming it, its API and where to grant it.
+    API).
+    The permissions are read from the access token's C(roles) claim before anything is changed; a
+    missing one fails the task at once, naming it, its API and where to grant it.
   - The service keeps no timestamps for jobs; RV(jobs[].first_seen_at) is when this module read the job.
   - The job list is returned in the service's order, newest first.
 seealso:
