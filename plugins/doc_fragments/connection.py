@@ -22,7 +22,11 @@ options:
       - The Entra ID (Azure AD) tenant to sign in to, as a GUID or a domain.
       - Defaults to the tenant's initial domain, for example C(contoso.onmicrosoft.com)
         (C(.onmicrosoft.us) for O(cloud=gcc_high) and O(cloud=dod), C(.partner.onmschina.cn) for O(cloud=china)).
-      - If not set, the value of the E(SPO_TENANT_ID) environment variable is used.
+      - If not set, the value of the E(SPO_TENANT_ID) environment variable is used, but only for the tenant the
+        E(SPO_TENANT) environment variable names, so that a tenant id injected for one tenant (for example by an AWX
+        credential) never signs the other tenants of a run into that tenant. For any other tenant it is not used and
+        the module warns; set O(tenant_id) per tenant (C(spo_tenant_id) in the inventory) when a tenant's directory
+        is not its initial domain.
     type: str
   client_id:
     description:

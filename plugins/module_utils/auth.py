@@ -6,6 +6,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import re
 import time
 import traceback
@@ -43,6 +46,9 @@ SECRET_FOR_SHAREPOINT_MESSAGE = (
 
 # Tokens are renewed this many seconds before their announced expiry.
 EXPIRY_MARGIN_SECONDS = 120
+
+# The first MSAL that signs a certificate assertion with the SHA-256 thumbprint when given the certificate.
+MSAL_SHA256_VERSION = (1, 35)
 
 
 class Cloud:
@@ -136,10 +142,11 @@ class Certificate:
         return "Certificate(sha1=%s)" % self.sha1_thumbprint
 
     def msal_credential(self):
-        # A SHA-1 thumbprint makes MSAL sign RS256 with an x5t header, which every Entra ID cloud accepts.
-        # MSAL signs with the key object as it is (its assertion creator takes a cryptography key); given PEM text,
-        # PyJWT would load the key again on every sign-in, with a 45 ms RSA consistency check each time.
-        return {"private_key": self.private_key, "thumbprint": self.sha1_thumbprint}
+        # Given the certificate and no thumbprint, MSAL (1.35 and later) signs PS256 with the SHA-256 thumbprint in
+        # x5t#S256, as Entra ID documents certificate credentials; a SHA-1 "thumbprint" would make it sign RS256 with
+        # the SHA-1 x5t. MSAL signs with the key object as it is (its assertion creator takes a cryptography key);
+        # given PEM text, PyJWT would load the key again on every sign-in, with a 45 ms RSA consistency check each time.
+        return {"private_key": self.private_key, "public_certificate": self.certificate_pem}
 
 
 def _password_bytes(password):
@@ -197,6 +204,32 @@ def _load_pfx(path, data, secret):
     if key is None or certificate is None:
         raise SpoError("the PFX file %s must hold both the private key and the certificate" % path, operation=SIGN_IN_OPERATION)
     return key, certificate
+
+
+def token_roles(token):
+    """The application permissions an access token carries (its `roles` claim), read from the JWT payload without
+    checking the signature (the service checks it; this only tells what the token claims).
+
+    An empty set for an app-only token without application permissions (Entra leaves the claim out then); None when
+    the token says nothing about application permissions: not a JWT, or a delegated token (`scp`, no `roles`).
+    """
+    parts = (token or "").split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)).decode("utf-8"))
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(claims, dict) or ("scp" in claims and "roles" not in claims):
+        return None
+    roles = claims.get("roles") or []
+    return {role for role in roles if isinstance(role, str)} if isinstance(roles, list) else None
+
+
+def _version(text):
+    """(major, minor) of a version string such as "1.39.0"; (0, 0) when it is not one."""
+    match = re.match(r"(\d+)\.(\d+)", text or "")
+    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
 
 
 def error_from_msal(result, operation=SIGN_IN_OPERATION):
@@ -295,6 +328,11 @@ class TokenProvider:
             raise SpoError(SECRET_FOR_SHAREPOINT_MESSAGE, operation=SIGN_IN_OPERATION)
         if not HAS_MSAL:
             raise SpoError("the msal Python library is required to sign in", operation=SIGN_IN_OPERATION)
+        if creds.certificate_path and _version(msal.__version__) < MSAL_SHA256_VERSION:
+            # Older MSAL signs only with a SHA-1 thumbprint given to it, and without one sends no thumbprint at all.
+            raise SpoError("signing in with a certificate needs the msal Python library %d.%d or later (it signs with "
+                           "the certificate's SHA-256 thumbprint, x5t#S256, as Entra ID documents); %s is installed"
+                           % (MSAL_SHA256_VERSION + (msal.__version__,)), operation=SIGN_IN_OPERATION)
 
     def _msal_app(self):
         if self._app is not None:

@@ -10,20 +10,54 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.spo.user_profiles.plugins.module_utils import auth, http
+from ansible_collections.spo.user_profiles.plugins.module_utils import auth, http, permissions
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 
 CLOUD_CHOICES = sorted(auth.CLOUDS)
 
 # Not a module option: an organisation-wide setting for the decorated User-Agent.
 USER_AGENT_ORG_ENV = "SPO_USER_AGENT_ORG"
+# An environment's tenant id belongs to the tenant the environment names (an AWX credential injects both).
+TENANT_ENV = "SPO_TENANT"
+TENANT_ID_ENV = "SPO_TENANT_ID"
+
+
+def _same_tenant(name, tenant):
+    try:
+        return bool(name) and auth.normalize_tenant(name) == tenant
+    except SpoError:
+        return False
+
+
+def resolve_tenant_id(tenant, tenant_id, cloud, environ=None):
+    """(the directory to sign in to, a warning or None) for a tenant.
+
+    The tenant_id option wins. SPO_TENANT_ID from the environment is used only for the tenant SPO_TENANT names, so
+    that a tenant id injected for one tenant (an AWX credential) never signs the other tenants of a multi-tenant run
+    into that tenant's directory. Otherwise it is the tenant's initial domain, <tenant>.onmicrosoft.com.
+    """
+    environ = os.environ if environ is None else environ
+    if tenant_id:
+        return tenant_id, None
+    default = "%s.%s" % (tenant, cloud.default_domain_suffix)
+    from_env = environ.get(TENANT_ID_ENV)
+    if not from_env:
+        return default, None
+    if _same_tenant(environ.get(TENANT_ENV), tenant):
+        return from_env, None
+    named = environ.get(TENANT_ENV)
+    return default, ("%s is set in the environment but not used for tenant %s: it is used only for the tenant %s names "
+                     "(%s), so that one tenant's id never signs another tenant in. Signing in to %s; set tenant_id "
+                     "(spo_tenant_id in the inventory) if the tenant's directory is another."
+                     % (TENANT_ID_ENV, tenant, TENANT_ENV, "%s here" % named if named else "not set here", default))
 
 
 def connection_argument_spec():
     """The connection options every module accepts; documented in the spo.user_profiles.connection fragment."""
     return dict(
         tenant=dict(type="str", required=True, fallback=(env_fallback, ["SPO_TENANT"])),
-        tenant_id=dict(type="str", fallback=(env_fallback, ["SPO_TENANT_ID"])),
+        # SPO_TENANT_ID is read by resolve_tenant_id, not as a fallback: it may only apply to the tenant SPO_TENANT names.
+        tenant_id=dict(type="str"),
         client_id=dict(type="str", fallback=(env_fallback, ["SPO_CLIENT_ID"])),
         certificate_path=dict(type="path", fallback=(env_fallback, ["SPO_CERTIFICATE_PATH"])),
         certificate_password=dict(type="str", no_log=True, fallback=(env_fallback, ["SPO_CERTIFICATE_PASSWORD"])),
@@ -61,35 +95,50 @@ class SpoModule:
     def credentials(self):
         params = self.params
         tenant = auth.normalize_tenant(params["tenant"])
-        cloud = auth.get_cloud(params["cloud"])
+        tenant_id, warning = resolve_tenant_id(tenant, params["tenant_id"], auth.get_cloud(params["cloud"]))
+        if warning and not params["access_token"]:
+            self.warn(warning)
         return auth.Credentials(
             client_id=params["client_id"],
-            tenant_id=params["tenant_id"] or "%s.%s" % (tenant, cloud.default_domain_suffix),
+            tenant_id=tenant_id,
             certificate_path=params["certificate_path"],
             certificate_password=params["certificate_password"],
             client_secret=params["client_secret"],
             access_token=params["access_token"],
         )
 
-    def client(self):
-        """The SpoClient of this run, built on first use."""
-        if self._client is not None:
-            return self._client
+    def client(self, needs=()):
+        """The SpoClient of this run, built on first use.
+
+        `needs`: the application permissions the run needs (permissions.py); the module fails at once, naming each one
+        the app lacks and where to grant it, before anything is changed.
+        """
+        if self._client is None:
+            self._client = self._new_client()
+        if needs:
+            try:
+                permissions.check(self._client, needs)
+            except SpoError as err:
+                self.fail_from_error(err)
+        return self._client
+
+    def _new_client(self):
         self._require_libraries()
         params = self.params
         if params["max_retries"] < 0:
             self.fail_json(msg="max_retries must be 0 or more")
         if params["timeout"] <= 0:
             self.fail_json(msg="timeout must be a positive number of seconds")
+        client = None
         try:
-            self._client = http.SpoClient(
+            client = http.SpoClient(
                 params["tenant"], self.credentials(), cloud=params["cloud"], timeout=params["timeout"],
                 max_retries=params["max_retries"], validate_certs=params["validate_certs"], ca_path=params["ca_path"],
                 user_agent_org=os.environ.get(USER_AGENT_ORG_ENV) or http.DEFAULT_USER_AGENT_ORG,
             )
         except SpoError as err:
             self.fail_from_error(err)
-        return self._client
+        return client
 
     def _require_libraries(self):
         params = self.params

@@ -135,6 +135,13 @@ class CsomRequest:
                              % (escape_attribute(name), action_id, object_path_id, _parameters(params)))
         return action_id
 
+    def static_method(self, type_id, name, params=()):
+        """A value-returning static method of a server type (e.g. Web.GetWebUrlFromPageUrl)."""
+        action_id = self._new_id()
+        self._actions.append('<StaticMethod TypeId="%s" Name="%s" Id="%d">%s</StaticMethod>'
+                             % (escape_attribute(type_id), escape_attribute(name), action_id, _parameters(params)))
+        return action_id
+
     def query(self, object_path_id, child_items=False):
         """Read all scalar properties of an object (and of its child items for collections)."""
         action_id = self._new_id()

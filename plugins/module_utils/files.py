@@ -173,9 +173,12 @@ def ensure_folder(client, site_url, folder_url):
     return True
 
 
-def read_file(client, site_url, server_relative_url):
+def read_file(client, site_url, server_relative_url, missing_ok=False):
+    """The file's bytes; with missing_ok, None when there is no such file."""
     response = client.request("GET", _file_path(site_url, server_relative_url) + "/$value",
-                              "read file %s" % server_relative_url)
+                              "read file %s" % server_relative_url, allow_status=(404,) if missing_ok else ())
+    if response.status_code == 404:
+        return None
     return response.content
 
 

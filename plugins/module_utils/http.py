@@ -103,6 +103,7 @@ class SpoClient:
         self.session = session
         self.retry_log = []
         self._sent_tokens = set()
+        self._roles = {}  # token -> its roles claim, read once
 
         self.root_url = "https://%s" % self.cloud.sharepoint_host(self.tenant)
         self.admin_url = "https://%s" % self.cloud.sharepoint_host(self.tenant, "admin")
@@ -140,6 +141,13 @@ class SpoClient:
             if host in (urlsplit(self.root_url).hostname, urlsplit(self.admin_url).hostname, urlsplit(self.my_url).hostname):
                 return auth.SHAREPOINT
         return None
+
+    def granted_roles(self, resource):
+        """The application permissions of this run's token for `resource` (see auth.token_roles), read once per token."""
+        token = self.tokens.token(resource)
+        if token not in self._roles:
+            self._roles[token] = auth.token_roles(token)
+        return self._roles[token]
 
     def scrub(self, text):
         return redact(text, list(self._secrets) + sorted(self._sent_tokens))

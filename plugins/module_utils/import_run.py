@@ -3,7 +3,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """The run of an import (upa_import_job): queue a job per file (or find the one there is), wait for it and judge how
-it ended."""
+it ended.
+
+A file's jobs are found through its job record (job_records.py), never by listing the tenant's job list.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +16,10 @@ import time
 from ansible_collections.spo.user_profiles.plugins.module_utils.backoff import Backoff
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import JobError, SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_api import (
-    EMPTY_GUID, TERMINAL_STATES, find_job_by_source, get_job, has_errors, id_type_code, job_line, jobs_for_source,
-    list_jobs, queue_job,
+    EMPTY_GUID, TERMINAL_STATES, ended_without_import, find_job_by_source, get_job, has_errors, id_type_code, job_line,
+    queue_job,
 )
+from ansible_collections.spo.user_profiles.plugins.module_utils.job_records import read_record, write_record
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_log import DEFAULT_MAX_LOG_ENTRIES, with_log
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_outcome import with_outcome
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_wait import (
@@ -45,7 +49,8 @@ def queue_job_once(client, id_type, id_property, property_map, source_uri, known
 
     A call that failed in a way that may have queued the job anyway (HTTP 500, a broken connection) is not simply
     sent again: the job list tells whether it made a job (one not in known_ids), and only when it did not is the call
-    repeated, QUEUE_ATTEMPTS times in all.
+    repeated, QUEUE_ATTEMPTS times in all. (Only then is the job list read: it is the one place a job the answer did
+    not name can be found.)
     """
     pauses = Backoff(QUEUE_SETTLE_SECONDS, sleep=sleep)
     attempt = 1
@@ -146,16 +151,18 @@ class ImportRun:
     def _one(self, source_uri, must_wait):
         if self.property_map and not self.id_property:
             raise SpoError("id_property is required to queue a job", operation="queue import job for %s" % source_uri)
-        before = jobs_for_source(list_jobs(self.client), source_uri)
+        record = read_record(self.client, source_uri)
+        # Jobs the record names that the service no longer knows were deleted (retention): they are no one's to reuse.
+        before = [job for job in (get_job(self.client, job_id) for job_id in record.job_ids) if job is not None]
         self.diff["before"][source_uri] = [job_line(job) for job in before]
-        existing = None if self.force else next((job for job in before if job["state"] != "Error"), None)
+        existing = None if self.force else next((job for job in before if not ended_without_import(job)), None)
         if existing is None and self.check_mode:
             self._plan(source_uri, before)
             return
         if existing is not None:
             observation, job = self._observed(existing)
         else:
-            observation, job = self._queue(source_uri, before, must_wait)
+            observation, job = self._queue(record, must_wait)
         queued = existing is None
         self.diff["after"][source_uri] = [job_line(item) for item in ([job] if queued else []) + before]
         if must_wait:
@@ -171,10 +178,12 @@ class ImportRun:
         self.diff["after"][source_uri] = [job_line(job) for job in before] + ["(new job) Submitted"]
         self.jobs.append(_planned_job(source_uri))
 
-    def _queue(self, source_uri, before, must_wait):
-        """Queue a job on the file: its Observation, and the job as known right after queueing."""
+    def _queue(self, record, must_wait):
+        """Queue a job on the record's file and add it to the record: its Observation, and the job as known right after
+        queueing."""
+        source_uri = record.source_uri
         observation = Observation(self.now(), queued=True)
-        known = {job["job_id"] for job in before}
+        known = set(record.job_ids)
         job_id = queue_job_once(self.client, self.id_type, self.id_property, self.property_map, source_uri, known,
                                 sleep=self.sleep)
         self.changed = True
@@ -186,7 +195,15 @@ class ImportRun:
             found = get_job(self.client, job_id) or dict(_planned_job(source_uri), job_id=job_id, state="Submitted")
         if found.get("state_code") is not None:
             observation.record(found, self.now())
-        return observation, observation.stamp(found, self.now())
+        job = observation.stamp(found, self.now())
+        record.add(job["job_id"], job["queued_at"])
+        try:
+            write_record(self.client, record)
+        except SpoError as err:
+            raise JobError(job, "import job %s was queued, but its record beside the file could not be written (%s); "
+                           "a rerun queues the file again" % (job["job_id"], err), operation=err.operation,
+                           status=err.status, code=err.code, request_id=err.request_id) from err
+        return observation, job
 
     def _observed(self, job):
         """An Observation of a job this run did not queue, having read it once, and the job stamped with it."""

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Import files in the tenant: where they go (site and folder), uploading the built files that are not there yet,
-and removing a prefix's files and the jobs' log folders.
+and removing a prefix's files, their job records and their jobs' log folders.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import files as spo_files
+from ansible_collections.spo.user_profiles.plugins.module_utils import job_records
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_writer import name_pattern
-from ansible_collections.spo.user_profiles.plugins.module_utils.job_log import is_log_folder_name
 
 DEFAULT_FOLDER = "Shared Documents/ProfileImport"
 
@@ -60,21 +60,31 @@ def upload_import_files(client, site_url, folder_url, built_files, check_mode=Fa
     return changed, results
 
 
+def _prefix_log_folders(client, site_url, folder_url, prefix, records):
+    """The log folders of this prefix's jobs: named after one of its files (PnP's form), or after a job one of its
+    records names (Microsoft's form, the job id alone); never another prefix's."""
+    job_ids = set()
+    for item in records:
+        data = spo_files.read_file(client, site_url, item["server_relative_url"], missing_ok=True)
+        job_ids.update(job["job_id"] for job in job_records.parse_record(data))
+    return [item for item in spo_files.list_folders(client, site_url, folder_url)
+            if job_records.log_folder_owner(item["name"], prefix, job_ids)[1]]
+
+
 def remove_import_files(client, site_url, folder_url, prefix, remove_logs=False, check_mode=False):
-    """Delete this prefix's import files (and, with remove_logs, the job log folders in the folder).
+    """Delete this prefix's import files and their job records (and, with remove_logs, its jobs' log folders).
 
     Returns (removed file names, removed log folder names).
     """
-    pattern = name_pattern(prefix)
-    removed = []
-    for item in spo_files.list_files(client, site_url, folder_url):
-        if pattern.match(item["name"]):
-            if check_mode or spo_files.delete_file(client, site_url, item["server_relative_url"]):
-                removed.append(item["name"])
-    removed_logs = []
+    patterns = (name_pattern(prefix), job_records.record_pattern(prefix))
+    listed = [item for item in spo_files.list_files(client, site_url, folder_url)
+              if any(pattern.match(item["name"]) for pattern in patterns)]
+    logs = []
     if remove_logs:
-        for item in spo_files.list_folders(client, site_url, folder_url):
-            if is_log_folder_name(item["name"]):
-                if check_mode or spo_files.delete_folder(client, site_url, item["server_relative_url"]):
-                    removed_logs.append(item["name"])
+        logs = _prefix_log_folders(client, site_url, folder_url, prefix,
+                                   [item for item in listed if patterns[1].match(item["name"])])
+    removed_logs = [item["name"] for item in logs
+                    if check_mode or spo_files.delete_folder(client, site_url, item["server_relative_url"])]
+    removed = [item["name"] for item in listed
+               if check_mode or spo_files.delete_file(client, site_url, item["server_relative_url"])]
     return sorted(removed), sorted(removed_logs)

@@ -21,12 +21,18 @@ import re
 from ansible_collections.spo.user_profiles.plugins.module_utils._id_table import IdTable
 from ansible_collections.spo.user_profiles.plugins.module_utils.constants import GUID_PATTERN
 
-# Entra ID owns these profile properties: the bulk API ignores or refuses them (reference anchors §3.10).
-ENTRA_SYNCED_CORE_PROPERTIES = frozenset([
-    "FirstName", "LastName", "PreferredName", "WorkPhone", "CellPhone", "Fax", "Department", "Title",
-    "SPS-JobTitle", "SPS-Department", "Manager", "Office", "WorkEmail", "UserName", "SPS-HideFromAddressLists",
-    "SPS-UserPrincipalName",
-])
+# Entra ID owns these profile properties, and the bulk API does not import them: the list of the bulk API FAQ
+# ("Which Azure Active Directory attributes are being sync'd"), plus the mobile and fax numbers that profile sync
+# also keeps (docs/protocol_notes.md, "Synced and taxonomic properties"). SharePoint property names do not depend on
+# case, so neither does the check.
+ENTRA_SYNCED_CORE_PROPERTIES = (
+    "SPS-SavedSID", "UserName", "AccountName", "SPS-ClaimID", "SPS-UserPrincipalName", "FirstName", "LastName",
+    "Manager", "PreferredName", "WorkPhone", "WorkEmail", "SPS-SIPAddress", "Office", "Title", "SPS-JobTitle",
+    "Department", "SPS-Department", "ADGuid", "PublicSiteRedirect", "SPS-DistinguishedName", "msOnline-ObjectId",
+    "SPS-MUILanguages", "SPS-HideFromAddressLists", "SPS-RecipientTypeDetails", "IsUnifiedGroup", "IsPublic",
+    "SPS-UserType", "GroupType", "SPO-IsSPO", "CellPhone", "Fax",
+)
+_SYNCED_BY_LOWER_NAME = {name.lower(): name for name in ENTRA_SYNCED_CORE_PROPERTIES}
 ID_TYPES = ("email", "cloud_id", "principal_name")
 DEFAULT_MAX_PROBLEMS = 20
 
@@ -168,10 +174,11 @@ def check_inputs(id_property, property_map, id_type=None, records=None):
     if problems:
         return problems
     for source, target in property_map.items():
-        if target in ENTRA_SYNCED_CORE_PROPERTIES:
+        synced = _SYNCED_BY_LOWER_NAME.get(target.lower())
+        if synced:
             problems.append(problem(None, None, source, "target property %s is synchronised from Entra ID and cannot be bulk "
                                     "imported; set it in Entra ID, or use spo.user_profiles.user_profile_property for a "
-                                    "one-off write" % target))
+                                    "one-off write" % synced))
     if id_property in property_map:
         problems.append(problem(None, None, id_property, "the id property is written as the identity and must not be mapped"))
     return problems

@@ -49,9 +49,10 @@ def file_name(prefix, sha256, index=None):
     return "%s-%s-part%d.json" % (prefix, sha256[:16], index)
 
 
-def name_pattern(prefix):
-    """Matches the names file_name gives for this prefix, and nothing else."""
-    return re.compile(r"^%s-[0-9a-f]{16}(-part\d+)?\.json$" % re.escape(prefix))
+def name_pattern(prefix, ending=r"\.json"):
+    """Matches the names file_name gives for this prefix, and nothing else; `ending` (a regular expression) replaces
+    the ".json" extension, for names made from them (job records, log folders)."""
+    return re.compile(r"^%s-[0-9a-f]{16}(-part\d+)?%s$" % (re.escape(prefix), ending))
 
 
 def _record_encoder():

@@ -38,6 +38,17 @@ ERROR_MEANINGS = {
 EMPTY_GUID = "00000000-0000-0000-0000-000000000000"
 
 _NOT_FOUND = re.compile(r"does not exist|not found|cannot be found|no such", re.IGNORECASE)
+# The queue call's refusal of multi-value targets, string or taxonomy alike (sp-dev-docs#7159).
+_TAXONOMIC = re.compile(r"Property Names \[([^\]]*)\] are Taxonomic Properties", re.IGNORECASE)
+# Past SharePoint's list view threshold, listing jobs and queueing one fail with SPQueryThrottledException.
+_LIST_VIEW_THRESHOLD = re.compile(r"SPQueryThrottledException|list view threshold", re.IGNORECASE)
+LIST_VIEW_THRESHOLD_HELP = (
+    "this tenant's import job list is longer than SharePoint's list view threshold (5,000 records; nothing empties it), "
+    "so the service refuses to list import jobs or to queue one until old job records are deleted. Delete them with "
+    "spo.user_profiles.upa_retention on the import folder (it finds the jobs of the prefix's files from the job "
+    "records and log folders beside them, without listing, and deletes the records of the jobs that ended before "
+    "older_than_days), or one by one with spo.user_profiles.upa_import_job state=absent job_id=<id> (the reports of "
+    "earlier runs name their jobs); then run again")
 
 
 def _operation_guid(job_id):
@@ -99,11 +110,31 @@ def queue_job(client, id_type, id_property, property_map, source_uri):
     action = request.call(tenant, "QueueImportProfileProperties",
                           [Enum(id_type_code(id_type)), id_property, dict(property_map), source_uri])
     # Not retried when it may have run: a second call would queue a second import of the same file.
-    results = execute(client, request, "queue import job for %s" % source_uri, idempotent=False)
+    try:
+        results = execute(client, request, "queue import job for %s" % source_uri, idempotent=False)
+    except SpoError as err:
+        raise _explained_refusal(err) from err
     job_id = results.get(action)
     if not isinstance(job_id, str) or not GUID_TEXT.match(job_id):
         raise SpoError("the service answered %r instead of a job id" % (job_id,), operation="queue import job for %s" % source_uri)
     return job_id.strip("{}").lower()
+
+
+def is_past_list_view_threshold(err):
+    """Whether an SpoError is the service refusing the job list (or a queue call) past the list view threshold."""
+    return bool(_LIST_VIEW_THRESHOLD.search("%s %s" % (err.code or "", err.message or "")))
+
+
+def _explained_refusal(err):
+    """A refusal of a queue or list call, with what to do about it when the service's words alone do not say."""
+    if is_past_list_view_threshold(err):
+        return err.replace(message="%s: %s" % (err.message.rstrip("."), LIST_VIEW_THRESHOLD_HELP))
+    taxonomic = _TAXONOMIC.search(err.message or "")
+    if taxonomic:
+        return err.replace(message="%s: the bulk import API cannot import multi-value or taxonomy properties (%s); leave "
+                           "them out of property_map and write them user by user with spo.user_profiles.user_profile_property"
+                           % (err.message, taxonomic.group(1)))
+    return err
 
 
 def get_job(client, job_id):
@@ -138,7 +169,10 @@ def list_jobs(client):
     path = request.method_path(tenant, "GetImportProfilePropertyJobs")
     request.object_path(path)
     query = request.query(path, child_items=True)
-    results = execute(client, request, "list import jobs")
+    try:
+        results = execute(client, request, "list import jobs")
+    except SpoError as err:
+        raise _explained_refusal(err) from err
     collection = results.get(query)
     if isinstance(collection, dict):
         items = collection.get("_Child_Items_") or []
@@ -183,6 +217,12 @@ def find_job_by_source(client, source_uri, exclude_ids=(), skip_states=(), jobs=
             continue
         return job
     return None
+
+
+def ended_without_import(job):
+    """Whether a job ended in Error without importing: any error but ImportCompleteWithError, an import that ran (the
+    service's state for it is undocumented, Succeeded or Error), so that its file is not queued again."""
+    return job.get("state") == "Error" and job.get("error") != "ImportCompleteWithError"
 
 
 def has_errors(job):

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import codecs
 import re
-from urllib.parse import unquote, urlsplit
 
-from ansible_collections.spo.user_profiles.plugins.module_utils import files
+from ansible_collections.spo.user_profiles.plugins.module_utils import files, webs
 from ansible_collections.spo.user_profiles.plugins.module_utils.constants import GUID_PATTERN, GUID_TEXT
 
 DEFAULT_MAX_LOG_ENTRIES = 1000
 
-_SITE_PATH = re.compile(r"^(/(?:sites|teams)/[^/]+)(?:/|$)", re.IGNORECASE)
 _TIMESTAMP = re.compile(
     r"^\s*[\[(]?(?:\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s?(?:Z|UTC|[+-]\d{2}:?\d{2}))?"
     r"|\d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AP]M)?)[\])]?\s*(?:[-|,;:]\s*)?",
@@ -28,29 +26,22 @@ _LEVEL = re.compile(r"^[\[(]?(?:error|warning|warn|info)[\])]?\s*(?:[-|:]\s*)?(?
 # A log code is one CamelCase word with at least two humps (IdentityNotResolvable, DataFileNotJson).
 _CODE = re.compile(r"^([A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+)(?=$|[\s\-:|,;])")
 _SEPARATOR = re.compile(r"^\s*(?:[-:|;,]\s*)?")
-# Log folders are named after the job id (Microsoft's docs).
-_LOG_FOLDER_NAME = re.compile(r"^%s$" % GUID_PATTERN)
+# Log folders are named after the job id (Microsoft's docs), or start with the import file's name (PnP's docs): the
+# job id, alone or after the file's name and a separator.
+_LOG_FOLDER_NAME = re.compile(r"^(?:(?P<stem>.+?)[ ._-]?)?(?P<job_id>%s)$" % GUID_PATTERN)
 _EMAIL_IN_TEXT = re.compile(r"[^\s'\"<>()\[\],;:@]+@[^\s'\"<>()\[\],;:@]+\.[^\s'\"<>()\[\],;:@.]+")
 _IDENTITY_TRIM = "'\"<>[](),;"
 # Codes about the whole file: they name no user.
 _FILE_CODES = ("DataFileNotJson",)
 
 
-def is_log_folder_name(name):
-    """Whether a folder of the import folder is a job's log folder."""
-    return bool(_LOG_FOLDER_NAME.match(name or ""))
-
-
-def split_log_folder_uri(uri):
-    """(site URL, decoded server-relative folder) of an absolute LogFolderUri.
-
-    The site is the host's root site unless the path starts with /sites/<x>/ or /teams/<x>/.
-    """
-    parts = urlsplit(uri.strip())
-    path = unquote(parts.path).rstrip("/") or "/"
-    match = _SITE_PATH.match(path)
-    site_url = "%s://%s%s" % (parts.scheme, parts.netloc, match.group(1) if match else "")
-    return site_url, path
+def log_folder_name(name):
+    """(the file name the folder starts with, or None; the job id, lower case) when a folder of the import folder is a
+    job's log folder, in either naming form; None otherwise."""
+    match = _LOG_FOLDER_NAME.match(name or "")
+    if not match:
+        return None
+    return match.group("stem"), match.group("job_id").lower()
 
 
 def decode_log(data):
@@ -67,7 +58,7 @@ def read_job_log(client, job):
     """Every file of the job's log folder: [{"name", "server_relative_url", "text"}]; [] without a folder."""
     if not job.get("log_folder_uri"):
         return []
-    site_url, folder = split_log_folder_uri(job["log_folder_uri"])
+    site_url, folder = webs.web_and_path(client, job["log_folder_uri"])
     logs = []
     for info in sorted(files.list_files(client, site_url, folder), key=lambda item: item.get("name") or ""):
         data = files.read_file(client, site_url, info["server_relative_url"])

@@ -13,6 +13,7 @@ import shutil
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.spo.user_profiles.plugins.module_utils import permissions
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.image_pipeline import (
     PipelineSettings, inspect_image, prepare_many, sha256_file,
@@ -23,6 +24,18 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.photo_manifest i
 from ansible_collections.spo.user_profiles.plugins.module_utils.photo_targets import (
     DEFAULT_FOLDER, DEFAULT_LIBRARY, TARGETS, GraphPhotos, SharePointPhotos, absolute_url, folder_url,
 )
+
+
+def permissions_needed(targets):
+    """What a sync to `targets` needs: the manifest's files on the My Site host always; the thumbnails' profile link
+    (PeopleManager) for sharepoint; photo writes for graph."""
+    needs = permissions.SITE_FILES
+    if "sharepoint" in targets:
+        needs += permissions.PEOPLE_MANAGER
+    if "graph" in targets:
+        needs += permissions.GRAPH_PHOTOS
+    return needs
+
 
 _BEFORE_TEXT = {"new": "no photo sent yet", "changed": "previous photo", "forced": "photo", "removed": "photo"}
 _AFTER_TEXT = {"new": "new photo", "changed": "new photo", "forced": "photo sent again", "removed": "no photo"}

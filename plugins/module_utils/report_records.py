@@ -47,6 +47,9 @@ _STATUS_HINTS = {
     429: "The tenant is throttling this app: run again later, or with fewer tenants at once.",
     503: "The service is busy: run again later, or with fewer tenants at once.",
 }
+# A module that found a permission missing in the token stopped before changing anything (permissions.py).
+_MISSING_PERMISSION_HINT = ("Grant the app registration the permission named above (an application permission of the "
+                            "API named, with admin consent), then run again; this step changed nothing.")
 
 
 def _short_action(action):
@@ -74,6 +77,8 @@ def failure(task_name, action, result, report_path=None):
     hint = _STATUS_HINTS.get(failed.get("status")) or _HINTS.get(step)
     if failed.get("operation") == "sign in" and failed.get("status") != 403:
         hint = _STATUS_HINTS[401]
+    if failed.get("error_code") == "MissingPermission":
+        hint = _MISSING_PERMISSION_HINT
     if step == "outcome" and report_path:
         hint = "%s (%s)" % (hint, report_path)
     return {"step": step, "task": task_name or None, "message": message, "hint": hint,
@@ -234,6 +239,7 @@ def bulk_import(check_mode, source, upload=None, queue=None, wait=None, retentio
         "retention": None if retention is None else {
             "removed_files": list(retention.get("removed_files") or []),
             "removed_log_folders": list(retention.get("removed_log_folders") or []),
+            "removed_jobs": list(retention.get("removed_jobs") or []),
             "protected": list(retention.get("protected") or []),
         },
         "error": error,

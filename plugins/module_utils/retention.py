@@ -2,9 +2,15 @@
 # Copyright (c) spo.user_profiles contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Retention of the import folder: remove old import files and job log folders, never what a job still needs.
+"""Retention of the import folder for one file name prefix: remove the prefix's old import files with their job
+records, delete the service's records of their jobs (DeleteImportProfilePropertiesJob) and remove the jobs' log
+folders; never what a running job needs, what is named in keep, or another prefix's files.
 
-Used by upa_retention, and by upa_import_job right after its jobs succeeded (one module run fewer per tenant).
+The service keeps no timestamps for jobs: a job is as old as its record beside the import file (written when it was
+queued) or its log folder (written when it ended). Jobs are found from those, not from the tenant's job list, which
+nothing else empties and which SharePoint refuses to list past its list view threshold: retention is the way back
+under it. Only an old import file without a record (from before job records, or never queued) needs the job list, to
+know whether a job still reads it; when the service refuses the list, such a file is kept.
 """
 
 from __future__ import annotations
@@ -15,13 +21,11 @@ from urllib.parse import unquote, urlsplit
 from ansible_collections.spo.user_profiles.plugins.module_utils import files as spo_files
 from ansible_collections.spo.user_profiles.plugins.module_utils import import_upload
 from ansible_collections.spo.user_profiles.plugins.module_utils import job_api
+from ansible_collections.spo.user_profiles.plugins.module_utils import job_records
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_writer import name_pattern
-from ansible_collections.spo.user_profiles.plugins.module_utils.job_log import is_log_folder_name
 
-# The options of a clean-up, as upa_retention takes them and as upa_import_job's retention suboptions.
-# Documented twice, as upa_retention's options and as upa_import_job's retention suboptions: keep both in step
-# (ansible-test accepts only literal doc fragments, so one text cannot serve both nesting levels).
+# The options of a clean-up, as upa_retention takes them (and documents them: keep both in step).
 ARGUMENT_SPEC = dict(
     site=dict(type="str"),
     folder=dict(type="str", default=import_upload.DEFAULT_FOLDER),
@@ -44,32 +48,8 @@ def parse_time(value):
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
 
 
-def running_jobs(client):
-    """Jobs that have not finished: the service may still read their files and write their logs."""
-    return [job for job in job_api.list_jobs(client) if job.get("state") not in job_api.TERMINAL_STATES]
-
-
 def file_name_of(source_uri):
     return unquote(urlsplit(source_uri or "").path.rsplit("/", 1)[-1])
-
-
-def plan(old_files, old_folders, pattern, keep, running):
-    """(files to remove, folders to remove, protected names) from the old items of the folder."""
-    busy_files = {file_name_of(job.get("source_uri")).lower() for job in running}
-    busy_ids = {(job.get("job_id") or "").lower() for job in running}
-    keep = {name.lower() for name in keep}
-    remove_files, remove_folders, protected = [], [], []
-    for item in old_files:
-        name = item["name"] or ""
-        if not pattern.match(name) or name.lower() in keep:
-            continue
-        (protected if name.lower() in busy_files else remove_files).append(item)
-    for item in old_folders:
-        name = item["name"] or ""
-        if not is_log_folder_name(name) or name.lower() in keep:
-            continue
-        (protected if name.lower() in busy_ids else remove_folders).append(item)
-    return remove_files, remove_folders, sorted(item["name"] for item in protected)
 
 
 def option_problem(options):
@@ -79,34 +59,152 @@ def option_problem(options):
     return None
 
 
+class _Plan:
+    """What retention removes from one import folder for one prefix, and what it keeps because a job needs it."""
+
+    def __init__(self, client, site_url, prefix, keep, cutoff):
+        self.client = client
+        self.site_url = site_url
+        self.keep = {name.lower() for name in keep}
+        self.cutoff = cutoff
+        self.prefix = prefix
+        self.import_pattern = name_pattern(prefix)
+        self.record_pattern = job_records.record_pattern(prefix)
+        self.jobs = {}             # job id -> the job as the service has it, None when it knows none
+        self.prefix_job_ids = set()
+        self.remove_files, self.remove_folders, self.protected = [], [], []
+        self.delete_jobs = set()
+        self.notices = []
+
+    def _kept(self, name):
+        return (name or "").lower() in self.keep
+
+    def _old(self, item):
+        moment = parse_time(item.get("time_last_modified"))
+        return moment is not None and moment < self.cutoff and not self._kept(item["name"])
+
+    def _job(self, job_id):
+        if job_id not in self.jobs:
+            self.jobs[job_id] = job_api.get_job(self.client, job_id)
+        return self.jobs[job_id]
+
+    def _running(self, job_ids):
+        return any((self._job(job_id) or {}).get("state") not in (None,) + job_api.TERMINAL_STATES for job_id in job_ids)
+
+    def _record_jobs(self, record):
+        data = spo_files.read_file(self.client, self.site_url, record["server_relative_url"], missing_ok=True)
+        job_ids = [job["job_id"] for job in job_records.parse_record(data)]
+        self.prefix_job_ids.update(job_ids)
+        return job_ids
+
+    def _listed_jobs(self, unrecorded):
+        """{file name: job ids} of import files without a record, from the job list; None per file when the service
+        refuses the list (past its list view threshold)."""
+        try:
+            listed = job_api.list_jobs(self.client)
+        except SpoError as err:
+            if not job_api.is_past_list_view_threshold(err):
+                raise
+            self.notices.append("kept %d old import file(s) without a job record (%s): whether a job still reads them "
+                                "is only in the job list, which the service refuses past its list view threshold"
+                                % (len(unrecorded), ", ".join(sorted(item["name"] for item in unrecorded))))
+            return dict((item["name"].lower(), None) for item in unrecorded)
+        by_file = {}
+        for job in listed:
+            self.jobs.setdefault(job["job_id"], job)
+            by_file.setdefault(file_name_of(job["source_uri"]).lower(), []).append(job["job_id"])
+        found = dict((item["name"].lower(), by_file.get(item["name"].lower(), [])) for item in unrecorded)
+        self.prefix_job_ids.update(job_id for job_ids in found.values() for job_id in job_ids)
+        return found
+
+    def _settle(self, items, job_ids):
+        """Remove items whose jobs have all ended (and those jobs' records), or keep them all for a running job (the
+        old ones are reported as protected)."""
+        if job_ids is None or self._running(job_ids):
+            self.protected.extend(item["name"] for item in items if self._old(item))
+            return
+        self.remove_files.extend(items)
+        self.delete_jobs.update(job_ids)
+
+    def survey_files(self, listed):
+        imports = [item for item in listed if self.import_pattern.match(item["name"] or "")]
+        records = dict((item["name"].lower(), item) for item in listed if self.record_pattern.match(item["name"] or ""))
+        present = set(item["name"].lower() for item in imports)
+        old_imports = [item for item in imports if self._old(item)]
+        jobs_of = {}
+        unrecorded = []
+        for item in old_imports:
+            record = records.get(job_records.record_name(item["name"]).lower())
+            if record is None:
+                unrecorded.append(item)
+            else:
+                jobs_of[item["name"].lower()] = self._record_jobs(record)
+        if unrecorded:
+            jobs_of.update(self._listed_jobs(unrecorded))
+        for item in old_imports:
+            record = records.get(job_records.record_name(item["name"]).lower())
+            self._settle([item] + ([record] if record else []), jobs_of[item["name"].lower()])
+        # a record left behind by an import file removed earlier
+        for name, record in records.items():
+            if job_records.import_file_name(name) not in present and self._old(record) and not self._kept(
+                    job_records.import_file_name(record["name"])):
+                self._settle([record], self._record_jobs(record))
+
+    def _prefix_owns(self, item):
+        """The job id of an old log folder of this prefix's jobs, or None: named after one of its files, after a job
+        its records or the job list tie to one of them, or after a job whose source the service names as one of them.
+        """
+        job_id, owned = job_records.log_folder_owner(item["name"], self.prefix, self.prefix_job_ids)
+        if owned is None and self._old(item):
+            job = self._job(job_id)
+            owned = job is not None and bool(self.import_pattern.match(file_name_of(job.get("source_uri"))))
+        return job_id if owned and self._old(item) and not self._kept(job_id) else None
+
+    def survey_folders(self, listed):
+        for item in listed:
+            job_id = self._prefix_owns(item)
+            if job_id is None:
+                continue
+            if self._running([job_id]):
+                self.protected.append(item["name"])
+            else:
+                self.remove_folders.append(item)
+                self.delete_jobs.add(job_id)
+
+    def jobs_to_delete(self):
+        """The job records to delete: ended jobs the service still knows, never a kept one."""
+        return sorted(job_id for job_id in self.delete_jobs
+                      if self._job(job_id) is not None and not self._kept(job_id) and not self._running([job_id]))
+
+
 def clean(client, options, check_mode=False):
-    """Apply retention with the options of ARGUMENT_SPEC. Returns the result upa_retention reports."""
+    """Apply retention with the options of ARGUMENT_SPEC. Returns the result upa_retention reports; its "notices" are
+    for the module to show as warnings."""
     problem = option_problem(options)
     if problem:
         raise SpoError(problem)
     cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=options["older_than_days"])
-
-    def is_old(item):
-        moment = parse_time(item.get("time_last_modified"))
-        return moment is not None and moment < cutoff
-
     site_url, folder_url = import_upload.site_and_folder(client.root_url, options["site"], options["folder"])
-    old_files = [item for item in spo_files.list_files(client, site_url, folder_url) if is_old(item)]
-    old_folders = []
-    if options["remove_logs"]:
-        old_folders = [item for item in spo_files.list_folders(client, site_url, folder_url) if is_old(item)]
-    running = running_jobs(client) if old_files or old_folders else []
-    remove_files, remove_folders, protected = plan(old_files, old_folders, name_pattern(options["name"]),
-                                                   options["keep"], running)
+    plan = _Plan(client, site_url, options["name"], options["keep"], cutoff)
+    plan.survey_files(spo_files.list_files(client, site_url, folder_url))
+    # Log folders name their jobs even when the folders stay (remove_logs=false): the job records still go.
+    plan.survey_folders(spo_files.list_folders(client, site_url, folder_url))
+    remove_folders = plan.remove_folders if options["remove_logs"] else []
+    delete_jobs = plan.jobs_to_delete()
     if not check_mode:
-        for item in remove_files:
-            spo_files.delete_file(client, site_url, item["server_relative_url"])
+        # Job records first, files last: a run cut short leaves the records that name what is left to delete.
+        for job_id in delete_jobs:
+            job_api.delete_job(client, job_id)
         for item in remove_folders:
             spo_files.delete_folder(client, site_url, item["server_relative_url"])
+        for item in sorted(plan.remove_files, key=lambda item: item["name"].endswith(job_records.RECORD_SUFFIX)):
+            spo_files.delete_file(client, site_url, item["server_relative_url"])
     return {
-        "changed": bool(remove_files or remove_folders),
-        "removed_files": sorted(item["name"] for item in remove_files),
+        "changed": bool(plan.remove_files or remove_folders or delete_jobs),
+        "removed_files": sorted(item["name"] for item in plan.remove_files),
         "removed_log_folders": sorted(item["name"] for item in remove_folders),
-        "protected": protected,
+        "removed_jobs": delete_jobs,
+        "protected": sorted(plan.protected),
         "cutoff": cutoff.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "notices": plan.notices,
     }

@@ -157,8 +157,11 @@ attributes:
   diff_mode:
     support: full
 notes:
-  - SharePoint needs the application permission C(Sites.FullControl.All); Graph needs C(User.ReadWrite.All)
-    or C(ProfilePhoto.ReadWrite.All).
+  - Needs the SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All) (PeopleManager
+    links the thumbnails; with O(targets=[graph]) only a site permission, for the manifest), and with O(targets)
+    C(graph) the Microsoft Graph application permission C(ProfilePhoto.ReadWrite.All) or C(User.ReadWrite.All).
+    The permissions are read from the access token's C(roles) claim before anything is changed; a
+    missing one fails the task at once, naming it, its API and where to grant it.
   - The manifest is written once at the end of a run; do not run two syncs for the same tenant at the same time.
   - The manifest lives on the My Site host even with O(targets=[graph]), so SharePoint access is needed in every case.
 """
@@ -337,7 +340,7 @@ def main():
     except (OSError, IOError, ValueError) as err:
         module.fail_json(msg="cannot read the sources: %s" % err)
 
-    sync = photo_sync.PhotoSync(module.client(), {
+    sync = photo_sync.PhotoSync(module.client(photo_sync.permissions_needed(params["targets"])), {
         "state": params["state"],
         "targets": params["targets"],
         "library": params["library"],

@@ -42,7 +42,8 @@ options:
   state:
     description:
       - V(present) builds and uploads the import files.
-      - V(absent) removes every file in O(folder) whose name O(name) produced (C(<name>-<16 hex digits>[-partN].json)).
+      - V(absent) removes every file in O(folder) whose name O(name) produced (C(<name>-<16 hex digits>[-partN].json)),
+        and the job record beside each (C(.jobs.json) instead of C(.json)).
     type: str
     choices: [present, absent]
     default: present
@@ -142,11 +143,16 @@ options:
     default: 20
   remove_logs:
     description:
-      - With O(state=absent), also remove the log folders of import jobs, that is every sub-folder of O(folder)
-        whose name is a GUID (SharePoint names them after the job id).
+      - With O(state=absent), also remove the log folders of this prefix's import jobs - the sub-folders of O(folder)
+        named after one of its files followed by a job id, or after a job id that one of its job records names.
+        Another prefix's log folders stay.
     type: bool
     default: false
 notes:
+  - Needs a SharePoint application permission that writes files, C(Sites.FullControl.All) (which the bulk import
+    modules need anyway), C(Sites.Manage.All) or C(Sites.ReadWrite.All).
+    The permissions are read from the access token's C(roles) claim before anything is changed; a
+    missing one fails the task at once, naming it, its API and where to grant it.
   - The files are built in a temporary directory on the managed host and removed afterwards.
   - Do not remove files while a job that reads them may still be queued; the service downloads them later.
 seealso:
@@ -301,7 +307,7 @@ import tempfile
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils import (
-    import_build, import_readers, import_upload, import_validation, import_writer,
+    import_build, import_readers, import_upload, import_validation, import_writer, permissions,
 )
 
 
@@ -348,7 +354,7 @@ def present(module, params):
             module.fail_json(msg="%d problem(s) in the source, nothing was uploaded: %s%s" % (
                 built["problem_count"], listed, "; ..." if built["problem_count"] > len(built["problems"]) else ""),
                 problems=built["problems"], problem_count=built["problem_count"], ignored_fields=built["ignored_fields"])
-        client = module.client()
+        client = module.client(permissions.SITE_FILES)
         site_url, folder_url = import_upload.site_and_folder(client.root_url, params["site"], params["folder"])
         changed, files = import_upload.upload_import_files(
             client, site_url, folder_url, built["files"], check_mode=module.check_mode,
@@ -364,7 +370,7 @@ def present(module, params):
 
 
 def absent(module, params):
-    client = module.client()
+    client = module.client(permissions.SITE_FILES)
     site_url, folder_url = import_upload.site_and_folder(client.root_url, params["site"], params["folder"])
     removed, removed_logs = import_upload.remove_import_files(client, site_url, folder_url, params["name"],
                                                               remove_logs=params["remove_logs"], check_mode=module.check_mode)

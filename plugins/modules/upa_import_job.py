@@ -12,18 +12,24 @@ description:
   - Queues a bulk import of user profile properties from a JSON file already uploaded to the tenant
     (for example by M(spo.user_profiles.upa_import_file)), through the CSOM method
     C(Office365Tenant.QueueImportProfileProperties) on the tenant admin host.
-  - Idempotent. Before queueing, it looks for a job on the same O(source_uri). The import file's name carries a hash
-    of its content, so the same URI means the same data. A job that exists and is not in state C(Error) is returned
-    with C(changed=false), and waited for if it is still running. O(force=true) queues a new job anyway.
+  - Idempotent. Each job queued on a file is remembered in a small job record beside it (C(<file>.jobs.json) in the
+    same folder), so before queueing it reads that record and the jobs it names, and never the tenant's whole job list
+    (which only grows, and which SharePoint refuses to list or add to past its list view threshold). The import
+    file's name carries a hash of its content, so the same URI means the same data. A job that exists and did not
+    fail to import is returned
+    with C(changed=false), and waited for if it is still running; a job that ended with C(ImportCompleteWithError)
+    imported the file, whether the service shows it in state C(Succeeded) or C(Error). O(force=true) queues a new job
+    anyway.
   - Waits for the job to reach C(Succeeded) or C(Error), polling every O(poll_interval) seconds at first and
     gently less often for long jobs (the interval grows by half each poll, up to O(max_poll_interval)). A timeout fails
     the task with the job id, its last state and how long it waited; the job keeps running on the service and a rerun
     picks it up instead of queueing a second one.
-  - A job that ends in C(Error), or in C(ImportCompleteWithError) with more failed users than O(allowed_failures),
-    fails the task. The message names the error code, its meaning and the first lines of the job's log, and the job,
+  - A job that ends in C(Error) without importing, or with C(ImportCompleteWithError) and more failed users than
+    O(allowed_failures) (in either state), fails the task. The message names the error code, its meaning and the first lines of the job's log, and the job,
     with its parsed log, is in the result.
   - When the service answers the queue call with an empty job id (C(Guid.Empty), a known quirk), the job is found
-    by its source URI in the job list.
+    by its source URI in the job list; that, and a queue call whose answer was lost, are the only times the job list
+    is read.
   - Validation errors raised when queueing (a user-editable, unknown or Entra-synced property, for example
     C(Property Names [AboutMe] are editable by user.)) fail the task with the service's message.
   - O(state=absent) deletes a job record (C(Office365Tenant.DeleteImportProfilePropertiesJob)).
@@ -113,8 +119,8 @@ options:
   job_id:
     description:
       - With O(state=present), a job queued earlier to wait for and judge instead of queueing one, for example the
-        RV(job.job_id) of an earlier call with O(wait=false). Nothing is queued, not even when the job ended in
-        C(Error) (a search by O(source_uri) would queue a new job then). Mutually exclusive with O(source_uri);
+        RV(job.job_id) of an earlier call with O(wait=false). Nothing is queued, not even when the job failed to import
+        (a search by O(source_uri) would queue a new job then). Mutually exclusive with O(source_uri);
         O(id_type), O(id_property), O(property_map) and O(force) are not used.
       - The job to delete with O(state=absent).
     type: str
@@ -133,13 +139,20 @@ attributes:
     description:
       - The jobs known for each source before and after, one line per job (id, state, error).
 notes:
-  - The import runs as an app with the SharePoint permission C(Sites.FullControl.All).
+  - Needs the SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All) (the bulk import
+    API refuses an app without the second).
+    The permissions are read from the access token's C(roles) claim before anything is changed; a
+    missing one fails the task at once, naming it, its API and where to grant it.
   - The service's job list does not record the id type or the property map of a job, so a job on the same
     O(source_uri) is reused even when they differ; use O(force=true) after changing them.
   - The service keeps no timestamps for jobs. RV(job.queued_at), RV(job.finished_at) and RV(job.elapsed_seconds) are
     the times this run observed.
-  - Job records and log folders are never removed by the service. Delete old records with O(state=absent) and old log
-    folders with the file modules, or the library eventually exceeds the list view threshold.
+  - The service never removes job records or log folders. M(spo.user_profiles.upa_retention) deletes the old ones (as
+    the P(spo.user_profiles.bulk_import#role) role does after each run); O(state=absent) deletes one job record.
+  - Past the list view threshold of the job list (5,000 records), the service refuses to queue; the task then fails
+    saying so and how to delete old job records.
+  - A job queued on the same file by an earlier version of this collection or by another tool is not in the file's
+    job record and is not looked for; the file is queued again, which imports the same values again.
 seealso:
   - module: spo.user_profiles.upa_import_file
   - module: spo.user_profiles.upa_job_info
@@ -334,7 +347,7 @@ would_queue:
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
-from ansible_collections.spo.user_profiles.plugins.module_utils import import_run, job_api
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_run, job_api, permissions
 
 
 def argument_spec():
@@ -357,7 +370,7 @@ def argument_spec():
 
 def delete(module):
     job_id = module.params["job_id"]
-    client = module.client()
+    client = module.client(permissions.BULK_IMPORT)
     job = job_api.get_job(client, job_id)
     result = {"changed": job is not None, "job": job, "jobs": [job] if job else [], "would_queue": []}
     if module.diff_mode:
@@ -376,7 +389,7 @@ def present(module):
         module.fail_json(msg="poll_interval and max_poll_interval must be positive")
     if params["allowed_failures"] < 0:
         module.fail_json(msg="allowed_failures must be 0 or more")
-    client = module.client()
+    client = module.client(permissions.BULK_IMPORT)
     run = import_run.ImportRun(
         client, params["id_type"], params["id_property"], params["property_map"], force=params["force"],
         wait=params["wait"], wait_timeout=params["wait_timeout"], poll_interval=params["poll_interval"],

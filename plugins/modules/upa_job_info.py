@@ -89,6 +89,10 @@ extends_documentation_fragment:
   - spo.user_profiles.attributes.ACTION_GROUP
   - spo.user_profiles.attributes.CHECK_MODE_READ_ONLY
 notes:
+  - Needs the SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All) (the bulk import
+    API).
+    The permissions are read from the access token's C(roles) claim before anything is changed; a
+    missing one fails the task at once, naming it, its API and where to grant it.
   - The service keeps no timestamps for jobs; RV(jobs[].first_seen_at) is when this module read the job.
   - The job list is returned in the service's order, newest first.
 seealso:
@@ -265,6 +269,7 @@ job:
   type: dict
 """
 
+from ansible_collections.spo.user_profiles.plugins.module_utils import permissions
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_info import job_info
@@ -304,7 +309,7 @@ def main():
         module.fail_json(msg="wait_seconds needs job_id: only one job is waited for")
     progress_file = ProgressFile.of_module(module.module) if params["progress_interval"] else None
     try:
-        result = job_info(module.client(), job_id=params["job_id"], states=params["state"],
+        result = job_info(module.client(permissions.BULK_IMPORT), job_id=params["job_id"], states=params["state"],
                           source_uri=params["source_uri"], include_log=params["include_log"],
                           max_log_entries=params["max_log_entries"], wait_seconds=params["wait_seconds"],
                           poll_interval=params["poll_interval"], max_interval=params["max_poll_interval"],

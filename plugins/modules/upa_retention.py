@@ -8,14 +8,25 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: upa_retention
-short_description: Remove old SharePoint Online bulk import files and job log folders
+short_description: Remove old SharePoint Online bulk import files, job log folders and job records
 description:
-  - Removes, from the import folder, the files this O(name) prefix produced and the job log folders (sub-folders
-    named after a job id) whose last change is older than O(older_than_days).
-  - Never removes a file a job still needs (a job on it that is not C(Succeeded) or C(Error)), the log folder
-    of such a job, or anything named in O(keep).
-  - Used by the P(spo.user_profiles.bulk_import#role) role at the end of a successful run, so the library stays
-    under its list view threshold.
+  - Removes, from the import folder, the import files this O(name) prefix produced, the job record beside each
+    (C(<file>.jobs.json), written by M(spo.user_profiles.upa_import_job)) and the log folders of their jobs, whose last
+    change is older than O(older_than_days).
+  - Deletes the service's records of those jobs (C(Office365Tenant.DeleteImportProfilePropertiesJob)), so that the
+    tenant's job list, which nothing else empties, stays under SharePoint's list view threshold (past it, the service
+    refuses to list or queue jobs). The service keeps no dates for jobs; a job is as old as its record file or its log
+    folder.
+  - Log folders are recognised in both forms, named after the job id (Microsoft's documentation) or after the import
+    file followed by the job id (PnP's). A folder named after another prefix's file, or after a job of another
+    prefix's file, is never removed.
+  - Jobs are found from the job records and log folders, without listing the tenant's job list, so retention also
+    works past the list view threshold and brings the list back under it. Only an old import file without a job
+    record (from an earlier version, or never queued) needs the job list, to know whether a job still reads it;
+    when the service refuses the list, such a file is kept and the module warns.
+  - Never removes a file a job still needs (a job on it that is not C(Succeeded) or C(Error)), the log folder or the
+    record of such a job, or anything named in O(keep).
+  - Used by the P(spo.user_profiles.bulk_import#role) role at the end of a successful run.
 version_added: 1.0.0
 author:
   - spo.user_profiles contributors !UNKNOWN
@@ -37,12 +48,14 @@ options:
     required: true
   keep:
     description:
-      - File names and job ids (log folder names) never removed, for example those of the current run.
+      - Import file names and job ids never removed (nor their job records and log folders), for example those of the
+        current run.
     type: list
     elements: str
     default: []
   remove_logs:
-    description: Also remove old job log folders.
+    description:
+      - Also remove old job log folders. The records of their jobs are deleted either way.
     type: bool
     default: true
 extends_documentation_fragment:
@@ -51,6 +64,11 @@ attributes:
   check_mode:
     support: full
     description: Reports what would be removed.
+notes:
+  - Needs the SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All) (it reads the
+    bulk import API's jobs).
+    The permissions are read from the access token's C(roles) claim before anything is changed; a
+    missing one fails the task at once, naming it, its API and where to grant it.
 """
 
 EXAMPLES = r"""
@@ -64,7 +82,12 @@ EXAMPLES = r"""
 
 RETURN = r"""
 removed_files:
-  description: Names of the files removed (or that would be, in check mode).
+  description: Names of the import files and job record files removed (or that would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+removed_jobs:
+  description: Ids of the jobs whose records were deleted from the service (or would be, in check mode).
   returned: always
   type: list
   elements: str
@@ -74,7 +97,9 @@ removed_log_folders:
   type: list
   elements: str
 protected:
-  description: Old files and log folders kept because a job that needs them has not finished.
+  description:
+    - Old files, job records and log folders kept because a job that needs them has not finished, or because whether
+      one does could not be known (see the warning).
   returned: always
   type: list
   elements: str
@@ -84,7 +109,7 @@ cutoff:
   type: str
 """
 
-from ansible_collections.spo.user_profiles.plugins.module_utils import retention
+from ansible_collections.spo.user_profiles.plugins.module_utils import permissions, retention
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 
@@ -95,9 +120,11 @@ def main():
     if problem:
         module.fail_json(msg=problem)
     try:
-        result = retention.clean(module.client(), module.params, check_mode=module.check_mode)
+        result = retention.clean(module.client(permissions.BULK_IMPORT), module.params, check_mode=module.check_mode)
     except SpoError as err:
         module.fail_from_error(err)
+    for notice in result.pop("notices"):
+        module.warn(notice)
     module.exit_json(**result)
 
 

@@ -51,8 +51,9 @@ def _bulk_import(lines, record):
         lines.append("  - %s: %s" % (reason, count))
     retention = record.get("retention")
     if retention:
-        lines.append("- Clean-up: %d old files and %d log folders removed" % (
-            len(retention.get("removed_files") or ()), len(retention.get("removed_log_folders") or ())))
+        lines.append("- Clean-up: %d old files, %d log folders and %d job records removed" % (
+            len(retention.get("removed_files") or ()), len(retention.get("removed_log_folders") or ()),
+            len(retention.get("removed_jobs") or ())))
     if record.get("files"):
         lines += ["", "| File | Records | Uploaded |", "|---|---:|---|"]
         for item in record["files"]:

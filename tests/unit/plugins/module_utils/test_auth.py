@@ -79,7 +79,8 @@ def test_load_pem_certificate(pem_path, key_and_cert):
     assert loaded.sha1_thumbprint == cert.fingerprint(hashes.SHA1()).hex().upper()
     assert loaded.sha256_thumbprint == cert.fingerprint(hashes.SHA256()).hex().upper()
     assert loaded.private_key.public_key().public_numbers() == cert.public_key().public_numbers()
-    assert loaded.msal_credential() == {"private_key": loaded.private_key, "thumbprint": loaded.sha1_thumbprint}
+    assert loaded.msal_credential() == {"private_key": loaded.private_key, "public_certificate": loaded.certificate_pem}
+    assert x509.load_pem_x509_certificate(loaded.certificate_pem.encode()) == cert
     assert "PRIVATE" not in repr(loaded)
 
 
@@ -87,11 +88,11 @@ def test_msal_signs_with_the_loaded_key_object(pem_path, key_and_cert):
     """The credential MSAL gets holds a key object, not PEM text: its assertion must still verify with the certificate."""
     _key, cert = key_and_cert
     credential = auth.load_certificate(pem_path).msal_credential()
-    creator = JwtAssertionCreator(credential["private_key"], "RS256", sha1_thumbprint=credential["thumbprint"])
+    creator = JwtAssertionCreator(credential["private_key"], "PS256", sha256_thumbprint=cert.fingerprint(hashes.SHA256()).hex())
     token = creator.create_normal_assertion(audience="https://login.example/token", issuer="client")
-    claims = jwt.decode(token, cert.public_key(), algorithms=["RS256"], audience="https://login.example/token")
+    claims = jwt.decode(token, cert.public_key(), algorithms=["PS256"], audience="https://login.example/token")
     assert claims["iss"] == "client"
-    assert jwt.get_unverified_header(token)["x5t"]
+    assert jwt.get_unverified_header(token)["x5t#S256"]
 
 
 def test_load_encrypted_pem_and_pfx(tmp_path, key_and_cert):
@@ -195,7 +196,8 @@ def test_certificate_tokens_per_resource_are_cached(fake_msal, pem_path):
     assert len(fake_msal.instances) == 1
     assert app.authority == "https://login.microsoftonline.com/contoso.onmicrosoft.com"
     assert app.http_client == "HTTP"
-    assert app.client_credential["thumbprint"] == auth.load_certificate(pem_path).sha1_thumbprint
+    assert "thumbprint" not in app.client_credential
+    assert app.client_credential["public_certificate"] == auth.load_certificate(pem_path).certificate_pem
     assert app.requests == [["https://contoso.sharepoint.com/.default"], ["https://graph.microsoft.com/.default"]]
 
 
@@ -262,6 +264,14 @@ def test_msal_errors_carry_the_aadsts_code_and_never_the_secret(fake_msal):
     assert fake_msal.instances[0].authority.endswith("/11111111-2222-3333-4444-555555555555")
 
 
+def test_an_msal_too_old_to_sign_with_the_sha256_thumbprint_is_named(fake_msal, pem_path, monkeypatch):
+    monkeypatch.setattr(auth.msal, "__version__", "1.34.0")
+    with pytest.raises(SpoError) as caught:
+        provider(client_id="app", certificate_path=pem_path).token(auth.SHAREPOINT)
+    assert "msal Python library 1.35 or later" in caught.value.message and "1.34.0 is installed" in caught.value.message
+    assert fake_msal.instances == []
+
+
 def test_credentials_repr_hides_secrets():
     creds = auth.Credentials(client_id="app", client_secret=SECRET, certificate_password=PASSWORD, access_token="tok")
     assert SECRET not in repr(creds) and PASSWORD not in repr(creds) and "tok'" not in repr(creds)
@@ -307,12 +317,35 @@ def test_real_msal_signs_a_client_assertion_with_the_certificate(pem_path, key_a
     form = parse_qs(data) if isinstance(data, str) else dict((key, [value]) for key, value in data.items())
     assert form["scope"] == ["https://contoso.sharepoint.com/.default"]
     assertion = form["client_assertion"][0]
+    # As Entra ID documents certificate credentials: PS256, with the certificate's SHA-256 thumbprint in x5t#S256.
     header = jwt.get_unverified_header(assertion)
-    assert header["alg"] == "RS256"
-    padded = header["x5t"] + "=" * (-len(header["x5t"]) % 4)
-    assert base64.urlsafe_b64decode(padded) == cert.fingerprint(hashes.SHA1())
-    claims = jwt.decode(assertion, cert.public_key(), algorithms=["RS256"], audience=url)
+    assert header["alg"] == "PS256" and "x5t" not in header
+    padded = header["x5t#S256"] + "=" * (-len(header["x5t#S256"]) % 4)
+    assert base64.urlsafe_b64decode(padded) == cert.fingerprint(hashes.SHA256())
+    claims = jwt.decode(assertion, cert.public_key(), algorithms=["PS256"], audience=url)
     assert claims["iss"] == claims["sub"] == "app-id"
     # Refreshing after a 401 really asks Entra again (the MSAL cache is emptied too).
     tokens.invalidate(auth.SHAREPOINT)
     assert tokens.token(auth.SHAREPOINT) == "real-msal-token-2"
+
+
+def _jwt(claims):
+    def part(value):
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+    return "%s.%s.%s" % (part({"alg": "RS256", "typ": "JWT"}), part(claims), "c2lnbmF0dXJl")
+
+
+@pytest.mark.parametrize("token, roles", [
+    (_jwt({"aud": "https://contoso.sharepoint.com", "roles": ["Sites.FullControl.All", "User.ReadWrite.All"]}),
+     {"Sites.FullControl.All", "User.ReadWrite.All"}),
+    # an app-only token without application permissions: Entra leaves the claim out
+    (_jwt({"aud": "https://graph.microsoft.com", "idtyp": "app"}), set()),
+    # a delegated token says nothing about application permissions
+    (_jwt({"aud": "https://graph.microsoft.com", "scp": "User.Read"}), None),
+    ("not-a-jwt", None),
+    ("a.%%%.b", None),
+    ("a.%s.b" % base64.urlsafe_b64encode(b"[1, 2]").decode(), None),
+    (None, None),
+])
+def test_token_roles_reads_the_roles_claim_without_a_signature_check(token, roles):
+    assert auth.token_roles(token) == roles

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
 
-from ansible_collections.spo.user_profiles.plugins.module_utils import auth, base, http
+from ansible_collections.spo.user_profiles.plugins.module_utils import auth, base, http, permissions
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 
 try:
@@ -52,7 +53,8 @@ def test_argument_spec_has_env_fallbacks_and_no_log():
     for name in ("certificate_password", "client_secret", "access_token"):
         assert spec[name].get("no_log") is True
     fallbacks = dict((name, option["fallback"][1]) for name, option in spec.items() if "fallback" in option)
-    assert fallbacks == {"tenant": ["SPO_TENANT"], "tenant_id": ["SPO_TENANT_ID"], "client_id": ["SPO_CLIENT_ID"],
+    # SPO_TENANT_ID is no fallback: resolve_tenant_id applies it only to the tenant SPO_TENANT names.
+    assert fallbacks == {"tenant": ["SPO_TENANT"], "client_id": ["SPO_CLIENT_ID"],
                          "certificate_path": ["SPO_CERTIFICATE_PATH"], "certificate_password": ["SPO_CERTIFICATE_PASSWORD"],
                          "client_secret": ["SPO_CLIENT_SECRET"], "access_token": ["SPO_ACCESS_TOKEN"], "cloud": ["SPO_CLOUD"],
                          "ca_path": ["SPO_CA_PATH"]}
@@ -84,6 +86,49 @@ def test_tenant_id_defaults_to_the_initial_domain(capsys):
     assert result["tenant_id"] == "contoso.onmicrosoft.com"
 
 
+TENANT_A_ID = "11111111-aaaa-4aaa-8aaa-111111111111"
+
+
+@pytest.mark.parametrize("tenant, option, environ, expected, warned", [
+    # the option wins, whatever the environment says
+    ("contoso", "22222222-bbbb-4bbb-8bbb-222222222222", {"SPO_TENANT_ID": TENANT_A_ID, "SPO_TENANT": "contoso"},
+     "22222222-bbbb-4bbb-8bbb-222222222222", False),
+    # the environment's id for the environment's tenant (also given as a URL or a domain)
+    ("contoso", None, {"SPO_TENANT_ID": TENANT_A_ID, "SPO_TENANT": "contoso"}, TENANT_A_ID, False),
+    ("contoso", None, {"SPO_TENANT_ID": TENANT_A_ID, "SPO_TENANT": "https://contoso-admin.sharepoint.com"}, TENANT_A_ID, False),
+    # another tenant of the same run never signs in to that directory
+    ("fabrikam", None, {"SPO_TENANT_ID": TENANT_A_ID, "SPO_TENANT": "contoso"}, "fabrikam.onmicrosoft.com", True),
+    # an id without the tenant it belongs to is no one's
+    ("contoso", None, {"SPO_TENANT_ID": TENANT_A_ID}, "contoso.onmicrosoft.com", True),
+    ("contoso", None, {"SPO_TENANT_ID": TENANT_A_ID, "SPO_TENANT": "not a tenant"}, "contoso.onmicrosoft.com", True),
+    ("contoso", None, {}, "contoso.onmicrosoft.com", False),
+])
+def test_an_environment_tenant_id_only_signs_in_its_own_tenant(tenant, option, environ, expected, warned):
+    tenant_id, warning = base.resolve_tenant_id(tenant, option, auth.get_cloud("public"), environ)
+    assert tenant_id == expected
+    assert bool(warning) is warned
+    if warning:
+        assert "SPO_TENANT_ID" in warning and tenant in warning and "spo_tenant_id" in warning
+
+
+def test_a_run_over_two_tenants_with_one_tenant_id_in_the_environment(capsys, monkeypatch):
+    """The AWX case: one credential injects SPO_TENANT and SPO_TENANT_ID; the inventory names each tenant."""
+    monkeypatch.setenv("SPO_TENANT", "contoso")
+    monkeypatch.setenv("SPO_TENANT_ID", TENANT_A_ID)
+    # Where AnsibleModule puts a warning depends on what else the test process imported: record them here.
+    warnings = []
+    monkeypatch.setattr(base.SpoModule, "warn", lambda self, msg: warnings.append((self.params["tenant"], msg)))
+
+    def body(module):
+        module.exit_json(tenant_id=module.credentials().tenant_id)
+
+    _code, first = run_module(capsys, {"tenant": "contoso", "client_id": "app", "certificate_path": "/x.pem"}, body)
+    _code, second = run_module(capsys, {"tenant": "fabrikam", "client_id": "app", "certificate_path": "/x.pem"}, body)
+    assert first["tenant_id"] == TENANT_A_ID
+    assert second["tenant_id"] == "fabrikam.onmicrosoft.com"
+    assert len(warnings) == 1 and warnings[0][0] == "fabrikam" and "not used for tenant fabrikam" in warnings[0][1]
+
+
 def test_module_options_are_merged_and_check_mode_is_exposed(capsys):
     def body(module):
         module.exit_json(changed=False, extra=module.params["extra"], check=module.check_mode, diff=module.diff_mode)
@@ -111,6 +156,33 @@ def test_client_is_built_once_with_the_options(capsys, tmp_path, monkeypatch):
         "root": "https://contoso.sharepoint.com", "timeout": 5, "retries": 2, "verify": str(ca),
         "agent": "NONISV|Contoso IT|spo.user_profiles/%s" % http.COLLECTION_VERSION}
     assert TOKEN not in json.dumps(result)
+
+
+def _token_with_roles(roles):
+    claims = base64.urlsafe_b64encode(json.dumps({"roles": roles}).encode()).decode().rstrip("=")
+    return "e30.%s.c2ln" % claims
+
+
+def test_a_missing_permission_fails_before_any_request(capsys, monkeypatch):
+    sent = []
+    monkeypatch.setattr(http.SpoClient, "send", lambda *args, **kwargs: sent.append(args))
+
+    def body(module):
+        module.client(permissions.BULK_IMPORT)
+        module.exit_json(reached=True)
+
+    code, result = run_module(capsys, {"tenant": "contoso", "access_token": _token_with_roles(["Sites.FullControl.All"])}, body)
+    assert code == 1 and "reached" not in result
+    assert result["error_code"] == "MissingPermission" and result["operation"] == "check permissions"
+    assert "SharePoint User.ReadWrite.All" in result["msg"] and "Entra admin center" in result["msg"]
+    assert sent == []
+
+
+def test_granted_permissions_let_the_module_go_on(capsys):
+    token = _token_with_roles(["Sites.FullControl.All", "User.ReadWrite.All"])
+    code, result = run_module(capsys, {"tenant": "contoso", "access_token": token},
+                              lambda module: module.exit_json(same=module.client(permissions.BULK_IMPORT) is module.client()))
+    assert code == 0 and result["same"] is True
 
 
 def test_fail_from_error_reports_every_field_and_hides_secrets(capsys):

@@ -40,6 +40,19 @@ def _parameters(method):
     return values
 
 
+def test_a_static_method_is_an_action_of_its_type_with_no_object_path():
+    """The .NET CSOM form (ClientActionInvokeStaticMethod), as for Web.GetWebUrlFromPageUrl."""
+    request = csom.CsomRequest(application_name="tests")
+    action = request.static_method("{a489add2-5d3a-4de8-9445-49259462dceb}", "GetWebUrlFromPageUrl",
+                                   ["https://contoso.sharepoint.com/sites/hr/Shared Documents/a & b"])
+    actions, paths = list(ET.fromstring(request.to_xml()))
+    assert list(paths) == []
+    method, = list(actions)
+    assert method.tag == NS + "StaticMethod" and method.get("Id") == str(action)
+    assert method.get("TypeId") == "{a489add2-5d3a-4de8-9445-49259462dceb}" and method.get("Name") == "GetWebUrlFromPageUrl"
+    assert _parameters(method) == [("String", "https://contoso.sharepoint.com/sites/hr/Shared Documents/a & b")]
+
+
 def test_queue_request_matches_the_documented_shape():
     request, tenant, action = _queue_request(0, "IdName", {"City": "City", "Office": "OfficeCode"},
                                              "https://contoso.sharepoint.com/Shared Documents/profiles.json")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import io
 import json
@@ -100,6 +101,17 @@ def make_client(*answers, tokens=None, max_retries=10, deadline_seconds=None, **
 
 
 SP_URL = "https://contoso.sharepoint.com/_api/web"
+
+
+def test_granted_roles_are_read_once_per_token():
+    tokens = FakeTokens()
+    claims = base64.urlsafe_b64encode(b'{"roles": ["Sites.FullControl.All"]}').decode().rstrip("=")
+    tokens.current[auth.SHAREPOINT] = "e30.%s.c2ln" % claims
+    client, session, _time = make_client(tokens=tokens)
+    assert client.granted_roles(auth.SHAREPOINT) == {"Sites.FullControl.All"}
+    assert client.granted_roles(auth.SHAREPOINT) == {"Sites.FullControl.All"}
+    assert client.granted_roles(auth.GRAPH) is None  # the fake's Graph token is no JWT
+    assert tokens.issued == 1 and session.calls == []
 
 
 def test_urls_of_the_tenant():

@@ -53,10 +53,48 @@ def test_run_queues_and_waits_until_succeeded(tenant, fake_time):
     assert result["diff"]["before"] == {SOURCE: []}
     assert result["diff"]["after"] == {SOURCE: ["%s Succeeded" % job["job_id"]]}
     assert tenant.methods().count("QueueImportProfileProperties") == 1
+    # the job is remembered beside the file, and the tenant's job list was never read
+    assert tenant.record_of() == [job["job_id"]]
+    assert "GetImportProfilePropertyJobs" not in tenant.methods()
+
+
+def test_a_files_job_is_found_from_its_record_past_the_list_view_threshold(tenant, fake_time):
+    existing = tenant.remember(tenant.add_job(source=SOURCE, state=4))
+    tenant.over_threshold = True
+    result = _run(tenant, fake_time).run([SOURCE])
+    assert result["changed"] is False and result["job"]["job_id"] == existing
+    assert "GetImportProfilePropertyJobs" not in tenant.methods()
+
+
+def test_jobs_the_record_does_not_name_are_not_looked_up(tenant, fake_time):
+    """A job queued on the file by an earlier version or another tool is not found without listing: the file is
+    queued again, which imports the same values again."""
+    tenant.add_job(source=SOURCE, state=4)
+    result = _run(tenant, fake_time, wait=False).run([SOURCE])
+    assert result["changed"] is True and len(tenant.jobs) == 2
+    assert "GetImportProfilePropertyJobs" not in tenant.methods()
+    assert tenant.record_of() == [result["job"]["job_id"]]
+
+
+def test_a_recorded_job_the_service_no_longer_knows_is_queued_again_and_recorded_first(tenant, fake_time):
+    deleted = tenant.remember("5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a")
+    result = _run(tenant, fake_time, wait=False).run([SOURCE])
+    assert result["changed"] is True and result["diff"]["before"] == {SOURCE: []}
+    assert tenant.record_of() == [result["job"]["job_id"], deleted]
+
+
+def test_a_record_that_cannot_be_written_fails_with_the_queued_job(tenant, fake_time):
+    tenant.record_write_errors = [SpoError("Access denied.", status=403, operation="upload profiles-3f2a.jobs.json")]
+    with pytest.raises(SpoError) as caught:
+        _run(tenant, fake_time, wait=False).run([SOURCE])
+    job_id = tenant.jobs[0]["JobId"][len("/Guid("):-len(")/")]
+    assert "import job %s was queued, but its record beside the file could not be written" % job_id in caught.value.message
+    assert "a rerun queues the file again" in caught.value.message and caught.value.status == 403
+    assert caught.value.result["job"]["job_id"] == job_id and caught.value.result["changed"] is True
 
 
 def test_run_is_idempotent_for_a_job_on_the_same_source(tenant, fake_time):
-    existing = tenant.add_job(source=SOURCE.replace(" ", "%20"), state=4)
+    existing = tenant.remember(tenant.add_job(source=SOURCE.replace(" ", "%20"), state=4))
     result = _run(tenant, fake_time).run([SOURCE])
     assert result["changed"] is False and result["job"]["job_id"] == existing
     assert result["job"]["queued_at"] is None and result["job"]["elapsed_seconds"] is None
@@ -64,27 +102,47 @@ def test_run_is_idempotent_for_a_job_on_the_same_source(tenant, fake_time):
 
 
 def test_run_waits_for_a_running_job_instead_of_queueing(tenant, fake_time):
-    existing = tenant.add_job(source=SOURCE, state=2, script=[(4, 0)])
+    existing = tenant.remember(tenant.add_job(source=SOURCE, state=1, script=[(2, 0), (4, 0)]))
     result = _run(tenant, fake_time).run([SOURCE])
     assert result["changed"] is False
     assert result["job"]["job_id"] == existing and result["job"]["state"] == "Succeeded"
     assert result["job"]["finished_at"] is not None and result["job"]["elapsed_seconds"] == 5
     assert "QueueImportProfileProperties" not in tenant.methods()
-    # The job list has just shown the job running: the first read of the job comes one interval later.
-    assert tenant.methods().count("GetImportProfilePropertyJob") == 1 and fake_time.sleeps == [5]
+    # The job named by the record has just been read running: the next read of the job comes one interval later.
+    assert tenant.methods().count("GetImportProfilePropertyJob") == 2 and fake_time.sleeps == [5]
+    assert "GetImportProfilePropertyJobs" not in tenant.methods()
 
 
 @pytest.mark.parametrize("force, state", [(False, 5), (True, 4)])
 def test_run_queues_again_after_an_error_or_when_forced(tenant, fake_time, force, state):
-    tenant.add_job(source=SOURCE, state=state, error=1 if state == 5 else 0)
+    tenant.remember(tenant.add_job(source=SOURCE, state=state, error=1 if state == 5 else 0))
     result = _run(tenant, fake_time, force=force, wait=False).run([SOURCE])
     assert result["changed"] is True
     assert tenant.methods().count("QueueImportProfileProperties") == 1
     assert len(result["diff"]["after"][SOURCE]) == 2
 
 
+@pytest.mark.parametrize("state", [4, 5])
+@pytest.mark.parametrize("allowed, outcome", [(1, "succeeded_with_failures"), (0, "failed")])
+def test_an_import_that_completed_with_errors_is_never_queued_again_in_either_state(tenant, fake_time, state, allowed, outcome):
+    """ImportCompleteWithError is an import that ran; the service may end it in Succeeded or in Error."""
+    folder = "/Shared Documents/ProfileImport/done"
+    tenant.log_files[folder] = {"done.log": LOG_NOT_RESOLVABLE.encode()}
+    existing = tenant.remember(tenant.add_job(source=SOURCE, state=state, error=30, log_folder=ROOT + folder))
+    run = _run(tenant, fake_time, allowed_failures=allowed)
+    if outcome == "failed":
+        with pytest.raises(import_run.JobFailedError) as caught:
+            run.run([SOURCE])
+        result = caught.value.result
+    else:
+        result = run.run([SOURCE])
+    assert result["changed"] is False and result["job"]["job_id"] == existing
+    assert result["job"]["outcome"] == outcome and result["job"]["failed_count"] == 1
+    assert "QueueImportProfileProperties" not in tenant.methods()
+
+
 def test_check_mode_queues_nothing(tenant, fake_time):
-    tenant.add_job(source=OTHER_SOURCE, state=4)
+    tenant.remember(tenant.add_job(source=OTHER_SOURCE, state=4), OTHER_SOURCE)
     result = _run(tenant, fake_time, check_mode=True).run([SOURCE, OTHER_SOURCE])
     assert result["changed"] is True
     assert [item["source_uri"] for item in result["would_queue"]] == [SOURCE]
@@ -94,7 +152,7 @@ def test_check_mode_queues_nothing(tenant, fake_time):
 
 
 def test_check_mode_reports_no_change_when_the_job_exists(tenant, fake_time):
-    tenant.add_job(source=SOURCE, state=4)
+    tenant.remember(tenant.add_job(source=SOURCE, state=4))
     result = _run(tenant, fake_time, check_mode=True).run([SOURCE])
     assert result["changed"] is False and result["would_queue"] == []
 
@@ -102,12 +160,12 @@ def test_check_mode_reports_no_change_when_the_job_exists(tenant, fake_time):
 def test_without_waiting_an_ended_job_is_returned_without_a_verdict(tenant, fake_time):
     folder = "/Shared Documents/ProfileImport/old"
     tenant.log_files[folder] = {"old.log": LOG_NOT_RESOLVABLE.encode()}
-    existing = tenant.add_job(source=SOURCE, state=4, error=30, log_folder=ROOT + folder)
+    existing = tenant.remember(tenant.add_job(source=SOURCE, state=4, error=30, log_folder=ROOT + folder))
     result = _run(tenant, fake_time, wait=False).run([SOURCE])
     assert result["changed"] is False and result["job"]["job_id"] == existing
     assert result["job"]["error"] == "ImportCompleteWithError" and "log_entries" not in result["job"]
     assert "outcome" not in result["job"]
-    assert tenant.rest_calls == [], "the log is read by whoever judges the job"
+    assert [url for method, url in tenant.rest_calls if "/old" in url] == [], "the log is read by whoever judges the job"
 
 
 def test_follow_waits_for_the_job_by_its_id_and_queues_nothing(tenant, fake_time):
@@ -256,7 +314,7 @@ def test_timeout_of_a_job_followed_by_id_says_to_rerun_with_the_job_id(tenant, f
 
 
 def test_queue_time_errors_carry_the_partial_result(tenant, fake_time):
-    tenant.add_job(source=SOURCE, state=4)
+    tenant.remember(tenant.add_job(source=SOURCE, state=4))
     tenant.queue_error = {"ErrorMessage": "Property Names [AboutMe] are editable by user.", "ErrorCode": -1,
                           "ErrorTypeName": "Microsoft.SharePoint.SPException"}
     with pytest.raises(SpoError, match=re.escape("[AboutMe]")) as info:

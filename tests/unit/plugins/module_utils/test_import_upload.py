@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 from ansible_collections.spo.user_profiles.plugins.module_utils import import_upload
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_import_build import (
     build, user_records,
@@ -33,19 +35,27 @@ def test_upload_replaces_a_truncated_file(tmp_path):
     assert changed and len(sp.files[LIB + "/P/" + built[0]["name"]]) == built[0]["bytes"]
 
 
-def test_remove_import_files_and_logs(tmp_path):
+def test_remove_import_files_with_their_records_and_only_their_log_folders(tmp_path):
     sp = FakeSharePoint()
     folder = LIB + "/P"
-    sp.folders.update({folder, folder + "/5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a", folder + "/keep"})
+    recorded_job = "5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a"
+    unknown_job = "6a5b8c3d-9d1b-4c3e-8a7f-6b5d4c3e2f1a"
+    pnp_folder = "hr-0123456789abcdef_7b6c9d4e-9d1b-4c3e-8a7f-6b5d4c3e2f1a"
+    other_pnp_folder = "hrx-0123456789abcdef_8c7d0e5f-9d1b-4c3e-8a7f-6b5d4c3e2f1a"
+    sp.folders.update({folder, folder + "/keep"}
+                      | {folder + "/" + name for name in (recorded_job, unknown_job, pnp_folder, other_pnp_folder)})
     for name in ("hr-0123456789abcdef.json", "hr-0123456789abcdef-part2.json", "hr-other.json", "hrx-0123456789abcdef.json"):
         sp.files[folder + "/" + name] = b"x"
-    assert import_upload.remove_import_files(sp, SITE, folder, "hr", remove_logs=True, check_mode=True)[0] == [
-        "hr-0123456789abcdef-part2.json", "hr-0123456789abcdef.json"]
-    assert len(sp.files) == 4
+    sp.files[folder + "/hr-0123456789abcdef.jobs.json"] = json.dumps({"jobs": [{"job_id": recorded_job}]}).encode()
+    mine = ["hr-0123456789abcdef-part2.json", "hr-0123456789abcdef.jobs.json", "hr-0123456789abcdef.json"]
+    assert import_upload.remove_import_files(sp, SITE, folder, "hr", remove_logs=True, check_mode=True) == (
+        mine, sorted([recorded_job, pnp_folder]))
+    assert len(sp.files) == 5
     removed, logs = import_upload.remove_import_files(sp, SITE, folder, "hr", remove_logs=True)
-    assert len(removed) == 2 and logs == ["5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a"]
+    assert removed == mine and logs == sorted([recorded_job, pnp_folder])
     assert sorted(sp.files) == [folder + "/hr-other.json", folder + "/hrx-0123456789abcdef.json"]
-    assert folder + "/keep" in sp.folders
+    # another prefix's log folder, and a job id no record of this prefix names, stay
+    assert {folder + "/keep", folder + "/" + unknown_job, folder + "/" + other_pnp_folder} <= sp.folders
 
 
 def test_site_and_folder():

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 
@@ -61,6 +62,30 @@ def test_entra_synced_target_refused_with_hint(tmp_path):
     assert "Department is synchronised from Entra ID" in result["problems"][0]["message"]
     assert "user_profile_property" in result["problems"][0]["message"]
     assert result["problems"][0]["field"] == "dept"
+
+
+def _emulator_core_properties():
+    """The emulator's list of Entra-synced core properties (tests/emulator/m365emu/store.py), the reference."""
+    store = os.path.join(os.path.dirname(__file__), "..", "..", "..", "emulator", "m365emu", "store.py")
+    with open(store, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [target.id for target in node.targets] == ["CORE_PROPERTIES"]:
+            return ast.literal_eval(node.value)
+    raise AssertionError("no CORE_PROPERTIES in the emulator's store.py")
+
+
+def test_the_synced_properties_are_those_of_the_bulk_api_faq():
+    assert sorted(import_validation.ENTRA_SYNCED_CORE_PROPERTIES) == sorted(_emulator_core_properties())
+    assert {"SPS-SIPAddress", "SPS-MUILanguages", "SPS-RecipientTypeDetails", "SPS-UserType",
+            "PublicSiteRedirect"} <= set(import_validation.ENTRA_SYNCED_CORE_PROPERTIES)
+
+
+@pytest.mark.parametrize("target", ["SPS-SIPAddress", "sps-sipaddress", "PUBLICSITEREDIRECT", "sps-usertype", "title"])
+def test_synced_targets_are_refused_whatever_their_case(target):
+    problems = import_validation.check_inputs("upn", {"src": target})
+    assert len(problems) == 1 and problems[0]["field"] == "src"
+    assert "is synchronised from Entra ID" in problems[0]["message"]
 
 
 @given(id_property=_names | _option_values,

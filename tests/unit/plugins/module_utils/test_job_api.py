@@ -48,6 +48,11 @@ def _parameters(element):
     return values
 
 
+LIST_VIEW_THRESHOLD_ERROR = {"ErrorMessage": "The attempted operation is prohibited because it exceeds the list view threshold.",
+                             "ErrorValue": None, "TraceCorrelationId": "931127a1", "ErrorCode": -2147024860,
+                             "ErrorTypeName": "Microsoft.SharePoint.SPQueryThrottledException"}
+
+
 def _guid(value):
     return "/Guid(%s)/" % value
 
@@ -66,11 +71,17 @@ class FakeTenant:
         self.queue_error = None     # a CSOM ErrorInfo answered to the next request calling error_on
         self.error_on = "QueueImportProfileProperties"
         self.get_failures = []      # SpoErrors raised by the next GetImportProfilePropertyJob calls
-        self.log_files = {}         # server-relative folder -> {name: bytes}
+        self.log_files = {}         # server-relative folder -> {name: bytes}: log folders, and job records beside files
         self.rest_calls = []
         self.on_queue = None
         self.queue_calls = 0
         self.queue_lost_answers = []  # per queue call, True/False: it fails after queueing / without queueing
+        # The webs of every host besides its root web (site collections anywhere, subsites), for GetWebUrlFromPageUrl.
+        self.webs = ["/sites/hr", "/sites/hr/emea", "/projects/apollo", "/personal/anna_contoso_com"]
+        self.web_lookups = []
+        self.record_write_errors = []  # SpoErrors raised by the next record uploads
+        # Past the list view threshold the service refuses to list jobs and to queue one (pnp/powershell#3814).
+        self.over_threshold = False
 
     def add_job(self, source=SOURCE, state=1, error=0, script=(), job_id=None, log_folder=None, message=None):
         job_id = job_id or str(uuid.uuid4())
@@ -102,7 +113,7 @@ class FakeTenant:
                     self._process_query(body)
                 raise SpoError("HTTP 500", status=500, operation=operation, may_have_run=True)
             return FakeResponse(200, self._process_query(body))
-        return self._rest(method, url, allow_status)
+        return self._rest(method, url, allow_status, data)
 
     def sp(self, method, url, operation, **kw):
         response = self.request(method, url, operation, **kw)
@@ -116,7 +127,7 @@ class FakeTenant:
     def root_url(self):
         return ROOT
 
-    def _rest(self, method, url, allow_status):
+    def _rest(self, method, url, allow_status, data=None):
         self.rest_calls.append((method, url))
         literal = unquote(re.search(r"DecodedUrl='((?:[^']|'')*)'", url).group(1)).replace("''", "'")
         if url.endswith(")/Files"):
@@ -128,8 +139,34 @@ class FakeTenant:
             return FakeResponse(200, json.dumps({"value": items}).encode())
         if url.endswith(")/$value"):
             folder, name = literal.rsplit("/", 1)
+            if name not in self.log_files.get(folder, {}):
+                if 404 in allow_status:
+                    return FakeResponse(404, b"")
+                raise SpoError("File Not Found.", status=404, operation="read file")
             return FakeResponse(200, self.log_files[folder][name])
+        added = re.search(r"/Files/add\(url='((?:[^']|'')*)',overwrite=true\)$", url)
+        if method == "POST" and added:
+            if self.record_write_errors:
+                raise self.record_write_errors.pop(0)
+            name = unquote(added.group(1)).replace("''", "'")
+            self.log_files.setdefault(literal, {})[name] = bytes(data)
+            return FakeResponse(200, json.dumps({"Name": name, "ServerRelativeUrl": literal + "/" + name}).encode())
         raise AssertionError("unexpected REST call %s %s" % (method, url))
+
+    def record_of(self, source=SOURCE):
+        """The job ids of the record beside an import file, newest first ([] without a record)."""
+        folder, name = unquote(source.split(".com", 1)[1]).rsplit("/", 1)
+        data = self.log_files.get(folder, {}).get(name[:-len(".json")] + ".jobs.json")
+        return [job["job_id"] for job in json.loads(data)["jobs"]] if data else []
+
+    def remember(self, job_id, source=SOURCE):
+        """Write the record of a job queued on source earlier, as upa_import_job leaves it."""
+        folder, name = unquote(source.split(".com", 1)[1]).rsplit("/", 1)
+        records = self.log_files.setdefault(folder, {})
+        record = name[:-len(".json")] + ".jobs.json"
+        jobs = json.loads(records[record])["jobs"] if record in records else []
+        records[record] = json.dumps({"source_uri": source, "jobs": [{"job_id": job_id, "queued_at": None}] + jobs}).encode()
+        return job_id
 
     def _process_query(self, body):
         root = ET.fromstring(body)
@@ -140,6 +177,8 @@ class FakeTenant:
         actions = list(root.find(NS + "Actions"))
         self.requests.append({"root": root, "paths": paths, "actions": actions})
         names = [element.get("Name") for element in actions + list(paths.values())]
+        if self.over_threshold and {"GetImportProfilePropertyJobs", "QueueImportProfileProperties"} & set(names):
+            return json.dumps([dict(HEADER, ErrorInfo=LIST_VIEW_THRESHOLD_ERROR)]).encode()
         if self.queue_error and self.error_on in names:
             header = dict(HEADER, ErrorInfo=self.queue_error)
             self.queue_error = None
@@ -149,7 +188,24 @@ class FakeTenant:
             answer.extend([int(action.get("Id")), self._answer(action, paths)])
         return json.dumps(answer).encode()
 
+    def _web_of(self, page_url):
+        """Web.GetWebUrlFromPageUrl: the deepest web holding the URL, as SharePoint resolves it."""
+        self.web_lookups.append(page_url)
+        scheme, rest = page_url.split("://", 1)
+        host, _sep, path = rest.partition("/")
+        segments = unquote("/" + path).lower().rstrip("/").split("/")
+        best = ""
+        for web in self.webs:
+            parts = web.lower().split("/")
+            if segments[:len(parts)] == parts and len(web) > len(best):
+                best = web
+        return "%s://%s%s" % (scheme, host, best)
+
     def _answer(self, action, paths):
+        if action.tag == NS + "StaticMethod":
+            assert action.get("TypeId") == "{a489add2-5d3a-4de8-9445-49259462dceb}"
+            assert action.get("Name") == "GetWebUrlFromPageUrl"
+            return self._web_of(_parameters(action)[0][1])
         path = paths[action.get("ObjectPathId")]
         if action.tag == NS + "ObjectPath":
             if path.tag == NS + "Method" and path.get("Name") == "GetImportProfilePropertyJob":
@@ -261,6 +317,36 @@ def test_queue_job_surfaces_the_validation_error_naming_the_property(tenant):
         job_api.queue_job(tenant, "email", "IdName", {"AboutMe": "AboutMe"}, SOURCE)
     assert "Property Names [AboutMe] are editable by user." in str(info.value)
     assert info.value.request_id == "731127a1"
+
+
+def test_queue_job_explains_the_taxonomy_refusal_and_names_the_per_user_module(tenant):
+    tenant.queue_error = {"ErrorMessage": "Property Names [Skills,Certifications] are Taxonomic Properties",
+                          "ErrorValue": None, "TraceCorrelationId": "831127a1", "ErrorCode": -2146232832,
+                          "ErrorTypeName": "Microsoft.SharePoint.SPException"}
+    with pytest.raises(SpoError) as info:
+        job_api.queue_job(tenant, "email", "IdName", {"skills": "Skills", "certs": "Certifications"}, SOURCE)
+    message = info.value.message
+    assert message.startswith("Property Names [Skills,Certifications] are Taxonomic Properties: ")
+    assert "cannot import multi-value or taxonomy properties (Skills,Certifications)" in message
+    assert "spo.user_profiles.user_profile_property" in message and "out of property_map" in message
+    assert info.value.request_id == "831127a1" and not info.value.may_have_run
+
+
+@pytest.mark.parametrize("call", [
+    lambda tenant: job_api.queue_job(tenant, "email", "IdName", {"City": "City"}, SOURCE),
+    job_api.list_jobs,
+])
+def test_past_the_list_view_threshold_the_refusal_says_what_happened_and_how_to_recover(tenant, call):
+    tenant.over_threshold = True
+    with pytest.raises(SpoError) as info:
+        call(tenant)
+    err = info.value
+    assert job_api.is_past_list_view_threshold(err)
+    assert err.message.startswith("The attempted operation is prohibited because it exceeds the list view threshold: this ")
+    assert "import job list is longer than SharePoint's list view threshold (5,000 records" in err.message
+    assert "spo.user_profiles.upa_retention" in err.message
+    assert "spo.user_profiles.upa_import_job state=absent job_id=<id>" in err.message
+    assert err.code == "-2147024860, Microsoft.SharePoint.SPQueryThrottledException" and err.request_id == "931127a1"
 
 
 def test_queue_job_returns_the_empty_guid_as_is(tenant):

@@ -71,17 +71,6 @@ def test_parse_log_text_skips_blank_lines_and_summarises():
     assert summary["failed_count"] == 3
 
 
-@pytest.mark.parametrize("uri, site, folder", [
-    (ROOT + "/Shared%20Documents/ProfileImport/abc", ROOT, "/Shared Documents/ProfileImport/abc"),
-    (ROOT + "/Shared Documents/abc/", ROOT, "/Shared Documents/abc"),
-    (ROOT + "/sites/HR/Shared%20Documents/abc", ROOT + "/sites/HR", "/sites/HR/Shared Documents/abc"),
-    (ROOT + "/teams/ops/Docs/abc", ROOT + "/teams/ops", "/teams/ops/Docs/abc"),
-    (ROOT + "/sitesx/Docs/abc", ROOT, "/sitesx/Docs/abc"),
-])
-def test_split_log_folder_uri(uri, site, folder):
-    assert job_log.split_log_folder_uri(uri) == (site, folder)
-
-
 @pytest.mark.parametrize("data", [
     codecs.BOM_UTF8 + "Müller – 東京".encode("utf-8"),
     "Müller – 東京".encode("utf-8"),
@@ -109,6 +98,20 @@ def test_with_log_reads_every_file_of_the_folder(tenant):
     assert result["counts"] == {"IdentityNotResolvable": 1, "MissingIdentity": 1}
     assert result["failed_count"] == 2
     assert all(url.startswith(ROOT + "/_api/web/") for method, url in tenant.rest_calls if method == "GET")
+    assert tenant.web_lookups == [job["log_folder_uri"]]
+
+
+@pytest.mark.parametrize("web", ["/sites/hr/emea", "/projects/apollo", "/personal/anna_contoso_com", ""])
+def test_the_web_of_a_log_folder_is_asked_of_the_server_not_guessed_from_the_path(tenant, web):
+    """A subsite, a custom managed path, a OneDrive or the root web: the server says which web holds the folder."""
+    folder = web + "/Shared Documents/ProfileImport/5f4e7a2c"
+    tenant.log_files[folder] = {"a.log": (LOG_NOT_RESOLVABLE + "\n").encode()}
+    job = job_api.normalize_job({"JobId": "5f4e7a2c-1111-2222-3333-444455556666", "State": 4, "Error": 30,
+                                 "SourceUri": SOURCE, "LogFolderUri": ROOT + folder.replace(" ", "%20")})
+    result = job_log.with_log(tenant, job)
+    assert result["failed_identities"] == ["unknown@contoso.com"]
+    reads = [url for method, url in tenant.rest_calls if method == "GET"]
+    assert reads and all(url.startswith(ROOT + web + "/_api/web/") for url in reads)
 
 
 def test_with_log_of_a_missing_folder_has_no_entries(tenant):
@@ -121,12 +124,20 @@ def test_with_log_of_a_missing_folder_has_no_entries(tenant):
 
 
 @pytest.mark.parametrize("name, expected", [
-    ("5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a", True),
-    ("5F4E7A2C-9D1B-4C3E-8A7F-6B5D4C3E2F1A", True),
-    ("{5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a}", False),
-    ("profiles-5f4e7a2c", False),
-    ("keep", False),
-    (None, False),
+    # Microsoft's form: the job id
+    ("5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a", (None, "5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a")),
+    ("5F4E7A2C-9D1B-4C3E-8A7F-6B5D4C3E2F1A", (None, "5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a")),
+    # PnP's form: the file's name first
+    ("hr-0123456789abcdef_5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a", ("hr-0123456789abcdef", "5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a")),
+    ("hr-0123456789abcdef.json_5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a",
+     ("hr-0123456789abcdef.json", "5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a")),
+    ("hr-0123456789abcdef-part2 5F4E7A2C-9D1B-4C3E-8A7F-6B5D4C3E2F1A",
+     ("hr-0123456789abcdef-part2", "5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a")),
+    ("{5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a}", None),
+    ("5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a_old", None),
+    ("profiles-5f4e7a2c", None),
+    ("keep", None),
+    (None, None),
 ])
-def test_log_folders_are_named_after_the_job_id(name, expected):
-    assert job_log.is_log_folder_name(name) is expected
+def test_log_folders_are_named_after_the_job_id_with_or_without_the_file_name_first(name, expected):
+    assert job_log.log_folder_name(name) == expected

@@ -155,3 +155,18 @@ def test_problems_are_reported_as_failed_users(tenant, sources):
     result = photo_sync.PhotoSync(tenant, {"workers": 1}).run(sources[:1], [{"path": "/x/nobody.jpg", "error": "bad name"}])
     assert result["failed_users"] == ["/x/nobody.jpg"]
     assert result["summary"]["total"] == 2
+
+
+@pytest.mark.parametrize("targets, expected", [
+    (["sharepoint", "graph"], {"Sites.FullControl.All or Sites.Manage.All or Sites.ReadWrite.All", "Sites.FullControl.All",
+                               "User.ReadWrite.All", "ProfilePhoto.ReadWrite.All or User.ReadWrite.All"}),
+    (["sharepoint"], {"Sites.FullControl.All or Sites.Manage.All or Sites.ReadWrite.All", "Sites.FullControl.All",
+                      "User.ReadWrite.All"}),
+    # the manifest lives on the My Site host whatever the targets
+    (["graph"], {"Sites.FullControl.All or Sites.Manage.All or Sites.ReadWrite.All",
+                 "ProfilePhoto.ReadWrite.All or User.ReadWrite.All"}),
+])
+def test_the_permissions_a_sync_needs_follow_its_targets(targets, expected):
+    needs = photo_sync.permissions_needed(targets)
+    assert {" or ".join(need.roles) for need in needs} == expected
+    assert {need.resource for need in needs if need.roles[0] == "ProfilePhoto.ReadWrite.All"} <= {"graph"}

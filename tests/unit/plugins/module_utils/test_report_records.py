@@ -41,6 +41,15 @@ def test_a_clean_import_counts_every_user_as_imported_with_its_times():
     assert record["summary"] == "22 imported" and record["error"] is None
 
 
+def test_the_clean_up_lists_the_files_log_folders_and_job_records_it_removed():
+    queue = queued()
+    cleanup = {"changed": True, "removed_files": ["hr-old.json", "hr-old.jobs.json"], "removed_log_folders": [JOB_ID],
+               "removed_jobs": [JOB_ID], "protected": [], "cutoff": "2026-02-01T00:00:00Z"}
+    record = report_records.bulk_import(False, "/srv/hr.csv", upload(), queue, waited(queue), retention=cleanup)
+    assert record["retention"] == {"removed_files": ["hr-old.json", "hr-old.jobs.json"], "removed_log_folders": [JOB_ID],
+                                   "removed_jobs": [JOB_ID], "protected": []}
+
+
 def test_import_complete_with_error_counts_the_failed_users_of_the_log():
     queue = queued()
     wait = waited(queue, state="Succeeded", error="ImportCompleteWithError", outcome="succeeded_with_failures",
@@ -132,6 +141,16 @@ def test_a_permission_error_says_what_to_grant():
     error = report_records.failure("Queue", "spo.user_profiles.upa_import_job",
                                    {"failed": True, "results": [{"failed": True, "msg": "Access denied", "status": 403}]})
     assert error["step"] == "queue" and "permissions" in error["hint"]
+
+
+def test_a_permission_found_missing_before_the_step_says_what_to_grant_and_that_nothing_changed():
+    result = {"failed": True, "msg": "check permissions: the app registration lacks the application permission SharePoint "
+              "User.ReadWrite.All (for files in document libraries) ...", "operation": "check permissions",
+              "error_code": "MissingPermission", "status": None}
+    error = report_records.failure("Build, check and upload the import files", "spo.user_profiles.upa_import_file", result)
+    assert error["step"] == "upload"
+    assert "Grant the app registration the permission named above" in error["hint"] and "changed nothing" in error["hint"]
+    assert "Fix the source" not in error["hint"]
 
 
 def test_profile_photos_counts_and_outcomes():

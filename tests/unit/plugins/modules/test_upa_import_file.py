@@ -8,6 +8,7 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.spo.user_profiles.plugins.module_utils import permissions
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.modules import upa_import_file
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_files import FakeSharePoint, SITE
@@ -21,7 +22,8 @@ RECORDS = [{"mail": "anna@contoso.com", "cc": "Müller", "office": "x"}, {"mail"
 def sharepoint(monkeypatch):
     fake = FakeSharePoint()
     fake.root_url = SITE
-    monkeypatch.setattr(SpoModule, "client", lambda self: fake)
+    fake.asked_needs = []  # the permissions each module run asked SpoModule.client to check
+    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): fake.asked_needs.append(needs) or fake)
     return fake
 
 
@@ -43,7 +45,8 @@ class FakeSharePointAndJobs(FakeSharePoint):
 @pytest.fixture
 def tenant(monkeypatch):
     fake = FakeSharePointAndJobs()
-    monkeypatch.setattr(SpoModule, "client", lambda self: fake)
+    fake.asked_needs = []  # the permissions each module run asked SpoModule.client to check
+    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): fake.asked_needs.append(needs) or fake)
     return fake
 
 
@@ -77,6 +80,7 @@ def test_check_mode_and_diff_then_upload_then_idempotent(sharepoint, capsys):
 
     again = run(capsys, **present_args())
     assert again["changed"] is False and again["files"][0]["uploaded"] is False
+    assert sharepoint.asked_needs == [permissions.SITE_FILES] * 3
 
 
 def test_problems_fail_before_any_request(sharepoint, capsys):
@@ -84,7 +88,7 @@ def test_problems_fail_before_any_request(sharepoint, capsys):
     assert result["failed"] is True
     assert result["problem_count"] == 2
     assert "2 problem(s)" in result["msg"] and "record 1, field 'mail'" in result["msg"]
-    assert sharepoint.calls == []
+    assert sharepoint.calls == [] and sharepoint.asked_needs == []
 
 
 def test_absent_removes_only_this_prefix(sharepoint, capsys):

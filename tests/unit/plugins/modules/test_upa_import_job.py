@@ -8,6 +8,7 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.spo.user_profiles.plugins.module_utils import permissions
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.modules import upa_import_job
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_api import ROOT, SOURCE, FakeTenant
@@ -17,7 +18,8 @@ from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_
 @pytest.fixture
 def tenant(monkeypatch):
     fake = FakeTenant()
-    monkeypatch.setattr(SpoModule, "client", lambda self: fake)
+    fake.asked_needs = []  # the permissions each module run asked SpoModule.client to check
+    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): fake.asked_needs.append(needs) or fake)
     return fake
 
 
@@ -60,6 +62,8 @@ def test_check_mode_then_queue_then_idempotent(tenant, capsys):
     again = run(upa_import_job, capsys, **present())
     assert again["changed"] is False and again["job"]["job_id"] == applied["job"]["job_id"]
     assert len(tenant.jobs) == 1
+    # every run had the bulk import API's permissions checked before it did anything
+    assert tenant.asked_needs == [permissions.BULK_IMPORT] * 3
 
 
 def test_failed_job_fails_the_task_with_the_job_in_the_result(tenant, capsys):
@@ -119,11 +123,11 @@ def test_job_id_of_a_job_in_error_fails_without_queueing_again(tenant, capsys):
 def test_without_waiting_an_ended_job_is_returned_without_a_verdict(tenant, capsys):
     folder = "/Shared Documents/ProfileImport/old"
     tenant.log_files[folder] = {"old.log": LOG_NOT_RESOLVABLE.encode()}
-    tenant.add_job(source=SOURCE, state=4, error=30, log_folder=ROOT + folder)
+    tenant.remember(tenant.add_job(source=SOURCE, state=4, error=30, log_folder=ROOT + folder))
     found = run(upa_import_job, capsys, wait=False, **present())
     assert "failed" not in found and found["changed"] is False
     assert found["job"]["error"] == "ImportCompleteWithError" and "outcome" not in found["job"]
-    assert tenant.rest_calls == [], "the log is read by whoever judges the job"
+    assert [url for _method, url in tenant.rest_calls if "/old" in url] == [], "the log is read by whoever judges the job"
 
 
 def test_waiting_decides_the_outcome_once(tenant, capsys):

@@ -9,6 +9,7 @@ import json
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.spo.user_profiles.plugins.module_utils import permissions
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.modules import upa_job_info
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_api import ROOT, FakeTenant
@@ -21,7 +22,8 @@ FOLDER = "/Shared Documents/ProfileImport/j"
 def tenant(monkeypatch):
     fake = FakeTenant()
     fake.log_files[FOLDER] = {"j.log": LOG_NOT_RESOLVABLE.encode()}
-    monkeypatch.setattr(SpoModule, "client", lambda self: fake)
+    fake.asked_needs = []  # the permissions each module run asked SpoModule.client to check
+    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): fake.asked_needs.append(needs) or fake)
     return fake
 
 
@@ -42,6 +44,7 @@ def test_never_changes_anything(tenant, capsys):
     assert one["job"]["failed_identities"] == ["unknown@contoso.com"]
     assert "QueueImportProfileProperties" not in tenant.methods()
     assert "DeleteImportProfilePropertiesJob" not in tenant.methods()
+    assert tenant.asked_needs == [permissions.BULK_IMPORT] * 2
 
 
 def test_the_outcome_of_a_job_asked_for_by_id_reads_its_log_and_applies_allowed_failures(tenant, capsys):
@@ -85,6 +88,6 @@ def test_while_waiting_the_job_is_left_in_the_progress_file_for_the_action(tenan
     ({"progress_interval": -1}, "progress_interval must be 0 or more"),
 ])
 def test_bad_options_are_refused_before_connecting(monkeypatch, capsys, args, message):
-    monkeypatch.setattr(SpoModule, "client", lambda self: pytest.fail("connected"))
+    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): pytest.fail("connected"))
     result = run(capsys, **args)
     assert result["failed"] is True and result["msg"] == message

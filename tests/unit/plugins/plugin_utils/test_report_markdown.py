@@ -17,7 +17,8 @@ def bulk_record(**changes):
                         "log_entries": [{"identity": "a|b@x.com", "code": "IdentityNotResolvable", "message": "no"}]}],
               "users": {"submitted": 22, "imported": 20, "failed": 2, "unchanged": 0,
                         "failed_by_reason": {"IdentityNotResolvable": 2}},
-              "retention": {"removed_files": ["old.json"], "removed_log_folders": [], "protected": []},
+              "retention": {"removed_files": ["old.json"], "removed_log_folders": [],
+                            "removed_jobs": ["5f4e7a2c-1111-2222-3333-444455556666"], "protected": []},
               "error": None, "started_at": "t0", "finished_at": "t2", "duration_seconds": 70}
     record.update(changes)
     return record
@@ -30,7 +31,7 @@ def test_tenant_markdown_names_counts_job_and_log_lines_with_pipes_escaped():
     assert "- Users submitted 22, imported 20, failed 2" in text and "  - IdentityNotResolvable: 2" in text
     assert "| j-1 | hr-1.json | yes | Succeeded | succeeded_with_failures | t0 | t1 | 61.5 | 2 |" in text
     assert "| a\\|b@x.com | IdentityNotResolvable | no |" in text
-    assert "Clean-up: 1 old files and 0 log folders removed" in text
+    assert "Clean-up: 1 old files, 0 log folders and 1 job records removed" in text
 
 
 def test_a_failed_record_says_where_and_what_to_do_and_lists_problems():

@@ -62,6 +62,7 @@ token_requests:
 
 import time
 
+from ansible_collections.spo.user_profiles.plugins.module_utils import permissions
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 
@@ -90,7 +91,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    client = module.client()
+    client = module.client(permissions.GRAPH_USERS if module.params["graph"] else ())
     try:
         result = read(client, module)
     except SpoError as err:

@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The import jobs queued on an import file, remembered in a small JSON file beside it, "<file stem>.jobs.json".
+
+A rerun finds a file's job by reading that file, and retention finds the jobs to delete the same way, so neither
+lists the tenant's job list: nothing empties that list, and past SharePoint's list view threshold the service refuses
+to list it and to queue new jobs (pnp/powershell#3814).
+
+Why a file beside the import file, and not the import file's own list item fields: a document library may have no
+column to hold a job id (Title may be hidden, required columns or check-out may refuse an update), changing the item
+makes a new version of the very file a queued job is about to read, and it needs calls the collection makes nowhere
+else. A record file uses the file calls every run makes already (one read before queueing, one small upload after),
+works in any library, goes away with its import file, and an administrator can read it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import files, webs
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_writer import name_pattern
+from ansible_collections.spo.user_profiles.plugins.module_utils.job_log import log_folder_name
+
+RECORD_SUFFIX = ".jobs.json"
+
+
+def record_name(file_name):
+    """The record's name for an import file: "hr-0123456789abcdef.json" -> "hr-0123456789abcdef.jobs.json"."""
+    stem = file_name[:-len(".json")] if file_name.lower().endswith(".json") else file_name
+    return stem + RECORD_SUFFIX
+
+
+def import_file_name(name):
+    """The import file a record is about (the inverse of record_name for the collection's own files)."""
+    return name[:-len(RECORD_SUFFIX)] + ".json"
+
+
+def record_pattern(prefix):
+    """Matches the names of the records of this prefix's import files, and nothing else."""
+    return name_pattern(prefix, r"\.jobs\.json")
+
+
+def log_folder_owner(name, prefix, job_ids):
+    """(job id, whether the folder is the log folder of one of this prefix's jobs) for a folder of the import folder.
+
+    True when it is named after one of the prefix's files (PnP's form) or after a job of `job_ids` (the jobs the
+    prefix's records name); False for another prefix's folder or no log folder at all (job id None); None when only
+    the service can tell: a job id alone (Microsoft's form) that no record names.
+    """
+    parsed = log_folder_name(name)
+    if parsed is None:
+        return None, False
+    stem, job_id = parsed
+    if stem is not None:
+        return job_id, bool(name_pattern(prefix, r"(\.json)?").match(stem))
+    return job_id, True if job_id in job_ids else None
+
+
+def parse_record(data):
+    """The jobs of a record, newest first: [{"job_id", "queued_at"}]; [] for a record that cannot be read (a job is
+    then queued again, which imports the same values again: harmless), or for None (no record)."""
+    try:
+        jobs = json.loads(data.decode("utf-8-sig"))["jobs"] if data else []
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return []
+    if not isinstance(jobs, list):
+        return []
+    return [{"job_id": str(job["job_id"]).lower(), "queued_at": job.get("queued_at")}
+            for job in jobs if isinstance(job, dict) and job.get("job_id")]
+
+
+class JobRecord:
+    """The jobs queued on one import file (newest first), and where their record lives."""
+
+    def __init__(self, web_url, folder, file_name, source_uri, jobs):
+        self.web_url = web_url
+        self.folder = folder
+        self.name = record_name(file_name)
+        self.source_uri = source_uri
+        self.jobs = list(jobs)
+
+    @property
+    def job_ids(self):
+        return [job["job_id"] for job in self.jobs]
+
+    def add(self, job_id, queued_at):
+        self.jobs.insert(0, {"job_id": job_id, "queued_at": queued_at})
+
+    def encode(self):
+        return json.dumps({"source_uri": self.source_uri, "jobs": self.jobs}, indent=1, sort_keys=True).encode("utf-8")
+
+
+def read_record(client, source_uri):
+    """The record of the import file at source_uri (with no jobs when there is none yet)."""
+    web_url, path = webs.web_and_path(client, source_uri)
+    folder, _sep, file_name = path.rpartition("/")
+    data = files.read_file(client, web_url, folder + "/" + record_name(file_name), missing_ok=True)
+    return JobRecord(web_url, folder, file_name, source_uri, parse_record(data))
+
+
+def write_record(client, record):
+    files.upload_bytes(client, record.web_url, record.folder, record.name, record.encode())
