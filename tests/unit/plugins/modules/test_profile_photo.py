@@ -37,7 +37,7 @@ class FakeSync:
 
 @pytest.fixture
 def sync(monkeypatch):
-    monkeypatch.setattr(SpoModule, "client", lambda self: object())
+    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): object())
     monkeypatch.setattr(profile_photo.photo_sync, "PhotoSync", FakeSync)
     FakeSync.calls = []
     FakeSync.answer = {"changed": True, "users": [], "summary": {"total": 2, "changed": 1, "unchanged": 0, "failed": 1},
@@ -52,7 +52,7 @@ def sync(monkeypatch):
     ({"photos": [{"user": "ann@contoso.com"}]}, "photos[].path is required with state=present (missing for ann@contoso.com)"),
 ])
 def test_bad_options_are_refused_before_connecting(monkeypatch, capsys, args, message):
-    monkeypatch.setattr(SpoModule, "client", lambda self: pytest.fail("connected"))
+    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): pytest.fail("connected"))
     result = run(capsys, **args)
     assert result["failed"] is True and result["msg"] == message
 

@@ -13,7 +13,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoM
 from ansible_collections.spo.user_profiles.plugins.modules import upa_retention
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils import test_retention
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_retention import (
-    OLD_JOB, FakeClient, folder_item,
+    HR_A, HR_B, OLD_JOB, FakeClient,
 )
 
 # The import folder of the module_utils tests, as a fixture of these tests too.
@@ -30,26 +30,28 @@ def run(capsys, **args):
 
 @pytest.fixture
 def client(monkeypatch):
-    monkeypatch.setattr(SpoModule, "client", lambda self: FakeClient())
+    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): FakeClient())
 
 
 def test_less_than_a_day_is_refused_before_connecting(monkeypatch, capsys):
-    monkeypatch.setattr(SpoModule, "client", lambda self: pytest.fail("connected"))
+    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): pytest.fail("connected"))
     result = run(capsys, name="hr", older_than_days=0)
     assert result["failed"] is True and result["msg"] == "older_than_days must be 1 or more"
 
 
-def test_removes_the_old_file_and_log_folder_and_keeps_the_rest(client, library, capsys):  # pylint: disable=redefined-outer-name
-    library["files"] = [folder_item("hr-0123456789abcdef.json", 40), folder_item("hr-fedcba9876543210.json", 40)]
-    library["folders"] = [folder_item(OLD_JOB, 40)]
-    result = run(capsys, name="hr", older_than_days=30, keep=["hr-fedcba9876543210.json"])
+def test_removes_the_old_file_and_keeps_what_is_named(client, library, capsys):  # pylint: disable=redefined-outer-name
+    library["add_file"](HR_A + ".json", 40)
+    library["add_file"](HR_B + ".json", 40)
+    library["add_record"](HR_A, 40, OLD_JOB)
+    library["add_job"](OLD_JOB, HR_A + ".json")
+    result = run(capsys, name="hr", older_than_days=30, keep=[HR_B + ".json"])
     assert result["changed"] is True
-    assert result["removed_files"] == ["hr-0123456789abcdef.json"] and result["removed_log_folders"] == [OLD_JOB]
-    assert len(library["deleted"]) == 2
+    assert HR_A + ".json" in result["removed_files"] and HR_B + ".json" not in result["removed_files"]
+    assert ("file", HR_B + ".json") not in library["deleted"] and ("file", HR_A + ".json") in library["deleted"]
 
 
 def test_check_mode_reports_and_removes_nothing(client, library, capsys):  # pylint: disable=redefined-outer-name
-    library["files"] = [folder_item("hr-0123456789abcdef.json", 40)]
+    library["add_file"](HR_A + ".json", 40)
     result = run(capsys, name="hr", older_than_days=30, _ansible_check_mode=True)
-    assert result["changed"] is True and result["removed_files"] == ["hr-0123456789abcdef.json"]
+    assert result["changed"] is True and result["removed_files"] == [HR_A + ".json"]
     assert library["deleted"] == []
