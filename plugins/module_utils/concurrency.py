@@ -152,23 +152,30 @@ def run_bounded(func, items, workers):
     """Call ``func(item)`` for every item on ``workers`` threads; yield ``(item, result)`` as each call ends.
 
     Items are taken from the iterable only as workers free up, so at most ``workers`` are held at once. An exception
-    of ``func`` ends the run: the calls already started finish, no other starts, and it is raised here.
+    of ``func`` ends the run: no other call starts, the calls already started finish and their results are still
+    yielded (what they did is not lost), then the first exception is raised.
     """
     iterator = iter(items)
+    error = None
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         pending = {}
-        exhausted = False
         while True:
-            while not exhausted and len(pending) < workers:
+            while error is None and len(pending) < workers:
                 try:
                     item = next(iterator)
                 except StopIteration:
-                    exhausted = True
                     break
                 pending[pool.submit(func, item)] = item
             if not pending:
-                return
+                break
             finished, _running = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 item = pending.pop(future)
-                yield item, future.result()
+                try:
+                    result = future.result()
+                except Exception as exc:  # pylint: disable=broad-except  # raised below, once the others finished
+                    error = error or exc
+                    continue
+                yield item, result
+    if error is not None:
+        raise error

@@ -15,6 +15,8 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.odata import ali
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import compare, desired_value
 
 PEOPLE_MANAGER = "/_api/SP.UserProfiles.PeopleManager"
+# The code of the error get_properties raises for an account without a profile.
+NO_PROFILE_CODE = "UserProfileNotFound"
 
 
 def _people_manager_url(client, method):
@@ -41,7 +43,7 @@ def get_properties(client, upn):
     entries = _key_values(body)
     if not entries:
         # SharePoint answers an empty PersonProperties (or null) for an account without a profile.
-        raise SpoError("the user has no SharePoint user profile", status=404, code="UserProfileNotFound", operation=operation)
+        raise SpoError("the user has no SharePoint user profile", status=404, code=NO_PROFILE_CODE, operation=operation)
     return dict((entry.get("Key"), entry.get("Value")) for entry in entries)
 
 

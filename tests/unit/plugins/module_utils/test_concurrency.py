@@ -196,15 +196,25 @@ def test_run_bounded_takes_items_only_as_workers_free_up():
     assert all(result == item * 2 for item, result in results)
 
 
-def test_run_bounded_stops_starting_calls_after_an_exception():
+def test_run_bounded_stops_starting_calls_after_an_exception_and_still_yields_the_calls_under_way():
     started = []
+    failing_started = threading.Event()
+    others_may_end = threading.Event()
 
     def work(item):
         started.append(item)
         if item == 3:
+            failing_started.set()
             raise ValueError("boom")
+        if item > 3:
+            failing_started.wait(5)  # calls that run beside the failing one end after it
+            others_may_end.wait(0.5)
         return item
 
+    yielded = []
     with pytest.raises(ValueError):
-        list(run_bounded(work, range(1000), workers=2))
-    assert len(started) < 20
+        for item, result in run_bounded(work, range(1000), workers=3):
+            yielded.append(item)
+    assert len(started) < 10
+    # Every call that started and did not fail was yielded, also those that ended after the failure.
+    assert sorted(yielded) == sorted(item for item in started if item != 3)
