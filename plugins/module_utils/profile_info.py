@@ -12,6 +12,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency impo
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import current_value
 
+
 def _properties(current, names, kinds):
     """The profile's properties (all, or those named, None for a name the profile does not have), multi values as lists."""
     if names is None:

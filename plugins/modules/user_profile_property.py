@@ -12,8 +12,8 @@ short_description: Set SharePoint Online user profile properties user by user, w
 version_added: 1.0.0
 description:
   - Sets profile properties through the user profile service (PeopleManager C(SetSingleValueProfileProperty) and
-    C(SetMultiValuedProfileProperty)), one user at a time, which is what the bulk import API cannot do: multi-valued
-    and taxonomy properties, properties users may edit (such as C(AboutMe) or C(SPS-Skills)), a change needed now.
+    C(SetMultiValuedProfileProperty)), one user at a time, for what the bulk import API cannot do (multi-valued
+    and taxonomy properties, properties users may edit such as C(AboutMe) or C(SPS-Skills), a change needed now).
   - Reads each profile once (C(GetPropertiesFor)), compares, and writes only the properties whose value differs. A rerun
     with the same values sends no write and reports no change.
   - A string sets a single value, a list sets a multi-valued property, V(null) or an empty string clears the property.

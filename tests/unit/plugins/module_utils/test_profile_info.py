@@ -10,9 +10,10 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.profile_info imp
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import PropertyKinds
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_property_sync import FakeTenantPeople
 
-PEOPLE = dict(("u%02d@contoso.com" % number, {"AccountName": "i:0#.f|membership|u%02d@contoso.com" % number,
-                                               "SPS-Skills": "a|b", "Certifications": "x|y", "CostCenter": "CC|%d" % number})
-              for number in range(30))
+PEOPLE = dict(("u%02d@contoso.com" % number, {
+    "AccountName": "i:0#.f|membership|u%02d@contoso.com" % number,
+    "SPS-Skills": "a|b", "Certifications": "x|y", "CostCenter": "CC|%d" % number,
+}) for number in range(30))
 
 
 def test_every_user_in_order_multi_values_as_lists_and_missing_users_apart():
