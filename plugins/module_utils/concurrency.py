@@ -12,7 +12,10 @@ in flight depends on the tenant and the hour. ``AdaptiveLimit`` finds it while a
   many answers as the limit allowed when it began, counting only requests sent at the current limit;
 - latency holds while a round's mean stays within ``latency_tolerance`` times the best round's mean; a slower round
   ends slow start and the limit stops growing for that round;
-- a throttled answer halves the limit, once per round (answers to requests sent before the cut do not cut again);
+- a throttled answer halves the limit, once per round (answers to requests sent before the cut do not cut again),
+  and the limit it was throttled at is remembered: the limit climbs back to just below it, and tries it again only
+  after ``PROBE_ROUNDS`` good rounds there, twice as many after each try that was throttled again. A tenant that
+  throttles at 12 in flight is then asked 11 at a time, not throttled every few rounds;
 - a Retry-After pauses every worker: no request starts before it has passed, and then at most the halved limit
   start, so the pool never comes back all at once;
 - ``ceiling`` (a module's ``concurrency`` option) bounds it, and it never goes below 1.
@@ -33,6 +36,10 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 DEFAULT_CONCURRENCY = 16
 DEFAULT_START = 4
 LATENCY_TOLERANCE = 2.0
+# Good rounds just below the limit last throttled at before it is tried again (doubled after each failed try, up to
+# the maximum).
+PROBE_ROUNDS = 8
+MAX_PROBE_ROUNDS = 512
 
 
 class Slot:
@@ -60,6 +67,9 @@ class AdaptiveLimit:
         self._generation = 0
         self._slow_start = True
         self._best_round = None
+        self._throttled_at = None
+        self._probe_rounds = PROBE_ROUNDS
+        self._rounds_below = 0
         self._new_round()
         self.in_flight = 0
         self.peak = self.limit
@@ -109,6 +119,10 @@ class AdaptiveLimit:
             self._release()
             self.throttled_count += 1
             if slot.generation == self._generation:
+                if self._throttled_at is not None and self.limit >= self._throttled_at:
+                    self._probe_rounds = min(self._probe_rounds * 2, MAX_PROBE_ROUNDS)  # the try failed again
+                self._throttled_at = self.limit
+                self._rounds_below = 0
                 self.limit = max(1, self.limit // 2)
                 self._generation += 1
                 self._slow_start = False
@@ -142,10 +156,26 @@ class AdaptiveLimit:
         if mean > self._best_round * self.latency_tolerance:
             self._slow_start = False  # answers slow down: the service is loaded, hold the limit
         else:
-            grown = self.limit * 2 if self._slow_start else self.limit + 1
-            self.limit = min(grown, self.ceiling)
+            self.limit = min(self._grown(), self.ceiling)
             self.peak = max(self.peak, self.limit)
         self._new_round()
+
+    def _grown(self):
+        """The limit after a good round."""
+        if self._slow_start:
+            return self.limit * 2
+        if self._throttled_at is None:
+            return self.limit + 1
+        if self.limit >= self._throttled_at:
+            self._throttled_at = None  # a good round where it was throttled: the tenant takes more now
+            return self.limit + 1
+        if self.limit + 1 < self._throttled_at:
+            return self.limit + 1
+        self._rounds_below += 1
+        if self._rounds_below < self._probe_rounds:
+            return self.limit
+        self._rounds_below = 0
+        return self.limit + 1  # try where it was throttled
 
 
 def run_bounded(func, items, workers):

@@ -62,6 +62,35 @@ def test_grows_while_requests_succeed_doubling_then_by_one_after_the_first_throt
     assert limit.limit == 19
 
 
+def test_after_a_throttle_it_climbs_back_below_that_limit_and_tries_it_ever_more_rarely():
+    fake = FakeTime()
+    limit = make(fake, ceiling=64, start=12)
+    limit.throttled(limit.acquire())  # throttled at 12
+    assert limit.limit == 6
+    sizes = [answer_round(limit, fake) for _round in range(5 + 8)]
+    assert sizes == [6, 7, 8, 9, 10] + [11] * 8  # back to 11, then 8 good rounds there
+    assert limit.limit == 12  # the try
+    slots = fill(limit)
+    limit.throttled(slots[0])  # throttled again at 12: the next try waits twice as long
+    for slot in slots[1:]:
+        limit.done(slot)
+    assert limit.limit == 6
+    sizes = [answer_round(limit, fake) for _round in range(5 + 16)]
+    assert sizes == [6, 7, 8, 9, 10] + [11] * 16
+    assert limit.limit == 12
+
+
+def test_a_try_that_succeeds_lets_the_limit_grow_again():
+    fake = FakeTime()
+    limit = make(fake, ceiling=64, start=4)
+    limit.throttled(limit.acquire())  # throttled at 4
+    assert limit.limit == 2
+    assert [answer_round(limit, fake) for _round in range(9)] == [2] + [3] * 8
+    assert limit.limit == 4  # the try
+    assert [answer_round(limit, fake) for _round in range(3)] == [4, 5, 6]  # it held: growth by one again
+    assert limit.limit == 7
+
+
 def test_growth_stops_at_the_ceiling():
     fake = FakeTime()
     limit = make(fake, ceiling=10, start=4)
