@@ -76,12 +76,13 @@ def set_current(emulator, indexes):
         emulator.call("PATCH", "/tenants/%s/profiles/%s" % (TENANT, upn(index)), current_values(index))
 
 
-def write_source(path, count):
+def write_source(path, count, values_of=desired_values):
+    """The CSV of the first `count` users with the values of values_of(index) (by default what the source says)."""
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["upn", "cost_center", "building", "certifications"])
         for index in range(count):
-            values = desired_values(index)
+            values = values_of(index)
             writer.writerow([upn(index), values["CostCenter"], values["Building"], ";".join(values["Certifications"])])
 
 
@@ -173,15 +174,6 @@ print(json.dumps({"peak": tracemalloc.get_traced_memory()[1], "changed": result[
 """
 
 
-def write_unchanged_source(path, count):
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["upn", "cost_center", "building", "certifications"])
-        for index in range(count):
-            values = current_values(index)
-            writer.writerow([upn(index), values["CostCenter"], values["Building"], ";".join(values["Certifications"])])
-
-
 def memory_peak(work, emulator, source):
     """(peak bytes traced, users changed, users) of a check-mode PropertySync over the source, in a fresh process."""
     token = emulator.call("POST", "/tenants/%s/tokens" % TENANT, {
@@ -260,10 +252,10 @@ def main():
         set_current(emulator, range(args.users))
         quarter = max(1, args.users // 4)
         peaks = {}
-        for label, writer in (("unchanged", write_unchanged_source), ("quarter changed", write_source)):
+        for label, values_of in (("unchanged", current_values), ("quarter changed", desired_values)):
             for users in (quarter, args.users):
                 path = os.path.join(work, "memory-%s-%d.csv" % (label.replace(" ", "-"), users))
-                writer(path, users)
+                write_source(path, users, values_of)
                 peaks[label, users] = memory_peak(work, emulator, path)
         flat = peaks["unchanged", args.users][0] / float(peaks["unchanged", quarter][0])
         for (label, users), (peak, changed, total) in sorted(peaks.items()):

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.modules import user_profile_info
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_property_sync import FakeTenantPeople
+from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.test_user_profile_property import run_module
 
 
 @pytest.fixture
@@ -21,11 +19,7 @@ def tenant(monkeypatch):
 
 
 def run(capsys, **args):
-    args.setdefault("tenant", "contoso")
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            user_profile_info.main()
-    return json.loads(capsys.readouterr().out)
+    return run_module(user_profile_info.main, capsys, **args)
 
 
 def test_reads_profiles_and_lists_missing_users_changing_nothing(tenant, capsys):

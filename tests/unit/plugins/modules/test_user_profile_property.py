@@ -23,12 +23,17 @@ def tenant(monkeypatch):
     return fake
 
 
-def run(capsys, **args):
+def run_module(main, capsys, **args):
+    """The result a module's main() prints for these options (tenant contoso unless given)."""
     args.setdefault("tenant", "contoso")
     with patch_module_args(args):
         with pytest.raises(SystemExit):
-            user_profile_property.main()
+            main()
     return json.loads(capsys.readouterr().out)
+
+
+def run(capsys, **args):
+    return run_module(user_profile_property.main, capsys, **args)
 
 
 def test_check_mode_with_diff_then_apply_then_idempotent(tenant, capsys):
