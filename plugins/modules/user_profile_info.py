@@ -58,27 +58,29 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Read two properties of three users
+- name: Read three properties of three users
   spo.user_profiles.user_profile_info:
     tenant: contoso
     client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
+    certificate_path: "{{ spo_certificate_path }}"
     users:
       - adele.vance@contoso.com
-      - alex.wilber@contoso.com
-      - megan.bowen@contoso.com
-    properties: [CostCenter, SPS-Skills]
+      - alex.vance@contoso.com
+      - allan.vance@contoso.com
+    properties: [CostCenter, SPS-Skills, Certifications]
+    multi_value_properties: [Certifications]
   register: info
 
-- name: Everyone without a profile
+- name: The users without a profile
   ansible.builtin.debug:
     var: info.missing
 
-- name: Check a write
-  ansible.builtin.assert:
-    that:
-      - (info.profiles | selectattr('user', 'equalto', 'adele.vance@contoso.com') | first).properties['SPS-Skills']
-        | sort == ['Ansible', 'Python']
+- name: Everyone's skills, one line each
+  ansible.builtin.debug:
+    msg: "{{ item.user }}: {{ item.properties['SPS-Skills'] | join(', ') }}"
+  loop: "{{ info.profiles }}"
+  loop_control:
+    label: "{{ item.user }}"
 """
 
 RETURN = r"""

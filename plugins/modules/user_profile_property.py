@@ -144,24 +144,25 @@ EXAMPLES = r"""
   spo.user_profiles.user_profile_property:
     tenant: contoso
     client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
+    certificate_path: "{{ spo_certificate_path }}"
     user: adele.vance@contoso.com
     properties:
       CostCenter: CC-4711
       SPS-Skills: [Ansible, Python, SharePoint]
       AboutMe: null
 
+# The connection options from module_defaults (group/spo.user_profiles.spo) from here on.
 - name: Several users at once
   spo.user_profiles.user_profile_property:
     profiles:
       - user: adele.vance@contoso.com
         properties: {SPS-Interests: [Sailing, Chess]}
-      - user: alex.wilber@contoso.com
+      - user: alex.vance@contoso.com
         properties: {SPS-Interests: []}
 
-- name: Skills and certifications of every user from an HR export (a CSV whose cells hold "A;B;C")
+- name: Skills and certifications of every user from an HR export (cells such as "AZ-104;AZ-900")
   spo.user_profiles.user_profile_property:
-    src: /data/hr/skills.csv
+    src: "{{ hr_exports }}/skills.csv"
     id_property: upn
     property_map:
       skills: SPS-Skills
@@ -173,10 +174,11 @@ EXAMPLES = r"""
 
 - name: Preview the changes of a pull request
   spo.user_profiles.user_profile_property:
-    src: /data/hr/skills.csv
+    src: "{{ hr_exports }}/skills.csv"
     id_property: upn
     property_map:
       skills: SPS-Skills
+    multi_value_separator: ";"
   check_mode: true
   diff: true
 """
