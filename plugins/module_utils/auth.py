@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import re
+import threading
 import time
 import traceback
 
@@ -268,6 +269,8 @@ class TokenProvider:
         self.acquired = {}  # resource -> how many tokens were obtained this run
         self._certificate = None
         self._app = None
+        # Workers of one task share the provider: one sign-in per resource, not one per worker.
+        self._lock = threading.Lock()
 
     @property
     def tenant_id(self):
@@ -287,6 +290,10 @@ class TokenProvider:
         """A bearer token for the resource; raises SpoError when it cannot be had."""
         if self.credentials.access_token:
             return self.credentials.access_token
+        with self._lock:
+            return self._cached_or_new(resource)
+
+    def _cached_or_new(self, resource):
         cached = self._tokens.get(resource)
         if cached and cached[1] > self._clock():
             return cached[0]

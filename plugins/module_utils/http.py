@@ -80,7 +80,7 @@ class SpoClient:
     def __init__(self, tenant, credentials, cloud="public", timeout=60, max_retries=10,
                  validate_certs=True, ca_path=None, deadline_seconds=None,
                  user_agent_org=DEFAULT_USER_AGENT_ORG, session=None, sleep=time.sleep, clock=time.monotonic,
-                 wall_clock=time.time, jitter=random.random):
+                 wall_clock=time.time, jitter=random.random, limiter=None):
         self.cloud = auth.get_cloud(cloud) if isinstance(cloud, str) or cloud is None else cloud
         self.tenant = auth.normalize_tenant(tenant)
         self.timeout = timeout
@@ -101,6 +101,9 @@ class SpoClient:
             # replace our Authorization header.
             session.trust_env = False
         self.session = session
+        # A concurrency.AdaptiveLimit shared by the workers of a task (None: no limit): every request to SharePoint or
+        # Graph waits for a place in it, and a throttled answer slows the whole pool.
+        self.limiter = limiter
         self.retry_log = []
         self._sent_tokens = set()
         self._roles = {}  # token -> its roles claim, read once
@@ -183,13 +186,17 @@ class SpoClient:
         while True:
             if start is not None:
                 data.seek(start)
+            final_headers = self._headers(resource, headers)  # signing in first: it is not counted as a request in flight
+            slot = self.limiter.acquire() if self.limiter is not None and resource is not None else None
             try:
                 response = self.session.request(
-                    method, url, headers=self._headers(resource, headers), params=params, data=data, json=json,
+                    method, url, headers=final_headers, params=params, data=data, json=json,
                     stream=stream, timeout=self._try_timeout(timeout, backoff), verify=self.verify(),
                     proxies=self.proxies(url), allow_redirects=True,
                 )
             except requests.exceptions.RequestException as exc:
+                if slot is not None:
+                    self.limiter.abandon(slot)
                 failure, retryable = self._transport_error(exc, url, operation, idempotent)
                 delay = backoff.next_delay()
                 if not retryable or attempt >= self.max_retries or not backoff.fits(delay):
@@ -200,6 +207,9 @@ class SpoClient:
                 continue
 
             status = response.status_code
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self._wall_clock())
+            if slot is not None:
+                self._tell_limiter(slot, status, retry_after)
             if status == 401 and resource is not None and not refreshed and self._can_refresh(resource):
                 # The token may have expired or been revoked mid-run: get a new one, once.
                 refreshed = True
@@ -209,7 +219,6 @@ class SpoClient:
             if status in RETRY_AFTER_STATUSES and status not in allow_status:
                 if not idempotent and status not in SURELY_NOT_RUN_STATUSES:
                     raise self._error(response, operation, attempt).replace(may_have_run=True)
-                retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self._wall_clock())
                 delay = backoff.next_delay(instead=retry_after)
                 in_time = backoff.fits(delay)
                 if attempt >= self.max_retries or not in_time:
@@ -225,6 +234,13 @@ class SpoClient:
                 # A 5xx of a call that must not run twice may have run: the caller looks before sending it again.
                 raise self._error(response, operation, attempt).replace(may_have_run=not idempotent and status >= 500)
             return response
+
+    def _tell_limiter(self, slot, status, retry_after):
+        """A throttled answer (429, 503) halves the shared limit and, with Retry-After, pauses every worker."""
+        if status in SURELY_NOT_RUN_STATUSES:
+            self.limiter.throttled(slot, retry_after)
+        else:
+            self.limiter.done(slot)
 
     def _headers(self, resource, headers):
         final = {"User-Agent": self.user_agent, "client-request-id": str(uuid.uuid4())}

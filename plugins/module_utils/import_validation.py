@@ -184,7 +184,8 @@ def check_inputs(id_property, property_map, id_type=None, records=None):
     return problems
 
 
-def _id_key(value):
+def id_key(value):
+    """The key of an id in the table of seen ids (duplicate_problems compares ids by it): case and spaces around ignored."""
     return hash(value.strip().lower())
 
 
@@ -232,7 +233,7 @@ class RecordChecks:
                 self.problems.report(number, line, self.id_property, "%r is not %s (id_type %s)" % (
                     record_id, _ID_EXPECTED[self.id_type], self.id_type))
             return None
-        key = _id_key(record_id)
+        key = id_key(record_id)
         if not self.ids.add(key):
             self.suspects.add(key)
         if self.text_values:
@@ -263,7 +264,7 @@ def duplicate_problems(items, suspects, id_property):
         if isinstance(item, dict):
             continue
         number, line, record_id = item[0], item[1], item[2]
-        if not isinstance(record_id, str) or _id_key(record_id) not in suspects:
+        if not isinstance(record_id, str) or id_key(record_id) not in suspects:
             continue
         seen = first_seen.setdefault(record_id.strip().lower(), (number, line))
         if seen[0] != number:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.odata import alias_param, claims_account
+from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import compare, desired_value
 
 PEOPLE_MANAGER = "/_api/SP.UserProfiles.PeopleManager"
-
-# GetPropertiesFor returns multi-valued properties as one string joined by "|".
-MULTI_VALUE_SEPARATOR = "|"
+# The code of the error get_properties raises for an account without a profile.
+NO_PROFILE_CODE = "UserProfileNotFound"
 
 
 def _people_manager_url(client, method):
@@ -43,7 +43,7 @@ def get_properties(client, upn):
     entries = _key_values(body)
     if not entries:
         # SharePoint answers an empty PersonProperties (or null) for an account without a profile.
-        raise SpoError("the user has no SharePoint user profile", status=404, code="UserProfileNotFound", operation=operation)
+        raise SpoError("the user has no SharePoint user profile", status=404, code=NO_PROFILE_CODE, operation=operation)
     return dict((entry.get("Key"), entry.get("Value")) for entry in entries)
 
 
@@ -72,29 +72,16 @@ def set_multi(client, upn, name, values):
     client.sp("POST", _people_manager_url(client, "SetMultiValuedProfileProperty"), "set %s of %s" % (name, upn), json=body)
 
 
-def normalize_value(value, multi):
-    """A property value in the form used to compare current and desired values.
-
-    Single values compare as strings (None and "" are the same: an empty property);
-    multi values compare as ordered lists of strings, whether the service sent a list or a "|"-joined string.
-    """
-    if multi:
-        if value is None or value == "":
-            return []
-        if isinstance(value, (list, tuple)):
-            return [str(item) for item in value]
-        return [part for part in str(value).split(MULTI_VALUE_SEPARATOR) if part != ""]
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, (list, tuple)):
-        return MULTI_VALUE_SEPARATOR.join(str(item) for item in value)
-    return str(value)
+def write_property(client, upn, name, value):
+    """One property: a list through SetMultiValuedProfileProperty, anything else through SetSingleValueProfileProperty."""
+    if isinstance(value, list):
+        set_multi(client, upn, name, value)
+    else:
+        set_single(client, upn, name, value)
 
 
 def ensure_properties(client, upn, desired, check_mode, current=None):
-    """Read, compare, and write only the properties whose value differs.
+    """Read, compare, and write only the properties whose value differs (multi values in their order).
 
     `desired` maps property names to values; a list or tuple value is a multi-valued property.
     `current` may pass an already read {name: value} to save the read.
@@ -102,21 +89,11 @@ def ensure_properties(client, upn, desired, check_mode, current=None):
     """
     if current is None:
         current = get_properties(client, upn)
-    before = {}
-    after = {}
-    to_write = []
-    for name, value in desired.items():
-        multi = isinstance(value, (list, tuple))
-        wanted = normalize_value(value, multi)
-        existing = normalize_value(current.get(name), multi)
-        before[name] = existing
-        after[name] = wanted
-        if wanted != existing:
-            to_write.append((name, multi, wanted))
+    wanted = dict((name, desired_value(value, isinstance(value, (list, tuple)))) for name, value in desired.items())
+    compared = compare(current, wanted, ordered=True)
     if not check_mode:
-        for name, multi, wanted in to_write:
-            if multi:
-                set_multi(client, upn, name, wanted)
-            else:
-                set_single(client, upn, name, wanted)
-    return bool(to_write), before, after
+        for name, _before, value, differs in compared:
+            if differs:
+                write_property(client, upn, name, value)
+    before = dict((name, existing) for name, existing, _after, _differs in compared)
+    return any(differs for _name, _before, _after, differs in compared), before, wanted

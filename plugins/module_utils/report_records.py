@@ -27,6 +27,7 @@ STEPS = {
     "upa_job_info": "wait",
     "fail": "outcome",
     "upa_retention": "clean up",
+    "user_profile_property": "write per user",
     "profile_photo": "sync",
 }
 
@@ -38,6 +39,7 @@ _HINTS = {
              "Raise bulk_import_wait_timeout if jobs often take longer."),
     "outcome": "The job's log lines are in the tenant report; the import file stays in the tenant for diagnosis.",
     "clean up": "The import itself is done; the clean-up runs again next time.",
+    "write per user": "Fix the cause named above and run again: users already in sync are not written again.",
     "sync": "Fix the cause named above and run again: users already in sync are not sent again.",
 }
 _STATUS_HINTS = {
@@ -181,18 +183,43 @@ def _users(jobs):
     return counts
 
 
-def _bulk_outcome(check_mode, error, files, jobs, users):
+def _per_user(registered):
+    """What the writes user by user did (user_profile_property's result), or None when they did not run."""
+    if not _ran(registered) or not isinstance(registered.get("summary"), dict):
+        return None
+    summary = registered["summary"]
+    return {
+        "users": dict((key, int(summary.get(key, 0))) for key in ("total", "changed", "unchanged", "failed")),
+        "written": int(summary.get("written", 0)),
+        "failures": [{"user": item.get("user"), "error": item.get("error")} for item in registered.get("users") or ()
+                     if isinstance(item, dict) and item.get("error")][:MAX_LISTED_USERS],
+    }
+
+
+def _bulk_outcome(check_mode, error, files, jobs, users, per_user):
     if error:
         return "failed"
+    per_user = per_user or {"users": {"changed": 0, "failed": 0}}
     if check_mode:
         would = any(item.get("uploaded") for item in files) or any(job["outcome"] == "would_queue" for job in jobs)
-        return "would_import" if would else "unchanged"
-    if not any(job["queued_by_this_run"] for job in jobs):
+        return "would_import" if would or per_user["users"]["changed"] else "unchanged"
+    if not any(job["queued_by_this_run"] for job in jobs) and not per_user["users"]["changed"]:
         return "unchanged"
-    return "imported_with_failures" if users["failed"] else "imported"
+    return "imported_with_failures" if users["failed"] or per_user["users"]["failed"] else "imported"
 
 
-def _bulk_summary(outcome, files, jobs, users):
+def _bulk_summary(outcome, files, jobs, users, per_user):
+    parts = [_jobs_summary(outcome, files, jobs, users)]
+    if per_user and (per_user["users"]["changed"] or per_user["users"]["failed"]):
+        parts = [part for part in parts if part not in ("-", "would import 0 users")]
+        parts.append("%d %s user by user" % (per_user["users"]["changed"],
+                                             "would be written" if outcome == "would_import" else "written"))
+        if per_user["users"]["failed"]:
+            parts[-1] += ", %d failed" % per_user["users"]["failed"]
+    return "; ".join(parts)
+
+
+def _jobs_summary(outcome, files, jobs, users):
     if outcome == "would_import":
         would_queue = {job["file"] for job in jobs if job["outcome"] == "would_queue"}
         return "would import %d users" % sum(int(item.get("records") or 0) for item in files
@@ -207,10 +234,12 @@ def _bulk_summary(outcome, files, jobs, users):
     return "-"
 
 
-def bulk_import(check_mode, source, upload=None, queue=None, wait=None, retention=None, error=None):
-    """The bulk_import section: files, jobs, user counts, clean-up and error, from the role's registered results.
+def bulk_import(check_mode, source, upload=None, queue=None, wait=None, retention=None, per_user=None, error=None):
+    """The bulk_import section: files, jobs, user counts, writes user by user, clean-up and error, from the role's
+    registered results.
 
-    `queue` and `wait` are registered loops over the files (the wait loop over the queue results).
+    `queue` and `wait` are registered loops over the files (the wait loop over the queue results); `per_user` is
+    user_profile_property's result.
     """
     upload = upload if _ran(upload) else {}
     files = [dict(name=item.get("name"), records=item.get("records"), uploaded=item.get("uploaded"))
@@ -223,11 +252,12 @@ def bulk_import(check_mode, source, upload=None, queue=None, wait=None, retentio
     jobs = [_job_entry(item, queued[item["name"]], waited.get(item["name"]))
             for item in upload.get("files") or () if item.get("name") in queued]
     users = _users(jobs)
-    outcome = _bulk_outcome(check_mode, error, files, jobs, users)
+    per_user = _per_user(per_user)
+    outcome = _bulk_outcome(check_mode, error, files, jobs, users, per_user)
     retention = retention if _ran(retention) and not retention.get("failed") else None
     return {
         "outcome": outcome,
-        "summary": _bulk_summary(outcome, files, jobs, users),
+        "summary": _bulk_summary(outcome, files, jobs, users, per_user),
         "source": source,
         "records": upload.get("records"),
         "properties": upload.get("properties"),
@@ -236,6 +266,7 @@ def bulk_import(check_mode, source, upload=None, queue=None, wait=None, retentio
         "files": files,
         "jobs": jobs,
         "users": users,
+        "per_user": per_user,
         "retention": None if retention is None else {
             "removed_files": list(retention.get("removed_files") or []),
             "removed_log_folders": list(retention.get("removed_log_folders") or []),

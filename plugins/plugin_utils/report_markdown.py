@@ -49,6 +49,13 @@ def _bulk_import(lines, record):
         users.get("submitted", 0), users.get("imported", 0), users.get("failed", 0), users.get("unchanged", 0)))
     for reason, count in sorted((users.get("failed_by_reason") or {}).items()):
         lines.append("  - %s: %s" % (reason, count))
+    per_user = record.get("per_user")
+    if per_user:
+        counts = per_user.get("users") or {}
+        lines.append("- Written user by user: %s users changed (%s properties), %s unchanged, %s failed" % (
+            counts.get("changed", 0), per_user.get("written", 0), counts.get("unchanged", 0), counts.get("failed", 0)))
+        for item in per_user.get("failures") or ():
+            lines.append("  - %s: %s" % (_cell(item.get("user")), _cell(item.get("error"))))
     retention = record.get("retention")
     if retention:
         lines.append("- Clean-up: %d old files, %d log folders and %d job records removed" % (

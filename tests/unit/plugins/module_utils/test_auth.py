@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs
 
 import jwt
@@ -199,6 +201,20 @@ def test_certificate_tokens_per_resource_are_cached(fake_msal, pem_path):
     assert "thumbprint" not in app.client_credential
     assert app.client_credential["public_certificate"] == auth.load_certificate(pem_path).certificate_pem
     assert app.requests == [["https://contoso.sharepoint.com/.default"], ["https://graph.microsoft.com/.default"]]
+
+
+def test_workers_of_a_task_sign_in_once(fake_msal, pem_path):
+    tokens = provider(client_id="app", certificate_path=pem_path)
+    start = threading.Barrier(8)
+
+    def worker(_number):
+        start.wait(5)
+        return tokens.token(auth.SHAREPOINT)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        issued = set(pool.map(worker, range(8)))
+    assert issued == {"at-1"}
+    assert tokens.acquired == {auth.SHAREPOINT: 1}
 
 
 def test_tokens_are_renewed_before_they_expire(fake_msal, pem_path):

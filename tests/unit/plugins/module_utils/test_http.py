@@ -16,6 +16,7 @@ import urllib3
 from requests.structures import CaseInsensitiveDict
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import auth, http
+from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import AdaptiveLimit
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 
 SECRET = "s3cr3t-Value~1"
@@ -438,3 +439,45 @@ def test_msal_http_client_returns_errors_and_retries_throttling():
     assert fake_time.sleeps == [3.0]
     assert session.calls[0]["headers"]["client-request-id"] == "msal-id"
     assert "Authorization" not in session.calls[0]["headers"]
+
+
+def limited_client(*answers, **kwargs):
+    """A client whose requests go through an AdaptiveLimit on the same fake clock."""
+    client, session, fake_time = make_client(*answers, **kwargs)
+    client.limiter = AdaptiveLimit(ceiling=8, start=8, clock=fake_time.clock, sleep=fake_time.sleep)
+    return client, session, fake_time
+
+
+def test_a_throttled_request_slows_the_whole_pool_and_its_retries_stay_bounded():
+    throttled = [make_response(429, headers={"Retry-After": "2"}) for _attempt in range(3)]
+    client, session, fake_time = limited_client(*throttled, max_retries=2)
+    other_worker = client.limiter.acquire()
+    with pytest.raises(SpoError) as caught:
+        client.sp("GET", SP_URL, "read web")
+    assert len(session.calls) == 3 and fake_time.sleeps == [2.0, 2.0]
+    assert "gave up after 2 retries" in str(caught.value)
+    # Each throttled answer was told to the shared limit: halved (once per round) and a pause for everyone.
+    assert client.limiter.stats()["throttled"] == 3
+    assert client.limiter.limit == 1
+    client.limiter.done(other_worker)
+    client.limiter.throttled(client.limiter.acquire(), retry_after=5)
+    client.limiter.acquire()
+    assert fake_time.sleeps[-1] == 5.0
+
+
+def test_answers_and_failures_free_their_places():
+    client, _session, _fake_time = limited_client(requests.ConnectionError("reset"), make_response(200, {"a": 1}),
+                                                  make_response(404, {"odata.error": {"message": "no"}}))
+    assert client.sp("GET", SP_URL, "read web") == {"a": 1}
+    with pytest.raises(SpoError):
+        client.sp("GET", SP_URL, "read web")
+    assert client.limiter.in_flight == 0
+    assert client.limiter.stats()["throttled"] == 0
+
+
+def test_signing_in_takes_no_place_in_the_limit():
+    client, _session, _fake_time = limited_client(make_response(200, {"access_token": "x"}))
+    for _worker in range(8):
+        client.limiter.acquire()
+    response = http.MsalHttpClient(client).post("https://login.microsoftonline.com/x/oauth2/v2.0/token", data={})
+    assert response.status_code == 200

@@ -50,7 +50,7 @@ def test_duplicate_ids_case_insensitive_with_lines(tmp_path):
 
 
 def test_hash_collisions_are_not_reported_as_duplicates(tmp_path, monkeypatch):
-    monkeypatch.setattr(import_validation, "_id_key", lambda value: 42)
+    monkeypatch.setattr(import_validation, "id_key", lambda value: 42)
     result = build(tmp_path, records=[{"upn": "a@x.com", "City": "A", "Office": "1"}, {"upn": "b@x.com", "City": "B", "Office": "2"}])
     assert result["problems"] == [] and result["records"] == 2
 

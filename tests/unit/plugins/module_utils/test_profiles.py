@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import unquote
 
 import pytest
+import requests
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import profiles
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
@@ -26,7 +28,7 @@ class FakePeopleManager:
         self.calls.append((method, url, json))
         assert url.startswith(self.admin_url + "/_api/SP.UserProfiles.PeopleManager/")
         if method == "GET" and "/GetPropertiesFor(accountName=@v)?@v=" in url:
-            account = unquote(url.split("?@v=", 1)[1]).strip("'")
+            account = unquote(url.split("?@v=", 1)[1])[1:-1].replace("''", "'")
             upn = account.split("|")[-1]
             if upn not in self.people:
                 return {"AccountName": account, "UserProfileProperties": []}
@@ -112,13 +114,41 @@ def test_none_and_empty_are_the_same_empty_value(client):
     assert not changed
 
 
-@pytest.mark.parametrize("value, multi, expected", [
-    (None, False, ""),
-    (True, False, "True"),
-    (3, False, "3"),
-    ("a|b", True, ["a", "b"]),
-    (["a", "b"], False, "a|b"),
-    ("", True, []),
-])
-def test_normalize_value(value, multi, expected):
-    assert profiles.normalize_value(value, multi) == expected
+def test_case_of_property_names_does_not_matter(client):
+    changed, before, _after = profiles.ensure_properties(client, "jdoe@contoso.com", {"department": "Sales"}, check_mode=False)
+    assert not changed and before == {"department": "Sales"}
+
+
+ODD_UPN = "o'neil#ops%2@contoso.com"
+ODD_VALUE = "Zürich 'HQ' #1, 100% Ελληνικά 日本"
+
+
+def test_the_account_name_in_a_url_is_a_quoted_alias_with_quotes_doubled_and_escapes():
+    client = FakePeopleManager({ODD_UPN: {"Office": ""}})
+    profiles.get_properties(client, ODD_UPN)
+    url = client.calls[0][1]
+    assert url.endswith("GetPropertiesFor(accountName=@v)?@v='i%3A0%23.f%7Cmembership%7Co''neil%23ops%252%40contoso.com'")
+    # What reaches the service is the claims name, once decoded and with the quote undoubled.
+    assert unquote(url.split("?@v=", 1)[1])[1:-1].replace("''", "'") == "i:0#.f|membership|" + ODD_UPN
+
+
+@pytest.mark.parametrize("value", [ODD_VALUE, ["C#", "100%", "l'été", "日本語"]])
+def test_write_bodies_carry_names_and_values_unchanged(value):
+    client = FakePeopleManager({ODD_UPN: {"Office": ""}})
+    name = "Büro 'A' #%"
+    profiles.write_property(client, ODD_UPN, name, value)
+    method, url, body = client.calls[0]
+    assert method == "POST"
+    assert url.endswith("/SetMultiValuedProfileProperty" if isinstance(value, list) else "/SetSingleValueProfileProperty")
+    assert body["accountName"] == "i:0#.f|membership|" + ODD_UPN
+    assert body["propertyName"] == name
+    assert body[("propertyValues" if isinstance(value, list) else "propertyValue")] == value
+    # On the wire the body is JSON: decoded, it is the same text.
+    wire = requests.Request("POST", url, json=body).prepare().body
+    assert json.loads(wire) == body
+
+
+def test_a_claims_name_is_sent_as_given():
+    client = FakePeopleManager({"jdoe@contoso.com": {"Office": ""}})
+    profiles.write_property(client, "i:0#.f|membership|jdoe@contoso.com", "Office", "x")
+    assert client.calls[0][2]["accountName"] == "i:0#.f|membership|jdoe@contoso.com"

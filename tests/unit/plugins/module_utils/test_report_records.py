@@ -153,6 +153,43 @@ def test_a_permission_found_missing_before_the_step_says_what_to_grant_and_that_
     assert "Fix the source" not in error["hint"]
 
 
+def per_user(changed=2, failed=0, unchanged=20):
+    users = [{"user": "u%d@x.com" % number, "changed": True, "written": ["SPS-Skills"], "error": None}
+             for number in range(changed)]
+    users += [{"user": "ghost%d@x.com" % number, "changed": False, "written": [], "error": "no profile"}
+              for number in range(failed)]
+    return {"changed": bool(changed), "users": users, "failed_users": [item["user"] for item in users if item["error"]],
+            "summary": {"total": changed + failed + unchanged, "changed": changed, "unchanged": unchanged,
+                        "failed": failed, "written": changed}}
+
+
+def test_writes_user_by_user_are_counted_beside_the_import():
+    queue = queued()
+    record = report_records.bulk_import(False, "src", upload(), queue, waited(queue), per_user=per_user(failed=1))
+    assert record["per_user"] == {"users": {"total": 23, "changed": 2, "unchanged": 20, "failed": 1}, "written": 2,
+                                  "failures": [{"user": "ghost0@x.com", "error": "no profile"}]}
+    assert record["outcome"] == "imported_with_failures"
+    assert record["summary"] == "22 imported; 2 written user by user, 1 failed"
+
+
+def test_writes_user_by_user_alone_make_a_change_and_their_absence_none():
+    queue = queued(changed=False, state="Succeeded")
+    record = report_records.bulk_import(False, "src", upload(changed=False), queue, waited(queue), per_user=per_user())
+    assert record["outcome"] == "imported" and record["summary"] == "2 written user by user"
+    skipped = {"skipped": True, "changed": False}
+    record = report_records.bulk_import(False, "src", upload(changed=False), queue, waited(queue), per_user=skipped)
+    assert record["per_user"] is None and record["outcome"] == "unchanged"
+    only = report_records.bulk_import(True, "src", {"skipped": True}, {"results": []}, {"results": []}, per_user=per_user())
+    assert only["outcome"] == "would_import" and only["summary"] == "2 would be written user by user"
+
+
+def test_a_failure_of_the_writes_user_by_user_names_its_step():
+    error = report_records.failure("Write the properties the bulk API cannot take, user by user",
+                                   "spo.user_profiles.user_profile_property",
+                                   {"failed": True, "msg": "2 of 30 users failed: ..."})
+    assert error["step"] == "write per user" and "not written again" in error["hint"]
+
+
 def test_profile_photos_counts_and_outcomes():
     sync = {"changed": True, "summary": {"total": 3, "changed": 1, "unchanged": 1, "failed": 1},
             "users": [{"user": "a@x.com", "changed": True, "action": "new"},

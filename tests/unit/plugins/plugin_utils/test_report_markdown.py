@@ -34,6 +34,17 @@ def test_tenant_markdown_names_counts_job_and_log_lines_with_pipes_escaped():
     assert "Clean-up: 1 old files, 0 log folders and 1 job records removed" in text
 
 
+def test_writes_user_by_user_are_a_line_with_their_failures():
+    per_user = {"users": {"total": 30, "changed": 3, "unchanged": 26, "failed": 1}, "written": 5,
+                "failures": [{"user": "ghost@x.com", "error": "no profile | gone"}]}
+    text = report_markdown.tenant_markdown({"tenant": "contoso", "run_id": "r1", "check_mode": False,
+                                            "sections": {"bulk_import": bulk_record(per_user=per_user)}})
+    assert "- Written user by user: 3 users changed (5 properties), 26 unchanged, 1 failed" in text
+    assert "  - ghost@x.com: no profile \\| gone" in text
+    assert "Written user by user" not in report_markdown.tenant_markdown(
+        {"tenant": "contoso", "run_id": "r1", "check_mode": False, "sections": {"bulk_import": bulk_record()}})
+
+
 def test_a_failed_record_says_where_and_what_to_do_and_lists_problems():
     record = bulk_record(outcome="failed", jobs=[], problems=[{"record": 3, "line": 4, "field": "mail",
                                                                "message": "not an email address"}],

@@ -1,0 +1,175 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What user_profile_property is asked to set, from one of its inputs: ``user`` with ``properties``; ``profiles`` (a
+list of {user, properties}); or a source read record by record with an id field and a property map, as
+upa_import_file reads it (``src``: CSV, JSON, JSON Lines; or inline ``records``).
+
+``check()`` reads the whole input once and finds every problem, each naming its record, line and field, before
+anything is sent. Iterating then reads the input again and yields ``(number, user, desired)`` one user at a time, so
+memory stays flat in the number of users; ``desired`` maps property names to values in
+profile_values.desired_value's form (a list for a multi-valued property, text otherwise).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.spo.user_profiles.plugins.module_utils._id_table import IdTable
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import open_source
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import (
+    ID_PATTERNS, Problems, duplicate_problems, id_key, problem,
+)
+from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import DEFAULT_SEPARATOR, desired_value
+
+_SCALARS = (str, bool, int, float)
+_PRINCIPAL_NAME = re.compile(ID_PATTERNS["principal_name"]).search
+_CLAIMS_PREFIXES = ("i:0", "c:0")
+
+
+def _text_problem(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes of a source file are lone surrogates here
+        return "the text is not valid in the declared encoding"
+    return None
+
+
+def value_problem(value):
+    """Why a value cannot be written, or None: text, a number, a boolean, null, or a list of text, numbers and
+    booleans can."""
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if item is None and not isinstance(value, list):
+            continue
+        if not isinstance(item, _SCALARS):
+            if isinstance(value, list):
+                return "a list may hold text, numbers and booleans, not %s" % ("null" if item is None else type(item).__name__)
+            return "a %s value cannot be written: give text, a number, a boolean, null, or a list" % type(item).__name__
+        if isinstance(item, str) and _text_problem(item):
+            return _text_problem(item)
+    return None
+
+
+def user_problem(user):
+    """Why a user cannot be addressed, or None: a user principal name (or a claims name) is needed."""
+    if not isinstance(user, str) or not user.strip():
+        return "the user is missing" if user in (None, "") else "the user must be text, not %s" % type(user).__name__
+    if _text_problem(user):
+        return _text_problem(user)
+    if not user.strip().startswith(_CLAIMS_PREFIXES) and not _PRINCIPAL_NAME(user.strip()):
+        return "%r is not a user principal name (name@domain)" % user
+    return None
+
+
+def _map_problems(id_property, property_map):
+    """Problems with the id field and the property map of a source, as "<option>: <why>" lines."""
+    if not isinstance(id_property, str) or not id_property:
+        yield "id_property: name the source field that holds each user's principal name"
+    if not isinstance(property_map, dict) or not property_map:
+        yield "property_map: map at least one source field to a profile property"
+        return
+    targets = {}
+    for field, target in property_map.items():
+        if not isinstance(field, str) or not field or not isinstance(target, str) or not target:
+            yield "property_map: %r: %r: source fields and properties must be non-empty text" % (field, target)
+            continue
+        if field == id_property:
+            yield "property_map: %s is the id field (id_property) and cannot also be a property" % field
+        first = targets.setdefault(target.lower(), field)
+        if first != field:
+            yield "property_map: %s and %s both map to the property %s" % (first, field, target)
+
+
+class ProfileInput:
+    """The users and values of one module run; see the module docstring. `kinds` (profile_values.PropertyKinds)
+    tells which properties are multi-valued: their text values are split at `separator`."""
+
+    def __init__(self, kinds, user=None, properties=None, profiles=None, src=None, records=None, id_property=None,
+                 property_map=None, fmt="auto", encoding="utf-8", delimiter=",", separator=DEFAULT_SEPARATOR):
+        self.kinds = kinds
+        self.separator = separator
+        self._single = None if user is None else [{"user": user, "properties": properties}]
+        self._profiles = profiles
+        self._source_options = None
+        if src is not None or records is not None:
+            self._source_options = dict(src=src, records=records, fmt=fmt, encoding=encoding, delimiter=delimiter)
+        self.id_property = id_property
+        self.property_map = property_map
+        self.id_field = id_property if self._source_options else "user"
+        self.ignored_fields = []
+
+    def check(self, max_problems):
+        """Every problem of the input (import_validation.Problems: counted, the first max_problems listed)."""
+        problems = Problems(max_problems)
+        if self._source_options is not None:
+            for message in _map_problems(self.id_property, self.property_map):
+                problems.add(problem(None, None, None, message))
+            if problems.count:
+                return problems
+        ids = IdTable()
+        suspects = set()
+        for item in self._items():
+            if isinstance(item, dict):
+                problems.add(item)
+                continue
+            number, line, user, values = item
+            reason = user_problem(user)
+            if reason:
+                problems.report(number, line, self.id_field, reason)
+            else:
+                key = id_key(user)
+                if not ids.add(key):
+                    suspects.add(key)
+            for field, _name, value in values:
+                reason = value_problem(value)
+                if reason:
+                    problems.report(number, line, field, reason)
+        if suspects:
+            for found in duplicate_problems(self._items(), suspects, self.id_field):
+                problems.add(found)
+        return problems
+
+    def __iter__(self):
+        """(number, user, desired) per user, in input order; only after check() found nothing."""
+        for number, _line, user, values in self._items():
+            desired = dict((name, desired_value(value, self.kinds.is_multi(name), self.separator))
+                           for _field, name, value in values)
+            yield number, user.strip(), desired
+
+    def _items(self):
+        """The input as (number, line, user, [(field, property, value)]) and problems (dicts), in order."""
+        if self._source_options is not None:
+            return self._source_items()
+        return self._inline_items(self._single if self._single is not None else self._profiles or [])
+
+    def _source_items(self):
+        fields = list(self.property_map)
+        source = open_source(self.id_property, fields, **self._source_options)
+        targets = [self.property_map[field] for field in fields]
+        for item in source:
+            if isinstance(item, dict):
+                yield item
+                continue
+            number, line, user, values = item
+            yield number, line, user, list(zip(fields, targets, values))
+        self.ignored_fields = sorted(source.ignored_fields)
+
+    def _inline_items(self, entries):
+        prefix = "properties" if self._single is not None else "profiles[].properties"
+        for number, entry in enumerate(entries, 1):
+            if not isinstance(entry, dict) or not isinstance(entry.get("properties"), dict):
+                yield problem(number, None, "properties", "give the user's properties as a dictionary of names and values")
+                continue
+            values, seen = [], {}
+            for name, value in entry["properties"].items():
+                if not isinstance(name, str) or not name.strip():
+                    yield problem(number, None, prefix, "property names must be non-empty text, not %r" % (name,))
+                    continue
+                first = seen.setdefault(name.lower(), name)
+                if first != name:
+                    yield problem(number, None, "%s.%s" % (prefix, name), "the property is also given as %s" % first)
+                    continue
+                values.append(("%s.%s" % (prefix, name), name, value))
+            yield number, None, entry.get("user"), values

@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Per-user profile writes for many users: read each profile once (GetPropertiesFor), compare, and write only the
+properties that differ, on a worker pool whose requests in flight adapt to the tenant's throttling
+(concurrency.AdaptiveLimit, shared through the client).
+
+A user fails alone when the service refuses something about that user (no profile, an unknown property, a property it
+will not write: answers it gives every time, such as HTTP 500 with an odata.error body); the others go on. A failure
+that is not about one user (sign-in, permissions, throttling that outlasts the retries, no connection) stops the run:
+the calls under way finish, no other starts, and the error carries what was done (err.result).
+"""
+
+from __future__ import annotations
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import profiles
+from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import AdaptiveLimit, run_bounded
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import compare
+
+# Answers about the request or the pool, not about one user: trying the next user cannot help.
+_RUN_STATUSES = (401, 403, 407, 429, 503, 504)
+
+
+def is_user_failure(err):
+    """Whether an SpoError concerns one user only (the others may go on)."""
+    return err.status is not None and err.status not in _RUN_STATUSES
+
+
+class PropertySync:
+    """One run of user_profile_property over a ProfileInput (or any iterable of (number, user, desired))."""
+
+    def __init__(self, client, concurrency, ordered=False, check_mode=False):
+        self.client = client
+        self.ordered = ordered
+        self.check_mode = check_mode
+        self.concurrency = max(1, int(concurrency))
+        self.limit = AdaptiveLimit(self.concurrency)
+
+    def run(self, entries):
+        """The module result (without the decision to fail): changed, users (those written or failed), summary,
+        failed_users, concurrency and diff."""
+        self.client.limiter = self.limit
+        counts = {"total": 0, "changed": 0, "unchanged": 0, "failed": 0, "written": 0}
+        records = []
+        try:
+            for (number, _user, _desired), record in run_bounded(self._one, entries, self.concurrency):
+                counts["total"] += 1
+                counts["written"] += 0 if self.check_mode else len(record["written"])
+                if record["error"] is not None:
+                    counts["failed"] += 1
+                elif not record["changed"]:
+                    counts["unchanged"] += 1
+                if record["changed"]:
+                    counts["changed"] += 1
+                if record["changed"] or record["error"] is not None:
+                    records.append((number, record))
+        except SpoError as err:
+            raise err.replace(result=self._result(records, counts))
+        finally:
+            self.client.limiter = None
+        return self._result(records, counts)
+
+    def _one(self, entry):
+        """Read, compare and write one user's properties; the user's record."""
+        _number, user, desired = entry
+        record = {"user": user, "changed": False, "written": [], "error": None, "before": {}, "after": {}}
+        try:
+            current = profiles.get_properties(self.client, user)
+        except SpoError as err:
+            if not is_user_failure(err):
+                raise
+            record["error"] = str(err)
+            return record
+        errors = []
+        for name, before, after, differs in compare(current, desired, self.ordered):
+            if not differs:
+                continue
+            if not self.check_mode:
+                try:
+                    profiles.write_property(self.client, user, name, after)
+                except SpoError as err:
+                    if not is_user_failure(err):
+                        raise
+                    errors.append(str(err))  # names the property and the user (the operation)
+                    continue
+            record["written"].append(name)
+            record["before"][name] = before
+            record["after"][name] = after
+        record["changed"] = bool(record["written"])
+        record["error"] = "; ".join(errors) if errors else None
+        return record
+
+    def _result(self, numbered, counts):
+        numbered.sort(key=lambda pair: pair[0])
+        records = [record for _number, record in numbered]
+        diff = {"before": {}, "after": {}}
+        for record in records:
+            if record["written"]:
+                diff["before"][record["user"]] = record.pop("before")
+                diff["after"][record["user"]] = record.pop("after")
+            else:
+                record.pop("before")
+                record.pop("after")
+        return {
+            "changed": counts["changed"] > 0,
+            "users": records,
+            "summary": counts,
+            "failed_users": [record["user"] for record in records if record["error"] is not None],
+            "concurrency": self.limit.stats(),
+            "diff": diff,
+        }

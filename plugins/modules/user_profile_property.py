@@ -1,0 +1,369 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: user_profile_property
+short_description: Set SharePoint Online user profile properties user by user, writing only what differs
+version_added: 1.0.0
+description:
+  - Sets profile properties through the user profile service (PeopleManager C(SetSingleValueProfileProperty) and
+    C(SetMultiValuedProfileProperty)), one user at a time, for what the bulk import API cannot do (multi-valued
+    and taxonomy properties, properties users may edit such as C(AboutMe) or C(SPS-Skills), a change needed now).
+  - Reads each profile once (C(GetPropertiesFor)), compares, and writes only the properties whose value differs. A rerun
+    with the same values sends no write and reports no change.
+  - A string sets a single value, a list sets a multi-valued property, V(null) or an empty string clears the property.
+    Multi values compare without regard to order unless O(ordered=true).
+  - Users come from O(user) with O(properties), from O(profiles), or from a source read record by record
+    (O(src) or O(records)) with an id field and a O(property_map), as M(spo.user_profiles.upa_import_file) reads it.
+    The whole input is checked before anything is sent; a problem anywhere is reported with its record, line and field,
+    and nothing is written.
+  - Many users run side by side. The number of requests in flight starts at 4 and grows while the tenant answers
+    quickly, is halved when it throttles (HTTP 429 or 503), and every worker waits out a C(Retry-After) together;
+    O(concurrency) is the most it may reach.
+  - A user fails alone when the service refuses something about that user (no profile, an unknown property, a property
+    it will not write); the others go on, and the task fails at the end when more than O(allowed_failures) users
+    failed, naming them. A failure that concerns every user (sign-in, permissions, throttling that outlasts the
+    retries) stops the run at once, with what was done so far in the result.
+author:
+  - spo.user_profiles contributors !UNKNOWN
+extends_documentation_fragment:
+  - spo.user_profiles.connection
+  - spo.user_profiles.attributes
+  - spo.user_profiles.attributes.ACTION_GROUP
+attributes:
+  check_mode:
+    support: full
+    description: Reads every profile and reports what would be written; writes nothing.
+  diff_mode:
+    support: full
+    description: Shows, per user that changes, the value of each property before and after.
+options:
+  user:
+    description:
+      - The user principal name of one user (V(jdoe@contoso.com)); the claims name (V(i:0#.f|membership|jdoe@contoso.com))
+        is built from it. A claims name is also accepted as it is.
+      - Requires O(properties). Mutually exclusive with O(profiles), O(src) and O(records).
+    type: str
+  properties:
+    description:
+      - Property name to value for O(user). A string (or a number or boolean) sets a single value; a list sets a
+        multi-valued property; V(null) or V("") clears it.
+      - A string for a multi-valued property (see O(multi_value_properties)) is split at O(multi_value_separator).
+    type: dict
+  profiles:
+    description: Several users, each with its O(properties).
+    type: list
+    elements: dict
+    suboptions:
+      user:
+        description: The user principal name.
+        type: str
+        required: true
+      properties:
+        description: Property name to value, as O(properties).
+        type: dict
+        required: true
+  src:
+    description:
+      - A CSV (with a header row), JSON or JSON Lines file on the managed node, with a column (field) naming the user
+        (O(id_property)) and the columns that O(property_map) maps to profile properties. Other columns are ignored.
+      - Empty cells clear the property. The cells of multi-valued properties are split at O(multi_value_separator).
+    type: path
+  records:
+    description: The records of a source inline, a list of dictionaries, instead of O(src).
+    type: list
+    elements: dict
+  format:
+    description: Format of O(src); V(auto) decides from the file extension and else from the first characters.
+    type: str
+    choices: [auto, csv, json, jsonl]
+    default: auto
+  encoding:
+    description: Text encoding of O(src). Bytes that are not valid in it are reported with their record and line.
+    type: str
+    default: utf-8
+  delimiter:
+    description: Field delimiter of a CSV source.
+    type: str
+    default: ","
+  id_property:
+    description: The source field holding each user's principal name. Required with O(src) and O(records).
+    type: str
+  property_map:
+    description: Source field to profile property. Required with O(src) and O(records).
+    type: dict
+  multi_value_properties:
+    description:
+      - The tenant's own multi-valued properties. SharePoint's standard ones (V(SPS-Skills), V(SPS-Interests),
+        V(SPS-PastProjects), V(SPS-School), V(SPS-Responsibility), V(SPS-MemberOf)) are known.
+      - A text value for one of them is split at O(multi_value_separator), and clearing one writes an empty list.
+    type: list
+    elements: str
+    default: []
+  multi_value_separator:
+    description:
+      - Where a text value of a multi-valued property is split; items are stripped of spaces and empty ones dropped.
+      - The default is the separator SharePoint itself uses when it returns a multi-valued property as one string.
+    type: str
+    default: "|"
+  ordered:
+    description: Compare multi values in their order, so a different order is written.
+    type: bool
+    default: false
+  concurrency:
+    description:
+      - The most requests in flight at once. The run starts below it and adapts to how the tenant answers.
+    type: int
+    default: 16
+  allowed_failures:
+    description: How many users may fail before the task fails. Every failed user is in the result either way.
+    type: int
+    default: 0
+  max_problems:
+    description: How many problems of the input are listed when it is refused (all are counted).
+    type: int
+    default: 20
+notes:
+  - The app needs the SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All).
+  - Properties synchronised from Entra ID (such as C(Department)) can be written, but the next synchronisation may
+    replace them; change them in Entra ID instead.
+  - SharePoint cannot tell a client which properties are multi-valued, only their values; name your own in
+    O(multi_value_properties).
+seealso:
+  - module: spo.user_profiles.user_profile_info
+  - module: spo.user_profiles.upa_import_file
+"""
+
+EXAMPLES = r"""
+- name: Set one person's cost centre and skills now
+  spo.user_profiles.user_profile_property:
+    tenant: contoso
+    client_id: "{{ spo_client_id }}"
+    certificate_path: "{{ spo_certificate_path }}"
+    user: adele.vance@contoso.com
+    properties:
+      CostCenter: CC-4711
+      SPS-Skills: [Ansible, Python, SharePoint]
+      AboutMe: null
+
+# The connection options from module_defaults (group/spo.user_profiles.spo) from here on.
+- name: Several users at once
+  spo.user_profiles.user_profile_property:
+    profiles:
+      - user: adele.vance@contoso.com
+        properties: {SPS-Interests: [Sailing, Chess]}
+      - user: alex.vance@contoso.com
+        properties: {SPS-Interests: []}
+
+- name: Skills and certifications of every user from an HR export (cells such as "AZ-104;AZ-900")
+  spo.user_profiles.user_profile_property:
+    src: "{{ hr_exports }}/skills.csv"
+    id_property: upn
+    property_map:
+      skills: SPS-Skills
+      certifications: Certifications
+    multi_value_properties: [Certifications]
+    multi_value_separator: ";"
+    allowed_failures: 10
+  register: skills
+
+- name: Preview the changes of a pull request
+  spo.user_profiles.user_profile_property:
+    src: "{{ hr_exports }}/skills.csv"
+    id_property: upn
+    property_map:
+      skills: SPS-Skills
+    multi_value_separator: ";"
+  check_mode: true
+  diff: true
+"""
+
+RETURN = r"""
+users:
+  description:
+    - The users that were written (or would be, in check mode) or failed, in input order. Users already in sync are
+      only counted, in RV(summary).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    user:
+      description: The user principal name.
+      type: str
+      sample: adele.vance@contoso.com
+    changed:
+      description: Whether a property of this user was written (or would be, in check mode).
+      type: bool
+      sample: true
+    written:
+      description: The properties written (in check mode, that would be written).
+      type: list
+      elements: str
+      sample: [SPS-Skills]
+    error:
+      description: Why this user failed, with the service's message; null when it did not.
+      type: str
+      sample: >-
+        read profile of ghost@contoso.com: the user has no SharePoint user profile (HTTP 404, UserProfileNotFound)
+summary:
+  description: Counts over all users, and the number of property writes.
+  returned: always
+  type: dict
+  sample: {"total": 2000, "changed": 500, "unchanged": 1499, "failed": 1, "written": 1500}
+failed_users:
+  description: The users that failed.
+  returned: always
+  type: list
+  elements: str
+  sample: [ghost@contoso.com]
+concurrency:
+  description:
+    - How the number of requests in flight adapted. C(ceiling) is O(concurrency), C(peak) the most reached, C(final)
+      where it ended, C(throttled) the answers 429 or 503, C(paused_seconds) the time all workers waited out a
+      C(Retry-After).
+  returned: when the input was valid
+  type: dict
+  sample: {"ceiling": 16, "peak": 16, "final": 16, "throttled": 0, "paused_seconds": 0.0}
+ignored_fields:
+  description: Source fields that are neither the id nor mapped (O(src) and O(records)).
+  returned: when the input was valid
+  type: list
+  elements: str
+  sample: [displayName]
+problems:
+  description: The first O(max_problems) problems of the input, when it was refused; nothing was written then.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    record:
+      description: Number of the record (or of the entry of O(profiles)), from 1.
+      type: int
+      sample: 17
+    line:
+      description: Line of the source where the record starts (CSV and JSON Lines).
+      type: int
+      sample: 18
+    field:
+      description: The field (or property) concerned.
+      type: str
+      sample: skills
+    message:
+      description: What is wrong.
+      type: str
+      sample: "'jdoe' is not a user principal name (name@domain)"
+problem_count:
+  description: Number of problems found, all of them.
+  returned: always
+  type: int
+  sample: 0
+"""
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_readers, import_validation
+from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
+from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import DEFAULT_CONCURRENCY
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import DEFAULT_SEPARATOR, PropertyKinds
+from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import ProfileInput
+from ansible_collections.spo.user_profiles.plugins.module_utils.property_sync import PropertySync
+
+INPUTS = ("user", "profiles", "src", "records")
+# How many failed users the failure message names (all are in the result).
+LISTED_FAILURES = 20
+
+
+def argument_spec():
+    return dict(
+        user=dict(type="str"),
+        properties=dict(type="dict"),
+        profiles=dict(type="list", elements="dict", options=dict(
+            user=dict(type="str", required=True),
+            properties=dict(type="dict", required=True),
+        )),
+        src=dict(type="path"),
+        records=dict(type="list", elements="dict"),
+        format=dict(type="str", choices=list(import_readers.FORMATS), default="auto"),
+        encoding=dict(type="str", default="utf-8"),
+        delimiter=dict(type="str", default=","),
+        id_property=dict(type="str"),
+        property_map=dict(type="dict"),
+        multi_value_properties=dict(type="list", elements="str", default=[]),
+        multi_value_separator=dict(type="str", default=DEFAULT_SEPARATOR),
+        ordered=dict(type="bool", default=False),
+        concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
+        allowed_failures=dict(type="int", default=0),
+        max_problems=dict(type="int", default=import_validation.DEFAULT_MAX_PROBLEMS),
+    )
+
+
+def option_problems(params):
+    for name, lowest in (("concurrency", 1), ("allowed_failures", 0), ("max_problems", 1)):
+        if params[name] < lowest:
+            yield "%s must be %d or more" % (name, lowest)
+    if not params["multi_value_separator"]:
+        yield "multi_value_separator must not be empty"
+
+
+def profile_input(params):
+    return ProfileInput(
+        PropertyKinds(multi_value=params["multi_value_properties"]), user=params["user"], properties=params["properties"],
+        profiles=params["profiles"], src=params["src"], records=params["records"], id_property=params["id_property"],
+        property_map=params["property_map"], fmt=params["format"], encoding=params["encoding"],
+        delimiter=params["delimiter"], separator=params["multi_value_separator"])
+
+
+def failure_message(result):
+    failed = [record for record in result["users"] if record["error"] is not None]
+    listed = "; ".join("%s: %s" % (record["user"], record["error"]) for record in failed[:LISTED_FAILURES])
+    more = "; and %d more" % (len(failed) - LISTED_FAILURES) if len(failed) > LISTED_FAILURES else ""
+    return "%d of %d users failed: %s%s" % (len(failed), result["summary"]["total"], listed, more)
+
+
+def main():
+    module = SpoModule(
+        argument_spec(),
+        supports_check_mode=True,
+        mutually_exclusive=[INPUTS],
+        required_one_of=[INPUTS],
+        required_together=[("user", "properties")],
+        required_by={"properties": "user", "src": ("id_property", "property_map"),
+                     "records": ("id_property", "property_map")},
+    )
+    params = module.params
+    for message in option_problems(params):
+        module.fail_json(msg=message)
+
+    inputs = profile_input(params)
+    try:
+        problems = inputs.check(params["max_problems"])
+    except import_readers.ImportFileError as err:
+        module.fail_json(msg=str(err), problems=[], problem_count=0)
+    if problems.count:
+        listed = "; ".join(import_validation.format_problem(found) for found in problems.listed)
+        module.fail_json(msg="%d problem(s) in the input, nothing was written: %s%s" % (
+            problems.count, listed, "; ..." if problems.count > len(problems.listed) else ""),
+            problems=problems.listed, problem_count=problems.count)
+
+    sync = PropertySync(module.client(), params["concurrency"], ordered=params["ordered"], check_mode=module.check_mode)
+    try:
+        result = sync.run(inputs)
+    except SpoError as err:
+        result = dict(err.result or {})
+        result.pop("diff", None)
+        module.fail_from_error(err, problems=[], problem_count=0, **result)
+    diff = result.pop("diff")
+    if module.diff_mode:
+        result["diff"] = diff
+    result.update(problems=[], problem_count=0, ignored_fields=inputs.ignored_fields)
+    if result["summary"]["failed"] > params["allowed_failures"]:
+        module.fail_json(msg=failure_message(result), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

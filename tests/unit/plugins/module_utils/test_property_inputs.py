@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import ImportFileError
+from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import PropertyKinds
+from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import ProfileInput, user_problem, value_problem
+
+KINDS = PropertyKinds(multi_value=["Certifications"])
+
+
+def entries(inputs, max_problems=20):
+    problems = inputs.check(max_problems)
+    assert problems.count == 0, problems.listed
+    return list(inputs)
+
+
+def problems_of(inputs):
+    return inputs.check(20).listed
+
+
+def test_one_user_strings_lists_and_clearing():
+    inputs = ProfileInput(KINDS, user=" adele@contoso.com ", properties={
+        "CostCenter": "CC-1", "SPS-Skills": ["Python", "Ansible"], "AboutMe": None, "Certifications": "", "Level": 3})
+    assert entries(inputs) == [(1, "adele@contoso.com", {
+        "CostCenter": "CC-1", "SPS-Skills": ["Python", "Ansible"], "AboutMe": "", "Certifications": [], "Level": "3"})]
+
+
+def test_a_string_for_a_multi_valued_property_is_split_at_the_separator():
+    inputs = ProfileInput(KINDS, profiles=[{"user": "a@contoso.com", "properties": {"sps-skills": "C#; .NET", "Note": "x;y"}}],
+                          separator=";")
+    assert entries(inputs)[0][2] == {"sps-skills": ["C#", ".NET"], "Note": "x;y"}
+
+
+def test_a_csv_source_maps_fields_to_properties_and_ignores_the_rest(tmp_path):
+    src = tmp_path / "people.csv"
+    src.write_text("upn,skills,cc,nick\nadele@contoso.com,Python|Ansible,CC-1,ad\nalex@contoso.com,,CC-2,al\n", encoding="utf-8")
+    inputs = ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"skills": "SPS-Skills", "cc": "CostCenter"})
+    assert entries(inputs) == [
+        (1, "adele@contoso.com", {"SPS-Skills": ["Python", "Ansible"], "CostCenter": "CC-1"}),
+        (2, "alex@contoso.com", {"SPS-Skills": [], "CostCenter": "CC-2"}),
+    ]
+    assert inputs.ignored_fields == ["nick"]
+
+
+def test_a_json_lines_source_keeps_lists_and_non_latin_text(tmp_path):
+    src = tmp_path / "people.jsonl"
+    src.write_text("\n".join(json.dumps(record, ensure_ascii=False) for record in [
+        {"upn": "zoë@contoso.com", "skills": ["日本語", "l'été"], "city": "Zürich #1 100%"},
+    ]) + "\n", encoding="utf-8")
+    inputs = ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"skills": "SPS-Skills", "city": "City"})
+    assert entries(inputs) == [(1, "zoë@contoso.com", {"SPS-Skills": ["日本語", "l'été"], "City": "Zürich #1 100%"})]
+
+
+def test_inline_records_read_like_a_source():
+    inputs = ProfileInput(KINDS, records=[{"mail": "a@contoso.com", "cc": 7}], id_property="mail", property_map={"cc": "CostCenter"})
+    assert entries(inputs) == [(1, "a@contoso.com", {"CostCenter": "7"})]
+
+
+def test_every_problem_names_its_record_line_and_field(tmp_path):
+    src = tmp_path / "people.csv"
+    src.write_text("upn,cc\njdoe,CC-1\n,CC-2\nadele@contoso.com,CC-3\nADELE@contoso.com ,CC-4\n", encoding="utf-8")
+    inputs = ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"cc": "CostCenter"})
+    assert [(found["record"], found["line"], found["field"]) for found in problems_of(inputs)] == [
+        (1, 2, "upn"), (2, 3, "upn"), (4, 5, "upn")]
+    assert "not a user principal name" in problems_of(inputs)[0]["message"]
+    assert "duplicate id" in problems_of(inputs)[2]["message"] and "record 3" in problems_of(inputs)[2]["message"]
+
+
+def test_undecodable_bytes_are_refused_not_sent(tmp_path):
+    src = tmp_path / "people.csv"
+    src.write_bytes(b"upn,city\nadele@contoso.com,Z\xfcrich\n")
+    inputs = ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"city": "City"})
+    assert [(found["field"], found["message"]) for found in problems_of(inputs)] == [
+        ("city", "the text is not valid in the declared encoding")]
+
+
+def test_values_that_cannot_be_written_are_refused():
+    inputs = ProfileInput(KINDS, profiles=[
+        {"user": "a@contoso.com", "properties": {"A": {"x": 1}, "B": [1, None], "C": [["x"]], "": "x"}},
+        {"user": "b@contoso.com", "properties": {"Office": "1", "office": "2"}},
+        {"user": "c@contoso.com", "properties": "Office=1"},
+    ])
+    listed = [(found["record"], found["field"]) for found in problems_of(inputs)]
+    assert listed == [(1, "profiles[].properties"), (1, "profiles[].properties.A"), (1, "profiles[].properties.B"),
+                      (1, "profiles[].properties.C"), (2, "profiles[].properties.office"), (3, "properties")]
+
+
+@pytest.mark.parametrize("property_map, expected", [
+    ({}, "property_map: map at least one source field"),
+    ({"cc": ""}, "source fields and properties must be non-empty text"),
+    ({"upn": "UserName"}, "upn is the id field"),
+    ({"a": "Office", "b": "office"}, "a and b both map to the property office"),
+])
+def test_a_wrong_property_map_is_refused_before_the_source_is_read(property_map, expected):
+    inputs = ProfileInput(KINDS, src="/nonexistent.csv", id_property="upn", property_map=property_map)
+    assert expected in problems_of(inputs)[0]["message"]
+
+
+def test_a_missing_file_cannot_be_read():
+    inputs = ProfileInput(KINDS, src="/nonexistent.csv", id_property="upn", property_map={"cc": "CostCenter"})
+    with pytest.raises(ImportFileError):
+        inputs.check(20)
+
+
+def test_the_source_is_read_lazily_one_user_at_a_time(tmp_path):
+    src = tmp_path / "many.jsonl"
+    with open(src, "w", encoding="utf-8") as handle:
+        for number in range(1000):
+            handle.write(json.dumps({"upn": "u%d@contoso.com" % number, "cc": "CC-%d" % number}) + "\n")
+    inputs = ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"cc": "CostCenter"})
+    assert inputs.check(20).count == 0
+    iterator = iter(inputs)
+    assert next(iterator) == (1, "u0@contoso.com", {"CostCenter": "CC-0"})
+    assert sum(1 for _entry in iterator) == 999
+
+
+@pytest.mark.parametrize("user, expected", [
+    ("jdoe@contoso.com", None),
+    ("i:0#.f|membership|jdoe@contoso.com", None),
+    ("jdoe", "is not a user principal name"),
+    ("", "the user is missing"),
+    (None, "the user is missing"),
+    (7, "must be text"),
+])
+def test_user_problem(user, expected):
+    found = user_problem(user)
+    assert found is None if expected is None else expected in found
+
+
+@pytest.mark.parametrize("value, ok", [
+    ("x", True), (1, True), (1.5, True), (True, True), (None, True), ([], True), (["a", 1, False], True),
+    ({"a": 1}, False), ([None], False), ([["a"]], False),
+])
+def test_value_problem(value, ok):
+    assert (value_problem(value) is None) is ok

@@ -1,0 +1,36 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
+from ansible_collections.spo.user_profiles.plugins.modules import user_profile_info
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_property_sync import FakeTenantPeople
+from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.test_user_profile_property import run_module
+
+
+@pytest.fixture
+def tenant(monkeypatch):
+    fake = FakeTenantPeople({"adele@contoso.com": {"CostCenter": "CC-1", "SPS-Skills": "Python|Ansible"}})
+    monkeypatch.setattr(SpoModule, "client", lambda self: fake)
+    return fake
+
+
+def run(capsys, **args):
+    return run_module(user_profile_info.main, capsys, **args)
+
+
+def test_reads_profiles_and_lists_missing_users_changing_nothing(tenant, capsys):
+    result = run(capsys, users=["adele@contoso.com", "ghost@contoso.com"], properties=["SPS-Skills"], _ansible_check_mode=True)
+    assert result["changed"] is False
+    assert result["profiles"] == [{"user": "adele@contoso.com", "properties": {"SPS-Skills": ["Python", "Ansible"]}}]
+    assert result["missing"] == ["ghost@contoso.com"]
+    assert tenant.writes() == []
+
+
+def test_a_user_that_is_no_principal_name_is_refused_before_any_request(tenant, capsys):
+    result = run(capsys, users=["adele@contoso.com", "adele"])
+    assert result["failed"] is True and "users[1]" in result["msg"]
+    assert tenant.calls == []
