@@ -52,7 +52,8 @@ options:
     type: int
     default: 16
 notes:
-  - The app needs the SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All).
+  - The app needs the SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All); the
+    module reads them from its access token and fails before reading a profile when one is missing.
 seealso:
   - module: spo.user_profiles.user_profile_property
 """
@@ -111,6 +112,7 @@ concurrency:
   sample: {"ceiling": 16, "peak": 16, "final": 16, "throttled": 0, "paused_seconds": 0.0}
 """
 
+from ansible_collections.spo.user_profiles.plugins.module_utils import permissions
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import DEFAULT_CONCURRENCY
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
@@ -137,7 +139,7 @@ def main():
     if wrong:
         module.fail_json(msg="; ".join(wrong))
     try:
-        result = read_profiles(module.client(), [user.strip() for user in params["users"]],
+        result = read_profiles(module.client(permissions.PEOPLE_MANAGER), [user.strip() for user in params["users"]],
                                PropertyKinds(multi_value=params["multi_value_properties"]),
                                names=params["properties"], concurrency=params["concurrency"])
     except SpoError as err:

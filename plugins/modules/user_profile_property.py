@@ -129,7 +129,8 @@ options:
     type: int
     default: 20
 notes:
-  - The app needs the SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All).
+  - The app needs the SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All); the
+    module reads them from its access token and fails before the first request to a profile when one is missing.
   - Properties synchronised from Entra ID (such as C(Department)) can be written, but the next synchronisation may
     replace them; change them in Entra ID instead.
   - SharePoint cannot tell a client which properties are multi-valued, only their values; name your own in
@@ -264,7 +265,7 @@ problem_count:
   sample: 0
 """
 
-from ansible_collections.spo.user_profiles.plugins.module_utils import import_readers, import_validation
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_readers, import_validation, permissions
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import DEFAULT_CONCURRENCY
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
@@ -349,7 +350,8 @@ def main():
             problems.count, listed, "; ..." if problems.count > len(problems.listed) else ""),
             problems=problems.listed, problem_count=problems.count)
 
-    sync = PropertySync(module.client(), params["concurrency"], ordered=params["ordered"], check_mode=module.check_mode)
+    sync = PropertySync(module.client(permissions.PEOPLE_MANAGER), params["concurrency"], ordered=params["ordered"],
+                        check_mode=module.check_mode)
     try:
         result = sync.run(inputs)
     except SpoError as err:

@@ -14,7 +14,7 @@ from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.test_user_
 @pytest.fixture
 def tenant(monkeypatch):
     fake = FakeTenantPeople({"adele@contoso.com": {"CostCenter": "CC-1", "SPS-Skills": "Python|Ansible"}})
-    monkeypatch.setattr(SpoModule, "client", lambda self: fake)
+    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): fake)
     return fake
 
 

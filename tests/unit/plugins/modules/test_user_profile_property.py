@@ -19,7 +19,7 @@ def tenant(monkeypatch):
         "adele@contoso.com": {"CostCenter": "CC-1", "SPS-Skills": "Python|Ansible", "Certifications": ""},
         "alex@contoso.com": {"CostCenter": "CC-2", "SPS-Skills": "", "Certifications": ""},
     })
-    monkeypatch.setattr(SpoModule, "client", lambda self: fake)
+    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): fake)
     return fake
 
 
