@@ -59,7 +59,8 @@ options:
       - The registered results of the steps, as the role registered them; a step that did not run is an empty dict.
       - For V(bulk_import), C(source) (a name for the source), C(upload) (M(spo.user_profiles.upa_import_file)),
         C(queue) (a loop of M(spo.user_profiles.upa_import_job) over the files), C(wait) (a loop of
-        M(spo.user_profiles.upa_job_info) over the queue results) and C(retention) (M(spo.user_profiles.upa_retention)).
+        M(spo.user_profiles.upa_job_info) over the queue results), C(retention) (M(spo.user_profiles.upa_retention))
+        and C(baseline) (M(spo.user_profiles.upa_import_baseline)).
       - For V(profile_photos), C(sync) (M(spo.user_profiles.profile_photo)).
     type: dict
     required: true
