@@ -5,7 +5,8 @@
 """The baseline of a bulk import: the values last imported for each user, one gzip file in the import folder.
 
 The file is JSON Lines in gzip: a header naming the mapping it was built with (id property, id type, property
-map, the order of the fields), one ``[id, value, ...]`` line per user, and an end line with the number of users.
+map, the order of the fields) and the jobs last recorded into it, one ``[id, value, ...]`` line per user, and an end
+line with the number of users.
 Gzip's checksum and the end line tell a complete file from a damaged one; a damaged, unreadable or foreign file
 is reported, never trusted (the import is then a full one).
 
@@ -58,10 +59,10 @@ def mapped_fields(id_property, property_map):
     return [field for field in property_map if field != id_property]
 
 
-def mapping(id_property, id_type, property_map):
-    """The header of a baseline for this mapping."""
+def mapping(id_property, id_type, property_map, jobs=()):
+    """The header of a baseline for this mapping; ``jobs``: the import jobs last recorded into it."""
     return {"format": FORMAT, "version": VERSION, "id_property": id_property, "id_type": id_type,
-            "property_map": dict(property_map), "fields": mapped_fields(id_property, property_map)}
+            "property_map": dict(property_map), "fields": mapped_fields(id_property, property_map), "jobs": sorted(jobs)}
 
 
 def _mapping_difference(header, wanted):
@@ -154,6 +155,17 @@ class Baseline:
     @property
     def users(self):
         return len(self.offsets)
+
+    @property
+    def jobs(self):
+        """The import jobs last recorded into this baseline."""
+        jobs = self.header.get("jobs")
+        return [job for job in jobs if isinstance(job, str)] if isinstance(jobs, list) else []
+
+    @property
+    def tag(self):
+        """What tells this baseline from the one before it: the jobs last recorded (see ImportFileWriter.finish)."""
+        return "baseline after jobs " + ",".join(self.jobs) if self.jobs else ""
 
     def find(self, key):
         """The slot of a user (marked as seen), or None."""

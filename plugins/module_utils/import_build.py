@@ -72,7 +72,8 @@ def build_import_files(tmpdir, prefix, id_property, property_map, id_type=None, 
         result["records"] = 0
         result["properties"] = 0
         return result
-    result["files"] = writer.finish(prefix)
+    # A delta's files name the baseline they were compared with, so failed users are sent again in a new job.
+    result["files"] = writer.finish(prefix, salt=delta.baseline.tag if delta is not None and delta.baseline is not None else "")
     return result
 
 

@@ -133,8 +133,9 @@ def record_jobs(client, site_url, folder_url, prefix, workdir, id_property, id_t
                 check_mode=False):
     """Advance the tenant's baseline with what the jobs imported. The module's result (see upa_import_baseline)."""
     jobs = check_jobs(client, job_ids)
-    wanted = mapping(id_property, id_type, property_map)
+    wanted = mapping(id_property, id_type, property_map, jobs=[job["job_id"] for job in jobs])
     old, previous = read_baseline(client, site_url, folder_url, prefix, workdir, wanted)
+    old_jobs = old.jobs if old is not None else []
     merge = _Merge(BaselineWriter(os.path.join(workdir, "new-baseline.jsonl.gz"), wanted), old, id_property,
                    wanted["fields"])
     reported = []
@@ -151,8 +152,10 @@ def record_jobs(client, site_url, folder_url, prefix, workdir, id_property, id_t
                          "error": job["error"], "not_recorded_reason": job["skip"],
                          **{key: merge.counts[key] - before[key] for key in merge.counts}})
     path = merge.finish()
-    # A damaged or foreign baseline is replaced even when nothing new is recorded.
-    changed = merge.counts["recorded"] > 0 or previous["status"] in ("unusable", "mapping_changed")
+    # A damaged or foreign baseline is replaced even when nothing new is recorded, and a job not recorded before is
+    # noted even when it brought no new value: the next delta then names another baseline and is a new job.
+    changed = (merge.counts["recorded"] > 0 or previous["status"] in ("unusable", "mapping_changed")
+               or (bool(jobs) and wanted["jobs"] != old_jobs))
     url = previous["file"]
     if changed and not check_mode:
         url = save_baseline(client, site_url, folder_url, prefix, path)

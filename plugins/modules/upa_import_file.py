@@ -158,6 +158,9 @@ options:
       - Without a baseline, or with one built for another O(property_map), O(id_property) or O(id_type), every user is
         written, as without O(delta). A damaged baseline is reported as a warning and ignored (a full import).
       - The baseline is C(<name>-baseline.jsonl.gz) in O(folder).
+      - The file names' hash also covers the baseline the source was compared with (the jobs last recorded into it), so
+        users a job could not import are sent again in a new job next run, while a rerun before the baseline was
+        recorded finds the job it queued.
     type: bool
     default: false
   clear_missing:

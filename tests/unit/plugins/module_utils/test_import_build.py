@@ -196,3 +196,22 @@ def test_nobody_is_looked_up_once_the_source_is_refused(tmp_path):
     result = build(tmp_path, records=[{"upn": "", "City": "c", "Office": "o"}, {"upn": "a@x.com", "City": "c", "Office": "o"}],
                    identities=identities)
     assert result["problem_count"] == 1 and identities.calls == []
+
+
+def test_a_delta_names_its_files_after_the_baseline_it_was_compared_with(tmp_path):
+    records = [{"upn": "ghost@x.com", "City": "Nowhere", "Office": "0"}]
+    names = []
+    for jobs in ([], ["job-1"], ["job-2"], ["job-2"]):
+        wanted = import_baseline.mapping("upn", None, MAP, jobs=jobs)
+        work = tmp_path / ("w%d" % len(names))
+        work.mkdir()
+        writer = import_baseline.BaselineWriter(str(work / "b.gz"), wanted)
+        writer.write("a@x.com", ("Oslo", "1"))
+        loaded = import_baseline.Baseline.load(writer.finish(), str(work), wanted)
+        result = build(work, records=records, delta=delta_for(loaded))
+        loaded.close()
+        names.append(result["files"][0]["name"])
+        assert result["files"][0]["sha256"] == import_build.build_import_files(
+            str(work), "p", "upn", MAP, records=records)["files"][0]["sha256"]
+    # the same delta against the same baseline has the same name (a rerun follows its job); another baseline, another
+    assert names[2] == names[3] and len(set(names[:3])) == 3

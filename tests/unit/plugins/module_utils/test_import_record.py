@@ -71,7 +71,7 @@ def test_a_first_job_becomes_the_baseline(sp, tmp_path):
     result = record(sp, tmp_path, [job])
     assert result["changed"] and result["counts"] == {"recorded": 2, "unchanged": 0, "not_recorded": 0}
     header, users, end = sp.baseline()
-    assert header == WANTED and end == {"users": 2}
+    assert header == dict(WANTED, jobs=[job]) and end == {"users": 2}
     assert users == {"anna@x.com": ["1000", "B1"], "bjorn@x.com": ["2000", ""]}
     assert result["baseline"] == {"file": BASELINE, "users": 2, "previous": {"file": BASELINE, "status": "absent",
                                                                              "users": 0, "message": None}}
@@ -105,8 +105,9 @@ def test_failed_users_keep_their_old_values_and_new_ones_stay_out(sp, tmp_path):
 def test_when_who_failed_is_unknown_no_user_of_the_job_is_recorded(sp, tmp_path, log, reason):
     job = sp.job([{"mail": "anna@x.com", "cc": "1000", "bld": "B1"}], error=30, log=log)
     result = record(sp, tmp_path, [job])
-    assert result["changed"] is False and result["counts"]["not_recorded"] == 1
-    assert BASELINE not in sp.files
+    assert result["counts"]["not_recorded"] == 1
+    # the baseline notes the job, so that the next delta is a new file and anna is sent again in a new job
+    assert result["changed"] is True and sp.baseline()[0]["jobs"] == [job] and sp.baseline()[1] == {}
     assert reason in result["warnings"][0] and result["jobs"][0]["not_recorded_reason"].startswith(reason)
 
 
@@ -140,6 +141,15 @@ def test_recording_the_same_job_again_changes_nothing(sp, tmp_path):
     record(sp, tmp_path, [job])
     again = record(sp, tmp_path, [job])
     assert again["changed"] is False and again["counts"] == {"recorded": 0, "unchanged": 1, "not_recorded": 0}
+
+
+def test_a_job_that_brought_no_new_value_is_still_noted(sp, tmp_path):
+    record(sp, tmp_path, [sp.job([{"mail": "anna@x.com", "cc": "1000", "bld": "B1"}])])
+    ghost = sp.job([{"mail": "ghost@x.com", "cc": "9", "bld": "B9"}], name="hr-2.json", error=30,
+                   log=["IdentityNotResolvable - ghost@x.com user identity cannot be resolved"])
+    result = record(sp, tmp_path, [ghost])
+    assert result["changed"] is True and result["counts"] == {"recorded": 0, "unchanged": 0, "not_recorded": 1}
+    assert sp.baseline()[0]["jobs"] == [ghost] and sp.baseline()[1] == {"anna@x.com": ["1000", "B1"]}
 
 
 def test_another_mapping_replaces_the_baseline_with_a_warning(sp, tmp_path):
