@@ -168,7 +168,8 @@ options:
       - With O(delta=true), a value removed from the source (an empty value where the baseline has one) is written as
         an empty string, which clears the property; so are the values of users the baseline has and the source no
         longer has.
-      - When false, removed values are not sent and the profiles keep them (RV(delta.counts.kept_values) counts them).
+      - When false, removed values are not sent and the profiles keep them (C(kept_values) in RV(delta.counts) counts
+        them).
       - Careful with a truncated source, which looks like users removed.
     type: bool
     default: false

@@ -88,9 +88,9 @@ def _delta(lines, delta):
     baseline = delta.get("baseline") or {}
     against = ("the baseline of %s users" % baseline.get("users") if baseline.get("status") == "used"
                else "no baseline (%s)" % (baseline.get("message") or "every user sent"))
+    statuses = ("added", "changed", "cleared", "unchanged", "left_out", "not_in_source")
     lines.append("- Delta against %s: %s" % (against, ", ".join(
-        "%s %s" % (counts.get(key, 0), key.replace("_", " ")) for key in ("added", "changed", "cleared", "unchanged",
-                                                                         "left_out", "not_in_source"))))
+        "%s %s" % (counts.get(key, 0), key.replace("_", " ")) for key in statuses)))
     recorded = delta.get("recorded")
     if recorded:
         lines.append("- Baseline recorded: %s users, %s with new values, %s to be sent again" % (

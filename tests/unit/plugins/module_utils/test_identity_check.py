@@ -23,8 +23,8 @@ USERS = [
 class FakeGraph:
     """Graph's $batch of user reads with $filter=<attribute> in (...), as the service answers (protocol notes)."""
 
-    def __init__(self, users=USERS, throttle=0, page_size=100):
-        self.users = users
+    def __init__(self, users=None, throttle=0, page_size=100):
+        self.users = USERS if users is None else users
         self.batches = []
         self.throttle = throttle
         self.page_size = page_size
@@ -121,8 +121,8 @@ def test_another_error_fails_with_the_services_message():
             raise AssertionError("not reached")
 
         def graph(self, method, path, operation, json=None):
-            return {"responses": [{"id": "1", "status": 403, "body": {"error": {"code": "Authorization_RequestDenied",
-                                                                               "message": "Insufficient privileges"}}}]}
+            error = {"code": "Authorization_RequestDenied", "message": "Insufficient privileges"}
+            return {"responses": [{"id": "1", "status": 403, "body": {"error": error}}]}
     with pytest.raises(SpoError, match="Insufficient privileges") as caught:
         identity_check.IdentityCheck(Denied(), "email").reasons(["anna@x.com"])
     assert caught.value.status == 403 and caught.value.code == "Authorization_RequestDenied"

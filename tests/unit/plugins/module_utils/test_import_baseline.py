@@ -31,8 +31,8 @@ def write_lines(path, lines):
     return str(path)
 
 
-def load(tmp_path, path, wanted=WANTED):
-    return import_baseline.Baseline.load(str(path), str(tmp_path), wanted)
+def load(tmp_path, path, wanted=None):
+    return import_baseline.Baseline.load(str(path), str(tmp_path), wanted or WANTED)
 
 
 def test_round_trip_finds_users_without_case_and_reads_their_values(tmp_path):

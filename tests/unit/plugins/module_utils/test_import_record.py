@@ -61,8 +61,8 @@ def sp():
     return FakeSharePointAndJobs()
 
 
-def record(sp, tmp_path, job_ids, check_mode=False, property_map=MAP):
-    return import_record.record_jobs(sp, SITE, FOLDER, "hr", str(tmp_path), "mail", "email", property_map, job_ids,
+def record(sp, tmp_path, job_ids, check_mode=False, property_map=None):
+    return import_record.record_jobs(sp, SITE, FOLDER, "hr", str(tmp_path), "mail", "email", property_map or MAP, job_ids,
                                      check_mode=check_mode)
 
 

@@ -125,8 +125,7 @@ def test_delta_against_a_recorded_baseline_sends_only_the_change(sharepoint, cap
     assert result["delta"]["users"] == [{"id": "bjorn@contoso.com", "status": "changed",
                                          "properties": {"CostCenter": {"before": "Oslo", "after": "東京"}}}]
     assert 'CostCenter: "Oslo" -> "東京"' in result["diff"]["prepared"]
-    unchanged = dict(present_args(delta=True), records=[RECORDS[0]])
-    again = run(capsys, **unchanged)
+    again = run(capsys, **present_args(delta=True, records=[RECORDS[0]]))
     assert again["changed"] is False and again["files"] == [] and again["delta"]["counts"]["unchanged"] == 1
 
 
