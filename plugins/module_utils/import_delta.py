@@ -37,6 +37,7 @@ class Delta:
 
     def __init__(self, baseline, id_property, fields, clear_missing=False, omit_empty=False):
         self.baseline = baseline
+        self._match = baseline.match if baseline is not None else None
         self.id_property = id_property
         self.fields = fields
         self.clear_missing = clear_missing
@@ -52,13 +53,14 @@ class Delta:
 
     def compare(self, record_id, values):
         """The Decision for one source user (values: text, in the order of fields)."""
-        baseline = self.baseline
-        slot = baseline.find(user_key(record_id)) if baseline is not None else None
+        if self._match is None:
+            return self._added(record_id, values)
+        slot, unchanged = self._match(record_id, values)
         if slot is None:
             return self._added(record_id, values)
-        if baseline.unchanged(slot, values):
+        if unchanged:
             return _UNCHANGED
-        dummy, before = baseline.entry(slot)
+        dummy, before = self.baseline.entry(slot)
         record = {self.id_property: record_id}
         changed = cleared = False
         kept = 0
