@@ -11,7 +11,7 @@ anything is wrong. Every step takes one record at a time, so memory stays flat.
 from __future__ import annotations
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_baseline import user_key
-from ansible_collections.spo.user_profiles.plugins.module_utils.import_delta import Delta
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_delta import ADDED, Delta, full_record
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_diff import Changes
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import open_source
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import (
@@ -52,9 +52,12 @@ def build_import_files(tmpdir, prefix, id_property, property_map, id_type=None, 
                              whole_records=schema is not None)
         checks = RecordChecks(id_property, fields, problems, id_type=id_type, text_values=source.text_values)
         output = _Output(writer, problems, changes, identities)
+        if delta is None and identities is not None:
+            delta = Delta(None, id_property, fields, omit_empty=omit_empty)
         try:
-            _read(source, checks, delta or Delta(None, id_property, fields, omit_empty=omit_empty), schema, skip_invalid,
-                  changes, output)
+            _read(source, checks, delta, schema, skip_invalid, changes, output, omit_empty)
+            if delta is None:
+                changes.counts[ADDED] += writer.records
             if checks.suspects:
                 for found in duplicate_problems(source, checks.suspects, id_property):
                     problems.add(found)
@@ -77,14 +80,20 @@ def build_import_files(tmpdir, prefix, id_property, property_map, id_type=None, 
     return result
 
 
-def _read(source, checks, delta, schema, skip_invalid, changes, output):
-    """The pass over the source: every record checked; sent on while no problem has been found."""
+def _read(source, checks, delta, schema, skip_invalid, changes, output, omit_empty):
+    """The pass over the source: every record checked; sent on while no problem has been found.
+
+    Without a delta (and without the identity check) every user is written in full, straight to the writer: the plain
+    build pays for nothing it does not use.
+    """
     problems = checks.problems
     # bound once: this loop runs once per user
     checked_values = checks.values
-    compare = delta.compare
+    compare = delta.compare if delta is not None else None
     count = changes.add
     send = output.send
+    write = output.write
+    id_property, fields = checks.id_property, checks.fields
     schema_problems = schema.problems if schema is not None else None
     for item in source:
         if isinstance(item, dict):
@@ -103,12 +112,15 @@ def _read(source, checks, delta, schema, skip_invalid, changes, output):
         values = checked_values(number, line, record_id, item[3])
         if values is None:
             continue
+        if compare is None:
+            write(number, line, full_record(id_property, fields, record_id, values, omit_empty))
+            continue
         decision = compare(record_id, values)
         if decision.record is None:
             count(record_id, decision)
         else:
             send(number, line, record_id, decision)
-    if not problems.count:
+    if not problems.count and delta is not None:
         for record_id, decision in delta.missing():
             if decision.record is None:
                 count(record_id, decision)
@@ -120,7 +132,8 @@ def _read(source, checks, delta, schema, skip_invalid, changes, output):
 def _leave_out_invalid(record_id, number, line, broken, delta, changes):
     """skip_invalid: a record that breaks record_schema is left out, listed with the rules it breaks."""
     if isinstance(record_id, str):
-        delta.seen(record_id)
+        if delta is not None:
+            delta.seen(record_id)
     else:
         record_id = None
     changes.left_out(record_id, number, line, "record_schema: " + "; ".join(
@@ -159,13 +172,19 @@ class _Output:
                 self._write(number, line, record_id, decision)
 
     def _write(self, number, line, record_id, decision):
+        if self.write(number, line, decision.record):
+            self.changes.add(record_id, decision)
+
+    def write(self, number, line, record):
+        """Write one record; False (and a problem) when it cannot be, or once the build is refused."""
         problems = self.problems
         try:
             if problems.count:
-                self.writer.encode(decision.record)  # nothing more is written, but text UTF-8 cannot carry is still reported
-            elif not self.writer.add(decision.record):
-                problems.report(number, line, None, "the record alone is larger than one file may be")
-            else:
-                self.changes.add(record_id, decision)
+                self.writer.encode(record)  # nothing more is written, but text UTF-8 cannot carry is still reported
+                return False
+            if self.writer.add(record):
+                return True
+            problems.report(number, line, None, "the record alone is larger than one file may be")
         except UnencodableText as err:
             problems.report(number, line, err.field, "the text is not valid in the declared encoding")
+        return False

@@ -32,6 +32,16 @@ Decision = namedtuple("Decision", "status record before kept")
 _UNCHANGED = Decision(UNCHANGED, None, None, 0)
 
 
+def full_record(id_property, fields, record_id, values, omit_empty=False):
+    """The record of a user sent in full: the id and every value (but the empty ones, with omit_empty)."""
+    record = {id_property: record_id}
+    if omit_empty:
+        record.update((name, value) for name, value in zip(fields, values) if value)
+    else:
+        record.update(zip(fields, values))
+    return record
+
+
 class Delta:
     """Compares source users with a baseline (None: no usable baseline, every user is added)."""
 
@@ -44,12 +54,7 @@ class Delta:
         self.omit_empty = omit_empty
 
     def _added(self, record_id, values):
-        record = {self.id_property: record_id}
-        if self.omit_empty:
-            record.update((name, value) for name, value in zip(self.fields, values) if value)
-        else:
-            record.update(zip(self.fields, values))
-        return Decision(ADDED, record, None, 0)
+        return Decision(ADDED, full_record(self.id_property, self.fields, record_id, values, self.omit_empty), None, 0)
 
     def compare(self, record_id, values):
         """The Decision for one source user (values: text, in the order of fields)."""
