@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import import_baseline
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_writer import name_pattern
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_files import FakeSharePoint, SITE
 
 FOLDER = "/Shared Documents/ProfileImport"
@@ -131,31 +132,18 @@ def test_save_uploads_under_a_temporary_name_then_moves_it_over_the_old_one(tmp_
     assert sp.calls.index(("POST", moves[0])) > sp.calls.index(("POST", uploads[0]))
 
 
-def test_a_failed_move_leaves_the_old_baseline_and_removes_the_temporary_file(tmp_path, monkeypatch):
-    sp = FakeSharePoint()
-    sp.files[FOLDER + "/hr-baseline.jsonl.gz"] = b"old"
-    path = write_baseline(tmp_path / "new.gz", [("a@x.com", ("1", "2"))])
-
-    def refuse(*args, **kwargs):
-        raise SpoError("connection reset", operation="move")
-    monkeypatch.setattr(import_baseline.files, "move_file", refuse)
-    with pytest.raises(SpoError):
-        import_baseline.save_baseline(sp, SITE, FOLDER, "hr", path)
-    assert sp.files == {FOLDER + "/hr-baseline.jsonl.gz": b"old"}
-
-
-def test_an_upload_cut_short_leaves_the_old_baseline(tmp_path, monkeypatch):
+@pytest.mark.parametrize("interrupted", ["upload_file", "move_file"])
+def test_an_interrupted_save_leaves_the_old_baseline_whole_and_no_temporary_file(tmp_path, monkeypatch, interrupted):
     sp = FakeSharePoint()
     sp.files[FOLDER + "/hr-baseline.jsonl.gz"] = b"old"
     path = write_baseline(tmp_path / "new.gz", [("a@x.com", ("1", "2"))])
 
     def cut(*args, **kwargs):
-        raise SpoError("connection reset", operation="upload")
-    monkeypatch.setattr(import_baseline.files, "upload_file", cut)
+        raise SpoError("connection reset", operation=interrupted)
+    monkeypatch.setattr(import_baseline.files, interrupted, cut)
     with pytest.raises(SpoError):
         import_baseline.save_baseline(sp, SITE, FOLDER, "hr", path)
-    assert sp.files[FOLDER + "/hr-baseline.jsonl.gz"] == b"old"
-    assert not any("/moveTo(" in tail for dummy, tail in sp.calls)
+    assert sp.files == {FOLDER + "/hr-baseline.jsonl.gz": b"old"}
 
 
 def test_remove(tmp_path):
@@ -166,5 +154,4 @@ def test_remove(tmp_path):
 
 
 def test_the_baseline_name_is_never_an_import_file_name():
-    from ansible_collections.spo.user_profiles.plugins.module_utils.import_writer import name_pattern
     assert not name_pattern("hr").match(import_baseline.baseline_name("hr"))

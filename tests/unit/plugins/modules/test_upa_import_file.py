@@ -11,7 +11,6 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.modules import upa_import_file
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_files import FakeSharePoint, SITE
-from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_api import ADMIN, FakeTenant
 
 FOLDER = "/Shared Documents/ProfileImport"
 RECORDS = [{"mail": "anna@contoso.com", "cc": "Müller", "office": "x"}, {"mail": "bjorn@contoso.com", "cc": "東京", "office": "y"}]
@@ -21,28 +20,6 @@ RECORDS = [{"mail": "anna@contoso.com", "cc": "Müller", "office": "x"}, {"mail"
 def sharepoint(monkeypatch):
     fake = FakeSharePoint()
     fake.root_url = SITE
-    monkeypatch.setattr(SpoModule, "client", lambda self: fake)
-    return fake
-
-
-class FakeSharePointAndJobs(FakeSharePoint):
-    """The document library of FakeSharePoint and the job API (on the admin host) of FakeTenant, in one client."""
-
-    def __init__(self):
-        super().__init__()
-        self.root_url = SITE
-        self.admin_url = ADMIN
-        self.tenant = FakeTenant()
-
-    def request(self, method, url, operation, **kw):
-        if url.startswith(ADMIN):
-            return self.tenant.request(method, url, operation, **kw)
-        return super().request(method, url, operation, **kw)
-
-
-@pytest.fixture
-def tenant(monkeypatch):
-    fake = FakeSharePointAndJobs()
     monkeypatch.setattr(SpoModule, "client", lambda self: fake)
     return fake
 
