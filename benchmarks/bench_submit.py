@@ -229,14 +229,14 @@ def main():
         time_ok, memory_ok = ratio <= TIME_TARGET, growth <= MEMORY_TARGET_MB
         print("%d jobs queued (2 memory runs x 2, %d repeats x 2)" % (len(jobs), args.repeats))
         print("peak RSS, %d -> %d users: upa_import_file %.0f -> %.0f MB (+%.1f MB; target <= %d MB: %s); script %.0f -> "
-              "%.0f MB (+%.1f MB)" % (args.users, 2 * args.users, peaks[("collection", "small")],
-                                       peaks[("collection", "big")], growth, MEMORY_TARGET_MB,
-                                       "met" if memory_ok else "NOT met", peaks[("script", "small")],
-                                       peaks[("script", "big")], script_growth))
+              "%.0f MB (+%.1f MB)" % (
+                  args.users, 2 * args.users, peaks[("collection", "small")], peaks[("collection", "big")], growth,
+                  MEMORY_TARGET_MB, "met" if memory_ok else "NOT met", peaks[("script", "small")],
+                  peaks[("script", "big")], script_growth))
         print("submitting %d users: collection %.2f s (playbook %.2f s - Ansible's start-up %.2f s), script %.2f s: "
-              "%.2fx (target <= %.1fx: %s)" % (args.users, ours, min(collection_times), min(noop_times), script, ratio,
-                                              TIME_TARGET,
-                                              "met" if time_ok else "NOT met"))
+              "%.2fx (target <= %.1fx: %s)" % (
+                  args.users, ours, min(collection_times), min(noop_times), script, ratio, TIME_TARGET,
+                  "met" if time_ok else "NOT met"))
         return 0 if time_ok and memory_ok else 1
     finally:
         if emulator:
