@@ -553,6 +553,9 @@ def present(module, params):
                 identities=identity_check.IdentityCheck(client, params["id_type"]) if params["check_identities"] else None)
         except import_readers.ImportFileError as err:
             module.fail_json(msg=str(err), problems=[], problem_count=0)
+        finally:
+            if delta is not None and delta.baseline is not None:
+                delta.baseline.close()
         if built["problem_count"]:
             _refuse(module, built)
         client = client or module.client()
