@@ -64,9 +64,10 @@ class RecordSchema:
 
     def problems(self, number, line, record):
         """A problem per rule the record breaks: record, line, field (the path in the record) and rule."""
-        found = []
-        for error in self.iter_errors(record):
-            field = _path_text(error.absolute_path) or None
-            found.append(problem(number, line, field, "breaks record_schema rule %s (%s): %s" % (
-                error.validator, _path_text(error.absolute_schema_path), error.message)))
-        return found
+        return [self.problem(number, line, error) for error in self.iter_errors(record)]
+
+    @staticmethod
+    def problem(number, line, error):
+        """The problem of one of jsonschema's errors."""
+        return problem(number, line, _path_text(error.absolute_path) or None, "breaks record_schema rule %s (%s): %s" % (
+            error.validator, _path_text(error.absolute_schema_path), error.message))
