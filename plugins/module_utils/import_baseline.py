@@ -189,12 +189,9 @@ class Baseline:
             self.seen[slot] = 1
         return slot
 
-    def unchanged(self, slot, values):
-        """Whether the values (in the order of fields) are those of the slot (64-bit hashes compared)."""
-        return hash(tuple(values)) == self.hashes[slot]
-
     def match(self, record_id, values):
-        """(slot, unchanged) of a source user, in one call (it runs once per user): find and unchanged together."""
+        """(slot, unchanged) of a source user (marked as seen): None when the baseline does not have it; whether its
+        values (in the order of fields) are those of the baseline, by their 64-bit hashes. One call: it runs per user."""
         slot = self.slots.get(record_id.strip().lower())  # user_key, inlined
         if slot is None:
             return None, False

@@ -42,8 +42,9 @@ def test_round_trip_finds_users_without_case_and_reads_their_values(tmp_path):
     assert baseline.users == 2
     slot = baseline.find(import_baseline.user_key(" anna@x.com "))
     assert baseline.entry(slot) == ("Anna@X.com", ("1000", "B1"))
-    assert baseline.unchanged(slot, ["1000", "B1"]) and not baseline.unchanged(slot, ("1001", "B1"))
-    assert baseline.find("nobody@x.com") is None
+    assert baseline.match(" ANNA@x.com", ["1000", "B1"]) == (slot, True)
+    assert baseline.match("anna@x.com", ("1001", "B1")) == (slot, False)
+    assert baseline.find("nobody@x.com") is None and baseline.match("nobody@x.com", ("1", "2")) == (None, False)
     assert list(baseline.unseen()) == [("bjorn@x.com", ("2000", ""))]
     baseline.close()
 
@@ -53,7 +54,7 @@ def test_values_follow_the_current_field_order_when_the_map_is_the_same(tmp_path
     path = write_baseline(tmp_path / "b.gz", [("anna@x.com", ("B1", "1000"))], header=header)
     baseline = load(tmp_path, path)
     assert baseline.entry(baseline.find("anna@x.com"))[1] == ("1000", "B1")
-    assert baseline.unchanged(0, ("1000", "B1"))
+    assert baseline.match("anna@x.com", ("1000", "B1")) == (0, True)
 
 
 @pytest.mark.parametrize("change, words", [
