@@ -48,7 +48,7 @@ def build_import_files(tmpdir, prefix, id_property, property_map, id_type=None, 
     writer = ImportFileWriter(tmpdir, max_properties=max_properties, max_bytes=max_bytes)
     fields = [field for field in property_map if field != id_property] if not problems.count else []
     if changes is None:
-        changes = Changes(id_property, property_map, fields)
+        changes = Changes(property_map, fields)
     ignored_fields = set()
     if not problems.count:
         source = open_source(id_property, fields, src=src, records=records, fmt=fmt, encoding=encoding, delimiter=delimiter,

@@ -34,8 +34,7 @@ def _value_text(value):
 class Changes:
     """The changes of one build: counts, the first max_users entries, and every entry in the file at ``path``."""
 
-    def __init__(self, id_property, property_map, fields, max_users=DEFAULT_MAX_USERS, path=None):
-        self.id_property = id_property
+    def __init__(self, property_map, fields, max_users=DEFAULT_MAX_USERS, path=None):
         self.fields = fields
         self.targets = dict((field, property_map[field]) for field in fields)
         self.max_users = max_users

@@ -541,7 +541,7 @@ def present(module, params):
             where = import_upload.site_and_folder(client.root_url, params["site"], params["folder"])
             delta, baseline_info = _delta(module, client, params, where, tmpdir)
         fields = import_baseline.mapped_fields(params["id_property"], params["property_map"])
-        changes = import_diff.Changes(params["id_property"], params["property_map"], fields if not inputs else [],
+        changes = import_diff.Changes(params["property_map"], fields if not inputs else [],
                                       max_users=params["max_diff_users"], path=params["changes_file"])
         try:
             built = import_build.build_import_files(

@@ -15,7 +15,7 @@ USED = {"file": "/Shared Documents/ProfileImport/hr-baseline.jsonl.gz", "status"
 
 
 def changes(**kw):
-    return import_diff.Changes("mail", MAP, FIELDS, **kw)
+    return import_diff.Changes(MAP, FIELDS, **kw)
 
 
 def test_counts_every_status_and_lists_only_users_that_change_or_are_left_out():
