@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -81,6 +82,11 @@ def test_load_schema_refuses_other_types():
 
 
 def test_jsonschema_is_not_imported_until_a_schema_is_used():
+    # A fresh interpreter, which finds the collection where this one did (the directory above ansible_collections).
+    collections_root = import_schema.__file__
+    for dummy in range(6):
+        collections_root = os.path.dirname(collections_root)
     code = ("import sys; from ansible_collections.spo.user_profiles.plugins.module_utils import import_build, import_schema; "
             "assert 'jsonschema' not in sys.modules; import_schema.RecordSchema({}); assert 'jsonschema' in sys.modules")
-    subprocess.run([sys.executable, "-c", code], check=True, env=None)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [collections_root, os.environ.get("PYTHONPATH")])))
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
