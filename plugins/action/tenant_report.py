@@ -33,7 +33,8 @@ ARGUMENT_SPEC = {
     "failure": {"type": "dict"},
 }
 # What each section's builder takes from `results`.
-RESULT_KEYS = {"bulk_import": ("source", "upload", "queue", "wait", "retention", "per_user"), "profile_photos": ("sync",)}
+RESULT_KEYS = {"bulk_import": ("source", "upload", "queue", "wait", "retention", "per_user", "baseline"),
+               "profile_photos": ("sync",)}
 
 
 def utc_now():

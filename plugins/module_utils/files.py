@@ -28,6 +28,11 @@ DEFAULT_CHUNK_SIZE = 10 * 1024 * 1024
 DEFAULT_CHUNK_THRESHOLD = DEFAULT_CHUNK_SIZE
 # How often one chunk is tried again from the last committed offset after the client's own retries gave up.
 CHUNK_RESUME_ATTEMPTS = 3
+# A download whose body is cut short is read again from the start this many times.
+DOWNLOAD_ATTEMPTS = 3
+DOWNLOAD_BLOCK = 1024 * 1024
+# MoveOperations.Overwrite (docs/protocol_notes.md, "Moving a file").
+MOVE_OVERWRITE = 1
 
 _NOMETADATA = {"Accept": "application/json;odata=nometadata"}
 _INTEGER = re.compile(r"\d+")
@@ -180,6 +185,47 @@ def read_file(client, site_url, server_relative_url, missing_ok=False):
     if response.status_code == 404:
         return None
     return response.content
+
+
+def _write_body(response, path):
+    """Stream a response body into path; the byte count. OSError (requests' errors are OSErrors) when cut short."""
+    size = 0
+    with open(path, "wb") as handle:
+        for block in response.iter_content(DOWNLOAD_BLOCK):
+            handle.write(block)
+            size += len(block)
+    expected = response.headers.get("Content-Length")
+    # With a Content-Encoding the length counts the encoded bytes, not the ones written.
+    if expected is not None and expected.isdigit() and not response.headers.get("Content-Encoding") and int(expected) != size:
+        raise OSError("received %d of %s bytes" % (size, expected))
+    return size
+
+
+def download_file(client, site_url, server_relative_url, path):
+    """Stream a file into the local ``path`` (memory stays flat); its size, or None when there is no such file.
+
+    A body cut short is read again from the start, DOWNLOAD_ATTEMPTS times in all.
+    """
+    operation = "read file %s" % server_relative_url
+    url = _file_path(site_url, server_relative_url) + "/$value"
+    for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+        response = client.request("GET", url, operation, stream=True, allow_status=(404,))
+        if response.status_code == 404:
+            return None
+        try:
+            return _write_body(response, path)
+        except OSError as err:
+            if attempt == DOWNLOAD_ATTEMPTS:
+                raise SpoError("the download was cut short %d times: %s" % (attempt, err), operation=operation)
+        finally:
+            response.close()
+
+
+def move_file(client, site_url, server_relative_url, new_url, overwrite=True):
+    """Rename a file within its site (SP.File moveTo); with overwrite, a file already at new_url is replaced."""
+    client.sp("POST", "%s/moveTo(newUrl=%s,flags=%d)" % (_file_path(site_url, server_relative_url), quote_literal(new_url),
+                                                         MOVE_OVERWRITE if overwrite else 0),
+              "move %s to %s" % (server_relative_url, new_url))
 
 
 def _delete(client, url, operation):

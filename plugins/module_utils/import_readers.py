@@ -7,7 +7,8 @@ for one mapping, in source order, one at a time.
 
 Iterating a source reads it from its start (a second pass finds duplicates) and yields
 - a record as a tuple ``(number, line, id, values)``: its number (1-based), its line (None where the format has
-  none), its id as the source has it, and the values of the mapped fields in their order; and
+  none), its id as the source has it, and the values of the mapped fields in their order; with ``whole_records``
+  a fifth item, the whole record as the source has it (a dict of every field, for record_schema); and
 - a problem (import_validation.problem, a dict) where the source has no usable record: a missing column or field,
   a row of the wrong width, invalid JSON.
 Values are not checked here (RecordChecks does that). Files are read incrementally, so memory stays flat.
@@ -62,11 +63,18 @@ def detect_format(path, encoding="utf-8"):
     return "csv"
 
 
-def open_source(id_property, fields, src=None, records=None, fmt="auto", encoding="utf-8", delimiter=","):
+def open_source(id_property, fields, src=None, records=None, fmt="auto", encoding="utf-8", delimiter=",",
+                whole_records=False):
     """The source of the module's options: inline ``records``, or the file ``src`` in format ``fmt``.
 
     ``fields`` are the mapped source fields. Raises ImportFileError when the file cannot be read at all.
     """
+    source = _open(id_property, fields, src, records, fmt, encoding, delimiter)
+    source.whole_records = whole_records
+    return source
+
+
+def _open(id_property, fields, src, records, fmt, encoding, delimiter):
     if records is not None:
         return InlineSource(id_property, fields, records)
     if not os.path.isfile(src):
@@ -91,6 +99,8 @@ class _Source:
 
     # Whether every value is a str already (no type checks needed).
     text_values = False
+    # Whether each record tuple ends with the whole source record.
+    whole_records = False
 
     def __init__(self, id_property, fields):
         self.id_property = id_property
@@ -114,7 +124,10 @@ class _Source:
             return
         if len(record) > len(self.fields) + 1:
             self.ignored_fields.update(name for name in record if name != self.id_property and name not in self.fields)
-        yield number, line, record[self.id_property], [record[field] for field in self.fields]
+        if self.whole_records:
+            yield number, line, record[self.id_property], [record[field] for field in self.fields], record
+        else:
+            yield number, line, record[self.id_property], [record[field] for field in self.fields]
 
 
 class InlineSource(_Source):
@@ -224,11 +237,13 @@ class CsvSource(_FileSource):
                 return
             self.ignored_fields.update(name for name in positions if name != self.id_property and name not in self.fields)
             yield from self._rows(reader, positions[self.id_property], _picker([positions[field] for field in self.fields]),
-                                  len(header))
+                                  header)
 
-    def _rows(self, reader, id_index, pick, width):
+    def _rows(self, reader, id_index, pick, header):
         number = 0
         line = 2
+        width = len(header)
+        whole = self.whole_records
         try:
             for row in reader:
                 if not row:
@@ -237,6 +252,8 @@ class CsvSource(_FileSource):
                 number += 1
                 if len(row) != width:
                     yield problem(number, line, None, "the row has %d fields, the header %d" % (len(row), width))
+                elif whole:
+                    yield number, line, row[id_index], pick(row), dict(zip(header, row))
                 else:
                     yield number, line, row[id_index], pick(row)
                 line = reader.line_num + 1

@@ -154,14 +154,19 @@ class ImportFileWriter:
                            "records": self._part_records, "properties": self._part_properties})
         self._part_records = 0
 
-    def finish(self, prefix):
+    def finish(self, prefix, salt=""):
         """Close the last part and give every part its content-addressed name (file_name). Returns the files:
-        ``name``, ``path`` (local), ``sha256``, ``bytes``, ``records``, ``properties``."""
+        ``name``, ``path`` (local), ``sha256``, ``bytes``, ``records``, ``properties``.
+
+        A ``salt`` goes into the names' hash (not into ``sha256``): a delta names the baseline it was compared with, so
+        the same delta against a newer baseline is a new file (and a new job), not the old job followed again.
+        """
         if self._handle is not None:
             self._close_part()
         named = []
         for index, part in enumerate(self.parts, 1):
-            name = file_name(prefix, part["sha256"], index if len(self.parts) > 1 else None)
+            digest = part["sha256"] if not salt else hashlib.sha256((salt + "\n" + part["sha256"]).encode("utf-8")).hexdigest()
+            name = file_name(prefix, digest, index if len(self.parts) > 1 else None)
             path = os.path.join(self.tmpdir, name)
             os.replace(part["path"], path)
             named.append(dict(part, name=name, path=path))

@@ -12,6 +12,7 @@ the ``outcome`` the modules return. This file only counts, orders and explains.
 from __future__ import annotations
 
 import datetime
+import os
 
 # A job is this run's when this run queued it; the outcomes a job can have (decided by the modules).
 JOB_SUCCEEDED = ("succeeded", "succeeded_with_failures")
@@ -26,6 +27,7 @@ STEPS = {
     "upa_import_job": "queue",
     "upa_job_info": "wait",
     "fail": "outcome",
+    "upa_import_baseline": "record baseline",
     "upa_retention": "clean up",
     "user_profile_property": "write per user",
     "profile_photo": "sync",
@@ -38,6 +40,8 @@ _HINTS = {
     "wait": ("The job keeps running on the service; the next run waits for it instead of queueing it again. "
              "Raise bulk_import_wait_timeout if jobs often take longer."),
     "outcome": "The job's log lines are in the tenant report; the import file stays in the tenant for diagnosis.",
+    "record baseline": ("The import itself is done; the baseline did not advance, so the next run sends these users "
+                        "again."),
     "clean up": "The import itself is done; the clean-up runs again next time.",
     "write per user": "Fix the cause named above and run again: users already in sync are not written again.",
     "sync": "Fix the cause named above and run again: users already in sync are not sent again.",
@@ -234,12 +238,32 @@ def _jobs_summary(outcome, files, jobs, users):
     return "-"
 
 
-def bulk_import(check_mode, source, upload=None, queue=None, wait=None, retention=None, per_user=None, error=None):
-    """The bulk_import section: files, jobs, user counts, writes user by user, clean-up and error, from the role's
+def _delta(upload, baseline):
+    """What the delta sent and the baseline recorded: counts, the users listed, the full list's file; None without."""
+    delta = upload.get("delta")
+    if not isinstance(delta, dict):
+        return None
+    changes_file = delta.get("changes_file")
+    recorded = baseline if _ran(baseline) and not baseline.get("failed") else None
+    return {
+        "baseline": dict(delta.get("baseline") or {}),
+        "counts": dict(delta.get("counts") or {}),
+        "users": list(delta.get("users") or [])[:MAX_LISTED_USERS],
+        "users_listed_all": bool(delta.get("users_listed_all")),
+        "changes_file": os.path.basename(changes_file) if changes_file else None,
+        "recorded": None if recorded is None else {"counts": dict(recorded.get("counts") or {}),
+                                                   "users": (recorded.get("baseline") or {}).get("users"),
+                                                   "not_recorded": list(recorded.get("not_recorded") or [])[:MAX_LISTED_USERS]},
+    }
+
+
+def bulk_import(check_mode, source, upload=None, queue=None, wait=None, retention=None, per_user=None, baseline=None,
+                error=None):
+    """The bulk_import section: files, jobs, user counts, delta, writes user by user, clean-up and error, from the role's
     registered results.
 
     `queue` and `wait` are registered loops over the files (the wait loop over the queue results); `per_user` is
-    user_profile_property's result.
+    user_profile_property's result, `baseline` upa_import_baseline's.
     """
     upload = upload if _ran(upload) else {}
     files = [dict(name=item.get("name"), records=item.get("records"), uploaded=item.get("uploaded"))
@@ -253,6 +277,9 @@ def bulk_import(check_mode, source, upload=None, queue=None, wait=None, retentio
             for item in upload.get("files") or () if item.get("name") in queued]
     users = _users(jobs)
     per_user = _per_user(per_user)
+    delta = _delta(upload, baseline)
+    if delta:
+        users["unchanged"] += int(delta["counts"].get("unchanged") or 0)
     outcome = _bulk_outcome(check_mode, error, files, jobs, users, per_user)
     retention = retention if _ran(retention) and not retention.get("failed") else None
     return {
@@ -263,6 +290,9 @@ def bulk_import(check_mode, source, upload=None, queue=None, wait=None, retentio
         "properties": upload.get("properties"),
         "ignored_fields": list(upload.get("ignored_fields") or []),
         "problems": list(upload.get("problems") or (error or {}).get("problems") or []),
+        "left_out": list(upload.get("left_out") or [])[:MAX_LISTED_USERS],
+        "left_out_count": int(upload.get("left_out_count") or 0),
+        "delta": delta,
         "files": files,
         "jobs": jobs,
         "users": users,

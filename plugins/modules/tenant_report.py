@@ -60,7 +60,8 @@ options:
       - For V(bulk_import), C(source) (a name for the source), C(upload) (M(spo.user_profiles.upa_import_file)),
         C(queue) (a loop of M(spo.user_profiles.upa_import_job) over the files), C(wait) (a loop of
         M(spo.user_profiles.upa_job_info) over the queue results), C(retention) (M(spo.user_profiles.upa_retention))
-        and C(per_user) (M(spo.user_profiles.user_profile_property), the writes user by user).
+        C(per_user) (M(spo.user_profiles.user_profile_property), the writes user by user) and C(baseline)
+        (M(spo.user_profiles.upa_import_baseline)).
       - For V(profile_photos), C(sync) (M(spo.user_profiles.profile_photo)).
     type: dict
     required: true

@@ -22,6 +22,12 @@ description:
   - Large files go up in chunks (C(StartUpload), C(ContinueUpload), C(FinishUpload)) streamed from disk; a chunk
     whose connection drops is sent again from the last offset the server committed.
   - Queue the import with M(spo.user_profiles.upa_import_job), passing the returned RV(files[].source_uri).
+  - With O(delta=true), only what changed since the tenant's baseline is written - the users whose values differ, and
+    for them only the values that differ. The baseline is a file in O(folder) that
+    M(spo.user_profiles.upa_import_baseline) writes after the jobs succeeded. An unchanged source gives no file.
+  - With O(record_schema), every source record must satisfy the data owner's JSON Schema before anything leaves the
+    machine; with O(check_identities=true), users that do not exist in Entra ID, guests and disabled accounts are left
+    out of the file and listed with the reason.
   - With O(state=absent), removes the files this O(name) produced, and optionally the log folders of their jobs.
 author:
   - spo.user_profiles contributors !UNKNOWN
@@ -37,6 +43,10 @@ attributes:
   diff_mode:
     description:
       - Shows the names of the files with their record and property counts, before and after.
+      - With O(delta=true), also each user that changes, property by property, before -> after (the first
+        O(max_diff_users) users, then counts; every one in O(changes_file)). Without a baseline, and when the whole
+        change is that small, the values before are read from the users' profiles (O(id_type=email) or
+        O(id_type=principal_name)).
     support: full
 options:
   state:
@@ -141,6 +151,61 @@ options:
     description: How many validation problems are listed when the source is refused (all are counted).
     type: int
     default: 20
+  delta:
+    description:
+      - Compare the source with the tenant's baseline (the values last imported, recorded by
+        M(spo.user_profiles.upa_import_baseline)) and write only the users whose mapped values differ, and for them only
+        the values that differ. An unchanged source gives no file (and C(changed=false)).
+      - Without a baseline, or with one built for another O(property_map), O(id_property) or O(id_type), every user is
+        written, as without O(delta). A damaged baseline is reported as a warning and ignored (a full import).
+      - The baseline is C(<name>-baseline.jsonl.gz) in O(folder).
+      - The file names' hash also covers the baseline the source was compared with (the jobs last recorded into it), so
+        users a job could not import are sent again in a new job next run, while a rerun before the baseline was
+        recorded finds the job it queued.
+    type: bool
+    default: false
+  clear_missing:
+    description:
+      - With O(delta=true), a value removed from the source (an empty value where the baseline has one) is written as
+        an empty string, which clears the property; so are the values of users the baseline has and the source no
+        longer has.
+      - When false, removed values are not sent and the profiles keep them (C(kept_values) in RV(delta.counts) counts
+        them).
+      - Careful with a truncated source, which looks like users removed.
+    type: bool
+    default: false
+  check_identities:
+    description:
+      - Look the users of the file up in Microsoft Graph first, in bulk (C($batch) of C(GET /users) with C($filter),
+        300 users a request), and leave out those that do not exist, guests (C(#EXT#)) and disabled accounts; they are
+        listed in RV(left_out) with the reason.
+      - Needs O(id_type), and the Graph application permission C(User.Read.All).
+    type: bool
+    default: false
+  record_schema:
+    description:
+      - A JSON Schema (a dict, or the path of a JSON file) that every source record must satisfy, with the fields named
+        as in the source, before any mapping - the data owner's rules, for example a cost centre of four digits.
+      - Checked with the Python library C(jsonschema), in the draft the schema's C($schema) names (2020-12 when it names
+        none), with formats checked. Each broken rule is a problem naming the record, line, field and rule, and nothing
+        is uploaded; see O(skip_invalid).
+    type: raw
+  skip_invalid:
+    description:
+      - Leave out the records that break O(record_schema) instead of refusing the source; they are listed in
+        RV(left_out) with the rules they break.
+    type: bool
+    default: false
+  max_diff_users:
+    description: How many users the diff and RV(delta.users) show in full; the others are counted.
+    type: int
+    default: 20
+  changes_file:
+    description:
+      - A file on the managed host that receives every user that changes or is left out, one JSON object per line
+        (C(id), C(status), C(properties) with C(before) and C(after), or C(reason)). Written in check mode too; it is a
+        report, not a change to the tenant.
+    type: path
   remove_logs:
     description:
       - With O(state=absent), also remove the log folders of this prefix's import jobs - the sub-folders of O(folder)
@@ -154,9 +219,11 @@ notes:
     The permissions are read from the access token's C(roles) claim before anything is changed; a
     missing one fails the task at once, naming it, its API and where to grant it.
   - The files are built in a temporary directory on the managed host and removed afterwards.
+  - O(record_schema) needs the Python library C(jsonschema) on the managed host.
   - Do not remove files while a job that reads them may still be queued; the service downloads them later.
 seealso:
   - module: spo.user_profiles.upa_import_job
+  - module: spo.user_profiles.upa_import_baseline
   - name: Bulk user profile update API for SharePoint Online
     link: https://learn.microsoft.com/sharepoint/dev/solution-guidance/bulk-user-profile-update-api-for-sharepoint-online
     description: Microsoft's description of the file format and its limits.
@@ -197,6 +264,27 @@ EXAMPLES = r"""
     id_type: cloud_id
     property_map:
       city: City
+
+- name: Only what changed since the last recorded import, after the data owner's rules, to users that exist
+  spo.user_profiles.upa_import_file:
+    src: /data/hr/export.csv
+    id_property: mail
+    id_type: email
+    property_map:
+      costcenter: CostCenter
+      building: SPS-Building
+    name: hr-sync
+    delta: true
+    check_identities: true
+    record_schema:
+      type: object
+      required: [mail, costcenter]
+      properties:
+        costcenter: {type: string, pattern: "^[0-9]{4}$"}
+        building: {enum: [HQ, North, South]}
+    changes_file: /var/log/spo/hr-sync-changes.jsonl
+  register: import_file
+  diff: true
 
 - name: Remove the files of earlier runs and the log folders of their jobs
   spo.user_profiles.upa_import_file:
@@ -288,6 +376,59 @@ problem_count:
   returned: always
   type: int
   sample: 0
+left_out:
+  description:
+    - The first O(max_diff_users) users left out of the file, by O(check_identities) or O(skip_invalid), with why.
+  returned: state is present and the source is valid
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The user's id as the source has it.
+      type: str
+    record:
+      description: Number of the record in the source (none for a user of the baseline).
+      type: int
+    line:
+      description: Line of the record in the source.
+      type: int
+    reason:
+      description: Why the user was left out.
+      type: str
+      sample: no such user in Entra ID
+left_out_count:
+  description: Number of users left out of the file.
+  returned: state is present and the source is valid
+  type: int
+  sample: 0
+delta:
+  description: What the delta against the baseline found.
+  returned: state is present, O(delta=true) and the source is valid
+  type: dict
+  contains:
+    baseline:
+      description:
+        - C(file), C(status) (V(used), V(absent), V(mapping_changed) or V(unusable)), C(users) (in the baseline used)
+          and C(message) (why it was not used).
+      type: dict
+    counts:
+      description:
+        - Users C(added), C(changed), C(cleared), C(unchanged), C(left_out), C(not_in_source) (in the baseline, not in
+          the source, left alone), and C(kept_values) (values removed from the source and not sent).
+      type: dict
+      sample: {added: 1, changed: 3, cleared: 0, unchanged: 995, left_out: 1, not_in_source: 0, kept_values: 0}
+    users:
+      description:
+        - The first O(max_diff_users) users that change or are left out - C(id), C(status), and C(properties) (profile
+          property to C(before) and C(after)) or C(reason).
+      type: list
+      elements: dict
+    users_listed_all:
+      description: Whether RV(delta.users) holds every user that changes or is left out.
+      type: bool
+    changes_file:
+      description: O(changes_file), which holds every one of them.
+      type: str
 removed_files:
   description: Names of the import files removed (or that would be, in check mode).
   returned: state is absent
@@ -304,10 +445,13 @@ removed_log_folders:
 
 import tempfile
 
+from ansible.module_utils.basic import missing_required_lib
+
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils import (
-    import_build, import_readers, import_upload, import_validation, import_writer, permissions,
+    identity_check, import_baseline, import_build, import_delta, import_diff, import_readers, import_schema,
+    import_upload, import_validation, import_writer, permissions,
 )
 
 
@@ -332,6 +476,13 @@ def argument_spec():
         chunk_threshold=dict(type="int", default=10485760),
         max_problems=dict(type="int", default=import_validation.DEFAULT_MAX_PROBLEMS),
         remove_logs=dict(type="bool", default=False),
+        delta=dict(type="bool", default=False),
+        clear_missing=dict(type="bool", default=False),
+        check_identities=dict(type="bool", default=False),
+        record_schema=dict(type="raw"),
+        skip_invalid=dict(type="bool", default=False),
+        max_diff_users=dict(type="int", default=import_diff.DEFAULT_MAX_USERS),
+        changes_file=dict(type="path"),
     )
 
 
@@ -339,33 +490,94 @@ def _diff_entry(item):
     return {key: item[key] for key in ("bytes", "records", "properties") if key in item}
 
 
+def _record_schema(module, params):
+    """The record_schema option as a validator (jsonschema imported only then), or None."""
+    if params["record_schema"] is None:
+        return None
+    try:
+        return import_schema.RecordSchema(import_schema.load_schema(params["record_schema"]))
+    except import_schema.SchemaInputError as err:
+        module.fail_json(msg=str(err), problems=[], problem_count=0)
+    except ImportError:
+        module.fail_json(msg=missing_required_lib("jsonschema", reason="for record_schema"), problems=[], problem_count=0)
+
+
+def _delta(module, client, params, where, tmpdir):
+    """The delta against the tenant's baseline (a warning when the baseline cannot be used), and the baseline's info."""
+    wanted = import_baseline.mapping(params["id_property"], params["id_type"], params["property_map"])
+    baseline, info = import_baseline.read_baseline(client, where[0], where[1], params["name"], tmpdir, wanted)
+    if info["message"]:
+        module.warn("%s: every user is sent (a full import)" % info["message"])
+    return import_delta.Delta(baseline, params["id_property"], wanted["fields"], clear_missing=params["clear_missing"],
+                              omit_empty=params["omit_empty"]), info
+
+
+def _refuse(module, built):
+    listed = "; ".join(import_validation.format_problem(problem) for problem in built["problems"])
+    module.fail_json(msg="%d problem(s) in the source, nothing was uploaded: %s%s" % (
+        built["problem_count"], listed, "; ..." if built["problem_count"] > len(built["problems"]) else ""),
+        problems=built["problems"], problem_count=built["problem_count"], ignored_fields=built["ignored_fields"])
+
+
+def _diff(client, params, files, delta):
+    """The files before and after; with a delta, also the users' changes as text a reviewer reads."""
+    diff = {"before": {"files": {item["name"]: {"bytes": item["bytes"]} for item in files if not item["uploaded"]}},
+            "after": {"files": {item["name"]: _diff_entry(item) for item in files}}}
+    if delta is not None:
+        if (delta["baseline"]["status"] != "used" and delta["users_listed_all"]
+                and params["id_type"] in ("email", "principal_name")):
+            import_diff.read_profile_befores(client, delta["users"])
+        diff["prepared"] = import_diff.prepared_diff(delta)
+    return diff
+
+
 def present(module, params):
+    if params["check_identities"] and not params["id_type"]:
+        module.fail_json(msg="check_identities needs id_type: it says which Entra ID attribute the ids are",
+                         problems=[], problem_count=0)
+    if params["max_diff_users"] < 0:
+        module.fail_json(msg="max_diff_users must be 0 or more", problems=[], problem_count=0)
+    schema = _record_schema(module, params)
+    inputs = import_validation.check_inputs(params["id_property"], params["property_map"], params["id_type"], params["records"])
+    # Without a delta or an identity check the tenant is not needed until the source has passed every check.
+    needs = permissions.SITE_FILES + (permissions.GRAPH_USERS if params["check_identities"] else ())
+    client = module.client(needs) if (params["delta"] or params["check_identities"]) and not inputs else None
     with tempfile.TemporaryDirectory(prefix="spo-import-") as tmpdir:
+        delta, baseline_info = (None, None)
+        if params["delta"] and not inputs:
+            where = import_upload.site_and_folder(client.root_url, params["site"], params["folder"])
+            delta, baseline_info = _delta(module, client, params, where, tmpdir)
+        fields = import_baseline.mapped_fields(params["id_property"], params["property_map"])
+        changes = import_diff.Changes(params["property_map"], fields if not inputs else [],
+                                      max_users=params["max_diff_users"], path=params["changes_file"])
         try:
             built = import_build.build_import_files(
                 tmpdir, params["name"], params["id_property"], params["property_map"], id_type=params["id_type"],
                 src=params["src"], records=params["records"], fmt=params["format"], encoding=params["encoding"],
                 delimiter=params["delimiter"], omit_empty=params["omit_empty"], max_properties=params["max_properties"],
-                max_bytes=params["max_bytes"], max_problems=params["max_problems"])
+                max_bytes=params["max_bytes"], max_problems=params["max_problems"], delta=delta, schema=schema,
+                skip_invalid=params["skip_invalid"], changes=changes,
+                identities=identity_check.IdentityCheck(client, params["id_type"]) if params["check_identities"] else None)
         except import_readers.ImportFileError as err:
             module.fail_json(msg=str(err), problems=[], problem_count=0)
+        finally:
+            if delta is not None and delta.baseline is not None:
+                delta.baseline.close()
         if built["problem_count"]:
-            listed = "; ".join(import_validation.format_problem(problem) for problem in built["problems"])
-            module.fail_json(msg="%d problem(s) in the source, nothing was uploaded: %s%s" % (
-                built["problem_count"], listed, "; ..." if built["problem_count"] > len(built["problems"]) else ""),
-                problems=built["problems"], problem_count=built["problem_count"], ignored_fields=built["ignored_fields"])
-        client = module.client(permissions.SITE_FILES)
-        site_url, folder_url = import_upload.site_and_folder(client.root_url, params["site"], params["folder"])
+            _refuse(module, built)
+        client = client or module.client(needs)
+        where = import_upload.site_and_folder(client.root_url, params["site"], params["folder"])
         changed, files = import_upload.upload_import_files(
-            client, site_url, folder_url, built["files"], check_mode=module.check_mode,
+            client, where[0], where[1], built["files"], check_mode=module.check_mode,
             chunk_size=params["chunk_size"], chunk_threshold=params["chunk_threshold"])
     result = dict(changed=changed, files=files, records=built["records"], properties=built["properties"],
-                  ignored_fields=built["ignored_fields"], problems=[], problem_count=0)
+                  ignored_fields=built["ignored_fields"], problems=[], problem_count=0,
+                  left_out=[dict((key, entry[key]) for key in ("id", "record", "line", "reason")) for entry in changes.left_out_listed],
+                  left_out_count=changes.counts[import_diff.LEFT_OUT])
+    if delta is not None:
+        result["delta"] = import_diff.summary(changes, baseline_info)
     if module.diff_mode:
-        result["diff"] = {
-            "before": {"files": {item["name"]: {"bytes": item["bytes"]} for item in files if not item["uploaded"]}},
-            "after": {"files": {item["name"]: _diff_entry(item) for item in files}},
-        }
+        result["diff"] = _diff(client, params, files, result.get("delta"))
     return result
 
 

@@ -56,6 +56,11 @@ def _bulk_import(lines, record):
             counts.get("changed", 0), per_user.get("written", 0), counts.get("unchanged", 0), counts.get("failed", 0)))
         for item in per_user.get("failures") or ():
             lines.append("  - %s: %s" % (_cell(item.get("user")), _cell(item.get("error"))))
+    if record.get("delta"):
+        _delta(lines, record["delta"])
+    if record.get("left_out"):
+        lines.append("- Left out of the file (%d): %s" % (record.get("left_out_count", 0), "; ".join(
+            "%s: %s" % (item.get("id"), item.get("reason")) for item in record["left_out"])))
     retention = record.get("retention")
     if retention:
         lines.append("- Clean-up: %d old files, %d log folders and %d job records removed" % (
@@ -84,6 +89,33 @@ def _bulk_import(lines, record):
         lines += ["", "Problems in the source (first %d):" % len(record["problems"]), ""]
         for problem in record["problems"]:
             lines.append("- %s" % _cell(_problem_text(problem)))
+
+
+def _delta(lines, delta):
+    counts = delta.get("counts") or {}
+    baseline = delta.get("baseline") or {}
+    against = ("the baseline of %s users" % baseline.get("users") if baseline.get("status") == "used"
+               else "no baseline (%s)" % (baseline.get("message") or "every user sent"))
+    statuses = ("added", "changed", "cleared", "unchanged", "left_out", "not_in_source")
+    lines.append("- Delta against %s: %s" % (against, ", ".join(
+        "%s %s" % (counts.get(key, 0), key.replace("_", " ")) for key in statuses)))
+    recorded = delta.get("recorded")
+    if recorded:
+        lines.append("- Baseline recorded: %s users, %s with new values, %s to be sent again" % (
+            recorded.get("users"), (recorded.get("counts") or {}).get("recorded", 0),
+            (recorded.get("counts") or {}).get("not_recorded", 0)))
+    changed = [entry for entry in delta.get("users") or () if entry.get("status") != "left_out"]
+    if changed:
+        lines += ["", "| User | Change | Property | Before | After |", "|---|---|---|---|---|"]
+        for entry in changed:
+            for target, change in sorted((entry.get("properties") or {}).items()):
+                lines.append("| %s |" % " | ".join(_cell(value) for value in (
+                    entry.get("id"), entry.get("status"), target, change.get("before"), change.get("after"))))
+        if not delta.get("users_listed_all"):
+            lines.append("")
+            lines.append("Only the first users are listed%s." % (
+                "; every one is in `%s`" % delta["changes_file"] if delta.get("changes_file") else ""))
+        lines.append("")
 
 
 def _profile_photos(lines, record):

@@ -161,6 +161,20 @@ class Library:
                 created = True
         return created
 
+    def move_file(self, fs_path, target_path, overwrite):
+        """Rename a file (its metadata goes with it); False when the target exists and overwrite is not set."""
+        with self.tenant.lock:
+            if os.path.isfile(target_path) and not overwrite:
+                return False
+            meta = self.read_meta(fs_path)
+            os.replace(fs_path, target_path)
+            self.write_meta(target_path, dict(meta, modified=time.time()))
+            try:
+                os.remove(self.meta_path(fs_path))
+            except OSError:
+                pass
+        return True
+
     def remove(self, fs_path):
         with self.tenant.lock:
             if os.path.isdir(fs_path):
@@ -622,10 +636,57 @@ def _file_op(ctx, target, seg, rest):
         return _delete(ctx, target, recycle=name == "recycle")
     if name in ("startupload", "continueupload", "finishupload", "cancelupload"):
         return _chunk(ctx, target, seg, name)
+    if name in ("moveto", "movetousingpath"):
+        return _move(ctx, target, seg)
     if name in ("exists", "length", "name", "serverrelativeurl", "timelastmodified", "uniqueid", "etag"):
         info = sp.select(file_info(target.library, target.fs_path), [name])
         return sp.reply_value(ctx, seg.name, next(iter(info.values())))
     sp.not_found_resource(ctx, seg.name)
+
+
+MOVE_OVERWRITE = 1
+
+
+def _move_destination(param):
+    """The destination of MoveTo (newUrl) or MoveToUsingPath (DecodedUrl, or newPath: {DecodedUrl})."""
+    for key in ("newurl", "decodedurl"):
+        value = param(key, 0)
+        if isinstance(value, str):
+            return value
+    path = param("newpath")
+    if isinstance(path, dict):
+        return {k.lower(): v for k, v in path.items()}.get("decodedurl")
+    return None
+
+
+def _move(ctx, target, seg):
+    """SP.File MoveTo(newUrl, flags) and MoveToUsingPath(DecodedUrl, moveOperations): the file renamed within its
+    site's libraries; a file already at the destination is replaced only with the Overwrite flag (1)."""
+    if ctx.request.method != "POST":
+        sp.sp_fail(ctx, 405, sp.CODE_INVALID_QUERY, "The HTTP method '%s' cannot be used." % ctx.request.method)
+    param = sp.method_params(ctx, seg, limit=64 * 1024)
+    destination = _move_destination(param)
+    flags = param("flags", 1)
+    if flags is None:
+        flags = param("moveoperations", 1)
+    if not isinstance(destination, str) or not destination.strip("/") or not isinstance(flags or 0, int):
+        raise odata.bad_request("The expression \"%s\" is not valid." % seg.name)
+    library = target.library
+    url = normalise(destination, ctx.web_path)
+    folder_url, _sep, name = url.rpartition("/")
+    folder = library.fs(folder_url or "/")
+    if not os.path.isdir(folder):
+        sp.sp_fail(ctx, 404, sp.CODE_NOT_FOUND, "File Not Found.")
+    target_path = os.path.join(folder, name)
+    existing = library.fs(url)
+    if os.path.isdir(existing):
+        sp.sp_fail(ctx, 400, CODE_FILE_EXISTS, "A folder with the name %s already exists." % library.canonical_url(existing))
+    if os.path.isfile(existing):
+        target_path = existing  # the same file name in another case is the same file
+    if os.path.normcase(target_path) != os.path.normcase(target.fs_path):
+        if not library.move_file(target.fs_path, target_path, bool((flags or 0) & MOVE_OVERWRITE)):
+            sp.sp_fail(ctx, 400, CODE_FILE_EXISTS, "A file with the name %s already exists." % library.canonical_url(existing))
+    return sp.reply_value(ctx, seg.name, None)
 
 
 def _upload_lock(upload_id):

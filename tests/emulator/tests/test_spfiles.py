@@ -303,3 +303,44 @@ def test_end_to_end_resume_after_a_connection_reset_in_the_middle_of_a_chunk(emu
     done = session.post(file_api + "/FinishUpload(uploadId=guid'%s',fileOffset=600000)" % upload_id, data=b"z")
     assert done.json()["Length"] == "600001"
     assert session.get(file_api + "/$value").content == chunk + b"y" * 300000 + b"z"
+
+
+def _file_api(url):
+    return ROOT + "/_api/web/GetFileByServerRelativePath(DecodedUrl='%s')" % url.replace("'", "''")
+
+
+def test_moveto_renames_a_file_and_refuses_an_existing_target_without_the_overwrite_flag(sp):
+    first = sp.upload("Shared Documents", "upload.tmp", b"new")
+    sp.upload("Shared Documents", "current.json", b"old")
+    refused = sp.request("POST", _file_api("/Shared Documents/upload.tmp") + "/moveto(newurl='/Shared Documents/current.json',flags=0)")
+    assert refused.status == 400
+    assert refused.json()["odata.error"]["code"].startswith("-2130575257,")
+    assert sp.request("GET", LIB + "/Files('current.json')/$value").content == b"old"
+    moved = sp.request("POST", _file_api("/Shared Documents/upload.tmp") + "/moveto(newurl='/Shared Documents/current.json',flags=1)")
+    assert moved.status == 200
+    assert sp.request("GET", LIB + "/Files('current.json')/$value").content == b"new"
+    assert sp.request("GET", _file_api("/Shared Documents/upload.tmp")).status == 404
+    # the item keeps its identity when it moves
+    info = sp.request("GET", _file_api("/Shared Documents/current.json")).json()
+    assert info["UniqueId"] == first["UniqueId"]
+
+
+def test_move_forms_of_real_clients_body_and_using_path(sp):
+    sp.upload("Shared Documents", "a.bin", b"a")
+    body = sp.request("POST", _file_api("/Shared Documents/a.bin") + "/MoveTo",
+                      {"newUrl": "/Shared Documents/b.bin", "flags": 1})
+    assert body.status == 200
+    using_path = sp.request("POST", _file_api("/Shared Documents/b.bin")
+                            + "/MoveToUsingPath(DecodedUrl='/Shared Documents/c.bin',moveOperations=1)")
+    assert using_path.status == 200
+    new_path = sp.request("POST", _file_api("/Shared Documents/c.bin") + "/MoveToUsingPath",
+                          {"newPath": {"DecodedUrl": "/Shared Documents/d.bin"}, "moveOperations": 1})
+    assert new_path.status == 200
+    names = [item["Name"] for item in sp.request("GET", LIB + "/Files").json()["value"]]
+    assert names == ["d.bin"]
+
+
+def test_move_into_a_missing_folder_or_of_a_missing_file_is_not_found(sp):
+    sp.upload("Shared Documents", "a.bin", b"a")
+    assert sp.request("POST", _file_api("/Shared Documents/a.bin") + "/moveto(newurl='/Shared Documents/nope/a.bin',flags=1)").status == 404
+    assert sp.request("POST", _file_api("/Shared Documents/zz.bin") + "/moveto(newurl='/Shared Documents/b.bin',flags=1)").status == 404

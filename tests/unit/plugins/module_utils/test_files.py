@@ -19,14 +19,27 @@ LIB = "/Shared Documents"
 
 
 class FakeResponse:
-    def __init__(self, status, body=None, content=None):
+    def __init__(self, status, body=None, content=None, cut_at=None):
         self.status_code = status
         if content is None:
             content = b"" if body is None else json.dumps(body).encode()
         self.content = content
+        self.headers = {"Content-Length": str(len(content))}
+        self.cut_at = cut_at
+        self.closed = False
 
     def json(self):
         return json.loads(self.content)
+
+    def iter_content(self, size):
+        end = len(self.content) if self.cut_at is None else self.cut_at
+        for start in range(0, end, 3):
+            yield self.content[start:min(start + 3, end)]
+        if self.cut_at is not None:
+            raise ConnectionResetError("connection reset by peer")
+
+    def close(self):
+        self.closed = True
 
 
 def _literal(text):
@@ -46,6 +59,8 @@ class FakeSharePoint:
         # faults: list of (method name, call number) -> "drop" (body lost) or "lost_reply" (committed, reply lost)
         self.faults = {}
         self.method_counts = {}
+        # downloads whose body is cut short after this many bytes, one entry per attempt
+        self.cut_downloads = []
 
     def _read(self, data):
         if data is None:
@@ -73,7 +88,8 @@ class FakeSharePoint:
         status, body, content = self._dispatch(method, tail, name_match, data)
         if status >= 300 and status not in allow_status:
             raise SpoError(body["odata.error"]["message"]["value"], status=status, operation=operation)
-        return FakeResponse(status, body, content)
+        cut_at = self.cut_downloads.pop(0) if stream and self.cut_downloads else None
+        return FakeResponse(status, body, content, cut_at=cut_at)
 
     def sp(self, method, url, operation, **kw):
         response = self.request(method, url, operation, **kw)
@@ -95,6 +111,14 @@ class FakeSharePoint:
                 return 200, None, None
             if tail.endswith("/$value"):
                 return 200, None, self.files[path]
+            move = re.search(r"/moveTo\(newUrl=('(?:[^']|'')*'),flags=(\d)\)$", tail)
+            if move:
+                target = _literal(move.group(1))
+                if target in self.files and move.group(2) != "1":
+                    return 400, {"odata.error": {"code": "-2130575257, Microsoft.SharePoint.SPException",
+                                                 "message": {"lang": "en-US", "value": "A file with the name already exists."}}}, None
+                self.files[target] = self.files.pop(path)
+                return 200, {"odata.null": True}, None
             return 200, self._entity(path), None
         if tail.startswith("GetFolderByServerRelativePath"):
             if path not in self.folders:
@@ -301,3 +325,31 @@ def test_upload_bytes_sends_one_request_and_overwrites(sp):
     assert [method for method, _tail in sp.calls] == ["POST", "POST"]
     assert sp.calls[0][1] == ("GetFolderByServerRelativePath(DecodedUrl='/Shared%20Documents/O''Neil%20photos')"
                               "/Files/add(url='a%20b.json',overwrite=true)")
+
+
+def test_download_streams_into_a_file_and_says_none_when_missing(sp, tmp_path):
+    sp.files[LIB + "/b.gz"] = b"0123456789"
+    target = tmp_path / "b.gz"
+    assert files.download_file(sp, SITE, LIB + "/b.gz", str(target)) == 10
+    assert target.read_bytes() == b"0123456789"
+    assert files.download_file(sp, SITE, LIB + "/none.gz", str(tmp_path / "none")) is None
+
+
+def test_download_cut_short_is_read_again_then_given_up(sp, tmp_path):
+    sp.files[LIB + "/b.gz"] = b"0123456789"
+    target = tmp_path / "b.gz"
+    sp.cut_downloads = [4]
+    assert files.download_file(sp, SITE, LIB + "/b.gz", str(target)) == 10
+    assert target.read_bytes() == b"0123456789"
+    sp.cut_downloads = [4] * files.DOWNLOAD_ATTEMPTS
+    with pytest.raises(SpoError, match="cut short 3 times"):
+        files.download_file(sp, SITE, LIB + "/b.gz", str(target))
+
+
+def test_move_replaces_only_with_overwrite(sp):
+    sp.files[LIB + "/new.tmp"] = b"new"
+    sp.files[LIB + "/current"] = b"old"
+    with pytest.raises(SpoError, match="already exists"):
+        files.move_file(sp, SITE, LIB + "/new.tmp", LIB + "/current", overwrite=False)
+    files.move_file(sp, SITE, LIB + "/new.tmp", LIB + "/current")
+    assert sp.files == {LIB + "/current": b"new"}

@@ -11,7 +11,9 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from ansible_collections.spo.user_profiles.plugins.module_utils import import_build, import_readers, import_validation
+from ansible_collections.spo.user_profiles.plugins.module_utils import (
+    identity_check, import_baseline, import_build, import_delta, import_readers, import_schema, import_validation,
+)
 
 SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "docs", "schemas", "import_file.schema.json")
 MAP = {"City": "City", "Office": "SPS-Location"}
@@ -82,3 +84,134 @@ def test_valid_records_round_trip(tmp_path, users, max_properties):
     written = sum((read_back(f["path"]) for f in result["files"]), [])
     assert written == [{key: _as_written(value) for key, value in record.items()} for record in records]
     assert all(f["properties"] <= max_properties for f in result["files"])
+
+
+# --- delta, record_schema, skip_invalid, the identity check -------------------------------------------------------
+
+BASELINE_USERS = [("a@x.com", ("Oslo", "1")), ("b@x.com", ("Rome", "2")), ("c@x.com", ("Lima", "3"))]
+
+
+@pytest.fixture
+def baseline(tmp_path):
+    wanted = import_baseline.mapping("upn", None, MAP)
+    writer = import_baseline.BaselineWriter(str(tmp_path / "baseline.gz"), wanted)
+    for record_id, values in BASELINE_USERS:
+        writer.write(record_id, values)
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    loaded = import_baseline.Baseline.load(writer.finish(), str(index_dir), wanted)
+    yield loaded
+    loaded.close()
+
+
+def delta_for(baseline, **kw):
+    return import_delta.Delta(baseline, "upn", ["City", "Office"], **kw)
+
+
+def statuses(result):
+    return {status: count for status, count in result["changes"].counts.items() if count}
+
+
+def test_delta_writes_only_changed_users_and_values(tmp_path, baseline):
+    records = [{"upn": "a@x.com", "City": "Oslo", "Office": "1"}, {"upn": "B@x.com", "City": "Roma", "Office": "2"},
+               {"upn": "d@x.com", "City": "Kyiv", "Office": "4"}]
+    result = build(tmp_path, records=records, delta=delta_for(baseline))
+    assert read_back(result["files"][0]["path"]) == [{"upn": "B@x.com", "City": "Roma"},
+                                                     {"upn": "d@x.com", "City": "Kyiv", "Office": "4"}]
+    assert statuses(result) == {"changed": 1, "added": 1, "unchanged": 1, "not_in_source": 1}
+    assert result["records"] == 2
+
+
+def test_an_unchanged_source_gives_no_file(tmp_path, baseline):
+    records = [{"upn": record_id, "City": values[0], "Office": values[1]} for record_id, values in BASELINE_USERS]
+    result = build(tmp_path, records=records, delta=delta_for(baseline))
+    assert result["files"] == [] and result["records"] == 0 and result["problem_count"] == 0
+    assert statuses(result) == {"unchanged": 3}
+
+
+def test_clear_missing_clears_removed_values_and_users_gone_from_the_source(tmp_path, baseline):
+    records = [{"upn": "a@x.com", "City": "", "Office": "1"}, {"upn": "b@x.com", "City": "Rome", "Office": "2"}]
+    result = build(tmp_path, records=records, delta=delta_for(baseline, clear_missing=True))
+    assert read_back(result["files"][0]["path"]) == [{"upn": "a@x.com", "City": ""},
+                                                     {"upn": "c@x.com", "City": "", "Office": ""}]
+    assert statuses(result) == {"cleared": 2, "unchanged": 1}
+
+
+def test_a_refused_source_sends_nothing_and_reports_no_change(tmp_path, baseline):
+    records = [{"upn": "a@x.com", "City": "Bergen", "Office": "1"}, {"upn": "", "City": "x", "Office": "y"}]
+    result = build(tmp_path, records=records, delta=delta_for(baseline, clear_missing=True))
+    assert result["problem_count"] == 1 and result["files"] == []
+    assert sum(result["changes"].counts.values()) == 0 and result["changes"].listed == []
+
+
+RULES = {"type": "object", "properties": {"Office": {"type": "string", "pattern": "^[0-9]+$"}}, "required": ["upn"]}
+
+
+def test_record_schema_sees_the_whole_source_record_and_refuses_with_record_line_field_and_rule(tmp_path):
+    src = write(tmp_path, "s.csv", "upn,City,Office,Note\na@x.com,Oslo,1,n\nb@x.com,Rome,2b,n\n")
+    schema = import_schema.RecordSchema(dict(RULES, required=["upn", "Note"]))
+    result = build(tmp_path, src=src, schema=schema)
+    assert result["problem_count"] == 1 and result["files"] == []
+    assert messages(result) == ["record 2, line 3, field 'Office': breaks record_schema rule pattern "
+                                "(properties/Office/pattern): '2b' does not match '^[0-9]+$'"]
+
+
+def test_skip_invalid_leaves_the_record_out_and_lists_it(tmp_path, baseline):
+    records = [{"upn": "a@x.com", "City": "Oslo", "Office": "x1"}, {"upn": "e@x.com", "City": "Nice", "Office": "5"}]
+    result = build(tmp_path, records=records, schema=import_schema.RecordSchema(RULES), skip_invalid=True,
+                   delta=delta_for(baseline, clear_missing=True))
+    assert read_back(result["files"][0]["path"]) == [
+        {"upn": "e@x.com", "City": "Nice", "Office": "5"},
+        {"upn": "b@x.com", "City": "", "Office": ""}, {"upn": "c@x.com", "City": "", "Office": ""}]
+    left = result["changes"].left_out_listed
+    assert [(entry["id"], entry["record"]) for entry in left] == [("a@x.com", 1)]
+    assert left[0]["reason"].startswith("record_schema: field 'Office': breaks record_schema rule pattern")
+    # a user left out is not missing from the source: it is not cleared
+    assert statuses(result) == {"added": 1, "cleared": 2, "left_out": 1}
+
+
+class FakeIdentities:
+    def __init__(self, reasons):
+        self.known = reasons
+        self.calls = []
+
+    def reasons(self, ids):
+        self.calls.append(list(ids))
+        return {key: reason for key, reason in self.known.items() if key in [value.lower() for value in ids]}
+
+
+def test_the_identity_check_leaves_out_unusable_users_a_batch_at_a_time(tmp_path):
+    records = [{"upn": "u%03d@x.com" % number, "City": "c", "Office": "o"} for number in range(identity_check.USERS_PER_BATCH + 5)]
+    identities = FakeIdentities({"u001@x.com": identity_check.NOT_FOUND, "u302@x.com": identity_check.GUEST})
+    result = build(tmp_path, records=records, identities=identities)
+    assert [len(call) for call in identities.calls] == [300, 5]
+    written = [record["upn"] for record in read_back(result["files"][0]["path"])]
+    assert len(written) == 303 and "u001@x.com" not in written and "u302@x.com" not in written
+    assert [(entry["id"], entry["reason"]) for entry in result["changes"].left_out_listed] == [
+        ("u001@x.com", identity_check.NOT_FOUND), ("u302@x.com", identity_check.GUEST)]
+
+
+def test_nobody_is_looked_up_once_the_source_is_refused(tmp_path):
+    identities = FakeIdentities({})
+    result = build(tmp_path, records=[{"upn": "", "City": "c", "Office": "o"}, {"upn": "a@x.com", "City": "c", "Office": "o"}],
+                   identities=identities)
+    assert result["problem_count"] == 1 and identities.calls == []
+
+
+def test_a_delta_names_its_files_after_the_baseline_it_was_compared_with(tmp_path):
+    records = [{"upn": "ghost@x.com", "City": "Nowhere", "Office": "0"}]
+    names = []
+    for jobs in ([], ["job-1"], ["job-2"], ["job-2"]):
+        wanted = import_baseline.mapping("upn", None, MAP, jobs=jobs)
+        work = tmp_path / ("w%d" % len(names))
+        work.mkdir()
+        writer = import_baseline.BaselineWriter(str(work / "b.gz"), wanted)
+        writer.write("a@x.com", ("Oslo", "1"))
+        loaded = import_baseline.Baseline.load(writer.finish(), str(work), wanted)
+        result = build(work, records=records, delta=delta_for(loaded))
+        loaded.close()
+        names.append(result["files"][0]["name"])
+        assert result["files"][0]["sha256"] == import_build.build_import_files(
+            str(work), "p", "upn", MAP, records=records)["files"][0]["sha256"]
+    # the same delta against the same baseline has the same name (a rerun follows its job); another baseline, another
+    assert names[2] == names[3] and len(set(names[:3])) == 3

@@ -208,3 +208,48 @@ def test_table_row_names_the_step_of_an_error():
     row = report_records.table_row("contoso", "bulk_import", {"outcome": "failed", "summary": "-", "error": error})
     assert row == {"tenant": "contoso", "section": "bulk_import", "outcome": "failed", "changes": "-",
                    "error": "upload: boom"}
+
+
+DELTA = {"baseline": {"file": "/Shared Documents/ProfileImport/hr-baseline.jsonl.gz", "status": "used", "users": 1000,
+                      "message": None},
+         "counts": {"added": 1, "changed": 20, "cleared": 0, "unchanged": 978, "left_out": 1, "not_in_source": 0,
+                    "kept_values": 0},
+         "users": [{"id": "u%d@x.com" % number, "status": "changed",
+                    "properties": {"CostCenter": {"before": "1", "after": "2"}}} for number in range(20)],
+         "users_listed_all": False, "changes_file": "/srv/reports/full/contoso.changes.jsonl"}
+
+
+def test_a_delta_run_reports_its_counts_users_left_out_and_the_baseline_it_recorded():
+    queue = queued()
+    sent = dict(upload(), delta=DELTA, left_out=[{"id": "ghost@x.com", "record": 4, "line": 5, "reason": "no such user"}],
+                left_out_count=1)
+    baseline = {"changed": True, "baseline": {"users": 1001}, "counts": {"recorded": 21, "unchanged": 0, "not_recorded": 1},
+                "not_recorded": ["u3@x.com"]}
+    record = report_records.bulk_import(False, "src", sent, queue, waited(queue), baseline=baseline)
+    assert record["users"]["unchanged"] == 978
+    assert record["left_out"] == sent["left_out"] and record["left_out_count"] == 1
+    delta = record["delta"]
+    assert delta["counts"] == DELTA["counts"] and delta["users"] == DELTA["users"] and not delta["users_listed_all"]
+    assert delta["changes_file"] == "contoso.changes.jsonl"
+    assert delta["recorded"] == {"counts": {"recorded": 21, "unchanged": 0, "not_recorded": 1}, "users": 1001,
+                                 "not_recorded": ["u3@x.com"]}
+
+
+def test_an_unchanged_delta_queues_nothing_and_says_how_many_users_are_unchanged():
+    unchanged = dict(DELTA, counts=dict(DELTA["counts"], added=0, changed=0, left_out=0, unchanged=1000), users=[])
+    record = report_records.bulk_import(False, "src", dict(upload(files=()), changed=False, delta=unchanged),
+                                        {"results": [], "skipped": True}, {"results": [], "skipped": True},
+                                        baseline={"skipped": True})
+    assert record["outcome"] == "unchanged" and record["summary"] == "unchanged (1000 users)"
+    assert record["delta"]["recorded"] is None
+
+
+def test_a_failed_baseline_record_says_the_users_are_sent_again():
+    error = report_records.failure("Record what was imported", "spo.user_profiles.upa_import_baseline",
+                                   {"failed": True, "msg": "import job x is still Processing"})
+    assert error["step"] == "record baseline" and "sends these users again" in error["hint"]
+
+
+def test_without_delta_there_is_no_delta_section():
+    queue = queued()
+    assert report_records.bulk_import(False, "src", upload(), queue, waited(queue))["delta"] is None

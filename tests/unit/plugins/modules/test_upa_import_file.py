@@ -12,7 +12,6 @@ from ansible_collections.spo.user_profiles.plugins.module_utils import permissio
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.modules import upa_import_file
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_files import FakeSharePoint, SITE
-from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_api import ADMIN, FakeTenant
 
 FOLDER = "/Shared Documents/ProfileImport"
 RECORDS = [{"mail": "anna@contoso.com", "cc": "Müller", "office": "x"}, {"mail": "bjorn@contoso.com", "cc": "東京", "office": "y"}]
@@ -103,3 +102,88 @@ def test_absent_removes_only_this_prefix(sharepoint, capsys):
 def test_queue_job_is_no_longer_an_option(capsys):
     result = run(capsys, **present_args(queue_job=True))
     assert result["failed"] is True and "Unsupported parameters" in result["msg"] and "queue_job" in result["msg"]
+
+
+def test_delta_without_a_baseline_sends_everyone_and_shows_the_users(sharepoint, capsys, tmp_path):
+    changes = tmp_path / "changes.jsonl"
+    result = run(capsys, _ansible_diff=True, _ansible_check_mode=True,
+                 **present_args(delta=True, changes_file=str(changes), max_diff_users=1))
+    assert result["changed"] is True and result["records"] == 2
+    assert result["delta"]["baseline"]["status"] == "absent"
+    assert result["delta"]["counts"]["added"] == 2 and not result["delta"]["users_listed_all"]
+    assert result["diff"]["prepared"].startswith("delta against no baseline (every user is sent): 2 added")
+    assert "... and 1 more user(s): every one is in %s" % changes in result["diff"]["prepared"]
+    assert len(changes.read_text(encoding="utf-8").splitlines()) == 2
+
+
+def test_delta_against_a_recorded_baseline_sends_only_the_change(sharepoint, capsys, tmp_path):
+    from ansible_collections.spo.user_profiles.plugins.module_utils import import_baseline
+    writer = import_baseline.BaselineWriter(str(tmp_path / "b.gz"), import_baseline.mapping("mail", "email", {"cc": "CostCenter"}))
+    writer.write("anna@contoso.com", ("Müller",))
+    writer.write("bjorn@contoso.com", ("Oslo",))
+    sharepoint.folders.add(FOLDER)
+    sharepoint.files[FOLDER + "/hr-baseline.jsonl.gz"] = open(writer.finish(), "rb").read()
+    result = run(capsys, _ansible_diff=True, **present_args(delta=True))
+    assert result["records"] == 1 and result["delta"]["counts"]["changed"] == 1
+    assert result["delta"]["users"] == [{"id": "bjorn@contoso.com", "status": "changed",
+                                         "properties": {"CostCenter": {"before": "Oslo", "after": "東京"}}}]
+    assert 'CostCenter: "Oslo" -> "東京"' in result["diff"]["prepared"]
+    again = run(capsys, **present_args(delta=True, records=[RECORDS[0]]))
+    assert again["changed"] is False and again["files"] == [] and again["delta"]["counts"]["unchanged"] == 1
+
+
+def test_a_damaged_baseline_is_a_warning_and_a_full_import(sharepoint, capsys, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(SpoModule, "warn", lambda self, msg: warnings.append(msg))
+    sharepoint.folders.add(FOLDER)
+    sharepoint.files[FOLDER + "/hr-baseline.jsonl.gz"] = b"not gzip"
+    result = run(capsys, **present_args(delta=True))
+    assert result["records"] == 2 and result["delta"]["baseline"]["status"] == "unusable"
+    assert len(warnings) == 1 and "cannot be used" in warnings[0] and "a full import" in warnings[0]
+
+
+def test_check_identities_needs_an_id_type(sharepoint, capsys):
+    args = present_args(check_identities=True)
+    del args["id_type"]
+    result = run(capsys, **args)
+    assert result["failed"] is True and "check_identities needs id_type" in result["msg"]
+    assert sharepoint.calls == []
+
+
+def test_a_broken_rule_of_record_schema_uploads_nothing(sharepoint, capsys):
+    schema = {"properties": {"cc": {"type": "string", "pattern": "^[0-9]{4}$"}}}
+    result = run(capsys, **present_args(record_schema=schema))
+    assert result["failed"] is True and result["problem_count"] == 2
+    assert "record 1, field 'cc': breaks record_schema rule pattern" in result["msg"]
+    assert sharepoint.calls == []
+
+
+def test_skip_invalid_leaves_records_out_and_lists_them(sharepoint, capsys):
+    schema = {"properties": {"cc": {"const": "Müller"}}}
+    result = run(capsys, **present_args(record_schema=schema, skip_invalid=True))
+    assert result["records"] == 1 and result["left_out_count"] == 1
+    assert result["left_out"][0]["id"] == "bjorn@contoso.com" and result["left_out"][0]["record"] == 2
+    assert "rule const" in result["left_out"][0]["reason"]
+
+
+@pytest.mark.parametrize("schema, words", [
+    ({"type": "nonsense"}, "record_schema is not a valid JSON Schema"),
+    ("/nonexistent/rules.json", "record_schema: cannot read /nonexistent/rules.json"),
+])
+def test_an_unusable_record_schema_fails_naming_it(sharepoint, capsys, schema, words):
+    result = run(capsys, **present_args(record_schema=schema))
+    assert result["failed"] is True and words in result["msg"]
+    assert sharepoint.calls == []
+
+
+def test_a_missing_jsonschema_is_named(sharepoint, capsys, monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_jsonschema(name, *args, **kwargs):
+        if name == "jsonschema" or name.startswith("jsonschema."):
+            raise ImportError("No module named 'jsonschema'")
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_jsonschema)
+    result = run(capsys, **present_args(record_schema={"type": "object"}))
+    assert result["failed"] is True and "jsonschema" in result["msg"] and "record_schema" in result["msg"]

@@ -56,6 +56,22 @@ def test_a_failed_record_says_where_and_what_to_do_and_lists_problems():
     assert "**Failed at step `upload`**: 1 problem" in text and "What to do: Fix the source." in text
 
 
+def test_a_delta_shows_its_counts_each_change_and_where_the_rest_is():
+    delta = {"baseline": {"status": "used", "users": 1000}, "users_listed_all": False, "changes_file": "contoso.changes.jsonl",
+             "counts": {"added": 1, "changed": 2, "cleared": 0, "unchanged": 996, "left_out": 1, "not_in_source": 0},
+             "users": [{"id": "anna@x.com", "status": "changed", "properties": {"CostCenter": {"before": "1|0", "after": "11"}}},
+                       {"id": "ghost@x.com", "status": "left_out", "reason": "no such user in Entra ID"}],
+             "recorded": {"users": 1001, "counts": {"recorded": 3, "not_recorded": 1}}}
+    record = bulk_record(delta=delta, left_out=[{"id": "ghost@x.com", "reason": "no such user in Entra ID"}], left_out_count=1)
+    text = report_markdown.tenant_markdown({"tenant": "contoso", "run_id": "r1", "sections": {"bulk_import": record}})
+    assert ("- Delta against the baseline of 1000 users: 1 added, 2 changed, 0 cleared, 996 unchanged, 1 left out, "
+            "0 not in source") in text
+    assert "- Baseline recorded: 1001 users, 3 with new values, 1 to be sent again" in text
+    assert "| anna@x.com | changed | CostCenter | 1\\|0 | 11 |" in text
+    assert "every one is in `contoso.changes.jsonl`" in text
+    assert "- Left out of the file (1): ghost@x.com: no such user in Entra ID" in text
+
+
 def test_terminal_table_cuts_long_cells_and_keeps_rows_short():
     rows = [{"tenant": "t" * 40, "section": "profile_photos", "outcome": "synced_with_failures",
              "changes": "1200 changed, 3 failed, and more", "error": "sync: " + "e" * 200}]

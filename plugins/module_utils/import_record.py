@@ -1,0 +1,173 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) spo.user_profiles contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Recording what finished import jobs imported as the tenant's baseline (import_baseline).
+
+The new baseline is the old one (when it was built for the same mapping) with each job's import file laid over it,
+user by user, except the users the job's log names as failed: they keep their old values (or stay out), so the next
+delta sends them again. Jobs are checked first, and nothing is recorded unless every one of them has ended with an
+import: a job still running, or one that imported nothing, fails the call with the baseline as it was. Files are
+streamed; memory holds the old baseline's index and the ids of users new to it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.spo.user_profiles.plugins.module_utils import files
+from ansible_collections.spo.user_profiles.plugins.module_utils._json_stream import array_items
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_baseline import (
+    BaselineWriter, mapping, read_baseline, save_baseline, user_key,
+)
+from ansible_collections.spo.user_profiles.plugins.module_utils.job_api import TERMINAL_STATES, get_job, has_errors
+from ansible_collections.spo.user_profiles.plugins.module_utils.job_log import (
+    parse_log_text, read_job_log, split_log_folder_uri, summarize_log,
+)
+
+MAX_LISTED = 100
+_OPERATION = "record the import baseline"
+
+
+def _failed_users(client, job):
+    """(keys of the users the job's log names as failed, None) or (None, why no user of the job can be recorded)."""
+    if not has_errors(job):
+        return set(), None
+    if job.get("error") != "ImportCompleteWithError":
+        raise SpoError("import job %s ended in %s (%s): it imported nothing, so nothing is recorded; the baseline is "
+                       "unchanged" % (job["job_id"], job["state"], job["error"]), operation=_OPERATION)
+    logs = read_job_log(client, job)
+    if not logs:
+        return None, "its log could not be read, so who failed is unknown"
+    entries = []
+    for log in logs:
+        entries.extend(parse_log_text(log["text"]))
+    if any(entry["identity"] is None for entry in entries):
+        return None, "its log has failures that name no user"
+    return {user_key(identity) for identity in summarize_log(entries)["failed_identities"]}, None
+
+
+def check_jobs(client, job_ids):
+    """The jobs, each with ``failed`` (the keys of its failed users) or ``skip`` (why none of its users is recorded).
+
+    SpoError, before anything is read or written, when a job is unknown, still running or imported nothing.
+    """
+    jobs = []
+    for job_id in job_ids:
+        job = get_job(client, job_id)
+        if job is None:
+            raise SpoError("import job %s is not in the tenant's job list; nothing is recorded" % job_id, operation=_OPERATION)
+        if job["state"] not in TERMINAL_STATES:
+            raise SpoError("import job %s is still %s: the baseline records only what a finished job imported; nothing "
+                           "is recorded" % (job_id, job["state"]), operation=_OPERATION)
+        failed, skip = _failed_users(client, job)
+        jobs.append(dict(job, failed=failed, skip=skip))
+    return jobs
+
+
+def _file_records(path):
+    with open(path, "r", encoding="utf-8-sig") as stream:
+        try:
+            yield from array_items(stream)
+        except ValueError as err:
+            raise SpoError("the import file %s is not valid JSON: %s" % (os.path.basename(path), err), operation=_OPERATION)
+
+
+class _Merge:
+    """The new baseline, written as the jobs' files are read: the old one's users laid over with what was imported."""
+
+    def __init__(self, writer, old, id_property, fields):
+        self.writer = writer
+        self.old = old
+        self.id_property = id_property
+        self.fields = fields
+        self.field_set = set(fields)
+        self.new_users = set()
+        self.old_written = bytearray(old.users if old is not None else 0)
+        self.counts = {"recorded": 0, "unchanged": 0, "not_recorded": 0}
+        self.not_recorded = []
+
+    def add_file(self, name, records, failed):
+        for record in records:
+            record_id = record.get(self.id_property) if isinstance(record, dict) else None
+            if not isinstance(record_id, str) or not set(record) - {self.id_property} <= self.field_set:
+                raise SpoError("the import file %s holds a record that is not one of this mapping's (%r); nothing is "
+                               "recorded" % (name, record if not isinstance(record, dict) else sorted(record)),
+                               operation=_OPERATION)
+            key = user_key(record_id)
+            if failed is None or key in failed:
+                self.counts["not_recorded"] += 1
+                if len(self.not_recorded) < MAX_LISTED:
+                    self.not_recorded.append(record_id)
+                continue
+            self._write(key, record_id, record, name)
+
+    def _write(self, key, record_id, record, name):
+        slot = self.old.find(key) if self.old is not None else None
+        if (key in self.new_users) if slot is None else self.old_written[slot]:
+            raise SpoError("user %s is in more than one of the jobs' files; record the jobs of one run at a time"
+                           % record_id, operation=_OPERATION)
+        if slot is None:
+            self.new_users.add(key)
+            before = ("",) * len(self.fields)
+        else:
+            self.old_written[slot] = 1
+            before = self.old.entry(slot)[1]
+        values = tuple(record.get(field, previous) for field, previous in zip(self.fields, before))
+        if not all(isinstance(value, str) for value in values):
+            raise SpoError("the import file %s holds a value of %s that is not text; nothing is recorded" % (name, record_id),
+                           operation=_OPERATION)
+        self.counts["unchanged" if slot is not None and values == before else "recorded"] += 1
+        self.writer.write(record_id, values)
+
+    def finish(self):
+        if self.old is not None:
+            for record_id, values in self.old.unseen():
+                self.writer.write(record_id, values)
+            self.old.close()
+        return self.writer.finish()
+
+
+def record_jobs(client, site_url, folder_url, prefix, workdir, id_property, id_type, property_map, job_ids,
+                check_mode=False):
+    """Advance the tenant's baseline with what the jobs imported. The module's result (see upa_import_baseline)."""
+    jobs = check_jobs(client, job_ids)
+    wanted = mapping(id_property, id_type, property_map, jobs=[job["job_id"] for job in jobs])
+    old, previous = read_baseline(client, site_url, folder_url, prefix, workdir, wanted)
+    old_jobs = old.jobs if old is not None else []
+    merge = _Merge(BaselineWriter(os.path.join(workdir, "new-baseline.jsonl.gz"), wanted), old, id_property,
+                   wanted["fields"])
+    reported = []
+    for number, job in enumerate(jobs):
+        file_site, file_url = split_log_folder_uri(job["source_uri"] or "")
+        local = os.path.join(workdir, "import-%d.json" % number)
+        if files.download_file(client, file_site, file_url, local) is None:
+            raise SpoError("the import file %s of job %s is gone; nothing is recorded" % (file_url, job["job_id"]),
+                           operation=_OPERATION)
+        before = dict(merge.counts)
+        merge.add_file(os.path.basename(file_url), _file_records(local), job["failed"])
+        os.unlink(local)
+        reported.append({"job_id": job["job_id"], "source_uri": job["source_uri"], "state": job["state"],
+                         "error": job["error"], "not_recorded_reason": job["skip"],
+                         **{key: merge.counts[key] - before[key] for key in merge.counts}})
+    path = merge.finish()
+    # A damaged or foreign baseline is replaced even when nothing new is recorded, and a job not recorded before is
+    # noted even when it brought no new value: the next delta then names another baseline and is a new job.
+    changed = (merge.counts["recorded"] > 0 or previous["status"] in ("unusable", "mapping_changed")
+               or (bool(jobs) and wanted["jobs"] != old_jobs))
+    url = previous["file"]
+    if changed and not check_mode:
+        url = save_baseline(client, site_url, folder_url, prefix, path)
+    warnings = ["import job %s: none of its users is recorded (they are sent again next run): %s" % (job["job_id"], job["skip"])
+                for job in jobs if job["skip"]]
+    if previous["message"]:
+        warnings.append("%s; it is replaced by one of this mapping" % previous["message"])
+    return {
+        "changed": changed,
+        "baseline": {"file": url, "users": merge.writer.users, "previous": previous},
+        "counts": dict(merge.counts),
+        "not_recorded": merge.not_recorded,
+        "jobs": reported,
+        "warnings": warnings,
+    }
