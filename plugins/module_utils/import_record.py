@@ -14,6 +14,7 @@ streamed; memory holds the old baseline's index and the ids of users new to it.
 from __future__ import annotations
 
 import os
+from urllib.parse import unquote, urlsplit
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import files
 from ansible_collections.spo.user_profiles.plugins.module_utils._json_stream import array_items
@@ -23,7 +24,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.import_baseline 
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_api import TERMINAL_STATES, get_job, has_errors
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_log import (
-    parse_log_text, read_job_log, split_log_folder_uri, summarize_log,
+    parse_log_text, read_job_log, summarize_log,
 )
 
 MAX_LISTED = 100
@@ -140,9 +141,10 @@ def record_jobs(client, site_url, folder_url, prefix, workdir, id_property, id_t
                    wanted["fields"])
     reported = []
     for number, job in enumerate(jobs):
-        file_site, file_url = split_log_folder_uri(job["source_uri"] or "")
+        # The jobs were queued on files of this import folder: the file's name is all that is needed of its URI.
+        file_url = folder_url.rstrip("/") + "/" + unquote(urlsplit(job["source_uri"] or "").path).rsplit("/", 1)[-1]
         local = os.path.join(workdir, "import-%d.json" % number)
-        if files.download_file(client, file_site, file_url, local) is None:
+        if files.download_file(client, site_url, file_url, local) is None:
             raise SpoError("the import file %s of job %s is gone; nothing is recorded" % (file_url, job["job_id"]),
                            operation=_OPERATION)
         before = dict(merge.counts)

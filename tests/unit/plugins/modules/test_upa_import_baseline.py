@@ -20,7 +20,7 @@ MAP = {"cc": "CostCenter", "bld": "Building"}
 @pytest.fixture
 def tenant(monkeypatch):
     fake = FakeSharePointAndJobs()
-    monkeypatch.setattr(SpoModule, "client", lambda self: fake)
+    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): fake)
     return fake
 
 

@@ -26,29 +26,6 @@ def sharepoint(monkeypatch):
     return fake
 
 
-class FakeSharePointAndJobs(FakeSharePoint):
-    """The document library of FakeSharePoint and the job API (on the admin host) of FakeTenant, in one client."""
-
-    def __init__(self):
-        super().__init__()
-        self.root_url = SITE
-        self.admin_url = ADMIN
-        self.tenant = FakeTenant()
-
-    def request(self, method, url, operation, **kw):
-        if url.startswith(ADMIN):
-            return self.tenant.request(method, url, operation, **kw)
-        return super().request(method, url, operation, **kw)
-
-
-@pytest.fixture
-def tenant(monkeypatch):
-    fake = FakeSharePointAndJobs()
-    fake.asked_needs = []  # the permissions each module run asked SpoModule.client to check
-    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): fake.asked_needs.append(needs) or fake)
-    return fake
-
-
 def run(capsys, **args):
     args.setdefault("tenant", "contoso")
     with patch_module_args(args):
