@@ -264,8 +264,8 @@ def main():
             label = "ours, at most %d in flight" % args.max_in_flight
             limited_ok, limited_ratio, share = measure(work, emulator, source, args, base_all, args.limited_target, label)
             share_ok = share < args.throttled_share
-            print("%s: throttled share %.1f%% (limit < %.1f%%) %s" % (label, share, args.throttled_share,
-                                                                     "PASS" if share_ok else "FAIL"))
+            print("%s: throttled share %.1f%% (limit < %.1f%%) %s" % (
+                label, share, args.throttled_share, "PASS" if share_ok else "FAIL"))
             limited_ok = limited_ok and share_ok
             limited = "; %.1fx and %.1f%% throttled at %d in flight" % (limited_ratio, share, args.max_in_flight)
 

@@ -18,16 +18,16 @@ description:
   - Sources may be JPEG, PNG, GIF, BMP, TIFF or WebP. EXIF orientation is applied; CMYK, palette and transparent
     images become RGB on white; the photo is cropped to a centred square. Files that are not images, and images
     whose declared size exceeds O(max_pixels) (decompression bombs), are refused with the file named.
-  - Many users in one task. Images are prepared in parallel on all processor cores while they are sent, many users at
-    once: the number of requests in flight starts low, grows while the tenant answers promptly, and halves when it
+  - Many users in one task. Images are prepared in parallel on all processor cores while they are sent, many users
+    at once. The number of requests in flight starts low, grows while the tenant answers promptly, and halves when it
     throttles (HTTP 429 or 503), every worker then waiting out its C(Retry-After), up to O(concurrency). One user's
     failure never stops the others; every user is reported, and the task fails at the end if any user failed (see
     O(fail_on_error)).
   - Only the requests a change needs are sent. For a user the manifest does not know yet, three thumbnail uploads,
-    C(PictureURL) and C(SPS-PicturePlaceholderState) (written without reading them first: a photo being sent means
-    they are written anyway) and the Graph photo; for a changed photo of a user it knows, the thumbnails and the Graph
-    photo only, the profile already pointing at them. An account without a profile fails at the C(PictureURL) write,
-    before anything is uploaded.
+    C(PictureURL) and C(SPS-PicturePlaceholderState) (written without reading them first, since a photo being sent
+    means they are written anyway) and the Graph photo; for a changed photo of a user it knows, the thumbnails and the
+    Graph photo only, the profile already pointing at them. An account without a profile fails at the C(PictureURL)
+    write, before anything is uploaded.
   - Idempotent across machines. A small manifest of source-photo hashes is kept in the tenant, next to the
     thumbnails (C(spo-user-profiles-photo-manifest.json)), read once per run and written once at the end when
     something changed. An unchanged rerun, even from a fresh container, reads the manifest and writes nothing.

@@ -87,8 +87,8 @@ def test_without_progress_interval_it_is_the_module_alone(tmp_path, shown, monke
 @pytest.mark.parametrize("plugin_module, work", [
     (profile_photo, "photos"), (user_profile_property, "profile writes"), (user_profile_info, "profile reads"),
 ])
-def test_a_many_users_module_gets_a_line_with_users_done_rate_and_throttled_answers(tmp_path, shown, monkeypatch,
-                                                                                   plugin_module, work):
+def test_a_many_users_module_gets_a_line_with_users_done_rate_and_throttled_answers(
+        tmp_path, shown, monkeypatch, plugin_module, work):
     done = threading.Event()
     calls = []
 
