@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,10 +37,11 @@ from urllib.parse import quote
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_multi_tenant import CLIENT_ID, SEEDS, Emulator, certificate_pem  # noqa: E402  (sibling scripts)
+from bench_multi_tenant import (  # noqa: E402  (sibling scripts)
+    CLIENT_ID, Emulator, certificate_pem, link_collection, run_module,
+)
 from bench_photos import generate, naive_prepare  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FOLDER = "/User Photos/Profile Pictures"
 NOMETADATA = "application/json;odata=nometadata"
 PROPERTY_WRITE = "SetSingleValueProfileProperty"
@@ -108,30 +108,6 @@ def baseline(emulator, tenant, paths):
 
 # -- 2. and 3. ours: the module ---------------------------------------------------------------------------------------
 
-def run_module(work, emulator, tenant, photos):
-    """(seconds, the module's result) of profile_photo with its defaults over the photo directory."""
-    playbook = os.path.join(work, "photos.yml")
-    args = {"tenant": tenant, "client_id": CLIENT_ID, "certificate_path": os.path.join(SEEDS, "test-app.pem"),
-            "ca_path": os.path.join(emulator.data_dir, "ca.pem"), "src_dir": photos}
-    with open(playbook, "w", encoding="utf-8") as handle:
-        json.dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
-            {"spo.user_profiles.profile_photo": args, "register": "synced"},
-            {"ansible.builtin.copy": {"content": "{{ synced | to_json }}", "dest": os.path.join(work, "result.json")}},
-        ]}], handle)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(work, "collections"), ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, HTTPS_PROXY="http://127.0.0.1:%d" % emulator.port,
-               NO_PROXY="127.0.0.1,localhost")
-    started = time.perf_counter()
-    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c",
-                          "local", playbook], env=env, cwd=work, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if run.returncode:
-        sys.stdout.write(run.stdout[-4000:] + run.stderr[-2000:])
-        raise SystemExit("ansible-playbook failed with %d" % run.returncode)
-    with open(os.path.join(work, "result.json"), encoding="utf-8") as handle:
-        return elapsed, json.load(handle)
-
-
 def written_once(log, upns):
     """Problems with the run's writes: every thumbnail, property and Graph photo once per user, nothing else per user."""
     served = [entry for entry in log if not entry["throttled"]]
@@ -170,7 +146,7 @@ def written_once(log, upns):
 def measure(work, emulator, tenant, photos, upns, base_all, target, label):
     """Run the module on the tenant, print its figures; whether it passed."""
     emulator.call("DELETE", "/tenants/%s/requests" % tenant)
-    seconds, result = run_module(work, emulator, tenant, photos)
+    seconds, result = run_module(work, emulator, tenant, "profile_photo", {"src_dir": photos})
     log = requests_of(emulator, tenant)
     throttled = len([entry for entry in log if entry["throttled"]])
     problems, others = written_once(log, upns)
@@ -202,9 +178,7 @@ def main():
     work = tempfile.mkdtemp(prefix="bench-profile-photo.")
     emulator = None
     try:
-        collection = os.path.join(work, "collections", "ansible_collections", "spo")
-        os.makedirs(collection)
-        os.symlink(ROOT, os.path.join(collection, "user_profiles"))
+        link_collection(work)
         photos = args.keep or os.path.join(work, "photos")
         os.makedirs(photos, exist_ok=True)
         paths = sorted(os.path.join(photos, name) for name in os.listdir(photos) if name.endswith(".jpg"))

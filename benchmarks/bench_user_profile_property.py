@@ -46,9 +46,10 @@ from urllib.parse import quote
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_multi_tenant import CLIENT_ID, SEEDS, Emulator, certificate_pem  # noqa: E402  (a sibling script)
+from bench_multi_tenant import (  # noqa: E402  (a sibling script)
+    CLIENT_ID, Emulator, certificate_pem, link_collection, run_module,
+)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TENANT = "perusers"
 PEOPLE_MANAGER = "https://%s-admin.sharepoint.com/_api/SP.UserProfiles.PeopleManager/" % TENANT
 WRITES = ("SetSingleValueProfileProperty", "SetMultiValuedProfileProperty")
@@ -129,36 +130,18 @@ def baseline(emulator, indexes):
 
 # -- 2. ours: the module ----------------------------------------------------------------------------------------------
 
-def run_module(work, emulator, source):
+def run_ours(work, emulator, source):
     """(seconds, the module's result) of user_profile_property over the source, run by ansible-playbook."""
-    playbook = os.path.join(work, "write.yml")
-    args = {"tenant": TENANT, "client_id": CLIENT_ID, "certificate_path": os.path.join(SEEDS, "test-app.pem"),
-            "ca_path": os.path.join(emulator.data_dir, "ca.pem"), "src": source, "id_property": "upn",
-            "property_map": {"cost_center": "CostCenter", "building": "Building", "certifications": "Certifications"},
-            "multi_value_properties": ["Certifications"], "multi_value_separator": ";"}
-    with open(playbook, "w", encoding="utf-8") as handle:
-        json.dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
-            {"spo.user_profiles.user_profile_property": args, "register": "written"},
-            {"ansible.builtin.copy": {"content": "{{ written | to_json }}", "dest": os.path.join(work, "result.json")}},
-        ]}], handle)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(work, "collections"), ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, HTTPS_PROXY="http://127.0.0.1:%d" % emulator.port,
-               NO_PROXY="127.0.0.1,localhost")
-    started = time.perf_counter()
-    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c",
-                          "local", playbook], env=env, cwd=work, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if run.returncode:
-        sys.stdout.write(run.stdout[-4000:] + run.stderr[-2000:])
-        raise SystemExit("ansible-playbook failed with %d" % run.returncode)
-    with open(os.path.join(work, "result.json"), encoding="utf-8") as handle:
-        return elapsed, json.load(handle)
+    return run_module(work, emulator, TENANT, "user_profile_property", {
+        "src": source, "id_property": "upn",
+        "property_map": {"cost_center": "CostCenter", "building": "Building", "certifications": "Certifications"},
+        "multi_value_properties": ["Certifications"], "multi_value_separator": ";"})
 
 
 def measure(work, emulator, source, args, base_all, target, label):
     """Run the module over the source, print its figures; (whether it passed, speed-up, share throttled in percent)."""
     since = last_seq(emulator)
-    ours, result = run_module(work, emulator, source)
+    ours, result = run_ours(work, emulator, source)
     log = requests_since(emulator, since)
     served = [entry for entry in log if not entry["throttled"]]
     writes = [entry for entry in served if entry["path"].endswith(WRITES)]
@@ -229,9 +212,7 @@ def main():
     work = tempfile.mkdtemp(prefix="bench-user-profile-property.")
     emulator = None
     try:
-        collection = os.path.join(work, "collections", "ansible_collections", "spo")
-        os.makedirs(collection)
-        os.symlink(ROOT, os.path.join(collection, "user_profiles"))
+        link_collection(work)
         emulator = Emulator(work)
         emulator.call("POST", "/tenants", {
             "name": TENANT, "users": [{"upn": upn(index)} for index in range(args.users)],
