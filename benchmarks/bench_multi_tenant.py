@@ -82,6 +82,38 @@ class Emulator:
         self.log.close()
 
 
+def link_collection(work):
+    """This checkout as spo.user_profiles under <work>/collections (the ANSIBLE_COLLECTIONS_PATH of the runs)."""
+    collection = os.path.join(work, "collections", "ansible_collections", "spo")
+    os.makedirs(collection)
+    os.symlink(ROOT, os.path.join(collection, "user_profiles"))
+
+
+def run_module(work, emulator, tenant, module, options):
+    """(seconds, result) of one task of spo.user_profiles.<module> with these options and the test app's sign-in, run
+    by ansible-playbook against the emulator; its time includes ansible-playbook's start."""
+    playbook = os.path.join(work, "%s.yml" % module)
+    args = dict(options, tenant=tenant, client_id=CLIENT_ID, certificate_path=os.path.join(SEEDS, "test-app.pem"),
+                ca_path=os.path.join(emulator.data_dir, "ca.pem"))
+    with open(playbook, "w", encoding="utf-8") as handle:
+        json.dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
+            {"spo.user_profiles." + module: args, "register": "outcome"},
+            {"ansible.builtin.copy": {"content": "{{ outcome | to_json }}", "dest": os.path.join(work, "result.json")}},
+        ]}], handle)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(work, "collections"), ANSIBLE_LOCALHOST_WARNING="false",
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable, HTTPS_PROXY="http://127.0.0.1:%d" % emulator.port,
+               NO_PROXY="127.0.0.1,localhost")
+    started = time.perf_counter()
+    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c",
+                          "local", playbook], env=env, cwd=work, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if run.returncode:
+        sys.stdout.write(run.stdout[-4000:] + run.stderr[-2000:])
+        raise SystemExit("ansible-playbook failed with %d" % run.returncode)
+    with open(os.path.join(work, "result.json"), encoding="utf-8") as handle:
+        return elapsed, json.load(handle)
+
+
 def certificate_pem():
     with open(os.path.join(SEEDS, "test-app.crt"), encoding="ascii") as handle:
         return handle.read()
@@ -180,9 +212,7 @@ def main():
     work = tempfile.mkdtemp(prefix="bench-multi-tenant.")
     emulator = None
     try:
-        collection = os.path.join(work, "collections", "ansible_collections", "spo")
-        os.makedirs(collection)
-        os.symlink(ROOT, os.path.join(collection, "user_profiles"))
+        link_collection(work)
         emulator = Emulator(work)
         delay = min(5, args.job_seconds // 3)
         emulator.call("POST", "/faults", {"job_delay": delay, "job_duration": args.job_seconds - delay})

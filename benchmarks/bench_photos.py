@@ -88,7 +88,8 @@ def generate(directory, count, workers):
 
 
 def naive_prepare(path, sizes=(48, 72, 200), graph_px=648):
-    """The straightforward pipeline: full decode, then each output from the full-size square."""
+    """The straightforward pipeline: full decode, then each output from the full-size square; the JPEGs, smallest
+    first."""
     from PIL import Image
     image = Image.open(path)
     image = image.convert("RGB")
@@ -100,7 +101,7 @@ def naive_prepare(path, sizes=(48, 72, 200), graph_px=648):
     for size in list(sizes) + [graph_px]:
         buffer = io.BytesIO()
         square.resize((size, size), Image.LANCZOS).save(buffer, format="JPEG", quality=90)
-        outputs.append(len(buffer.getvalue()))
+        outputs.append(buffer.getvalue())
     return outputs
 
 

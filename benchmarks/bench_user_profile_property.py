@@ -1,10 +1,10 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""user_profile_property against a sequential read-then-write loop, at realistic latency (issue #17).
+"""user_profile_property against a sequential read-then-write loop, at realistic latency (issues #17 and #21).
 
 Starts its own emulator on a free port with a temporary data dir, creates a tenant of --users users (default 2,000)
 with three properties each (CostCenter, Building, and the multi-valued Certifications), all set through the control
-API, and adds --latency-ms (default 50) to every request. A quarter of the users change (CostCenter and
+API, and adds --latency-ms (default 100) to every request. A quarter of the users change (CostCenter and
 Certifications: two writes each); the rest of the source equals what the tenant holds, Certifications in another order.
 
 1. baseline: a plain sequential script, user after user: GetPropertiesFor, compare, SetSingleValueProfileProperty /
@@ -15,15 +15,19 @@ Certifications: two writes each); the rest of the source equals what the tenant 
    more at 50 ms). The users it changed are set back before step 2.
 2. ours: the module, user_profile_property, run by ansible-playbook over a CSV of all users, with its defaults
    (concurrency 16), signing in with the test certificate. Its wall time includes ansible-playbook's start.
-   PASS when baseline / ours >= --target (default 6) and the emulator's request log holds exactly one write per
+   PASS when baseline / ours >= --target (default 10) and the emulator's request log holds exactly one write per
    changed property (no write for an unchanged user) and one read per user.
+2b. the same under load, the tenant's values set back first: the tenant throttles (429 with Retry-After 1 s) beyond
+   --max-in-flight (default 12) requests in flight. PASS when baseline / ours >= --limited-target (default 7), fewer
+   than --throttled-share (default 5%) of the requests were answered 429/503, and the writes are as in step 2.
+   --max-in-flight 0 leaves this step out.
 3. memory: PropertySync over a CSV source in check mode (reads, compares, writes nothing) in a fresh process, measured
    with tracemalloc, over a quarter of the users and over all: once with nothing to change (PASS when the peak grows
    at most --memory-slack, default 1.3x, from a quarter to all: flat in the number of users), and once with a quarter
    changed (reported: what grows is the result, one record per changed user).
 
-    .venv/bin/python benchmarks/bench_user_profile_property.py [--users 2000] [--latency-ms 50] [--baseline-users 240]
-        [--max-in-flight N]   (the tenant throttles beyond N requests in flight, for both runs)
+    .venv/bin/python benchmarks/bench_user_profile_property.py [--users 2000] [--latency-ms 100] [--baseline-users 240]
+        [--max-in-flight 12]
 """
 
 from __future__ import annotations
@@ -42,9 +46,10 @@ from urllib.parse import quote
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_multi_tenant import CLIENT_ID, SEEDS, Emulator, certificate_pem  # noqa: E402  (a sibling script)
+from bench_multi_tenant import (  # noqa: E402  (a sibling script)
+    CLIENT_ID, Emulator, certificate_pem, link_collection, run_module,
+)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TENANT = "perusers"
 PEOPLE_MANAGER = "https://%s-admin.sharepoint.com/_api/SP.UserProfiles.PeopleManager/" % TENANT
 WRITES = ("SetSingleValueProfileProperty", "SetMultiValuedProfileProperty")
@@ -125,30 +130,36 @@ def baseline(emulator, indexes):
 
 # -- 2. ours: the module ----------------------------------------------------------------------------------------------
 
-def run_module(work, emulator, source):
+def run_ours(work, emulator, source):
     """(seconds, the module's result) of user_profile_property over the source, run by ansible-playbook."""
-    playbook = os.path.join(work, "write.yml")
-    args = {"tenant": TENANT, "client_id": CLIENT_ID, "certificate_path": os.path.join(SEEDS, "test-app.pem"),
-            "ca_path": os.path.join(emulator.data_dir, "ca.pem"), "src": source, "id_property": "upn",
-            "property_map": {"cost_center": "CostCenter", "building": "Building", "certifications": "Certifications"},
-            "multi_value_properties": ["Certifications"], "multi_value_separator": ";"}
-    with open(playbook, "w", encoding="utf-8") as handle:
-        json.dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
-            {"spo.user_profiles.user_profile_property": args, "register": "written"},
-            {"ansible.builtin.copy": {"content": "{{ written | to_json }}", "dest": os.path.join(work, "result.json")}},
-        ]}], handle)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(work, "collections"), ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, HTTPS_PROXY="http://127.0.0.1:%d" % emulator.port,
-               NO_PROXY="127.0.0.1,localhost")
-    started = time.perf_counter()
-    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c",
-                          "local", playbook], env=env, cwd=work, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if run.returncode:
-        sys.stdout.write(run.stdout[-4000:] + run.stderr[-2000:])
-        raise SystemExit("ansible-playbook failed with %d" % run.returncode)
-    with open(os.path.join(work, "result.json"), encoding="utf-8") as handle:
-        return elapsed, json.load(handle)
+    return run_module(work, emulator, TENANT, "user_profile_property", {
+        "src": source, "id_property": "upn",
+        "property_map": {"cost_center": "CostCenter", "building": "Building", "certifications": "Certifications"},
+        "multi_value_properties": ["Certifications"], "multi_value_separator": ";"})
+
+
+def measure(work, emulator, source, args, base_all, target, label):
+    """Run the module over the source, print its figures; (whether it passed, speed-up, share throttled in percent)."""
+    since = last_seq(emulator)
+    ours, result = run_ours(work, emulator, source)
+    log = requests_since(emulator, since)
+    served = [entry for entry in log if not entry["throttled"]]
+    writes = [entry for entry in served if entry["path"].endswith(WRITES)]
+    reads = [entry for entry in served if "GetPropertiesFor" in entry["path"]]
+    throttled = len(log) - len(served)
+    share = 100.0 * throttled / max(1, len(log))
+    changed_users = len([index for index in range(args.users) if index % 4 == 0])
+    ratio = base_all / ours
+    print("%s: %.1f s for %d users (%.2f ms/user), concurrency %s" % (
+        label, ours, args.users, 1000 * ours / args.users, json.dumps(result["concurrency"], sort_keys=True)))
+    print("%s: %d reads, %d writes (%d changed users x 2 properties expected), %d throttled (%.1f%%), %d in all" % (
+        label, len(reads), len(writes), changed_users, throttled, share, len(log)))
+    writes_ok = (len(writes) == 2 * changed_users and len(reads) == args.users
+                 and result["summary"]["changed"] == changed_users and result["summary"]["written"] == len(writes))
+    print("%s: only the changed quarter written, once: %s" % (label, "PASS" if writes_ok else "FAIL"))
+    speed_ok = ratio >= target
+    print("%s: speed-up %.1fx (target >= %.1fx) %s" % (label, ratio, target, "PASS" if speed_ok else "FAIL"))
+    return speed_ok and writes_ok, ratio, share
 
 
 # -- 3. memory -------------------------------------------------------------------------------------------------------
@@ -189,18 +200,19 @@ def memory_peak(work, emulator, source):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=2000)
-    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--baseline-users", type=int, default=240, help="0: all users")
-    parser.add_argument("--target", type=float, default=6.0)
+    parser.add_argument("--target", type=float, default=10.0)
     parser.add_argument("--memory-slack", type=float, default=1.3)
-    parser.add_argument("--max-in-flight", type=int, help="the tenant's load limit for the app (429 with Retry-After 1 beyond)")
+    parser.add_argument("--max-in-flight", type=int, default=12,
+                        help="the tenant's load limit for the app in step 2b (429 with Retry-After 1 beyond); 0: no step 2b")
+    parser.add_argument("--limited-target", type=float, default=7.0)
+    parser.add_argument("--throttled-share", type=float, default=5.0, help="percent")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="bench-user-profile-property.")
     emulator = None
     try:
-        collection = os.path.join(work, "collections", "ansible_collections", "spo")
-        os.makedirs(collection)
-        os.symlink(ROOT, os.path.join(collection, "user_profiles"))
+        link_collection(work)
         emulator = Emulator(work)
         emulator.call("POST", "/tenants", {
             "name": TENANT, "users": [{"upn": upn(index)} for index in range(args.users)],
@@ -210,42 +222,33 @@ def main():
         set_current(emulator, range(args.users))
         source = os.path.join(work, "source.csv")
         write_source(source, args.users)
-        changed_users = len([index for index in range(args.users) if index % 4 == 0])
         emulator.call("POST", "/faults", {"tenant": TENANT, "latency_ms": args.latency_ms})
-        if args.max_in_flight:
-            emulator.call("POST", "/faults", {"tenant": TENANT, "load": {
-                "max_in_flight": args.max_in_flight, "status": 429, "retry_after": 1}})
 
         # 1. the baseline, over a sample that keeps the share of changed users
         sample = list(range(min(args.baseline_users or args.users, args.users)))
         base_seconds = baseline(emulator, sample)
         per_user = base_seconds / len(sample)
         base_all = per_user * args.users
-        emulator.call("POST", "/faults", {"tenant": TENANT, "latency_ms": None})
-        set_current(emulator, sample)
-        emulator.call("POST", "/faults", {"tenant": TENANT, "latency_ms": args.latency_ms})
+        set_current(emulator, sample)  # the control API is not delayed
         print("baseline: %d users in %.1f s (%.1f ms/user, %d%% changed) -> %.1f s for %d users%s" % (
             len(sample), base_seconds, 1000 * per_user, round(100.0 * sum(1 for i in sample if i % 4 == 0) / len(sample)),
             base_all, args.users, "" if len(sample) == args.users else " (scaled)"))
 
         # 2. ours
-        since = last_seq(emulator)
-        ours, result = run_module(work, emulator, source)
-        log = requests_since(emulator, since)
-        served = [entry for entry in log if not entry["throttled"]]
-        writes = [entry for entry in served if entry["path"].endswith(WRITES)]
-        reads = [entry for entry in served if "GetPropertiesFor" in entry["path"]]
-        throttled = len(log) - len(served)
-        ratio = base_all / ours
-        print("ours: %.1f s for %d users (%.2f ms/user), concurrency %s" % (
-            ours, args.users, 1000 * ours / args.users, json.dumps(result["concurrency"], sort_keys=True)))
-        print("requests: %d reads, %d writes (%d changed users x 2 properties expected), %d throttled (%.1f%%), %d in all" % (
-            len(reads), len(writes), changed_users, throttled, 100.0 * throttled / max(1, len(log)), len(log)))
-        writes_ok = (len(writes) == 2 * changed_users and len(reads) == args.users
-                     and result["summary"]["changed"] == changed_users and result["summary"]["written"] == len(writes))
-        print("only the changed quarter written: %s" % ("PASS" if writes_ok else "FAIL"))
-        speed_ok = ratio >= args.target
-        print("speed-up: %.1fx (target >= %.1fx) %s" % (ratio, args.target, "PASS" if speed_ok else "FAIL"))
+        free_ok, ratio, _share = measure(work, emulator, source, args, base_all, args.target, "ours")
+        limited_ok, limited = True, ""
+        if args.max_in_flight:
+            # 2b. ours under load, from the same values
+            set_current(emulator, range(args.users))
+            emulator.call("POST", "/faults", {"tenant": TENANT, "load": {
+                "max_in_flight": args.max_in_flight, "status": 429, "retry_after": 1}})
+            label = "ours, at most %d in flight" % args.max_in_flight
+            limited_ok, limited_ratio, share = measure(work, emulator, source, args, base_all, args.limited_target, label)
+            share_ok = share < args.throttled_share
+            print("%s: throttled share %.1f%% (limit < %.1f%%) %s" % (
+                label, share, args.throttled_share, "PASS" if share_ok else "FAIL"))
+            limited_ok = limited_ok and share_ok
+            limited = "; %.1fx and %.1f%% throttled at %d in flight" % (limited_ratio, share, args.max_in_flight)
 
         # 3. memory, without latency (check mode: reads and compares only), the tenant as before step 2
         emulator.call("POST", "/faults", {"tenant": TENANT, "latency_ms": None, "load": None})
@@ -267,9 +270,8 @@ def main():
         memory_ok = flat <= args.memory_slack
         print("memory growth %d -> %d users, nothing to change: %.2fx (limit %.2fx) %s" % (
             quarter, args.users, flat, args.memory_slack, "PASS" if memory_ok else "FAIL"))
-        ok = speed_ok and writes_ok and memory_ok
-        print("RESULT: %s (%.1fx at %d ms, %d writes for %d changed users)" % (
-            "PASS" if ok else "FAIL", ratio, args.latency_ms, len(writes), changed_users))
+        ok = free_ok and limited_ok and memory_ok
+        print("RESULT: %s (%.1fx at %d ms%s; memory %.2fx)" % ("PASS" if ok else "FAIL", ratio, args.latency_ms, limited, flat))
         return 0 if ok else 1
     finally:
         if emulator is not None:

@@ -14,8 +14,10 @@ in flight depends on the tenant and the hour. ``AdaptiveLimit`` finds it while a
   ends slow start and the limit stops growing for that round;
 - a throttled answer halves the limit, once per round (answers to requests sent before the cut do not cut again),
   and the limit it was throttled at is remembered: the limit climbs back to just below it, and tries it again only
-  after ``PROBE_ROUNDS`` good rounds there, twice as many after each try that was throttled again. A tenant that
-  throttles at 12 in flight is then asked 11 at a time, not throttled every few rounds;
+  after ``PROBE_ROUNDS`` good rounds there. A try that holds for a round makes the next level the one to try, the same
+  way, so above a level once throttled the limit grows by one every so many rounds, never by one a round. A throttle
+  at (or just below) the level remembered doubles the rounds before the next try: that is where the tenant's limit
+  is. A tenant that throttles at 12 in flight is then asked 11 at a time, not throttled every few rounds;
 - a Retry-After pauses every worker: no request starts before it has passed, and then at most the halved limit
   start, so the pool never comes back all at once;
 - ``ceiling`` (a module's ``concurrency`` option) bounds it, and it never goes below 1.
@@ -119,8 +121,9 @@ class AdaptiveLimit:
             self._release()
             self.throttled_count += 1
             if slot.generation == self._generation:
-                if self._throttled_at is not None and self.limit >= self._throttled_at:
-                    self._probe_rounds = min(self._probe_rounds * 2, MAX_PROBE_ROUNDS)  # the try failed again
+                if self._throttled_at is not None and self.limit >= self._throttled_at - 1:
+                    # Throttled again where it was before (a try, or the level just below): try it ever more rarely.
+                    self._probe_rounds = min(self._probe_rounds * 2, MAX_PROBE_ROUNDS)
                 self._throttled_at = self.limit
                 self._rounds_below = 0
                 self.limit = max(1, self.limit // 2)
@@ -167,8 +170,10 @@ class AdaptiveLimit:
         if self._throttled_at is None:
             return self.limit + 1
         if self.limit >= self._throttled_at:
-            self._throttled_at = None  # a good round where it was throttled: the tenant takes more now
-            return self.limit + 1
+            # A good round where it was throttled: the tenant takes this now; the next level is tried the same way.
+            self._throttled_at = self.limit + 1
+            self._rounds_below = 0
+            return self.limit
         if self.limit + 1 < self._throttled_at:
             return self.limit + 1
         self._rounds_below += 1

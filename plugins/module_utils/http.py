@@ -13,6 +13,7 @@ Failed answers become SpoErrors in http_errors.
 
 from __future__ import annotations
 
+import contextlib
 import json as jsonlib
 import os
 import random
@@ -31,6 +32,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.http_errors impo
 
 try:
     import requests
+    from requests.adapters import HTTPAdapter
     from requests.utils import get_environ_proxies
     HAS_REQUESTS = True
     REQUESTS_IMP_ERR = None
@@ -52,6 +54,8 @@ BACKOFF_CAP_SECONDS = 300.0
 DEFAULT_DEADLINE_SECONDS = 900.0
 
 NOMETADATA = "application/json;odata=nometadata"
+# Connections a requests session keeps per host (requests' default).
+POOL_CONNECTIONS = 10
 
 
 def unverified_certificate(exc):
@@ -154,6 +158,24 @@ class SpoClient:
 
     def scrub(self, text):
         return redact(text, list(self._secrets) + sorted(self._sent_tokens))
+
+    @contextlib.contextmanager
+    def limited_by(self, limit):
+        """Within: every request to SharePoint or Graph takes a place in `limit` (a concurrency.AdaptiveLimit shared by
+        a task's workers), and the session keeps a connection per place, so that no worker opens (and signs a TLS
+        handshake for) a connection the pool then throws away."""
+        self._size_pool(limit.ceiling)
+        self.limiter = limit
+        try:
+            yield limit
+        finally:
+            self.limiter = None
+
+    def _size_pool(self, connections):
+        if HAS_REQUESTS and isinstance(self.session, requests.Session) and connections > POOL_CONNECTIONS:
+            adapter = HTTPAdapter(pool_maxsize=connections)
+            self.session.mount("https://", adapter)
+            self.session.mount("http://", adapter)
 
     def _can_refresh(self, resource):
         can_refresh = getattr(self.tokens, "can_refresh", None)

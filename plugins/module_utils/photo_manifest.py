@@ -30,6 +30,7 @@ class PhotoManifest(object):
     def __init__(self, users=None):
         self.users = users or {}
         self.dirty = False
+        self.stored = False  # read from the tenant (so its folder exists)
         self._lock = threading.Lock()
 
     @classmethod
@@ -75,7 +76,9 @@ def load_manifest(client, site_url, folder):
         if err.status == 404:
             return PhotoManifest()
         raise
-    return PhotoManifest.from_bytes(data)
+    manifest = PhotoManifest.from_bytes(data)
+    manifest.stored = True
+    return manifest
 
 
 def save_manifest(client, site_url, folder, manifest):

@@ -3,17 +3,21 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """The profile photo sync of one tenant: decide from the manifest who needs what, prepare the photos (process
-pool), send them to each target (thread pool), or remove them, and report per user.
+pool), send them to each target or remove them (concurrency.run_bounded, the requests in flight adapting to the
+tenant's throttling through a concurrency.AdaptiveLimit shared by every worker), and report per user.
+
+Only the requests a change needs are sent: the manifest (one read) says who needs what, that the photo folder exists,
+and whose profile already links the thumbnails; a user it does not know yet gets the profile link written without a
+read first (see photo_targets.SharePointPhotos.put).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import permissions
+from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import DEFAULT_CONCURRENCY, AdaptiveLimit, run_bounded
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.image_pipeline import (
     PipelineSettings, inspect_image, prepare_many, sha256_file,
@@ -24,6 +28,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.photo_manifest i
 from ansible_collections.spo.user_profiles.plugins.module_utils.photo_targets import (
     DEFAULT_FOLDER, DEFAULT_LIBRARY, TARGETS, GraphPhotos, SharePointPhotos, absolute_url, folder_url,
 )
+from ansible_collections.spo.user_profiles.plugins.module_utils.progress import UsersProgress
 
 
 def permissions_needed(targets):
@@ -72,8 +77,9 @@ def _archive(record, archive_dir, check_mode):
         record["error"] = _join_error(record["error"], "archive: %s" % err)
 
 
-def _result(records, manifest_url, manifest_written):
-    """The module result of a sync: the records, a summary, the failed users, the manifest and the diff."""
+def _result(records, manifest_url, manifest_written, concurrency):
+    """The module result of a sync: the records, a summary, the failed users, the manifest, what the limit of requests
+    in flight did, and the diff."""
     failed = [record for record in records if record["action"] == "failed"]
     changed = [record for record in records if record["changed"]]
     summary = {
@@ -89,6 +95,7 @@ def _result(records, manifest_url, manifest_written):
         "failed_users": [record["user"] or record["path"] for record in failed],
         "manifest_url": manifest_url,
         "manifest_written": manifest_written,
+        "concurrency": concurrency,
         "diff": _diff(changed),
     }
 
@@ -107,7 +114,8 @@ class PhotoSync(object):
     """One run of the profile photo sync for one tenant.
 
     `options` keys: state, targets, library, folder, settings (PipelineSettings), force,
-    concurrency, workers, archive_dir, exchange_sync_state, check_mode.
+    concurrency (the ceiling of requests in flight), workers, archive_dir, exchange_sync_state, check_mode,
+    progress (a progress.UsersProgress).
     """
 
     def __init__(self, client, options):
@@ -116,7 +124,9 @@ class PhotoSync(object):
         self.targets = [target for target in TARGETS if target in options.get("targets", TARGETS)]
         self.settings = options.get("settings") or PipelineSettings()
         self.force = bool(options.get("force"))
-        self.concurrency = max(1, int(options.get("concurrency") or 4))
+        self.concurrency = max(1, int(options.get("concurrency") or DEFAULT_CONCURRENCY))
+        self.limit = AdaptiveLimit(self.concurrency)
+        self.progress = options.get("progress") or UsersProgress(None)
         self.workers = options.get("workers")
         self.archive_dir = options.get("archive_dir")
         self.check_mode = bool(options.get("check_mode"))
@@ -129,11 +139,15 @@ class PhotoSync(object):
     def run(self, entries, problems=()):
         """Sync every entry ({"user", "path"}); returns the module result (without fail decisions)."""
         self.manifest = load_manifest(self.client, self.sharepoint.site_url, self.folder)
+        if self.manifest.stored:
+            self.sharepoint.folder_ready = True  # the manifest is in it
         records = [_new_record(entry) for entry in entries]
-        if self.state == "absent":
-            self._run_absent(records)
-        else:
-            self._run_present(entries, records)
+        with self.client.limited_by(self.limit):
+            if self.state == "absent":
+                self._run_absent(records)
+            else:
+                self._run_present(entries, records)
+        self.progress.finish()
         for record in records:
             self._settle(record)
         for problem in problems:
@@ -146,17 +160,15 @@ class PhotoSync(object):
             self.sharepoint.ensure_folder()
             save_manifest(self.client, self.sharepoint.site_url, self.folder, self.manifest)
             manifest_written = True
-        return _result(records, absolute_url(self.client, self.folder + "/" + MANIFEST_NAME), manifest_written)
+        return _result(records, absolute_url(self.client, self.folder + "/" + MANIFEST_NAME), manifest_written,
+                       self.limit.stats())
 
     # -- present ---------------------------------------------------------------------------
 
     def _plan_present(self, entries, records):
         """Hash sources and decide per user which targets need a write. Returns [(record, needed)]."""
-        hashes = {}
         paths = [entry["path"] for entry in entries if entry.get("path")]
-        with ThreadPoolExecutor(max_workers=max(2, self.concurrency)) as pool:
-            for path, digest in zip(paths, pool.map(_safe_hash, paths)):
-                hashes[path] = digest
+        hashes = dict(run_bounded(_safe_hash, paths, max(2, self.concurrency)))
         work = []
         for entry, record in zip(entries, records):
             path = entry.get("path")
@@ -194,26 +206,29 @@ class PhotoSync(object):
 
     def _run_present(self, entries, records):
         work = self._plan_present(entries, records)
+        self.progress.start(len(work), self.limit)
         if self.check_mode:
             for record, needed in work:
                 self._inspect(record, needed)
+                self.progress.advance()
             return
+        for _item, _sent in run_bounded(self._apply_present, self._prepared(work), self.concurrency):
+            self.progress.advance()
+
+    def _prepared(self, work):
+        """(record, needed, prepared photo) of each user whose photo could be prepared, as the process pool finishes
+        them; a photo that cannot be prepared fails its user here."""
         by_path = dict((record["path"], (record, needed)) for record, needed in work)
-        with ThreadPoolExecutor(max_workers=self.concurrency) as uploads:
-            in_flight = deque()
-            # The process pool forks its workers at the first submit, before any upload thread exists.
-            for path, ok, result in prepare_many([record["path"] for record, _needed in work], self.settings, self.workers):
-                record, needed = by_path[path]
-                if not ok:
-                    record["error"] = str(result)
-                    for target in needed:
-                        record["targets"][target] = "failed"
-                    continue
-                in_flight.append(uploads.submit(self._apply_present, record, needed, result))
-                while len(in_flight) > self.concurrency * 2:
-                    in_flight.popleft().result()
-            while in_flight:
-                in_flight.popleft().result()
+        # The process pool forks its workers at the first submit, before any upload thread exists.
+        for path, ok, result in prepare_many([record["path"] for record, _needed in work], self.settings, self.workers):
+            record, needed = by_path[path]
+            if ok:
+                yield record, needed, result
+                continue
+            record["error"] = str(result)
+            for target in needed:
+                record["targets"][target] = "failed"
+            self.progress.advance()
 
     def _inspect(self, record, needed):
         """Check mode: the source must at least open as an image; then it would be sent."""
@@ -227,12 +242,13 @@ class PhotoSync(object):
         for target in needed:
             record["targets"][target] = "would update"
 
-    def _apply_present(self, record, needed, prepared):
+    def _apply_present(self, item):
+        record, needed, prepared = item
         upn = record["user"]
         value = fingerprint(prepared["sha256"], self.settings)
         for target in needed:
             try:
-                self._writers[target].put(upn, prepared)
+                self._writers[target].put(upn, prepared, linked=self._linked(upn, target))
             except SpoError as err:
                 record["targets"][target] = "failed"
                 record["error"] = _join_error(record["error"], "%s: %s" % (target, err))
@@ -241,12 +257,17 @@ class PhotoSync(object):
             record["changed"] = True
             self.manifest.record(upn, target, value)
 
+    def _linked(self, upn, target):
+        """Whether the target already shows this user a photo sent by an earlier run (the manifest has one), so that
+        only the photo itself changes; never with force, which is there to repair what changed by other means."""
+        return not self.force and self.manifest.get(upn, target) is not None
+
     # -- absent ----------------------------------------------------------------------------
 
     def _run_absent(self, records):
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            for future in [pool.submit(self._apply_absent, record) for record in records]:
-                future.result()
+        self.progress.start(len(records), self.limit)
+        for _record, _removed in run_bounded(self._apply_absent, records, self.concurrency):
+            self.progress.advance()
 
     def _apply_absent(self, record):
         upn = record["user"]

@@ -6,7 +6,8 @@
 host's "User Photos/Profile Pictures", linked through the profile's PictureURL) and Microsoft Graph (the photo of
 the user in Exchange and Entra ID).
 
-Each target has put(upn, prepared) and remove(upn, check_mode) -> whether something was (or would be) removed.
+Each target has put(upn, prepared, linked) and remove(upn, check_mode) -> whether something was (or would be) removed.
+`linked`: an earlier run sent this user's photo to the target (the manifest says so), so only the photo changes.
 """
 
 from __future__ import annotations
@@ -57,28 +58,34 @@ class SharePointPhotos(object):
         self.folder = folder
         self.labels = list(labels)
         self.exchange_sync_state = exchange_sync_state
-        self._folder_ready = False
+        self.folder_ready = False  # set when the folder is known to exist (the manifest was read from it)
         self._folder_lock = threading.Lock()
         self._existing_names = None
 
     def ensure_folder(self):
         with self._folder_lock:
-            if not self._folder_ready:
+            if not self.folder_ready:
                 files.ensure_folder(self.client, self.site_url, self.folder)
-                self._folder_ready = True
+                self.folder_ready = True
 
     def picture_url(self, upn):
         return absolute_url(self.client, self.folder + "/" + thumbnail_names(upn)["M"])
 
-    def put(self, upn, prepared):
-        current = profiles.get_properties(self.client, upn)  # first: an unknown user fails before any upload
+    def put(self, upn, prepared, linked=False):
+        """Upload the thumbnails and link them to the profile: PictureURL first, so that an account without a profile
+        fails before anything is uploaded (the service refuses the write), and the placeholder state, which shows the
+        photo, last. Nothing is read first: a photo being sent means those values are written anyway. When `linked`,
+        the profile already points at these thumbnails, and only they are sent. SPS-PictureExchangeSyncState, when
+        asked for, is written every time: what it holds is known only from a read, which costs as much."""
         self.ensure_folder()
+        if not linked:
+            profiles.set_single(self.client, upn, PICTURE_URL, self.picture_url(upn))
         for label, name in thumbnail_names(upn, self.labels).items():
             files.upload_bytes(self.client, self.site_url, self.folder, name, prepared["thumbnails"][label])
-        desired = {PICTURE_URL: self.picture_url(upn), PLACEHOLDER_STATE: "0"}
+        if not linked:
+            profiles.set_single(self.client, upn, PLACEHOLDER_STATE, "0")
         if self.exchange_sync_state is not None:
-            desired[EXCHANGE_SYNC_STATE] = str(self.exchange_sync_state)
-        profiles.ensure_properties(self.client, upn, desired, check_mode=False, current=current)
+            profiles.set_single(self.client, upn, EXCHANGE_SYNC_STATE, str(self.exchange_sync_state))
 
     def remove(self, upn, check_mode):
         changed = False
@@ -116,7 +123,9 @@ class GraphPhotos(object):
     def _url(self, upn):
         return "%s/users/%s/photo/$value" % (self.client.graph_url.rstrip("/"), quote(upn, safe="@"))
 
-    def put(self, upn, prepared):
+    def put(self, upn, prepared, linked=False):
+        """One request, linked or not: the photo is the whole of what Graph holds."""
+        del linked
         self.client.request("PUT", self._url(upn), "set Graph photo of %s" % upn,
                             headers={"Content-Type": "image/jpeg"}, data=prepared["graph"])
 

@@ -11,6 +11,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils import profiles
 from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import DEFAULT_CONCURRENCY, AdaptiveLimit, run_bounded
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import current_value
+from ansible_collections.spo.user_profiles.plugins.module_utils.progress import UsersProgress
 
 
 def _properties(current, names, kinds):
@@ -22,11 +23,11 @@ def _properties(current, names, kinds):
                 for name in names)
 
 
-def read_profiles(client, users, kinds, names=None, concurrency=DEFAULT_CONCURRENCY):
+def read_profiles(client, users, kinds, names=None, concurrency=DEFAULT_CONCURRENCY, progress=None):
     """{"profiles": [{"user", "properties"}], "missing": [users without a profile], "concurrency": stats}, both lists in
-    the order of `users`. SpoError for any other failure."""
+    the order of `users`. SpoError for any other failure. `progress`: a progress.UsersProgress to tell."""
     limit = AdaptiveLimit(concurrency)
-    client.limiter = limit
+    progress = progress or UsersProgress(None)
 
     def read(numbered):
         _number, user = numbered
@@ -38,14 +39,17 @@ def read_profiles(client, users, kinds, names=None, concurrency=DEFAULT_CONCURRE
             raise
 
     found, missing = [], []
+    progress.start(len(users), limit)
     try:
-        for (number, user), current in run_bounded(read, enumerate(users), limit.ceiling):
-            if current is None:
-                missing.append((number, user))
-            else:
-                found.append((number, {"user": user, "properties": _properties(current, names, kinds)}))
+        with client.limited_by(limit):
+            for (number, user), current in run_bounded(read, enumerate(users), limit.ceiling):
+                if current is None:
+                    missing.append((number, user))
+                else:
+                    found.append((number, {"user": user, "properties": _properties(current, names, kinds)}))
+                progress.advance()
     finally:
-        client.limiter = None
+        progress.finish()
     return {"profiles": [entry for _number, entry in sorted(found, key=lambda pair: pair[0])],
             "missing": [user for _number, user in sorted(missing)],
             "concurrency": limit.stats()}

@@ -53,3 +53,44 @@ class ProgressFile:
         except OSError:
             return  # progress is a courtesy: never fail a run over it
         self._written_at = now
+
+
+class UsersProgress:
+    """A run over many users, as its progress file tells it: {"users": {"done", "total", "throttled", "seconds"}}.
+
+    `total` is the number of users the run works on (None until start), `throttled` the answers 429/503 so far (from the
+    run's concurrency.AdaptiveLimit), `seconds` the time since start. Without a progress file it only counts.
+    """
+
+    def __init__(self, progress_file, clock=time.monotonic):
+        self.file = progress_file
+        self.done = 0
+        self.total = None
+        self._limit = None
+        self._clock = clock
+        self._started = clock()
+
+    @classmethod
+    def of_module(cls, ansible_module, interval):
+        """The progress of a module run asked for a line every `interval` seconds: counted only when not asked."""
+        return cls(ProgressFile.of_module(ansible_module) if interval else None)
+
+    def start(self, total, limit=None):
+        self.total = total
+        self._limit = limit
+        self._started = self._clock()
+        self._write(final=True)  # the total, at once
+
+    def advance(self, count=1):
+        self.done += count
+        self._write(final=False)
+
+    def finish(self):
+        self._write(final=True)
+
+    def _write(self, final):
+        if self.file is None:
+            return
+        throttled = self._limit.throttled_count if self._limit is not None else 0
+        self.file.write({"users": {"done": self.done, "total": self.total, "throttled": throttled,
+                                   "seconds": round(self._clock() - self._started, 3)}}, final=final)

@@ -99,6 +99,7 @@ class ProfileInput:
         self.property_map = property_map
         self.id_field = id_property if self._source_options else "user"
         self.ignored_fields = []
+        self.count = None  # the users of the input, once check() has read it
 
     def check(self, max_problems):
         """Every problem of the input (import_validation.Problems: counted, the first max_problems listed)."""
@@ -110,10 +111,12 @@ class ProfileInput:
                 return problems
         ids = IdTable()
         suspects = set()
+        self.count = 0
         for item in self._items():
             if isinstance(item, dict):
                 problems.add(item)
                 continue
+            self.count += 1
             number, line, user, values = item
             reason = user_problem(user)
             if reason:

@@ -18,6 +18,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils import profiles
 from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import AdaptiveLimit, run_bounded
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import compare
+from ansible_collections.spo.user_profiles.plugins.module_utils.progress import UsersProgress
 
 # Answers about the request or the pool, not about one user: trying the next user cannot help.
 _RUN_STATUSES = (401, 403, 407, 429, 503, 504)
@@ -31,36 +32,43 @@ def is_user_failure(err):
 class PropertySync:
     """One run of user_profile_property over a ProfileInput (or any iterable of (number, user, desired))."""
 
-    def __init__(self, client, concurrency, ordered=False, check_mode=False):
+    def __init__(self, client, concurrency, ordered=False, check_mode=False, progress=None):
         self.client = client
         self.ordered = ordered
         self.check_mode = check_mode
         self.concurrency = max(1, int(concurrency))
         self.limit = AdaptiveLimit(self.concurrency)
+        self.progress = progress or UsersProgress(None)
 
-    def run(self, entries):
+    def run(self, entries, total=None):
         """The module result (without the decision to fail): changed, users (those written or failed), summary,
-        failed_users, concurrency and diff."""
-        self.client.limiter = self.limit
+        failed_users, concurrency and diff. `total`: how many entries there are, for the progress file."""
         counts = {"total": 0, "changed": 0, "unchanged": 0, "failed": 0, "written": 0}
         records = []
+        self.progress.start(total, self.limit)
         try:
-            for (number, _user, _desired), record in run_bounded(self._one, entries, self.concurrency):
-                counts["total"] += 1
-                counts["written"] += 0 if self.check_mode else len(record["written"])
-                if record["error"] is not None:
-                    counts["failed"] += 1
-                elif not record["changed"]:
-                    counts["unchanged"] += 1
-                if record["changed"]:
-                    counts["changed"] += 1
-                if record["changed"] or record["error"] is not None:
-                    records.append((number, record))
+            with self.client.limited_by(self.limit):
+                for (number, _user, _desired), record in run_bounded(self._one, entries, self.concurrency):
+                    self._count(counts, records, number, record)
+                    self.progress.advance()
         except SpoError as err:
             raise err.replace(result=self._result(records, counts))
         finally:
-            self.client.limiter = None
+            self.progress.finish()
         return self._result(records, counts)
+
+    def _count(self, counts, records, number, record):
+        """Add a user's record to the counts, and to the records when it changed or failed."""
+        counts["total"] += 1
+        counts["written"] += 0 if self.check_mode else len(record["written"])
+        if record["error"] is not None:
+            counts["failed"] += 1
+        elif not record["changed"]:
+            counts["unchanged"] += 1
+        if record["changed"]:
+            counts["changed"] += 1
+        if record["changed"] or record["error"] is not None:
+            records.append((number, record))
 
     def _one(self, entry):
         """Read, compare and write one user's properties; the user's record."""

@@ -18,9 +18,16 @@ description:
   - Sources may be JPEG, PNG, GIF, BMP, TIFF or WebP. EXIF orientation is applied; CMYK, palette and transparent
     images become RGB on white; the photo is cropped to a centred square. Files that are not images, and images
     whose declared size exceeds O(max_pixels) (decompression bombs), are refused with the file named.
-  - Many users in one task. Images are prepared in parallel on all processor cores, uploads run on O(concurrency)
-    threads, and throttling (HTTP 429 and 503 with C(Retry-After)) is honoured. One user's failure never stops the
-    others; every user is reported, and the task fails at the end if any user failed (see O(fail_on_error)).
+  - Many users in one task. Images are prepared in parallel on all processor cores while they are sent, many users
+    at once. The number of requests in flight starts low, grows while the tenant answers promptly, and halves when it
+    throttles (HTTP 429 or 503), every worker then waiting out its C(Retry-After), up to O(concurrency). One user's
+    failure never stops the others; every user is reported, and the task fails at the end if any user failed (see
+    O(fail_on_error)).
+  - Only the requests a change needs are sent. For a user the manifest does not know yet, three thumbnail uploads,
+    C(PictureURL) and C(SPS-PicturePlaceholderState) (written without reading them first, since a photo being sent
+    means they are written anyway) and the Graph photo; for a changed photo of a user it knows, the thumbnails and the
+    Graph photo only, the profile already pointing at them. An account without a profile fails at the C(PictureURL)
+    write, before anything is uploaded.
   - Idempotent across machines. A small manifest of source-photo hashes is kept in the tenant, next to the
     thumbnails (C(spo-user-profiles-photo-manifest.json)), read once per run and written once at the end when
     something changed. An unchanged rerun, even from a fresh container, reads the manifest and writes nothing.
@@ -131,9 +138,11 @@ options:
     type: bool
     default: false
   concurrency:
-    description: How many users are uploaded at the same time.
+    description:
+      - The most requests in flight at once. The run starts below it and adapts to how the tenant answers (see
+        RV(concurrency)).
     type: int
-    default: 4
+    default: 16
   workers:
     description: How many processes prepare images. Defaults to the number of processor cores.
     type: int
@@ -148,6 +157,7 @@ options:
     default: true
 extends_documentation_fragment:
   - spo.user_profiles.connection
+  - spo.user_profiles.users_progress
   - spo.user_profiles.attributes
   - spo.user_profiles.attributes.ACTION_GROUP
 attributes:
@@ -261,13 +271,23 @@ manifest_written:
   returned: always
   type: bool
   sample: false
+concurrency:
+  description:
+    - How the number of requests in flight adapted. C(ceiling) is O(concurrency), C(peak) the most reached, C(final)
+      where it ended, C(throttled) the answers 429 or 503, C(paused_seconds) the time all workers waited out a
+      C(Retry-After).
+  returned: always
+  type: dict
+  sample: {"ceiling": 16, "peak": 16, "final": 16, "throttled": 0, "paused_seconds": 0.0}
 """
 
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import image_pipeline, photo_sources, photo_sync, photo_targets
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
+from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import DEFAULT_CONCURRENCY
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils.progress import UsersProgress
 
 
 def argument_spec():
@@ -293,10 +313,11 @@ def argument_spec():
         max_pixels=dict(type="int", default=image_pipeline.DEFAULT_MAX_PIXELS),
         exchange_sync_state=dict(type="int", choices=[0, 1]),
         force=dict(type="bool", default=False),
-        concurrency=dict(type="int", default=4),
+        concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
         workers=dict(type="int"),
         archive_dir=dict(type="path"),
         fail_on_error=dict(type="bool", default=True),
+        progress_interval=dict(type="int"),
     )
 
 
@@ -325,6 +346,8 @@ def main():
         module.fail_json(msg="concurrency must be 1 or more")
     if params["workers"] is not None and params["workers"] < 1:
         module.fail_json(msg="workers must be 1 or more")
+    if params["progress_interval"] is not None and params["progress_interval"] < 0:
+        module.fail_json(msg="progress_interval must be 0 or more")
     if not params["targets"]:
         module.fail_json(msg="targets must name at least one of sharepoint, graph")
     if params["state"] == "present" and params["photos"]:
@@ -352,6 +375,7 @@ def main():
         "archive_dir": params["archive_dir"],
         "exchange_sync_state": params["exchange_sync_state"],
         "check_mode": module.check_mode,
+        "progress": UsersProgress.of_module(module.module, params["progress_interval"]),
     })
     try:
         result = sync.run(entries, problems)

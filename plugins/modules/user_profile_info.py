@@ -25,6 +25,7 @@ author:
   - spo.user_profiles contributors !UNKNOWN
 extends_documentation_fragment:
   - spo.user_profiles.connection
+  - spo.user_profiles.users_progress
   - spo.user_profiles.attributes
   - spo.user_profiles.attributes.ACTION_GROUP
   - spo.user_profiles.attributes.CHECK_MODE_READ_ONLY
@@ -118,6 +119,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency impo
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_info import read_profiles
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import PropertyKinds
+from ansible_collections.spo.user_profiles.plugins.module_utils.progress import UsersProgress
 from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import user_problem
 
 
@@ -127,6 +129,7 @@ def argument_spec():
         properties=dict(type="list", elements="str"),
         multi_value_properties=dict(type="list", elements="str", default=[]),
         concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
+        progress_interval=dict(type="int"),
     )
 
 
@@ -135,13 +138,16 @@ def main():
     params = module.params
     if params["concurrency"] < 1:
         module.fail_json(msg="concurrency must be 1 or more")
+    if (params["progress_interval"] or 0) < 0:
+        module.fail_json(msg="progress_interval must be 0 or more")
     wrong = ["users[%d]: %s" % (index, user_problem(user)) for index, user in enumerate(params["users"]) if user_problem(user)]
     if wrong:
         module.fail_json(msg="; ".join(wrong))
     try:
         result = read_profiles(module.client(permissions.PEOPLE_MANAGER), [user.strip() for user in params["users"]],
                                PropertyKinds(multi_value=params["multi_value_properties"]),
-                               names=params["properties"], concurrency=params["concurrency"])
+                               names=params["properties"], concurrency=params["concurrency"],
+                               progress=UsersProgress.of_module(module.module, params["progress_interval"]))
     except SpoError as err:
         module.fail_from_error(err)
     module.exit_json(changed=False, **result)

@@ -33,6 +33,7 @@ author:
   - spo.user_profiles contributors !UNKNOWN
 extends_documentation_fragment:
   - spo.user_profiles.connection
+  - spo.user_profiles.users_progress
   - spo.user_profiles.attributes
   - spo.user_profiles.attributes.ACTION_GROUP
 attributes:
@@ -270,6 +271,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoM
 from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import DEFAULT_CONCURRENCY
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import DEFAULT_SEPARATOR, PropertyKinds
+from ansible_collections.spo.user_profiles.plugins.module_utils.progress import UsersProgress
 from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import ProfileInput
 from ansible_collections.spo.user_profiles.plugins.module_utils.property_sync import PropertySync
 
@@ -299,6 +301,7 @@ def argument_spec():
         concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
         allowed_failures=dict(type="int", default=0),
         max_problems=dict(type="int", default=import_validation.DEFAULT_MAX_PROBLEMS),
+        progress_interval=dict(type="int"),
     )
 
 
@@ -306,6 +309,8 @@ def option_problems(params):
     for name, lowest in (("concurrency", 1), ("allowed_failures", 0), ("max_problems", 1)):
         if params[name] < lowest:
             yield "%s must be %d or more" % (name, lowest)
+    if (params["progress_interval"] or 0) < 0:
+        yield "progress_interval must be 0 or more"
     if not params["multi_value_separator"]:
         yield "multi_value_separator must not be empty"
 
@@ -351,9 +356,10 @@ def main():
             problems=problems.listed, problem_count=problems.count)
 
     sync = PropertySync(module.client(permissions.PEOPLE_MANAGER), params["concurrency"], ordered=params["ordered"],
-                        check_mode=module.check_mode)
+                        check_mode=module.check_mode,
+                        progress=UsersProgress.of_module(module.module, params["progress_interval"]))
     try:
-        result = sync.run(inputs)
+        result = sync.run(inputs, total=inputs.count)
     except SpoError as err:
         result = dict(err.result or {})
         result.pop("diff", None)

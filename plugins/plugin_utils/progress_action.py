@@ -69,3 +69,20 @@ class ProgressAction(ActionBase):
                 return json.load(handle)
         except (OSError, ValueError):
             return None
+
+
+class UsersProgressAction(ProgressAction):
+    """The action of a module that works through many users (module_utils/progress.UsersProgress): a line with the
+    users done, their rate and the throttled answers. Subclasses say what the module does (`work`)."""
+
+    work = "users"
+
+    def describe(self, args, progress, elapsed):
+        users = (progress or {}).get("users")
+        if not users or users.get("total") is None:
+            return "%s: starting, %d s so far" % (self.work, elapsed)
+        seconds = users.get("seconds") or 0
+        rate = users["done"] / seconds if seconds > 0 else 0.0
+        throttled = users.get("throttled", 0)
+        return "%s: %d of %d users done (%.1f a second), %d throttled answer%s, %d s so far" % (
+            self.work, users["done"], users["total"], rate, throttled, "" if throttled == 1 else "s", elapsed)

@@ -80,15 +80,34 @@ def test_after_a_throttle_it_climbs_back_below_that_limit_and_tries_it_ever_more
     assert limit.limit == 12
 
 
-def test_a_try_that_succeeds_lets_the_limit_grow_again():
+def test_a_try_that_holds_makes_the_next_level_the_one_to_try():
     fake = FakeTime()
     limit = make(fake, ceiling=64, start=4)
     limit.throttled(limit.acquire())  # throttled at 4
     assert limit.limit == 2
     assert [answer_round(limit, fake) for _round in range(9)] == [2] + [3] * 8
     assert limit.limit == 4  # the try
-    assert [answer_round(limit, fake) for _round in range(3)] == [4, 5, 6]  # it held: growth by one again
-    assert limit.limit == 7
+    # It held: 5 is tried the same way, after 8 good rounds at 4, and so on up.
+    assert [answer_round(limit, fake) for _round in range(1 + 8)] == [4] * 9
+    assert limit.limit == 5
+    assert [answer_round(limit, fake) for _round in range(1 + 8)] == [5] * 9
+    assert limit.limit == 6
+
+
+def test_a_throttle_just_below_the_level_remembered_makes_the_tries_rarer():
+    fake = FakeTime()
+    limit = make(fake, ceiling=64, start=4)
+    limit.throttled(limit.acquire())  # throttled at 4
+    assert [answer_round(limit, fake) for _round in range(9)] == [2] + [3] * 8
+    assert answer_round(limit, fake) == 4  # the try held: 5 is the level to try now
+    slots = fill(limit)
+    fake.now += 0.05
+    limit.throttled(slots[0])  # but 4, just below it, is throttled: the tenant's limit is here
+    for slot in slots[1:]:
+        limit.done(slot)
+    assert limit.limit == 2
+    assert [answer_round(limit, fake) for _round in range(1 + 16)] == [2] + [3] * 16  # twice as many rounds
+    assert limit.limit == 4
 
 
 def test_growth_stops_at_the_ceiling():

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.utils
 import io
 import json
@@ -21,6 +22,20 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.errors import Sp
 
 SECRET = "s3cr3t-Value~1"
 TOKEN_RE = re.compile(r"^Bearer tok-(sharepoint|graph)-\d+$")
+
+
+class LimitedFake:
+    """For fakes of SpoClient: limited_by hands them the run's limit for the run, as SpoClient's does."""
+
+    limiter = None
+
+    @contextlib.contextmanager
+    def limited_by(self, limit):
+        self.limiter = limit
+        try:
+            yield limit
+        finally:
+            self.limiter = None
 
 
 def make_response(status=200, body=b"", headers=None, reason="Reason"):
@@ -481,3 +496,18 @@ def test_signing_in_takes_no_place_in_the_limit():
         client.limiter.acquire()
     response = http.MsalHttpClient(client).post("https://login.microsoftonline.com/x/oauth2/v2.0/token", data={})
     assert response.status_code == 200
+
+
+def test_limited_by_shares_the_limit_for_the_run_only_and_keeps_a_connection_per_place():
+    client = http.SpoClient("contoso", FakeTokens(), session=requests.Session())
+    limit = AdaptiveLimit(ceiling=24)
+    with pytest.raises(RuntimeError):
+        with client.limited_by(limit):
+            assert client.limiter is limit
+            raise RuntimeError("a worker failed")
+    assert client.limiter is None
+    assert client.session.get_adapter("https://contoso-my.sharepoint.com/")._pool_maxsize == 24
+    small = http.SpoClient("contoso", FakeTokens(), session=requests.Session())
+    with small.limited_by(AdaptiveLimit(ceiling=4)):
+        pass
+    assert small.session.get_adapter("https://contoso-my.sharepoint.com/")._pool_maxsize == http.POOL_CONNECTIONS

@@ -9,11 +9,12 @@ import os
 import pytest
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import image_pipeline, photo_manifest, photo_sync
+from ansible_collections.spo.user_profiles.plugins.module_utils.progress import FILE_NAME, ProgressFile, UsersProgress
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_image_pipeline import (
     BLUE, GREEN, RED, decode,
 )
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_photo_sources import write_image
-from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_photo_targets import FOLDER, fake_tenant
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_photo_targets import FOLDER, fake_tenant, sent
 
 
 @pytest.fixture
@@ -56,6 +57,66 @@ def test_unchanged_rerun_reads_the_manifest_once_and_writes_nothing(tenant, sour
     assert all(user["targets"] == {"sharepoint": "unchanged", "graph": "unchanged"} for user in result["users"])
 
 
+def test_a_new_user_gets_only_the_requests_the_change_needs(tenant, sources):
+    result = run_sync(tenant, sources)
+    assert result["summary"]["changed"] == 3
+    described = sent(tenant)
+    # The run: the manifest read (not there yet), the folder checked once, the manifest written once.
+    assert described[0] == "GET " + FOLDER + "/" + photo_manifest.MANIFEST_NAME
+    assert described.count("GET " + FOLDER) == 1
+    assert described[-1] == "upload " + photo_manifest.MANIFEST_NAME
+    # Each user: the link, three thumbnails, the placeholder state, the Graph photo; no read.
+    assert len(described) == 3 + 3 * 6
+    assert described.count("set PictureURL") == 3 and described.count("set SPS-PicturePlaceholderState") == 3
+    assert len([item for item in described if item.startswith("upload ") and item.endswith("Thumb.jpg")]) == 9
+    assert len([item for item in described if item.startswith("PUT ")]) == 3
+    assert "read profile" not in described
+
+
+def test_a_changed_photo_of_a_known_user_sends_the_photos_only_and_force_links_again(tenant, sources):
+    run_sync(tenant, sources)
+    write_image(tenant_path(sources, "bob@contoso.com"), BLUE)
+    tenant.log.clear()
+    tenant.properties_set.clear()
+    run_sync(tenant, sources)
+    described = sent(tenant)
+    # the manifest read (the folder is known from it), bob's three thumbnails and Graph photo, the manifest written
+    assert len(described) == 1 + 3 + 1 + 1 and not [item for item in described if item.startswith("set ")]
+    tenant.log.clear()
+    tenant.properties_set.clear()
+    run_sync(tenant, sources[1:2], force=True)
+    assert sent(tenant).count("set PictureURL") == 1 and sent(tenant).count("set SPS-PicturePlaceholderState") == 1
+
+
+def test_the_run_hands_its_limit_to_the_client_and_reports_what_it_did(tenant, sources):
+    seen = []
+    put = tenant.request
+
+    def request(method, url, operation, **kw):
+        seen.append(tenant.limiter)
+        return put(method, url, operation, **kw)
+    tenant.request = request
+    result = run_sync(tenant, sources, concurrency=5)
+    assert seen and all(limit is not None and limit.ceiling == 5 for limit in seen)
+    assert tenant.limiter is None
+    assert result["concurrency"]["ceiling"] == 5 and result["concurrency"]["throttled"] == 0
+
+
+def test_the_concurrency_ceiling_defaults_to_the_shared_default(tenant):
+    assert photo_sync.PhotoSync(tenant, {}).limit.ceiling == 16
+
+
+def test_progress_counts_the_users_to_send_as_they_are_done(tenant, sources, tmp_path):
+    progress_dir = tmp_path / "module-tmp"
+    progress_dir.mkdir()
+    progress = UsersProgress(ProgressFile(str(progress_dir)))
+    (tmp_path / "dan.jpg").write_bytes(b"not an image")
+    run_sync(tenant, sources[1:] + [{"user": "dan@contoso.com", "path": str(tmp_path / "dan.jpg")}], progress=progress)
+    users = json.loads((progress_dir / FILE_NAME).read_text())["users"]
+    # bob, cid and dan to send, dan's photo failing to prepare
+    assert users["done"] == users["total"] == 3 and users["throttled"] == 0
+
+
 def test_changed_photo_rewrites_only_that_user(tenant, sources):
     run_sync(tenant, sources)
     write_image(tenant_path(sources, "bob@contoso.com"), BLUE)
@@ -87,7 +148,7 @@ def test_one_failed_user_does_not_stop_the_others(tenant, sources, tmp_path):
     outcome = dict((user["user"], user) for user in result["users"])
     assert sorted(result["failed_users"]) == ["broken@contoso.com", "cid@contoso.com", "ghost@contoso.com"]
     assert outcome["ann@contoso.com"]["targets"] == {"sharepoint": "updated", "graph": "updated"}
-    assert "no SharePoint user profile" in outcome["ghost@contoso.com"]["error"]
+    assert "User Not Found" in outcome["ghost@contoso.com"]["error"]
     assert "User not found" in outcome["ghost@contoso.com"]["error"]
     assert "missing.jpg" in outcome["broken@contoso.com"]["error"]
     assert not any("ghost" in path for path in tenant.files)  # no orphan thumbnails for an unknown user

@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import files, photo_targets
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_http import LimitedFake
 
 FOLDER = "/User Photos/Profile Pictures"
 
@@ -23,7 +24,7 @@ class FakeResponse:
         return json.loads(self.content.decode("utf-8"))
 
 
-class FakeTenant:
+class FakeTenant(LimitedFake):
     """The parts of SharePoint and Graph the photo sync uses; records every request (method, url)."""
 
     my_url = "https://contoso-my.sharepoint.com"
@@ -35,6 +36,7 @@ class FakeTenant:
         self.files = {}
         self.graph = {}
         self.log = []
+        self.properties_set = []
 
     def writes(self):
         return [entry for entry in self.log if entry[0] in ("POST", "PUT", "DELETE", "PATCH")]
@@ -74,7 +76,13 @@ class FakeTenant:
                 return {"UserProfileProperties": []}
             return {"UserProfileProperties": [{"Key": k, "Value": v} for k, v in self.profiles[upn].items()]}
         if url.endswith("/SetSingleValueProfileProperty"):
-            self.profiles[json["accountName"].split("|")[-1]][json["propertyName"]] = json["propertyValue"]
+            upn = json["accountName"].split("|")[-1]
+            self.properties_set.append(json["propertyName"])
+            if upn not in self.profiles:  # as the service answers a write for an account without a profile
+                raise SpoError("User Profile Error 1000: User Not Found: Could not load profile data from the database.",
+                               status=500, code="-1, Microsoft.Office.Server.UserProfiles.UserNotFoundException",
+                               operation=operation)
+            self.profiles[upn][json["propertyName"]] = json["propertyValue"]
             return None
         raise AssertionError("unexpected call %s %s" % (method, url))
 
@@ -117,20 +125,62 @@ def test_thumbnail_names():
 PREPARED = {"thumbnails": {"S": b"s", "M": b"m", "L": b"l"}, "graph": b"graph-jpeg"}
 
 
-def test_sharepoint_put_uploads_the_thumbnails_and_links_the_profile(monkeypatch):
+def sent(tenant):
+    """The requests to the tenant, each as what it did: "read profile", "set <property>", "upload <name>", ..."""
+    described = []
+    properties = iter(tenant.properties_set)
+    for method, url in tenant.log:
+        if "GetPropertiesFor" in url:
+            described.append("read profile")
+        elif url.endswith("/SetSingleValueProfileProperty"):
+            described.append("set " + next(properties))
+        elif "/Files/add(" in url:
+            described.append("upload " + unquote(url.split("url='", 1)[1].split("'", 1)[0]).split("_contoso_com_")[-1])
+        else:
+            described.append("%s %s" % (method, url))
+    return described
+
+
+def test_sharepoint_put_links_the_profile_first_uploads_and_shows_the_photo_last_without_a_read(monkeypatch):
     tenant = fake_tenant(monkeypatch)
     sharepoint = photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"], exchange_sync_state=1)
+    sharepoint.folder_ready = True
     sharepoint.put("ann@contoso.com", PREPARED)
     assert tenant.files[FOLDER + "/ann_contoso_com_LThumb.jpg"] == b"l"
     assert tenant.profiles["ann@contoso.com"] == {
         "PictureURL": "https://contoso-my.sharepoint.com/User%20Photos/Profile%20Pictures/ann_contoso_com_MThumb.jpg",
         "SPS-PicturePlaceholderState": "0", "SPS-PictureExchangeSyncState": "1"}
+    assert sent(tenant) == ["set PictureURL", "upload SThumb.jpg", "upload MThumb.jpg", "upload LThumb.jpg",
+                            "set SPS-PicturePlaceholderState", "set SPS-PictureExchangeSyncState"]
+
+
+def test_a_linked_put_sends_the_thumbnails_only(monkeypatch):
+    tenant = fake_tenant(monkeypatch)
+    sharepoint = photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"])
+    sharepoint.folder_ready = True
+    sharepoint.put("ann@contoso.com", PREPARED, linked=True)
+    assert sent(tenant) == ["upload SThumb.jpg", "upload MThumb.jpg", "upload LThumb.jpg"]
+    assert tenant.profiles["ann@contoso.com"]["PictureURL"] == ""  # left as it is: the manifest says it is linked
+    asked = photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"], exchange_sync_state=0)
+    asked.folder_ready = True
+    tenant.log.clear()
+    asked.put("ann@contoso.com", PREPARED, linked=True)
+    assert sent(tenant) == ["upload SThumb.jpg", "upload MThumb.jpg", "upload LThumb.jpg", "set SPS-PictureExchangeSyncState"]
+    assert tenant.profiles["ann@contoso.com"]["SPS-PictureExchangeSyncState"] == "0"
+
+
+def test_the_folder_is_checked_once_unless_it_is_known(monkeypatch):
+    tenant = fake_tenant(monkeypatch)
+    sharepoint = photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"])
+    sharepoint.put("ann@contoso.com", PREPARED)
+    sharepoint.put("bob@contoso.com", PREPARED)
+    assert tenant.log.count(("GET", FOLDER)) == 1
 
 
 def test_sharepoint_put_for_an_unknown_user_uploads_nothing(monkeypatch):
     tenant = fake_tenant(monkeypatch)
     sharepoint = photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"])
-    with pytest.raises(SpoError, match="no SharePoint user profile"):
+    with pytest.raises(SpoError, match="User Not Found"):
         sharepoint.put("ghost@contoso.com", PREPARED)
     assert tenant.files == {}
 

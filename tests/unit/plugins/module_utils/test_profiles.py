@@ -11,9 +11,10 @@ import requests
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import profiles
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_http import LimitedFake
 
 
-class FakePeopleManager:
+class FakePeopleManager(LimitedFake):
     """Answers PeopleManager REST calls from an in-memory {upn: {name: value}}; records every call."""
 
     admin_url = "https://contoso-admin.sharepoint.com"

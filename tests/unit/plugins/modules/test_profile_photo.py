@@ -49,6 +49,7 @@ def sync(monkeypatch):
 @pytest.mark.parametrize("args, message", [
     ({"src_dir": "/x", "concurrency": 0}, "concurrency must be 1 or more"),
     ({"src_dir": "/x", "workers": 0}, "workers must be 1 or more"),
+    ({"src_dir": "/x", "progress_interval": -1}, "progress_interval must be 0 or more"),
     ({"photos": [{"user": "ann@contoso.com"}]}, "photos[].path is required with state=present (missing for ann@contoso.com)"),
 ])
 def test_bad_options_are_refused_before_connecting(monkeypatch, capsys, args, message):
@@ -73,3 +74,19 @@ def test_with_fail_on_error_false_failed_users_are_reported_not_fatal(sync, caps
     photo.write_bytes(b"x")
     result = run(capsys, photos=[{"user": "ann@contoso.com", "path": str(photo)}], fail_on_error=False)
     assert "failed" not in result and result["failed_users"] == ["ghost@contoso.com"] and "diff" not in result
+
+
+def test_by_default_the_ceiling_is_the_shared_one_and_no_progress_file_is_written(sync, capsys, tmp_path):
+    photo = tmp_path / "ann@contoso.com.jpg"
+    photo.write_bytes(b"x")
+    run(capsys, photos=[{"user": "ann@contoso.com", "path": str(photo)}], _ansible_tmpdir=str(tmp_path))
+    options = sync.calls[0][0]
+    assert options["concurrency"] == 16 and options["progress"].file is None
+
+
+def test_with_progress_interval_the_sync_gets_a_progress_file_in_the_module_tmpdir(sync, capsys, tmp_path):
+    photo = tmp_path / "ann@contoso.com.jpg"
+    photo.write_bytes(b"x")
+    run(capsys, photos=[{"user": "ann@contoso.com", "path": str(photo)}], progress_interval=10,
+        _ansible_tmpdir=str(tmp_path))
+    assert sync.calls[0][0]["progress"].file.path == str(tmp_path / "spo-progress.json")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
@@ -34,3 +36,14 @@ def test_a_user_that_is_no_principal_name_is_refused_before_any_request(tenant, 
     result = run(capsys, users=["adele@contoso.com", "adele"])
     assert result["failed"] is True and "users[1]" in result["msg"]
     assert tenant.calls == []
+
+
+def test_with_progress_interval_the_users_read_are_left_for_the_action(tenant, capsys, tmp_path):
+    run(capsys, users=["adele@contoso.com", "ghost@contoso.com"], progress_interval=5, _ansible_tmpdir=str(tmp_path))
+    users = json.loads((tmp_path / "spo-progress.json").read_text())["users"]
+    assert users["done"] == users["total"] == 2
+
+
+def test_a_negative_progress_interval_is_refused(tenant, capsys):
+    result = run(capsys, users=["adele@contoso.com"], progress_interval=-1)
+    assert result["failed"] is True and result["msg"] == "progress_interval must be 0 or more" and tenant.calls == []

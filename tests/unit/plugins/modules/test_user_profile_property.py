@@ -89,8 +89,17 @@ def test_a_failure_of_the_run_fails_with_what_was_done(tenant, capsys):
     assert result["summary"]["total"] == 0 and result["changed"] is False
 
 
+def test_with_progress_interval_the_users_done_are_left_for_the_action(tenant, capsys, tmp_path):
+    profiles = [{"user": "adele@contoso.com", "properties": {"CostCenter": "CC-7"}},
+                {"user": "alex@contoso.com", "properties": {"CostCenter": "CC-2"}}]
+    run(capsys, profiles=profiles, progress_interval=5, _ansible_tmpdir=str(tmp_path))
+    users = json.loads((tmp_path / "spo-progress.json").read_text())["users"]
+    assert users["done"] == users["total"] == 2 and users["throttled"] == 0
+
+
 @pytest.mark.parametrize("args, expected", [
     (dict(user="a@contoso.com", properties={}, concurrency=0), "concurrency must be 1 or more"),
+    (dict(user="a@contoso.com", properties={}, progress_interval=-1), "progress_interval must be 0 or more"),
     (dict(user="a@contoso.com", properties={}, multi_value_separator=""), "multi_value_separator must not be empty"),
     (dict(src="/x.csv"), "missing parameter(s) required by 'src': id_property, property_map"),
     (dict(user="a@contoso.com"), "parameters are required together: user, properties"),
