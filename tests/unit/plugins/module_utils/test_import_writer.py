@@ -20,7 +20,7 @@ def test_text_invalid_in_declared_encoding(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_bytes(b"upn,City,Office\na@x.com,ok,1\nb@x.com,M\xfcller,1\n")
     result = build(tmp_path, src=str(path))
-    assert messages(result) == ["record 2, line 3, field 'City': the text is not valid in the declared encoding"]
+    assert messages(result) == ["record 2, line 3, field 'City': byte 0xFC is not valid utf-8 text: the source is in another encoding; set encoding"]
 
 
 def test_escaping_bom_and_strings(tmp_path):
