@@ -170,17 +170,22 @@ def _input_problems(id_property, property_map, id_type, records):
         yield "records: must be a list of records, not %s" % type(records).__name__
 
 
+def synced_target_problems(property_map):
+    """A problem for each target the bulk API does not import because Entra ID owns it (names compared without case)."""
+    for source, target in property_map.items():
+        synced = _SYNCED_BY_LOWER_NAME.get(str(target).lower())
+        if synced:
+            yield problem(None, None, source, "target property %s is synchronised from Entra ID and cannot be bulk "
+                                              "imported; set it in Entra ID, or use spo.user_profiles.user_profile_property "
+                                              "for a one-off write" % synced)
+
+
 def check_inputs(id_property, property_map, id_type=None, records=None):
     """Problems with the mapping itself (INPUTS_SCHEMA, Entra-synced targets); an empty list when fine."""
     problems = [problem(None, None, None, message) for message in _input_problems(id_property, property_map, id_type, records)]
     if problems:
         return problems
-    for source, target in property_map.items():
-        synced = _SYNCED_BY_LOWER_NAME.get(target.lower())
-        if synced:
-            problems.append(problem(None, None, source, "target property %s is synchronised from Entra ID and cannot be bulk "
-                                    "imported; set it in Entra ID, or use spo.user_profiles.user_profile_property for a "
-                                    "one-off write" % synced))
+    problems.extend(synced_target_problems(property_map))
     if id_property in property_map:
         problems.append(problem(None, None, id_property, "the id property is written as the identity and must not be mapped"))
     return problems

@@ -44,6 +44,14 @@ class UnencodableText(ValueError):
         super().__init__("the text of field %r is not valid in the declared encoding" % (field,))
 
 
+def limit_problems(max_properties, max_bytes):
+    """What is wrong with the file limits, as "<option>: <why>" lines: none may pass the service's own."""
+    if not 1 <= max_properties <= DEFAULT_MAX_PROPERTIES:
+        yield "max_properties: %d; give 1 to %d (the service's limit per file)" % (max_properties, DEFAULT_MAX_PROPERTIES)
+    if not 1 <= max_bytes <= DEFAULT_MAX_BYTES:
+        yield "max_bytes: %d; give 1 to %d (the service's limit of 2 GB per file)" % (max_bytes, DEFAULT_MAX_BYTES)
+
+
 def file_name(prefix, sha256, index=None):
     """The content-addressed name of an import file: same content, same name."""
     if index is None:

@@ -450,8 +450,8 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils import (
-    identity_check, import_baseline, import_build, import_delta, import_diff, import_readers, import_schema,
-    import_upload, import_validation, import_writer, permissions,
+    files, identity_check, import_baseline, import_build, import_delta, import_diff, import_location, import_readers,
+    import_schema, import_upload, import_validation, import_writer, permissions,
 )
 
 
@@ -531,6 +531,23 @@ def _diff(client, params, files, delta):
     return diff
 
 
+def _option_problems(module, params):
+    """Every option that is wrong, before anything is read or sent (None entries stand for fine options)."""
+    problems = [import_location.site_problem(params["site"], module.tenant_urls())]
+    if params["state"] == "absent":
+        return problems
+    if params["src"] is not None:
+        problems.extend(import_readers.option_problems(params["format"], params["encoding"], params["delimiter"]))
+        problems.append(import_readers.src_problem(params["src"]))
+    problems.extend(import_writer.limit_problems(params["max_properties"], params["max_bytes"]))
+    problems.extend(files.chunk_problems(params["chunk_size"], params["chunk_threshold"]))
+    problems.append(import_location.path_problem("folder", params["folder"]))
+    problems.append(import_location.name_problem("name", params["name"]))
+    if params["max_problems"] < 0:
+        problems.append("max_problems: must be 0 or more, not %d" % params["max_problems"])
+    return problems
+
+
 def present(module, params):
     if params["check_identities"] and not params["id_type"]:
         module.fail_json(msg="check_identities needs id_type: it says which Entra ID attribute the ids are",
@@ -603,6 +620,7 @@ def main():
                      ("state", "present", ("src", "records"), True)],
     )
     params = module.params
+    module.fail_on_option_problems(_option_problems(module, params), problems=[], problem_count=0)
     try:
         if params["state"] == "present":
             result = present(module, params)

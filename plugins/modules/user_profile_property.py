@@ -308,6 +308,12 @@ def option_problems(params):
             yield "%s must be %d or more" % (name, lowest)
     if not params["multi_value_separator"]:
         yield "multi_value_separator must not be empty"
+    if params["src"] is not None:
+        for message in import_readers.option_problems(params["format"], params["encoding"], params["delimiter"]):
+            yield message
+        message = import_readers.src_problem(params["src"])
+        if message:
+            yield message
 
 
 def profile_input(params):
