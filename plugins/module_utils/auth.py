@@ -170,8 +170,20 @@ def load_certificate(path, password=None):
         key, cert = _load_pem(path, data, secret)
     else:
         key, cert = _load_pfx(path, data, secret)
+    sha1 = cert.fingerprint(hashes.SHA1()).hex().upper()
+    if not _same_public_key(key, cert):
+        raise SpoError("the private key in %s does not belong to its certificate (thumbprint %s): every sign-in would fail "
+                       "with 'Client assertion failed signature validation'; put the key and the certificate of one pair "
+                       "in the file" % (path, sha1), operation=SIGN_IN_OPERATION)
     cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
-    return Certificate(key, cert_pem, cert.fingerprint(hashes.SHA1()).hex().upper(), cert.fingerprint(hashes.SHA256()).hex().upper())
+    return Certificate(key, cert_pem, sha1, cert.fingerprint(hashes.SHA256()).hex().upper())
+
+
+def _same_public_key(key, cert):
+    """Whether the private key is the one whose public half the certificate carries."""
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    return (key.public_key().public_bytes(serialization.Encoding.DER, public)
+            == cert.public_key().public_bytes(serialization.Encoding.DER, public))
 
 
 def _load_pem(path, data, secret):
@@ -233,6 +245,31 @@ def _version(text):
     return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
 
 
+# What the sign-in errors met most often mean for whoever set the credentials up, in plain words; Entra's text follows.
+# (code, words the description must hold or None, the meaning)
+_SIGN_IN_MEANINGS = (
+    ("AADSTS700027", "not registered", "the certificate in certificate_path is not registered on the app in this tenant's "
+                                       "directory: upload its public part under the app registration's Certificates & "
+                                       "secrets, or give the certificate that is registered"),
+    ("AADSTS700027", "signature validation", "the private key does not belong to the certificate Entra ID has registered "
+                                             "for the app: give the key of that certificate"),
+    ("AADSTS700016", None, "no app with this client_id is known in the tenant's directory: check client_id and tenant_id, "
+                           "and that an administrator of this tenant has consented to the app"),
+    ("AADSTS7000215", None, "the client secret is wrong: give the secret's value (not its id)"),
+    ("AADSTS7000222", None, "the client secret has expired: create a new one"),
+    ("AADSTS700024", None, "the sign-in assertion is outside its valid time: check this machine's clock"),
+    ("AADSTS90002", None, "no such tenant: check tenant and tenant_id"),
+    ("AADSTS500011", None, "the tenant has no such service (SharePoint or Graph): check tenant and cloud"),
+)
+
+
+def _meaning(code, description):
+    for known, words, meaning in _SIGN_IN_MEANINGS:
+        if code == known and (words is None or words in description):
+            return meaning
+    return None
+
+
 def error_from_msal(result, operation=SIGN_IN_OPERATION):
     """SpoError from an MSAL error dict (AADSTS code and description; the request carries no secret back)."""
     description = (result.get("error_description") or result.get("error") or "sign-in failed").strip()
@@ -248,6 +285,9 @@ def error_from_msal(result, operation=SIGN_IN_OPERATION):
     message = re.split(r"\s*Trace ID:", description.splitlines()[0])[0]
     if result.get("error") and result.get("error") not in message:
         message = "%s: %s" % (result["error"], message)
+    meaning = _meaning(code, description)
+    if meaning:
+        message = "%s. Entra ID says: %s" % (meaning, message)
     return SpoError(message, code=code, request_id=result.get("correlation_id") or result.get("trace_id"), operation=operation,
                     details={"error": result.get("error"), "error_codes": codes or None})
 
