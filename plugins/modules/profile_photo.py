@@ -363,7 +363,7 @@ def main():
         result["diff"] = diff
     failed = result["failed_users"]
     if failed and params["fail_on_error"]:
-        module.fail_json(msg="%d of %d users failed: %s" % (len(failed), result["summary"]["total"], ", ".join(failed[:20])), **result)
+        module.fail_json(msg=photo_sync.failure_message(result), **result)
     module.exit_json(**result)
 
 
