@@ -219,13 +219,8 @@ def _load_pfx(path, data, secret):
     return key, certificate
 
 
-def token_roles(token):
-    """The application permissions an access token carries (its `roles` claim), read from the JWT payload without
-    checking the signature (the service checks it; this only tells what the token claims).
-
-    An empty set for an app-only token without application permissions (Entra leaves the claim out then); None when
-    the token says nothing about application permissions: not a JWT, or a delegated token (`scp`, no `roles`).
-    """
+def _claims(token):
+    """The payload of a JWT, unverified; None when the token is not one."""
     parts = (token or "").split(".")
     if len(parts) != 3:
         return None
@@ -233,7 +228,41 @@ def token_roles(token):
         claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)).decode("utf-8"))
     except (binascii.Error, ValueError):
         return None
-    if not isinstance(claims, dict) or ("scp" in claims and "roles" not in claims):
+    return claims if isinstance(claims, dict) else None
+
+
+# The application ids Entra also puts in a token's aud claim for SharePoint Online and Microsoft Graph.
+_RESOURCE_APP_IDS = {SHAREPOINT: "00000003-0000-0ff1-ce00-000000000000", GRAPH: "00000003-0000-0000-c000-000000000000"}
+
+
+def access_token_problem(token, resource, resource_host, now):
+    """Why a given access token cannot work for `resource` (its host `resource_host`), told from its own claims before
+    it is sent, or None (also for a token whose claims cannot be read: the service then judges it)."""
+    claims = _claims(token)
+    if claims is None:
+        return None
+    expires = claims.get("exp")
+    if isinstance(expires, (int, float)) and expires <= now:
+        return ("access_token expired %d seconds ago (at %s UTC): a given token is never renewed; give a new one, or "
+                "credentials to sign in with" % (now - expires, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(expires))))
+    audience = str(claims.get("aud") or "").lower().rstrip("/")
+    other = GRAPH if resource == SHAREPOINT else SHAREPOINT
+    if audience and (audience == _RESOURCE_APP_IDS[other] or (resource == SHAREPOINT and "graph." in audience)
+                     or (resource == GRAPH and ".sharepoint." in audience)):
+        return ("access_token is a token for %s (aud %s), and this call goes to %s (%s): a token has one audience; give "
+                "one for %s, or credentials to sign in with" % (other, claims.get("aud"), resource, resource_host, resource))
+    return None
+
+
+def token_roles(token):
+    """The application permissions an access token carries (its `roles` claim), read from the JWT payload without
+    checking the signature (the service checks it; this only tells what the token claims).
+
+    An empty set for an app-only token without application permissions (Entra leaves the claim out then); None when
+    the token says nothing about application permissions: not a JWT, or a delegated token (`scp`, no `roles`).
+    """
+    claims = _claims(token)
+    if claims is None or ("scp" in claims and "roles" not in claims):
         return None
     roles = claims.get("roles") or []
     return {role for role in roles if isinstance(role, str)} if isinstance(roles, list) else None
@@ -329,6 +358,10 @@ class TokenProvider:
     def token(self, resource):
         """A bearer token for the resource; raises SpoError when it cannot be had."""
         if self.credentials.access_token:
+            problem = access_token_problem(self.credentials.access_token, resource, self.scope(resource).split("/")[2],
+                                           self._clock())
+            if problem:
+                raise SpoError(problem, operation=SIGN_IN_OPERATION)
             return self.credentials.access_token
         with self._lock:
             return self._cached_or_new(resource)

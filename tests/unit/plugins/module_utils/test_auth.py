@@ -397,3 +397,31 @@ def _jwt(claims):
 ])
 def test_token_roles_reads_the_roles_claim_without_a_signature_check(token, roles):
     assert auth.token_roles(token) == roles
+
+
+def _jwt(claims):
+    def part(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    return "%s.%s.c2ln" % (part({"alg": "RS256"}), part(claims))
+
+
+@pytest.mark.parametrize("claims, resource, expected", [
+    ({"exp": 900, "aud": "https://contoso.sharepoint.com"}, auth.SHAREPOINT, "access_token expired 100 seconds ago"),
+    ({"exp": 2000, "aud": "https://graph.microsoft.com"}, auth.SHAREPOINT, "access_token is a token for graph"),
+    ({"exp": 2000, "aud": "00000003-0000-0000-c000-000000000000"}, auth.SHAREPOINT, "access_token is a token for graph"),
+    ({"exp": 2000, "aud": "https://contoso.sharepoint.com/"}, auth.GRAPH, "access_token is a token for sharepoint"),
+    ({"exp": 2000, "aud": "https://contoso.sharepoint.com"}, auth.SHAREPOINT, None),
+    ({"exp": 2000, "aud": "00000003-0000-0ff1-ce00-000000000000/contoso.sharepoint.com@t"}, auth.SHAREPOINT, None),
+])
+def test_a_given_access_token_that_cannot_work_is_refused_before_it_is_sent(claims, resource, expected):
+    tokens = provider(access_token=_jwt(claims), clock=lambda: 1000)
+    if expected is None:
+        assert tokens.token(resource) == _jwt(claims)
+        return
+    with pytest.raises(SpoError) as caught:
+        tokens.token(resource)
+    assert caught.value.message.startswith(expected) and _jwt(claims) not in str(caught.value)
+
+
+def test_a_given_token_whose_claims_cannot_be_read_is_left_to_the_service():
+    assert provider(access_token="opaque-token", clock=lambda: 1000).token(auth.SHAREPOINT) == "opaque-token"
