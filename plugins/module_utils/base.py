@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
@@ -151,6 +152,10 @@ class SpoModule:
             self.fail_json(msg="ca_path: %s is a directory; give a CA bundle file (PEM)" % ca_path)
         if not os.access(ca_path, os.R_OK):
             self.fail_json(msg="ca_path: %s cannot be read (permissions)" % ca_path)
+        try:
+            ssl.create_default_context(cafile=ca_path)
+        except (ssl.SSLError, ValueError) as err:
+            self.fail_json(msg="ca_path: %s holds no CA certificate in PEM form (%s)" % (ca_path, err))
 
     def tenant_urls(self):
         """The tenant's SharePoint URLs (root site host, then My Site host), from the options alone: no request."""

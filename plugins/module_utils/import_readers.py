@@ -385,10 +385,15 @@ class CsvSource(_FileSource):
             if positions[name] != index:
                 yield problem(None, 1, name, "the column appears twice in the header")
         if self.id_property not in positions:
-            yield problem(None, 1, self.id_property, "the id column is missing from the header")
+            yield problem(None, 1, self.id_property, "the id column is missing from the header" + self._delimiter_hint(header))
         for field in self.fields:
             if field not in positions:
                 yield problem(None, 1, field, "the mapped field is missing from the source")
+
+    def _delimiter_hint(self, header):
+        """When the whole header is one column holding another usual delimiter: the delimiter is likely wrong."""
+        others = [mark for mark in ",;\t|" if mark != self.delimiter and len(header) == 1 and mark in header[0]]
+        return " (the header is one column, %r: is the delimiter %r?)" % (header[0], others[0]) if others else ""
 
     def __iter__(self):
         with _open_text(self.path, self.codec) as stream:

@@ -403,3 +403,9 @@ def test_generated_csv_sources_round_trip_exactly_or_are_refused(tmp_path, users
         return
     assert result["problems"] == []
     assert read_back(result["files"][0]["path"]) == [{"upn": upn, "City": city, "Office": office} for upn, city, office in users]
+
+
+def test_a_header_of_one_column_holding_another_delimiter_says_so(tmp_path):
+    result = build(tmp_path, src=write(tmp_path, "semi.csv", "upn;City;Office\na@x.com;A;1\n"))
+    assert messages(result)[0] == ("line 1, field 'upn': the id column is missing from the header (the header is one "
+                                   "column, 'upn;City;Office': is the delimiter ';'?)")
