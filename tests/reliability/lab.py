@@ -148,14 +148,22 @@ class Lab:
         return {"HTTPS_PROXY": self.emulator.url, "NO_PROXY": "127.0.0.1,localhost", "REQUESTS_CA_BUNDLE": self.emulator.ca_path}
 
     # -- playbook runs -------------------------------------------------------------------------------------------------
-    def playbook(self, playbook, inventory, *args, env=None):
-        """Run a shipped playbook by its name; (return code, output)."""
+    def playbook_command(self, playbook, inventory, *args):
+        return [PLAYBOOK_BIN, "-i", inventory, "spo.user_profiles." + playbook, "-f", "10"] + list(args)
+
+    def playbook_environment(self, **extra):
+        """ansible-playbook's environment: the staged collection, this emulator as the proxy and its CA."""
         environment = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH, ANSIBLE_NOCOLOR="1",
                            ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_RETRY_FILES_ENABLED="false",
                            ANSIBLE_HOME=os.path.join(self.work, "ansible-home"), **self.environment())
-        environment.update(env or {})
-        completed = subprocess.run([PLAYBOOK_BIN, "-i", inventory, "spo.user_profiles." + playbook, "-f", "10"] + list(args),
-                                   cwd=self.work, env=environment, capture_output=True, text=True, check=False, timeout=900)
+        environment.update(extra)
+        return environment
+
+    def playbook(self, playbook, inventory, *args, env=None):
+        """Run a shipped playbook by its name, as an administrator would; (return code, output)."""
+        completed = subprocess.run(self.playbook_command(playbook, inventory, *args), cwd=self.work,
+                                   env=self.playbook_environment(**(env or {})), capture_output=True, text=True,
+                                   check=False, timeout=900)
         return completed.returncode, completed.stdout + completed.stderr
 
     def inventory(self, name, hosts, common=None):
@@ -171,11 +179,18 @@ class Lab:
 
 
 def fatal_lines(output):
-    """{host: the text of its fatal line} from a playbook's output."""
+    """{host: the text of its fatal result} from a playbook's output (one line, or at -v and more an indented block)."""
     found = {}
-    for match in re.finditer(r"^fatal: \[([^\]]+)\]: FAILED! => (.*)$", output, re.MULTILINE):
-        found.setdefault(match.group(1), "")
-        found[match.group(1)] += match.group(2)
+    lines = output.splitlines()
+    for index, line in enumerate(lines):
+        match = re.match(r"^fatal: \[([^\]]+)\]: FAILED! => (.*)$", line)
+        if not match:
+            continue
+        text = match.group(2)
+        if text == "{":
+            block = lines[index + 1:]
+            text += "\n".join(block[:next((number for number, rest in enumerate(block) if rest == "}"), len(block)) + 1])
+        found[match.group(1)] = found.get(match.group(1), "") + text
     return found
 
 
