@@ -309,8 +309,7 @@ def option_problems(params):
     if not params["multi_value_separator"]:
         yield "multi_value_separator must not be empty"
     if params["src"] is not None:
-        for message in import_readers.option_problems(params["format"], params["encoding"], params["delimiter"]):
-            yield message
+        yield from import_readers.option_problems(params["format"], params["encoding"], params["delimiter"])
         message = import_readers.src_problem(params["src"])
         if message:
             yield message
