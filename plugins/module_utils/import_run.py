@@ -172,7 +172,8 @@ class ImportRun:
         before = [job for job in (get_job(self.client, job_id) for job_id in record.job_ids) if job is not None]
         self.diff["before"][source_uri] = [job_line(job) for job in before]
         existing = None if self.force else next((job for job in before if not ended_without_import(job)), None)
-        if existing is None:
+        # (In check mode the file may be one the check run of upa_import_file would have uploaded.)
+        if existing is None and not self.check_mode:
             _check_source_file(self.client, record)
         if existing is None and self.check_mode:
             self._plan(source_uri, before)
