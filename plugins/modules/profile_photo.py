@@ -40,7 +40,10 @@ options:
     elements: dict
     suboptions:
       user:
-        description: The user principal name, for example V(jdoe@contoso.com).
+        description:
+          - The user principal name, for example V(jdoe@contoso.com); a user that is none fails alone, with nothing
+            sent for it.
+          - Several users may have the same O(photos[].path) (a default photo); each of them gets it.
         type: str
         required: true
       path:
