@@ -180,14 +180,20 @@ class _JsonStream:
             self.pos = end
             return value
 
+    def _member_name(self):
+        if self._peek() != '"':
+            raise self._error("expected a member name in double quotes")
+        key = self._value()
+        self._expect(":", "after a member name")
+        return key
+
     def _members_until_value(self):
         """Inside the top-level object, up to the "value" member's array; the other members are skipped."""
         self.pos += 1
         while True:
             if self._peek() == "}":
                 raise self._error('the object has no "value" array (for one object per line, set format: jsonl)')
-            key = self._value()
-            self._expect(":", "after a member name")
+            key = self._member_name()
             if key == "value":
                 return
             self._value()
@@ -205,9 +211,8 @@ class _JsonStream:
                 raise self._error("expected ',' or '}' after the \"value\" array, found %s"
                                   % (repr(found) if found else "the end of the text"))
             self.pos += 1
-            if self._value() == "value":
+            if self._member_name() == "value":
                 raise self._error('the object has a second "value" member')
-            self._expect(":", "after a member name")
             self._value()
 
     def _read(self):

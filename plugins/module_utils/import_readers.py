@@ -172,13 +172,14 @@ def undecodable_byte(text):
     return None
 
 
-def detect_format(path, encoding="utf-8"):
-    """csv, json or jsonl, from the file name and else from the first characters."""
+def detect_format(path, encoding="utf-8", codec=None):
+    """csv, json or jsonl, from the file name and else from the first characters (read with `codec`, the reading
+    codec of the file when the caller has it already)."""
     lower = path.lower()
     for suffixes, fmt in (((".csv", ".tsv", ".txt"), "csv"), ((".jsonl", ".ndjson"), "jsonl"), ((".json",), "json")):
         if lower.endswith(suffixes):
             return fmt
-    with _open_text(path, _reading_codec(path, encoding)) as stream:
+    with _open_text(path, codec or _reading_codec(path, encoding)) as stream:
         head = stream.read(64 * 1024)
     stripped = head.lstrip()
     if stripped.startswith("["):
@@ -216,7 +217,7 @@ def _open(id_property, fields, src, records, fmt, encoding, delimiter):
         raise ImportFileError(message)
     codec = _reading_codec(src, encoding)
     if fmt == "auto":
-        fmt = detect_format(src, encoding)
+        fmt = detect_format(src, encoding, codec)
     if fmt == "csv":
         return CsvSource(id_property, fields, src, codec, encoding, delimiter)
     if fmt == "jsonl":
