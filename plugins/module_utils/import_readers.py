@@ -25,6 +25,7 @@ import csv
 import json
 import operator
 import os
+import re
 
 from ansible_collections.spo.user_profiles.plugins.module_utils._json_stream import (
     DuplicateKeys, JsonFormatError, array_items, decode_line,
@@ -46,6 +47,7 @@ _BOM_CODECS = {"utf-8": "utf-8-sig", "utf-16": "utf-16", "utf-32": "utf-32"}
 _SNIFF_BYTES = 4096
 _SCAN_BYTES = 1024 * 1024
 _LINE_BREAKS = ("\n", "\r")
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
 class ImportFileError(Exception):
@@ -92,8 +94,10 @@ def _family(codec_name):
     return None, None
 
 
-def _marks(head):
-    return [entry for entry in _BOMS if head.startswith(entry[0])]
+def _mark(head):
+    """The byte order mark the file starts with, as an entry of _BOMS, or None (a UTF-16 text does not start with
+    U+0000, so FF FE 00 00 is UTF-32)."""
+    return next((entry for entry in _BOMS if head.startswith(entry[0])), None)
 
 
 def _reading_codec(path, encoding):
@@ -103,12 +107,11 @@ def _reading_codec(path, encoding):
     family, order = _family(declared)
     with open(path, "rb") as handle:
         head = handle.read(_SNIFF_BYTES)
-    marks = _marks(head)
-    for _bom, mark_family, _name, mark_order in marks:
+    mark = _mark(head)
+    if mark is not None:
+        _bom, mark_family, name, mark_order = mark
         if mark_family == family and order in (None, mark_order):
             return _BOM_CODECS[family]
-    if marks:
-        name, mark_family = marks[0][2], marks[0][1]
         raise ImportFileError("%s starts with a %s byte order mark, but encoding is %s: the file says it is %s; set "
                               "encoding: %s" % (path, name, encoding, name, mark_family))
     if family in ("utf-16", "utf-32") and order is None:
@@ -125,8 +128,8 @@ def _reading_codec(path, encoding):
 
 def _refuse_utf8_read_as(path, encoding, declared):
     """ImportFileError when a file declared in a one-byte encoding is UTF-8 text with non-ASCII characters: read as
-    declared, every one of them would be mangled without a word. A real one-byte file stops the scan at its first
-    non-ASCII byte (it is not valid UTF-8), so only a mislabelled file is read to its end."""
+    declared, every one of them would be mangled without a word. A real one-byte file ends the scan at its first
+    non-ASCII character (it is not valid UTF-8); an ASCII or a mislabelled file is read to its end once more."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     first_line, lines = None, 0
     with open(path, "rb") as handle:
@@ -137,8 +140,7 @@ def _refuse_utf8_read_as(path, encoding, declared):
             except UnicodeDecodeError:
                 return
             if first_line is None and not block.isascii():
-                at = next(index for index, byte in enumerate(block) if byte > 127)
-                first_line = lines + block.count(b"\n", 0, at) + 1
+                first_line = lines + block.count(b"\n", 0, _NON_ASCII.search(block).start()) + 1
             lines += block.count(b"\n")
             if not block:
                 break
