@@ -13,7 +13,7 @@ GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 # The Python version of the virtual environment (evaluated when a recipe runs, after `venv`).
 TEST_PYTHON = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: venv stage lint sanity units emulator-tests integration test demo bench clean
+.PHONY: venv stage lint sanity units emulator-tests reliability integration test demo bench clean
 
 # The virtual environment is rebuilt only when a requirements file changes.
 $(VENV)/.installed: requirements.txt tests/unit/requirements.txt tests/requirements-dev.txt
@@ -50,12 +50,18 @@ units: stage
 emulator-tests: venv
 	$(PY) -m pytest -q -p no:cacheprovider tests/emulator/tests
 
+# The reliability suite (tests/reliability): the bad-input corpus, faults across a multi-tenant role run and the leak
+# scan, against an emulator of its own, from the staged collection. `make reliability PYTEST_ARGS="-k corpus"` narrows it.
+PYTEST_ARGS ?=
+reliability: stage
+	cd $(STAGE) && PATH="$(VENV)/bin:$$PATH" PYTHONPATH=$(STAGE_BASE) $(PY) -m pytest -q -p no:cacheprovider tests/reliability $(PYTEST_ARGS)
+
 # `make integration TARGETS="connection upa_job_info"` runs only those targets.
 TARGETS ?=
 integration: stage
 	.ci/integration.sh $(STAGE) $(PY) $(TARGETS)
 
-test: lint sanity units emulator-tests integration demo
+test: lint sanity units emulator-tests reliability integration demo
 
 demo: venv
 	PYTHON=$(PY) scripts/demo.sh

@@ -2,10 +2,14 @@
 # Copyright (c) spo.user_profiles contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The items of a JSON array read from a text stream one at a time, in bounded memory.
+"""The items of a JSON array read from a text stream one at a time, in bounded memory, each with its line.
 
 ``JSONDecoder.raw_decode`` parses one item at a time out of a buffer that is refilled as it runs dry, so a
-2 GB file never sits in memory; one item may not be larger than _MAX_ITEM_CHARS.
+2 GB file never sits in memory; one item may not be larger than _MAX_ITEM_CHARS. The document must end where the
+array (or the object holding it) ends: content after it is an error, never silently left unread.
+
+Numbers keep the text they were written with (``literal_text``), so that ``1.50`` is imported as ``1.50``; an object
+that names a member twice is a ``DuplicateKeys`` dict (json would keep the last value without a word).
 """
 
 from __future__ import annotations
@@ -20,17 +24,85 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _NUMBER_TAIL = re.compile(r"[0-9.eE+-]*")
 
 
+class JsonFormatError(ValueError):
+    """The text is not the JSON expected; ``line`` (1-based) is where, when known."""
+
+    def __init__(self, message, line=None):
+        super().__init__(message if line is None else "%s (line %d)" % (message, line))
+        self.reason = message
+        self.line = line
+
+
+class JsonFloat(float):
+    """A JSON number with a fraction or an exponent; ``text`` is how the source wrote it."""
+
+    __slots__ = ("text",)
+
+    def __new__(cls, text):
+        value = super().__new__(cls, text)
+        value.text = text
+        return value
+
+
+class JsonInt(int):
+    """A JSON integer whose text Python would print otherwise ("-0"); ``text`` is how the source wrote it."""
+
+    def __new__(cls, text):
+        value = super().__new__(cls, text)
+        value.text = text
+        return value
+
+
+class DuplicateKeys(dict):
+    """An object that names a member more than once; ``duplicates`` are those names (the last value is kept)."""
+
+    duplicates = ()
+
+
+def literal_text(number):
+    """The text a JSON number was written with, or None for a number that did not come from JSON text."""
+    return getattr(number, "text", None)
+
+
+def _parse_int(text):
+    value = int(text)
+    return value if text[0] != "-" or value else JsonInt(text)
+
+
+def _object(pairs):
+    record = dict(pairs)
+    if len(record) == len(pairs):
+        return record
+    seen = set()
+    duplicated = DuplicateKeys(record)
+    duplicated.duplicates = sorted({key for key, _value in pairs if key in seen or seen.add(key)})
+    return duplicated
+
+
 def _json_number_constant(name):
     raise ValueError("%s is not a JSON number" % name)
 
 
 # Strict JSON: NaN and Infinity, which Python's json accepts by default, are refused.
-DECODER = json.JSONDecoder(parse_constant=_json_number_constant)
+DECODER = json.JSONDecoder(parse_constant=_json_number_constant, parse_float=JsonFloat, parse_int=_parse_int,
+                           object_pairs_hook=_object)
+
+
+def decode_line(text, line):
+    """One JSON document in one line of text (JSON Lines); JsonFormatError naming the line and column."""
+    try:
+        return DECODER.decode(text)
+    except json.JSONDecodeError as err:
+        raise JsonFormatError("%s at column %d" % (err.msg, err.colno), line)
+    except ValueError as err:
+        raise JsonFormatError(str(err), line)
 
 
 def array_items(stream):
-    """The items of a top-level JSON array, or of the "value" array of a top-level object; ValueError when invalid."""
-    return _JsonStream(stream).items()
+    """The items of a top-level JSON array, or of the "value" array of a top-level object (an iterator whose
+    ``line`` is the line the last item started on, and ``after_records`` true once the array has closed);
+    JsonFormatError when the text is not that, naming the line."""
+    return _JsonStream(stream)
 
 
 class _JsonStream:
@@ -40,6 +112,26 @@ class _JsonStream:
         self.buffer = ""
         self.pos = 0
         self.eof = False
+        self.line = None
+        self.after_records = False
+        # Lines before buffer[counted]: newlines are counted once, as the position moves on.
+        self._counted = 0
+        self._lines = 1
+        self._items = self._read()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._items)
+
+    def _line_at(self, pos):
+        self._lines += self.buffer.count("\n", self._counted, pos)
+        self._counted = pos
+        return self._lines
+
+    def _error(self, message, pos=None):
+        return JsonFormatError(message, self._line_at(self.pos if pos is None else pos))
 
     def _fill(self):
         if self.eof:
@@ -49,7 +141,9 @@ class _JsonStream:
             self.eof = True
             return False
         if self.pos > _READ_CHARS:
+            self._line_at(self.pos)
             self.buffer = self.buffer[self.pos:]
+            self._counted -= self.pos
             self.pos = 0
         self.buffer += chunk
         return True
@@ -63,9 +157,10 @@ class _JsonStream:
             if not self._fill():
                 return ""
 
-    def _expect(self, char):
-        if self._peek() != char:
-            raise ValueError("expected %r at character %d" % (char, self.pos))
+    def _expect(self, char, what):
+        found = self._peek()
+        if found != char:
+            raise self._error("expected %r %s, found %s" % (char, what, repr(found) if found else "the end of the text"))
         self.pos += 1
 
     def _value(self):
@@ -73,38 +168,74 @@ class _JsonStream:
         while True:
             try:
                 value, end = DECODER.raw_decode(self.buffer, self.pos)
-            except ValueError:
+            except json.JSONDecodeError as err:
                 # Incomplete at the end of the buffer, or invalid: read on, but not without bound.
                 if len(self.buffer) - self.pos < _MAX_ITEM_CHARS and self._fill():
                     continue
-                raise
+                raise self._error("%s" % err.msg, err.pos)
+            except ValueError as err:
+                raise self._error(str(err))
             if _NUMBER_TAIL.fullmatch(self.buffer, end) and self._fill():
                 continue  # a number may go on in the next chunk: "-1." parses as -1, "2e" as 2
             self.pos = end
             return value
 
-    def items(self):
-        first = self._peek()
-        if first == "{":
-            self.pos += 1
-            while True:
-                if self._peek() == "}":
-                    raise ValueError('the object has no "value" array (for one object per line, set format: jsonl)')
-                key = self._value()
-                self._expect(":")
-                if key == "value":
-                    break
-                self._value()
-                if self._peek() == ",":
-                    self.pos += 1
-        self._expect("[")
-        if self._peek() == "]":
-            return
+    def _member_name(self):
+        if self._peek() != '"':
+            raise self._error("expected a member name in double quotes")
+        key = self._value()
+        self._expect(":", "after a member name")
+        return key
+
+    def _members_until_value(self):
+        """Inside the top-level object, up to the "value" member's array; the other members are skipped."""
+        self.pos += 1
         while True:
-            yield self._value()
-            separator = self._peek()
-            self.pos += 1
-            if separator == "]":
+            if self._peek() == "}":
+                raise self._error('the object has no "value" array (for one object per line, set format: jsonl)')
+            key = self._member_name()
+            if key == "value":
                 return
-            if separator != ",":
-                raise ValueError("expected ',' or ']' at character %d" % (self.pos - 1))
+            self._value()
+            if self._peek() == ",":
+                self.pos += 1
+
+    def _rest_of_object(self):
+        """The top-level object's members after its "value" array, up to its closing brace."""
+        while True:
+            found = self._peek()
+            if found == "}":
+                self.pos += 1
+                return
+            if found != ",":
+                raise self._error("expected ',' or '}' after the \"value\" array, found %s"
+                                  % (repr(found) if found else "the end of the text"))
+            self.pos += 1
+            if self._member_name() == "value":
+                raise self._error('the object has a second "value" member')
+            self._value()
+
+    def _read(self):
+        in_object = self._peek() == "{"
+        if in_object:
+            self._members_until_value()
+        self._expect("[", "at the start of the records")
+        if self._peek() != "]":
+            while True:
+                self._peek()
+                self.line = self._line_at(self.pos)
+                yield self._value()
+                separator = self._peek()
+                if separator == "]":
+                    break
+                if separator != ",":
+                    raise self._error("expected ',' or ']' after a record, found %s"
+                                      % (repr(separator) if separator else "the end of the text"))
+                self.pos += 1
+        self.pos += 1
+        self.after_records = True
+        if in_object:
+            self._rest_of_object()
+        if self._peek():
+            raise self._error("content after the end of the %s: one JSON document per file (for one record per line, "
+                              "set format: jsonl)" % ("object" if in_object else "array"))

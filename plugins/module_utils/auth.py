@@ -170,8 +170,20 @@ def load_certificate(path, password=None):
         key, cert = _load_pem(path, data, secret)
     else:
         key, cert = _load_pfx(path, data, secret)
+    sha1 = cert.fingerprint(hashes.SHA1()).hex().upper()
+    if not _same_public_key(key, cert):
+        raise SpoError("the private key in %s does not belong to its certificate (thumbprint %s): every sign-in would fail "
+                       "with 'Client assertion failed signature validation'; put the key and the certificate of one pair "
+                       "in the file" % (path, sha1), operation=SIGN_IN_OPERATION)
     cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
-    return Certificate(key, cert_pem, cert.fingerprint(hashes.SHA1()).hex().upper(), cert.fingerprint(hashes.SHA256()).hex().upper())
+    return Certificate(key, cert_pem, sha1, cert.fingerprint(hashes.SHA256()).hex().upper())
+
+
+def _same_public_key(key, cert):
+    """Whether the private key is the one whose public half the certificate carries."""
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    return (key.public_key().public_bytes(serialization.Encoding.DER, public)
+            == cert.public_key().public_bytes(serialization.Encoding.DER, public))
 
 
 def _load_pem(path, data, secret):
@@ -207,13 +219,8 @@ def _load_pfx(path, data, secret):
     return key, certificate
 
 
-def token_roles(token):
-    """The application permissions an access token carries (its `roles` claim), read from the JWT payload without
-    checking the signature (the service checks it; this only tells what the token claims).
-
-    An empty set for an app-only token without application permissions (Entra leaves the claim out then); None when
-    the token says nothing about application permissions: not a JWT, or a delegated token (`scp`, no `roles`).
-    """
+def _claims(token):
+    """The payload of a JWT, unverified; None when the token is not one."""
     parts = (token or "").split(".")
     if len(parts) != 3:
         return None
@@ -221,7 +228,41 @@ def token_roles(token):
         claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)).decode("utf-8"))
     except (binascii.Error, ValueError):
         return None
-    if not isinstance(claims, dict) or ("scp" in claims and "roles" not in claims):
+    return claims if isinstance(claims, dict) else None
+
+
+# The application ids Entra also puts in a token's aud claim for SharePoint Online and Microsoft Graph.
+_RESOURCE_APP_IDS = {SHAREPOINT: "00000003-0000-0ff1-ce00-000000000000", GRAPH: "00000003-0000-0000-c000-000000000000"}
+
+
+def access_token_problem(token, resource, resource_host, now):
+    """Why a given access token cannot work for `resource` (its host `resource_host`), told from its own claims before
+    it is sent, or None (also for a token whose claims cannot be read: the service then judges it)."""
+    claims = _claims(token)
+    if claims is None:
+        return None
+    expires = claims.get("exp")
+    if isinstance(expires, (int, float)) and expires <= now:
+        return ("access_token expired %d seconds ago (at %s UTC): a given token is never renewed; give a new one, or "
+                "credentials to sign in with" % (now - expires, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(expires))))
+    audience = str(claims.get("aud") or "").lower().rstrip("/")
+    other = GRAPH if resource == SHAREPOINT else SHAREPOINT
+    if audience and (audience == _RESOURCE_APP_IDS[other] or (resource == SHAREPOINT and "graph." in audience)
+                     or (resource == GRAPH and ".sharepoint." in audience)):
+        return ("access_token is a token for %s (aud %s), and this call goes to %s (%s): a token has one audience; give "
+                "one for %s, or credentials to sign in with" % (other, claims.get("aud"), resource, resource_host, resource))
+    return None
+
+
+def token_roles(token):
+    """The application permissions an access token carries (its `roles` claim), read from the JWT payload without
+    checking the signature (the service checks it; this only tells what the token claims).
+
+    An empty set for an app-only token without application permissions (Entra leaves the claim out then); None when
+    the token says nothing about application permissions: not a JWT, or a delegated token (`scp`, no `roles`).
+    """
+    claims = _claims(token)
+    if claims is None or ("scp" in claims and "roles" not in claims):
         return None
     roles = claims.get("roles") or []
     return {role for role in roles if isinstance(role, str)} if isinstance(roles, list) else None
@@ -231,6 +272,31 @@ def _version(text):
     """(major, minor) of a version string such as "1.39.0"; (0, 0) when it is not one."""
     match = re.match(r"(\d+)\.(\d+)", text or "")
     return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+
+
+# What the sign-in errors met most often mean for whoever set the credentials up, in plain words; Entra's text follows.
+# (code, words the description must hold or None, the meaning)
+_SIGN_IN_MEANINGS = (
+    ("AADSTS700027", "not registered", "the certificate in certificate_path is not registered on the app in this tenant's "
+                                       "directory: upload its public part under the app registration's Certificates & "
+                                       "secrets, or give the certificate that is registered"),
+    ("AADSTS700027", "signature validation", "the private key does not belong to the certificate Entra ID has registered "
+                                             "for the app: give the key of that certificate"),
+    ("AADSTS700016", None, "no app with this client_id is known in the tenant's directory: check client_id and tenant_id, "
+                           "and that an administrator of this tenant has consented to the app"),
+    ("AADSTS7000215", None, "the client secret is wrong: give the secret's value (not its id)"),
+    ("AADSTS7000222", None, "the client secret has expired: create a new one"),
+    ("AADSTS700024", None, "the sign-in assertion is outside its valid time: check this machine's clock"),
+    ("AADSTS90002", None, "no such tenant: check tenant and tenant_id"),
+    ("AADSTS500011", None, "the tenant has no such service (SharePoint or Graph): check tenant and cloud"),
+)
+
+
+def _meaning(code, description):
+    for known, words, meaning in _SIGN_IN_MEANINGS:
+        if code == known and (words is None or words in description):
+            return meaning
+    return None
 
 
 def error_from_msal(result, operation=SIGN_IN_OPERATION):
@@ -248,6 +314,9 @@ def error_from_msal(result, operation=SIGN_IN_OPERATION):
     message = re.split(r"\s*Trace ID:", description.splitlines()[0])[0]
     if result.get("error") and result.get("error") not in message:
         message = "%s: %s" % (result["error"], message)
+    meaning = _meaning(code, description)
+    if meaning:
+        message = "%s. Entra ID says: %s" % (meaning, message)
     return SpoError(message, code=code, request_id=result.get("correlation_id") or result.get("trace_id"), operation=operation,
                     details={"error": result.get("error"), "error_codes": codes or None})
 
@@ -289,6 +358,10 @@ class TokenProvider:
     def token(self, resource):
         """A bearer token for the resource; raises SpoError when it cannot be had."""
         if self.credentials.access_token:
+            problem = access_token_problem(self.credentials.access_token, resource, self.scope(resource).split("/")[2],
+                                           self._clock())
+            if problem:
+                raise SpoError(problem, operation=SIGN_IN_OPERATION)
             return self.credentials.access_token
         with self._lock:
             return self._cached_or_new(resource)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import ssl
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
@@ -129,6 +130,8 @@ class SpoModule:
             self.fail_json(msg="max_retries must be 0 or more")
         if params["timeout"] <= 0:
             self.fail_json(msg="timeout must be a positive number of seconds")
+        if params["ca_path"]:
+            self._check_ca_path(params["ca_path"])
         client = None
         try:
             client = http.SpoClient(
@@ -139,6 +142,37 @@ class SpoModule:
         except SpoError as err:
             self.fail_from_error(err)
         return client
+
+    def _check_ca_path(self, ca_path):
+        """A CA bundle that cannot be read fails here, naming ca_path, not as a crash or a certificate error later."""
+        if not os.path.exists(ca_path):
+            self.fail_json(msg="ca_path: %s does not exist; give the CA bundle (PEM) that issued the certificates of the "
+                               "service or of your TLS-inspecting proxy" % ca_path)
+        if os.path.isdir(ca_path):
+            self.fail_json(msg="ca_path: %s is a directory; give a CA bundle file (PEM)" % ca_path)
+        if not os.access(ca_path, os.R_OK):
+            self.fail_json(msg="ca_path: %s cannot be read (permissions)" % ca_path)
+        try:
+            ssl.create_default_context(cafile=ca_path)
+        except (ssl.SSLError, ValueError) as err:
+            self.fail_json(msg="ca_path: %s holds no CA certificate in PEM form (%s)" % (ca_path, err))
+
+    def tenant_urls(self):
+        """The tenant's SharePoint URLs (root site host, then My Site host), from the options alone: no request."""
+        try:
+            cloud = auth.get_cloud(self.params["cloud"])
+            tenant = auth.normalize_tenant(self.params["tenant"])
+        except SpoError as err:
+            self.fail_from_error(err)
+        return ["https://%s" % cloud.sharepoint_host(tenant, kind) for kind in ("root", "my")]
+
+    def fail_on_option_problems(self, messages, **result):
+        """Fail with one message naming every option that is wrong (None entries stand for fine ones): before any request."""
+        messages = [message for message in messages if message]
+        if len(messages) == 1:
+            self.fail_json(msg="%s (nothing was sent)" % messages[0], **result)
+        if messages:
+            self.fail_json(msg="%d option problems, nothing was sent: %s" % (len(messages), "; ".join(messages)), **result)
 
     def _require_libraries(self):
         params = self.params

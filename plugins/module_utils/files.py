@@ -40,6 +40,14 @@ _EXPECTED = re.compile(r"expected\D{0,20}?(\d+)", re.IGNORECASE)
 _GUID = re.compile(GUID_PATTERN)
 
 
+def chunk_problems(chunk_size, chunk_threshold):
+    """What is wrong with the chunked upload options, as "<option>: <why>" lines."""
+    if chunk_size < 1:
+        yield "chunk_size: must be a positive number of bytes, not %d" % chunk_size
+    if chunk_threshold < 0:
+        yield "chunk_threshold: must be 0 or more bytes, not %d" % chunk_threshold
+
+
 class FileSlice:
     """A read-only window ``[start, start + length)`` of an open binary file.
 

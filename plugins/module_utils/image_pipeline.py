@@ -57,6 +57,8 @@ class PipelineSettings(object):
                 raise ValueError("thumbnail size %s must be positive" % label)
         if self.graph_max_px < 1:
             raise ValueError("graph_max_px must be positive")
+        if self.max_pixels < 1:
+            raise ValueError("max_pixels must be positive")
         if not MIN_QUALITY <= self.quality <= 100:
             raise ValueError("quality must be between %d and 100" % MIN_QUALITY)
 

@@ -54,7 +54,7 @@ def build_import_files(tmpdir, prefix, id_property, property_map, id_type=None, 
         source = open_source(id_property, fields, src=src, records=records, fmt=fmt, encoding=encoding, delimiter=delimiter,
                              whole_records=schema is not None)
         checks = RecordChecks(id_property, fields, problems, id_type=id_type, text_values=source.text_values)
-        output = _Output(writer, problems, changes, identities)
+        output = _Output(writer, problems, changes, identities, source.encoding)
         if delta is None and identities is not None:
             delta = Delta(None, id_property, fields, omit_empty=omit_empty)
         try:
@@ -168,7 +168,8 @@ def _leave_out_invalid(record_id, number, line, broken, delta, changes):
 class _Output:
     """Where the records to send go: through the identity check, a batch of users at a time, into the writer."""
 
-    def __init__(self, writer, problems, changes, identities):
+    def __init__(self, writer, problems, changes, identities, encoding):
+        self.encoding = encoding
         self.writer = writer
         self.problems = problems
         self.changes = changes
@@ -209,7 +210,18 @@ class _Output:
                 return False
             if self.writer.add(record):
                 return True
-            problems.report(number, line, None, "the record alone is larger than one file may be")
+            problems.report(number, line, None, self.writer.oversize(record))
         except UnencodableText as err:
-            problems.report(number, line, err.field, "the text is not valid in the declared encoding")
+            problems.report(number, line, err.field, unencodable_message(err.char, self.encoding))
         return False
+
+
+def unencodable_message(char, encoding):
+    """Why a value with a lone surrogate cannot be imported: the source's bytes, or a JSON escape, in words."""
+    code = ord(char) if char else None
+    if code is None:
+        return "the text cannot be written as UTF-8"
+    if encoding is not None and 0xDC80 <= code <= 0xDCFF:
+        return "byte 0x%02X is not valid %s text: the source is in another encoding; set encoding" % (code - 0xDC00, encoding)
+    return ("the text holds a lone surrogate (U+%04X: half of a pair, as a JSON \\u escape can give it), which UTF-8 "
+            "cannot carry" % code)

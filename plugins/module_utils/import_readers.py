@@ -6,12 +6,16 @@
 for one mapping, in source order, one at a time.
 
 Iterating a source reads it from its start (a second pass finds duplicates) and yields
-- a record as a tuple ``(number, line, id, values)``: its number (1-based), its line (None where the format has
-  none), its id as the source has it, and the values of the mapped fields in their order; with ``whole_records``
-  a fifth item, the whole record as the source has it (a dict of every field, for record_schema); and
+- a record as a tuple ``(number, line, id, values)``: its number (1-based), its line (None for inline records), its
+  id as the source has it, and the values of the mapped fields in their order; with ``whole_records`` a fifth item,
+  the whole record as the source has it (a dict of every field, for record_schema); and
 - a problem (import_validation.problem, a dict) where the source has no usable record: a missing column or field,
-  a row of the wrong width, invalid JSON.
+  a row of the wrong width, a quote that never closes, invalid JSON, content after the JSON document.
 Values are not checked here (RecordChecks does that). Files are read incrementally, so memory stays flat.
+
+A source is read only as what it says it is: an encoding its byte order mark contradicts, UTF-16 without a mark read
+as UTF-8 (NUL bytes), or UTF-8 text declared as a one-byte encoding (it would turn "Müller" into "MÃ¼ller") is
+refused before any record is read (ImportFileError), naming the cause.
 """
 
 from __future__ import annotations
@@ -21,32 +25,163 @@ import csv
 import json
 import operator
 import os
+import re
 
-from ansible_collections.spo.user_profiles.plugins.module_utils._json_stream import DECODER, array_items
+from ansible_collections.spo.user_profiles.plugins.module_utils._json_stream import (
+    DuplicateKeys, JsonFormatError, array_items, decode_line,
+)
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import problem
 
 FORMATS = ("auto", "csv", "json", "jsonl")
 
+# Byte order marks, the longer first (a UTF-32 LE mark starts with the UTF-16 LE one): (mark, family, name, byte order).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32 (little-endian)", "le"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32 (big-endian)", "be"),
+    (codecs.BOM_UTF8, "utf-8", "UTF-8", None),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16 (little-endian)", "le"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16 (big-endian)", "be"),
+)
+# The codec that reads each family and skips its mark.
+_BOM_CODECS = {"utf-8": "utf-8-sig", "utf-16": "utf-16", "utf-32": "utf-32"}
+_SNIFF_BYTES = 4096
+_SCAN_BYTES = 1024 * 1024
+_LINE_BREAKS = ("\n", "\r")
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
 
 class ImportFileError(Exception):
-    """The source cannot be read at all (missing file, unknown format)."""
+    """The source cannot be read at all (missing file, unknown format, an encoding the file contradicts)."""
 
 
-def _open_text(path, encoding):
+def option_problems(fmt="auto", encoding="utf-8", delimiter=","):
+    """What is wrong with the options that say how to read a source file, as "<option>: <why>" lines (none: fine)."""
+    if fmt not in FORMATS:
+        yield "format: unknown format %r; use one of %s" % (fmt, ", ".join(FORMATS))
+    try:
+        codec = codecs.lookup(encoding)
+    except (LookupError, TypeError):
+        yield "encoding: unknown encoding %r (Python's names: utf-8, utf-16, cp1252, ...)" % (encoding,)
+    else:
+        if not getattr(codec, "_is_text_encoding", True):
+            yield "encoding: %r is not a text encoding (for example utf-8, utf-16, cp1252)" % (encoding,)
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        yield "delimiter: must be exactly one character, not %r" % (delimiter,)
+    elif delimiter in '"\r\n':
+        yield "delimiter: %r cannot separate CSV fields (it quotes values or ends rows)" % (delimiter,)
+
+
+def src_problem(src):
+    """Why the source file cannot be read, or None."""
+    if not os.path.exists(src):
+        return "src: the source file %s does not exist" % src
+    if os.path.isdir(src):
+        return "src: %s is a directory; give the source file" % src
+    if not os.path.isfile(src):
+        return "src: %s is not a regular file" % src
+    if not os.access(src, os.R_OK):
+        return "src: the source file %s cannot be read (permissions)" % src
+    return None
+
+
+def _family(codec_name):
+    """utf-8, utf-16 or utf-32 and the byte order a codec name fixes (None: the mark decides), or (None, None)."""
+    for family in ("utf-8", "utf-16", "utf-32"):
+        if codec_name == family or codec_name == family + "-sig":
+            return family, None
+        if codec_name.startswith(family + "-"):
+            return family, codec_name[len(family) + 1:]
+    return None, None
+
+
+def _mark(head):
+    """The byte order mark the file starts with, as an entry of _BOMS, or None (a UTF-16 text does not start with
+    U+0000, so FF FE 00 00 is UTF-32)."""
+    return next((entry for entry in _BOMS if head.startswith(entry[0])), None)
+
+
+def _reading_codec(path, encoding):
+    """The codec that reads the file as declared, skipping a byte order mark of the same encoding; ImportFileError
+    when the file's first bytes contradict the declared encoding."""
+    declared = codecs.lookup(encoding).name
+    family, order = _family(declared)
+    with open(path, "rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+    mark = _mark(head)
+    if mark is not None:
+        _bom, mark_family, name, mark_order = mark
+        if mark_family == family and order in (None, mark_order):
+            return _BOM_CODECS[family]
+        raise ImportFileError("%s starts with a %s byte order mark, but encoding is %s: the file says it is %s; set "
+                              "encoding: %s" % (path, name, encoding, name, mark_family))
+    if family in ("utf-16", "utf-32") and order is None:
+        raise ImportFileError("%s has no byte order mark, which encoding %s needs to tell the byte order; set encoding: "
+                              "%s-le or %s-be" % (path, encoding, family, family))
+    # ASCII text in UTF-16 is every other byte NUL; a NUL here and there is a control character in a value.
+    if family != "utf-16" and family != "utf-32" and head.count(b"\x00") * 8 > len(head):
+        raise ImportFileError("%s holds NUL bytes, so it is not %s text: it looks like UTF-16 or UTF-32 without a byte "
+                              "order mark; set encoding (utf-16-le, utf-16-be, ...)" % (path, encoding))
+    if family is None:
+        _refuse_utf8_read_as(path, encoding, declared)
+    return declared
+
+
+def _refuse_utf8_read_as(path, encoding, declared):
+    """ImportFileError when a file declared in a one-byte encoding is UTF-8 text with non-ASCII characters: read as
+    declared, every one of them would be mangled without a word. A real one-byte file ends the scan at its first
+    non-ASCII character (it is not valid UTF-8); an ASCII or a mislabelled file is read to its end once more."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    first_line, lines = None, 0
+    with open(path, "rb") as handle:
+        while True:
+            block = handle.read(_SCAN_BYTES)
+            try:
+                decoder.decode(block, final=not block)
+            except UnicodeDecodeError:
+                return
+            if first_line is None and not block.isascii():
+                first_line = lines + block.count(b"\n", 0, _NON_ASCII.search(block).start()) + 1
+            lines += block.count(b"\n")
+            if not block:
+                break
+    if first_line is not None:
+        sample = _first_non_ascii_text(path, first_line)
+        raise ImportFileError("%s is UTF-8 text (line %d holds %r), but encoding is %s, which would read it as %r; set "
+                              "encoding: utf-8" % (path, first_line, sample, encoding,
+                                                   sample.encode("utf-8").decode(declared, errors="replace")))
+
+
+def _first_non_ascii_text(path, line_number):
+    """A few characters around the first non-ASCII one of a line of a UTF-8 file."""
+    with open(path, "r", encoding="utf-8", newline="") as stream:
+        for number, text in enumerate(stream, 1):
+            if number == line_number:
+                at = next(index for index, char in enumerate(text) if not char.isascii())
+                return text[max(0, at - 8):at + 8].strip()
+    return ""
+
+
+def _open_text(path, codec):
     # Undecodable bytes become lone surrogates; encoding the output refuses them, naming record and line.
-    codec = codecs.lookup(encoding).name
-    if codec == "utf-8":
-        encoding = "utf-8-sig"
-    return open(path, "r", encoding=encoding, errors="surrogateescape", newline="")
+    return open(path, "r", encoding=codec, errors="surrogateescape", newline="")
 
 
-def detect_format(path, encoding="utf-8"):
-    """csv, json or jsonl, from the file name and else from the first characters."""
+def undecodable_byte(text):
+    """The first byte the source's encoding could not decode (a lone surrogate U+DC80..U+DCFF), or None."""
+    for char in text:
+        if "\udc80" <= char <= "\udcff":
+            return ord(char) - 0xDC00
+    return None
+
+
+def detect_format(path, encoding="utf-8", codec=None):
+    """csv, json or jsonl, from the file name and else from the first characters (read with `codec`, the reading
+    codec of the file when the caller has it already)."""
     lower = path.lower()
     for suffixes, fmt in (((".csv", ".tsv", ".txt"), "csv"), ((".jsonl", ".ndjson"), "jsonl"), ((".json",), "json")):
         if lower.endswith(suffixes):
             return fmt
-    with _open_text(path, encoding) as stream:
+    with _open_text(path, codec or _reading_codec(path, encoding)) as stream:
         head = stream.read(64 * 1024)
     stripped = head.lstrip()
     if stripped.startswith("["):
@@ -77,21 +212,19 @@ def open_source(id_property, fields, src=None, records=None, fmt="auto", encodin
 def _open(id_property, fields, src, records, fmt, encoding, delimiter):
     if records is not None:
         return InlineSource(id_property, fields, records)
-    if not os.path.isfile(src):
-        raise ImportFileError("the source file %s does not exist" % src)
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise ImportFileError("unknown encoding %r" % encoding)
+    for message in option_problems(fmt, encoding, delimiter):
+        raise ImportFileError(message)
+    message = src_problem(src)
+    if message:
+        raise ImportFileError(message)
+    codec = _reading_codec(src, encoding)
     if fmt == "auto":
-        fmt = detect_format(src, encoding)
+        fmt = detect_format(src, encoding, codec)
     if fmt == "csv":
-        return CsvSource(id_property, fields, src, encoding, delimiter)
+        return CsvSource(id_property, fields, src, codec, encoding, delimiter)
     if fmt == "jsonl":
-        return JsonLinesSource(id_property, fields, src, encoding)
-    if fmt == "json":
-        return JsonSource(id_property, fields, src, encoding)
-    raise ImportFileError("unknown format %r" % fmt)
+        return JsonLinesSource(id_property, fields, src, codec, encoding)
+    return JsonSource(id_property, fields, src, codec, encoding)
 
 
 class _Source:
@@ -101,6 +234,8 @@ class _Source:
     text_values = False
     # Whether each record tuple ends with the whole source record.
     whole_records = False
+    # The encoding the source was declared in (None for inline records), for messages about undecodable bytes.
+    encoding = None
 
     def __init__(self, id_property, fields):
         self.id_property = id_property
@@ -112,13 +247,18 @@ class _Source:
         if not isinstance(record, dict):
             yield problem(number, line, None, "the record is a %s, not an object" % type(record).__name__)
             return
+        if isinstance(record, DuplicateKeys):
+            for name in record.duplicates:
+                yield problem(number, line, name, "the field appears more than once in the record; which value is meant "
+                                                  "cannot be told")
+            return
         missing = False
         for field in self.fields:
             if field not in record:
-                yield problem(number, line, field, "the mapped field is missing from the record")
+                yield problem(number, line, field, self._missing_message(record, "the mapped field is missing from the record"))
                 missing = True
         if self.id_property not in record:
-            yield problem(number, line, self.id_property, "the id is missing")
+            yield problem(number, line, self.id_property, self._missing_message(record, "the id is missing"))
             return
         if missing:
             return
@@ -128,6 +268,15 @@ class _Source:
             yield number, line, record[self.id_property], [record[field] for field in self.fields], record
         else:
             yield number, line, record[self.id_property], [record[field] for field in self.fields]
+
+    def _missing_message(self, names, message):
+        """The message for a missing field, or the real cause when the names hold bytes the encoding cannot read."""
+        for name in names:
+            byte = undecodable_byte(name) if isinstance(name, str) else None
+            if byte is not None:
+                return ("the field names are not valid %s text (byte 0x%02X in %r): the source is in another encoding; "
+                        "set encoding" % (self.encoding, byte, name.encode("utf-8", "surrogateescape").decode("latin-1")))
+        return message
 
 
 class InlineSource(_Source):
@@ -143,11 +292,12 @@ class InlineSource(_Source):
 
 
 class _FileSource(_Source):
-    """A source file, decoded from ``encoding``."""
+    """A source file, decoded with ``codec`` (the declared ``encoding``, skipping its byte order mark)."""
 
-    def __init__(self, id_property, fields, path, encoding):
+    def __init__(self, id_property, fields, path, codec, encoding):
         super().__init__(id_property, fields)
         self.path = path
+        self.codec = codec
         self.encoding = encoding
 
 
@@ -156,15 +306,15 @@ class JsonLinesSource(_FileSource):
 
     def __iter__(self):
         number = 0
-        with _open_text(self.path, self.encoding) as stream:
+        with _open_text(self.path, self.codec) as stream:
             for line_no, text in enumerate(stream, 1):
                 if not text.strip():
                     continue
                 number += 1
                 try:
-                    record = DECODER.decode(text)
-                except ValueError as err:
-                    yield problem(number, line_no, None, "not valid JSON: %s" % err)
+                    record = decode_line(text, line_no)
+                except JsonFormatError as err:
+                    yield problem(number, line_no, None, "not valid JSON: %s" % err.reason)
                     continue
                 yield from self._mapped(number, line_no, record)
 
@@ -174,18 +324,18 @@ class JsonSource(_FileSource):
 
     def __iter__(self):
         number = 0
-        with _open_text(self.path, self.encoding) as stream:
+        with _open_text(self.path, self.codec) as stream:
             items = array_items(stream)
             while True:
                 try:
                     record = next(items)
                 except StopIteration:
                     return
-                except ValueError as err:
-                    yield problem(number + 1, None, None, "not valid JSON: %s" % err)
+                except JsonFormatError as err:
+                    yield problem(None if items.after_records else number + 1, err.line, None, "not valid JSON: %s" % err.reason)
                     return
                 number += 1
-                yield from self._mapped(number, None, record)
+                yield from self._mapped(number, items.line, record)
 
 
 def _picker(indexes):
@@ -198,35 +348,70 @@ def _picker(indexes):
     return operator.itemgetter(*indexes)
 
 
+def _csv_error(err, line):
+    """A CSV parse error in words that name the cause."""
+    text = str(err)
+    if "unexpected end of data" in text:
+        return ("a quoted value that starts in the row at line %d never closes: the file ends inside it (a quote is "
+                "missing or one too many)" % line)
+    if "expected after" in text:
+        return "a character follows the closing quote of a value in the row at line %d (a quote inside a quoted value " \
+               "is written twice: \"\")" % line
+    if "field larger than field limit" in text:
+        return ("a value in the row at line %d is longer than %d characters: most likely a quote that never closes"
+                % (line, csv.field_size_limit()))
+    return "the row at line %d cannot be parsed: %s" % (line, text)
+
+
 class CsvSource(_FileSource):
-    """A CSV file with a header row; every value is text."""
+    """A CSV file with a header row; every value is text.
+
+    A value may not hold a line break: a quote that is missing or one too many makes the rows that follow part of
+    one value, and the file still parses, so a value that runs over lines is refused (JSON and JSON Lines carry line
+    breaks unambiguously, as escapes).
+    """
 
     text_values = True
 
-    def __init__(self, id_property, fields, path, encoding, delimiter):
-        super().__init__(id_property, fields, path, encoding)
+    def __init__(self, id_property, fields, path, codec, encoding, delimiter):
+        super().__init__(id_property, fields, path, codec, encoding)
         self.delimiter = delimiter
 
     def _header_problems(self, positions, header):
+        for name in header:
+            byte = undecodable_byte(name)
+            if byte is not None:
+                yield problem(None, 1, None, "the header is not valid %s text (byte 0x%02X): the source is in another "
+                                             "encoding; set encoding" % (self.encoding, byte))
+                return
         for index, name in enumerate(header):
             if positions[name] != index:
                 yield problem(None, 1, name, "the column appears twice in the header")
         if self.id_property not in positions:
-            yield problem(None, 1, self.id_property, "the id column is missing from the header")
+            yield problem(None, 1, self.id_property, "the id column is missing from the header" + self._delimiter_hint(header))
         for field in self.fields:
             if field not in positions:
                 yield problem(None, 1, field, "the mapped field is missing from the source")
 
+    def _delimiter_hint(self, header):
+        """When the whole header is one column holding another usual delimiter: the delimiter is likely wrong."""
+        others = [mark for mark in ",;\t|" if mark != self.delimiter and len(header) == 1 and mark in header[0]]
+        return " (the header is one column, %r: is the delimiter %r?)" % (header[0], others[0]) if others else ""
+
     def __iter__(self):
-        with _open_text(self.path, self.encoding) as stream:
-            reader = csv.reader(stream, delimiter=self.delimiter, strict=False)
+        with _open_text(self.path, self.codec) as stream:
+            reader = csv.reader(stream, delimiter=self.delimiter, strict=True)
             try:
                 header = next(reader)
             except StopIteration:
                 yield problem(None, 1, None, "the CSV file is empty; a header row is required")
                 return
             except csv.Error as err:
-                yield problem(None, 1, None, "the CSV header cannot be parsed: %s" % err)
+                yield problem(None, 1, None, "the CSV header cannot be parsed: %s" % _csv_error(err, 1))
+                return
+            if reader.line_num > 1:
+                yield problem(None, 1, None, "the header runs over %d lines: a quote in it is missing or one too many"
+                              % reader.line_num)
                 return
             positions = {}
             for index, name in enumerate(header):
@@ -250,7 +435,9 @@ class CsvSource(_FileSource):
                     line = reader.line_num + 1
                     continue
                 number += 1
-                if len(row) != width:
+                if reader.line_num != line:
+                    yield self._multiline_problem(number, line, reader.line_num, header, row)
+                elif len(row) != width:
                     yield problem(number, line, None, "the row has %d fields, the header %d" % (len(row), width))
                 elif whole:
                     yield number, line, row[id_index], pick(row), dict(zip(header, row))
@@ -258,4 +445,13 @@ class CsvSource(_FileSource):
                     yield number, line, row[id_index], pick(row)
                 line = reader.line_num + 1
         except csv.Error as err:
-            yield problem(number + 1, line, None, "the CSV cannot be parsed: %s" % err)
+            yield problem(number + 1, line, None, _csv_error(err, line))
+
+    @staticmethod
+    def _multiline_problem(number, line, last_line, header, row):
+        index = next((index for index, value in enumerate(row) if any(mark in value for mark in _LINE_BREAKS)), None)
+        field = header[index] if index is not None and index < len(header) else None
+        return problem(number, line, field, "the quoted value runs over lines %d to %d: a CSV value may not hold a line "
+                                            "break (a quote missing or one too many would make the rows after it part of "
+                                            "one value); write values with line breaks as JSON or JSON Lines"
+                       % (line, last_line))

@@ -15,6 +15,8 @@ import time
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.backoff import Backoff
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import JobError, SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils.files import get_file
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_location import MAX_FILE_BYTES
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_api import (
     EMPTY_GUID, TERMINAL_STATES, ended_without_import, find_job_by_source, get_job, has_errors, id_type_code, job_line,
     queue_job,
@@ -68,6 +70,20 @@ def queue_job_once(client, id_type, id_property, property_map, source_uri, known
                 raise err.replace(message="%s; tried %d times, and the job list shows no new job on this file"
                                   % (err.message, attempt)) from err
         attempt += 1
+
+
+def _check_source_file(client, record):
+    """SpoError, before a job is queued on it, when the service could only fail the job: the file is missing, or
+    larger than the service takes. (Such a job would end in Error and stay in the tenant's job list for good.)"""
+    found = get_file(client, record.web_url, record.file_url)
+    operation = "queue import job for %s" % record.source_uri
+    if found is None:
+        raise SpoError("there is no file at %s (looked for %s in the web %s), so the job would end in Error with "
+                       "DataFileNotExist; upload the import file first (upa_import_file), nothing was queued"
+                       % (record.source_uri, record.file_url, record.web_url), operation=operation)
+    if found["length"] > MAX_FILE_BYTES:
+        raise SpoError("the file is %d bytes, more than the service imports from one file (%d), so the job would end in "
+                       "Error with DataFileTooBig; nothing was queued" % (found["length"], MAX_FILE_BYTES), operation=operation)
 
 
 class ImportRun:
@@ -156,6 +172,9 @@ class ImportRun:
         before = [job for job in (get_job(self.client, job_id) for job_id in record.job_ids) if job is not None]
         self.diff["before"][source_uri] = [job_line(job) for job in before]
         existing = None if self.force else next((job for job in before if not ended_without_import(job)), None)
+        # (In check mode the file may be one the check run of upa_import_file would have uploaded.)
+        if existing is None and not self.check_mode:
+            _check_source_file(self.client, record)
         if existing is None and self.check_mode:
             self._plan(source_uri, before)
             return

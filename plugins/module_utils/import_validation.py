@@ -16,9 +16,11 @@ themselves in a second pass over the source only when two hashes meet.
 
 from __future__ import annotations
 
+import math
 import re
 
 from ansible_collections.spo.user_profiles.plugins.module_utils._id_table import IdTable
+from ansible_collections.spo.user_profiles.plugins.module_utils._json_stream import literal_text
 from ansible_collections.spo.user_profiles.plugins.module_utils.constants import GUID_PATTERN
 
 # Entra ID owns these profile properties, and the bulk API does not import them: the list of the bulk API FAQ
@@ -168,17 +170,22 @@ def _input_problems(id_property, property_map, id_type, records):
         yield "records: must be a list of records, not %s" % type(records).__name__
 
 
+def synced_target_problems(property_map):
+    """A problem for each target the bulk API does not import because Entra ID owns it (names compared without case)."""
+    for source, target in property_map.items():
+        synced = _SYNCED_BY_LOWER_NAME.get(str(target).lower())
+        if synced:
+            yield problem(None, None, source, "target property %s is synchronised from Entra ID and cannot be bulk "
+                                              "imported; set it in Entra ID, or use spo.user_profiles.user_profile_property "
+                                              "for a one-off write" % synced)
+
+
 def check_inputs(id_property, property_map, id_type=None, records=None):
     """Problems with the mapping itself (INPUTS_SCHEMA, Entra-synced targets); an empty list when fine."""
     problems = [problem(None, None, None, message) for message in _input_problems(id_property, property_map, id_type, records)]
     if problems:
         return problems
-    for source, target in property_map.items():
-        synced = _SYNCED_BY_LOWER_NAME.get(target.lower())
-        if synced:
-            problems.append(problem(None, None, source, "target property %s is synchronised from Entra ID and cannot be bulk "
-                                    "imported; set it in Entra ID, or use spo.user_profiles.user_profile_property for a "
-                                    "one-off write" % synced))
+    problems.extend(synced_target_problems(property_map))
     if id_property in property_map:
         problems.append(problem(None, None, id_property, "the id property is written as the identity and must not be mapped"))
     return problems
@@ -189,14 +196,36 @@ def id_key(value):
     return hash(value.strip().lower())
 
 
+# A number's text with a non-zero digit before its exponent: if it reads as 0, it was too small for a double.
+_NONZERO_MANTISSA = re.compile(r"-?[0.]*[1-9]")
+
+
+def number_problem(value):
+    """Why a number cannot be imported as the text it says, or None: a JSON number beyond the range of a double (JSON
+    tools, record_schema among them, read 1e400 as infinity and 1e-400 as 0), or a float that is not finite."""
+    if not isinstance(value, float):
+        return None
+    text = literal_text(value)
+    if math.isfinite(value) and not (value == 0 and text and _NONZERO_MANTISSA.match(text)):
+        return None
+    if text is None:
+        return "%r is not a finite number: the import takes text, finite numbers and booleans" % value
+    return ("the number %s is beyond the range of a double-precision number, the form JSON tools read it in; write it "
+            "as a string (\"%s\") if that text is meant" % (text, text))
+
+
 def _to_text(value):
-    """A value as written in the file: strings as they are, booleans and numbers as JSON would print them."""
+    """A value as written in the file: strings as they are, booleans as JSON prints them, numbers as the source wrote
+    them (JSON) or as Python prints them (inline records)."""
     if isinstance(value, str):
         return value
     if value is True:
         return "true"
     if value is False:
         return "false"
+    text = literal_text(value)
+    if text is not None:
+        return text
     if isinstance(value, int):
         return str(value)
     return repr(value)
@@ -246,6 +275,10 @@ class RecordChecks:
         for name, value in zip(self.fields, values):
             if not isinstance(value, str):
                 if isinstance(value, (bool, int, float)):
+                    reason = number_problem(value)
+                    if reason:
+                        self.problems.report(number, line, name, reason)
+                        return None
                     value = _to_text(value)
                 else:
                     self.problems.report(number, line, name, "a %s value cannot be imported: the bulk API takes single "

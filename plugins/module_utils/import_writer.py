@@ -35,11 +35,21 @@ _FLUSH_BYTES = 1024 * 1024
 
 
 class UnencodableText(ValueError):
-    """A value holds text UTF-8 cannot carry: bytes the declared encoding could not decode (lone surrogates)."""
+    """A value holds text UTF-8 cannot carry: a lone surrogate, ``char`` (bytes the declared encoding could not decode
+    become U+DC80..U+DCFF; a JSON escape of half a surrogate pair gives any of them)."""
 
-    def __init__(self, field):
+    def __init__(self, field, char=None):
         self.field = field
+        self.char = char
         super().__init__("the text of field %r is not valid in the declared encoding" % (field,))
+
+
+def limit_problems(max_properties, max_bytes):
+    """What is wrong with the file limits, as "<option>: <why>" lines: none may pass the service's own."""
+    if not 1 <= max_properties <= DEFAULT_MAX_PROPERTIES:
+        yield "max_properties: %d; give 1 to %d (the service's limit per file)" % (max_properties, DEFAULT_MAX_PROPERTIES)
+    if not 1 <= max_bytes <= DEFAULT_MAX_BYTES:
+        yield "max_bytes: %d; give 1 to %d (the service's limit of 2 GB per file)" % (max_bytes, DEFAULT_MAX_BYTES)
 
 
 def file_name(prefix, sha256, index=None):
@@ -63,12 +73,13 @@ def _record_encoder():
     return c_make_encoder(None, encoder.default, encode_basestring, None, ":", ",", False, False, True)
 
 
-def _encodable(value):
+def _unencodable_char(value):
+    """The first character of a value that UTF-8 cannot carry, or None."""
     try:
         value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    except UnicodeEncodeError as err:
+        return err.object[err.start]
+    return None
 
 
 class ImportFileWriter:
@@ -97,7 +108,19 @@ class ImportFileWriter:
         try:
             return "".join(self._encode(record, 0)).encode("utf-8")
         except UnicodeEncodeError:
-            raise UnencodableText(next((name for name, value in record.items() if not _encodable(value)), None))
+            for name, value in record.items():
+                char = _unencodable_char(value)
+                if char is not None:
+                    raise UnencodableText(name, char)
+            raise UnencodableText(None)
+
+    def oversize(self, record):
+        """Why a record that add() refused fits in no file: the limit it passes, in words."""
+        if len(record) > self.max_properties:
+            return "the record has %d properties, more than max_properties (%d) allows in one file" % (
+                len(record), self.max_properties)
+        return "the record takes %d bytes in a file, more than max_bytes (%d) allows" % (
+            _HEAD_AND_TAIL + len(self.encode(record)), self.max_bytes)
 
     def add(self, record):
         """Write one record; False (nothing written) when the record alone is larger than one file may be."""

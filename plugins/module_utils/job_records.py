@@ -77,9 +77,15 @@ class JobRecord:
     def __init__(self, web_url, folder, file_name, source_uri, jobs):
         self.web_url = web_url
         self.folder = folder
+        self.file_name = file_name
         self.name = record_name(file_name)
         self.source_uri = source_uri
         self.jobs = list(jobs)
+
+    @property
+    def file_url(self):
+        """The server-relative URL of the import file the record is about."""
+        return self.folder + "/" + self.file_name
 
     @property
     def job_ids(self):

@@ -46,6 +46,12 @@ def name_fields(file_name):
     }
 
 
+def _looks_like_upn(user):
+    name, _at, domain = user.rpartition("@")
+    return bool(name) and "." in domain and not domain.startswith(".") and not domain.endswith(".") and not any(
+        char.isspace() for char in user)
+
+
 def upn_from_name(file_name, name_format):
     """The UPN a file name maps to under name_format, or raise ValueError.
 
@@ -59,7 +65,7 @@ def upn_from_name(file_name, name_format):
     except (KeyError, IndexError, ValueError) as err:
         raise ValueError("name_format %r: unknown or bad placeholder (%s); use %s" % (
             name_format, err, ", ".join("{%s}" % key for key in sorted(fields))))
-    if "@" not in upn or upn.startswith("@") or upn.endswith("@") or ".." in upn:
+    if not _looks_like_upn(upn) or ".." in upn:
         raise ValueError("%s maps to %r, which is not a user principal name" % (file_name, upn))
     return upn
 
@@ -100,8 +106,15 @@ def resolve_sources(photos=None, src_dir=None, name_format="{upn}.jpg", mapping=
     problems = []
     if photos:
         for item in photos:
-            entries.append({"user": item["user"].strip(), "path": item.get("path")})
+            user = item["user"].strip()
+            if not _looks_like_upn(user):
+                problems.append({"user": user, "path": item.get("path"),
+                                 "error": "%r is not a user principal name (name@domain); nothing was sent for it" % user})
+                continue
+            entries.append({"user": user, "path": item.get("path")})
     elif src_dir:
+        if not os.path.isdir(src_dir):
+            raise ValueError("src_dir: %s %s" % (src_dir, "is not a directory" if os.path.exists(src_dir) else "does not exist"))
         table = read_mapping(mapping) if mapping else None
         for file_name in list_sources(src_dir):
             path = os.path.join(src_dir, file_name)

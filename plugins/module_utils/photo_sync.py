@@ -100,6 +100,14 @@ def _result(records, manifest_url, manifest_written, concurrency):
     }
 
 
+def failure_message(result, listed=20):
+    """One line for a sync with failed users: each user (or file) with the reason."""
+    failed = [record for record in result["users"] if record["action"] == "failed"]
+    more = "; and %d more" % (len(failed) - listed) if len(failed) > listed else ""
+    return "%d of %d users failed: %s%s" % (len(failed), result["summary"]["total"], "; ".join(
+        "%s: %s" % (record["user"] or record["path"], record["error"] or "failed") for record in failed[:listed]), more)
+
+
 def _diff(changed_records):
     diff = {"before": {}, "after": {}}
     for record in changed_records:
@@ -150,6 +158,10 @@ class PhotoSync(object):
         self.progress.finish()
         for record in records:
             self._settle(record)
+        # A source shared by several users is archived once every one of them has it.
+        failed_paths = set(record["path"] for record in records if record["action"] == "failed")
+        for record in records:
+            self._archive_when_done(record, failed_paths)
         for problem in problems:
             record = _new_record({"user": problem.get("user"), "path": problem.get("path")})
             record["action"] = "failed"
@@ -217,18 +229,21 @@ class PhotoSync(object):
 
     def _prepared(self, work):
         """(record, needed, prepared photo) of each user whose photo could be prepared, as the process pool finishes
-        them; a photo that cannot be prepared fails its user here."""
-        by_path = dict((record["path"], (record, needed)) for record, needed in work)
+        them; a photo that cannot be prepared fails its users here."""
+        # Users may share a source file (a default avatar): it is prepared once and sent for each of them.
+        by_path = {}
+        for record, needed in work:
+            by_path.setdefault(record["path"], []).append((record, needed))
         # The process pool forks its workers at the first submit, before any upload thread exists.
-        for path, ok, result in prepare_many([record["path"] for record, _needed in work], self.settings, self.workers):
-            record, needed = by_path[path]
-            if ok:
-                yield record, needed, result
-                continue
-            record["error"] = str(result)
-            for target in needed:
-                record["targets"][target] = "failed"
-            self.progress.advance()
+        for path, ok, result in prepare_many(list(by_path), self.settings, self.workers):
+            for record, needed in by_path[path]:
+                if ok:
+                    yield record, needed, result
+                    continue
+                record["error"] = str(result)
+                for target in needed:
+                    record["targets"][target] = "failed"
+                self.progress.advance()
 
     def _inspect(self, record, needed):
         """Check mode: the source must at least open as an image; then it would be sent."""
@@ -290,11 +305,14 @@ class PhotoSync(object):
     # -- the outcome -----------------------------------------------------------------------
 
     def _settle(self, record):
-        """A record with a failed target fails; a fully successful source is archived when asked."""
-        failed = record["error"] is not None or any(value == "failed" for value in record["targets"].values())
-        if failed:
+        """A record with a failed target fails."""
+        if record["error"] is not None or any(value == "failed" for value in record["targets"].values()):
             record["action"] = "failed"
-        elif self.archive_dir and record.get("path") and self.state == "present" and os.path.exists(record["path"]):
+
+    def _archive_when_done(self, record, failed_paths):
+        """A source sent everywhere for every user that has it is archived when asked."""
+        if (self.archive_dir and record.get("path") and self.state == "present" and record["action"] != "failed"
+                and record["path"] not in failed_paths and os.path.exists(record["path"])):
             _archive(record, self.archive_dir, self.check_mode)
             if record["archived"]:
                 record["changed"] = True

@@ -13,6 +13,8 @@ properties are named by the caller.
 
 from __future__ import annotations
 
+from ansible_collections.spo.user_profiles.plugins.module_utils._json_stream import literal_text
+
 # SharePoint's standard multi-valued string properties.
 STANDARD_MULTI_VALUE = ("SPS-Interests", "SPS-MemberOf", "SPS-PastProjects", "SPS-Responsibility", "SPS-School",
                         "SPS-Skills")
@@ -48,10 +50,11 @@ class PropertyKinds:
 
 
 def _text(value):
-    """A single value as SharePoint keeps it: text; booleans as .NET prints them ("True"), as GetPropertiesFor answers."""
+    """A single value as SharePoint keeps it: text; booleans as .NET prints them ("True"), as GetPropertiesFor answers;
+    numbers as the source wrote them."""
     if isinstance(value, bool):
         return "True" if value else "False"
-    return str(value)
+    return literal_text(value) or str(value)
 
 
 def desired_value(value, multi, separator=DEFAULT_SEPARATOR):

@@ -19,7 +19,7 @@ import re
 from ansible_collections.spo.user_profiles.plugins.module_utils._id_table import IdTable
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import open_source
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import (
-    ID_PATTERNS, Problems, duplicate_problems, id_key, problem,
+    ID_PATTERNS, Problems, duplicate_problems, id_key, number_problem, problem,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import DEFAULT_SEPARATOR, desired_value
 
@@ -49,6 +49,8 @@ def value_problem(value):
             return "a %s value cannot be written: give text, a number, a boolean, null, or a list" % type(item).__name__
         if isinstance(item, str) and _text_problem(item):
             return _text_problem(item)
+        if number_problem(item):
+            return number_problem(item)
     return None
 
 

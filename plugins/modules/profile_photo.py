@@ -47,7 +47,10 @@ options:
     elements: dict
     suboptions:
       user:
-        description: The user principal name, for example V(jdoe@contoso.com).
+        description:
+          - The user principal name, for example V(jdoe@contoso.com); a user that is none fails alone, with nothing
+            sent for it.
+          - Several users may have the same O(photos[].path) (a default photo); each of them gets it.
         type: str
         required: true
       path:
@@ -387,7 +390,7 @@ def main():
         result["diff"] = diff
     failed = result["failed_users"]
     if failed and params["fail_on_error"]:
-        module.fail_json(msg="%d of %d users failed: %s" % (len(failed), result["summary"]["total"], ", ".join(failed[:20])), **result)
+        module.fail_json(msg=photo_sync.failure_message(result), **result)
     module.exit_json(**result)
 
 

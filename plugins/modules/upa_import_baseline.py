@@ -161,7 +161,7 @@ import tempfile
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils import (
-    files, import_baseline, import_record, import_upload, permissions,
+    files, import_baseline, import_location, import_record, import_upload, permissions,
 )
 
 
@@ -207,6 +207,8 @@ def main():
         supports_check_mode=True,
         required_if=[("state", "present", ("job_id", "id_property", "property_map"))],
     )
+    module.fail_on_option_problems([import_location.site_problem(module.params["site"], module.tenant_urls()),
+                                    import_location.name_problem("name", module.params["name"])])
     try:
         # Recording reads the jobs (the bulk import API); forgetting only deletes a file.
         client = module.client(permissions.BULK_IMPORT if module.params["state"] == "present" else permissions.SITE_FILES)

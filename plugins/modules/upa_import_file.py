@@ -74,17 +74,26 @@ options:
         else from the first characters.
       - V(csv) needs a header row. V(json) is an object whose C(value) member is the list of records, or a bare list.
         V(jsonl) is one object per line.
+      - A JSON source is one document. Content after it, a field named twice in a record and a number beyond the range
+        of a double are refused, naming the record and line. Numbers are written as the source writes them (V(1.50)
+        stays C(1.50)).
     type: str
     choices: [auto, csv, json, jsonl]
     default: auto
   encoding:
     description:
-      - Text encoding of O(src). A UTF-8 byte order mark is skipped.
+      - Text encoding of O(src). A byte order mark of this encoding is skipped.
       - Bytes that are not valid in this encoding are reported with their record and line; nothing is uploaded.
+      - A file whose own bytes say otherwise (a byte order mark of another encoding, the NUL bytes of UTF-16 without a
+        mark, UTF-8 text under a one-byte encoding such as V(latin-1)) is refused, naming the encoding to set.
     type: str
     default: utf-8
   delimiter:
-    description: Field delimiter of a CSV source.
+    description:
+      - Field delimiter of a CSV source, one character (not a quote or a line break).
+      - A CSV value may not hold a line break, and a quote must close before the next delimiter or the end of its row;
+        a quote missing or one too many would otherwise make the rows after it part of one value. Values with line
+        breaks can come from JSON or JSON Lines.
     type: str
     default: ","
   id_property:
@@ -117,34 +126,39 @@ options:
     description:
       - The site whose document library receives the files, as an absolute URL or a server-relative path
         (V(/sites/hr)). The default is the tenant's root site.
-      - It must be in the same tenant as the profiles.
+      - It must be in the same tenant as the profiles; a site of another tenant is refused before anything is sent.
     type: str
   folder:
     description:
       - Folder relative to O(site), starting with the library (V(Shared Documents) is the default library of a site).
       - Created, with its parents, when missing.
+      - Names with C(#) or C(%) (which the bulk API's source URI cannot carry reliably) or with characters SharePoint
+        refuses are refused before anything is sent.
     type: str
     default: Shared Documents/ProfileImport
   name:
-    description: Prefix of the file names; files are named C(<name>-<first 16 hex digits of the SHA-256>.json), with C(-partN) when split.
+    description:
+      - Prefix of the file names; files are named C(<name>-<first 16 hex digits of the SHA-256>.json), with C(-partN)
+        when split.
+      - A file name, without C(/); C(#), C(%) and the characters SharePoint refuses in names are refused.
     type: str
     default: profiles
   max_properties:
     description:
       - Largest number of properties in one file. Every name/value pair counts, the id included.
-      - The service allows 500,000.
+      - From 1 to 500,000, the service's limit.
     type: int
     default: 500000
   max_bytes:
-    description: Largest size of one file in bytes. The service allows 2 GB.
+    description: Largest size of one file in bytes, from 1 to 2147483648 (2 GB, the service's limit).
     type: int
     default: 2147483648
   chunk_size:
-    description: Size of each chunk of a chunked upload in bytes.
+    description: Size of each chunk of a chunked upload in bytes; positive.
     type: int
     default: 10485760
   chunk_threshold:
-    description: Files larger than this many bytes are uploaded in chunks; smaller ones in one request.
+    description: Files larger than this many bytes (0 or more) are uploaded in chunks; smaller ones in one request.
     type: int
     default: 10485760
   max_problems:
@@ -450,8 +464,8 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils import (
-    identity_check, import_baseline, import_build, import_delta, import_diff, import_readers, import_schema,
-    import_upload, import_validation, import_writer, permissions,
+    files, identity_check, import_baseline, import_build, import_delta, import_diff, import_location, import_readers,
+    import_schema, import_upload, import_validation, import_writer, permissions,
 )
 
 
@@ -531,6 +545,23 @@ def _diff(client, params, files, delta):
     return diff
 
 
+def _option_problems(module, params):
+    """Every option that is wrong, before anything is read or sent (None entries stand for fine options)."""
+    problems = [import_location.site_problem(params["site"], module.tenant_urls())]
+    if params["state"] == "absent":
+        return problems
+    if params["src"] is not None:
+        problems.extend(import_readers.option_problems(params["format"], params["encoding"], params["delimiter"]))
+        problems.append(import_readers.src_problem(params["src"]))
+    problems.extend(import_writer.limit_problems(params["max_properties"], params["max_bytes"]))
+    problems.extend(files.chunk_problems(params["chunk_size"], params["chunk_threshold"]))
+    problems.append(import_location.path_problem("folder", params["folder"]))
+    problems.append(import_location.name_problem("name", params["name"]))
+    if params["max_problems"] < 0:
+        problems.append("max_problems: must be 0 or more, not %d" % params["max_problems"])
+    return problems
+
+
 def present(module, params):
     if params["check_identities"] and not params["id_type"]:
         module.fail_json(msg="check_identities needs id_type: it says which Entra ID attribute the ids are",
@@ -603,6 +634,7 @@ def main():
                      ("state", "present", ("src", "records"), True)],
     )
     params = module.params
+    module.fail_on_option_problems(_option_problems(module, params), problems=[], problem_count=0)
     try:
         if params["state"] == "present":
             result = present(module, params)

@@ -47,7 +47,10 @@ options:
   source_uri:
     description:
       - Absolute URL of the uploaded import file, for example
-        C(https://contoso.sharepoint.com/Shared Documents/ProfileImport/profiles-3f2a.json).
+        C(https://contoso.sharepoint.com/Shared Documents/ProfileImport/profiles-3f2a.json), decoded or percent-encoded.
+      - It must be a file of this tenant, and it must exist; otherwise nothing is queued, because the service would end
+        the job in C(Error) and keep its record in the tenant's job list. A C(#) or C(%) in the file's folder or name is
+        refused (the service's reading of them cannot be relied on).
       - Several files are run one after another, each job waited for before the next is queued, as Microsoft's
         documentation recommends. The first one that fails stops the run.
       - With O(state=present), give either this or O(job_id).
@@ -347,7 +350,9 @@ would_queue:
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
-from ansible_collections.spo.user_profiles.plugins.module_utils import import_run, job_api, permissions
+from ansible_collections.spo.user_profiles.plugins.module_utils import (
+    import_location, import_run, import_validation, job_api, permissions,
+)
 
 
 def argument_spec():
@@ -389,6 +394,11 @@ def present(module):
         module.fail_json(msg="poll_interval and max_poll_interval must be positive")
     if params["allowed_failures"] < 0:
         module.fail_json(msg="allowed_failures must be 0 or more")
+    # A job queued on a file it cannot read ends in Error and stays in the tenant's job list: refused first.
+    problems = [import_location.source_uri_problem(uri, module.tenant_urls()) for uri in params["source_uri"] or []]
+    problems.extend("property_map.%s: %s" % (found["field"], found["message"])
+                    for found in import_validation.synced_target_problems(params["property_map"] or {}))
+    module.fail_on_option_problems(problems)
     client = module.client(permissions.BULK_IMPORT)
     run = import_run.ImportRun(
         client, params["id_type"], params["id_property"], params["property_map"], force=params["force"],

@@ -109,16 +109,15 @@ cutoff:
   type: str
 """
 
-from ansible_collections.spo.user_profiles.plugins.module_utils import permissions, retention
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_location, permissions, retention
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 
 
 def main():
     module = SpoModule(retention.ARGUMENT_SPEC, supports_check_mode=True)
-    problem = retention.option_problem(module.params)
-    if problem:
-        module.fail_json(msg=problem)
+    module.fail_on_option_problems([retention.option_problem(module.params),
+                                    import_location.site_problem(module.params["site"], module.tenant_urls())])
     try:
         result = retention.clean(module.client(permissions.BULK_IMPORT), module.params, check_mode=module.check_mode)
     except SpoError as err:

@@ -85,11 +85,17 @@ options:
     choices: [auto, csv, json, jsonl]
     default: auto
   encoding:
-    description: Text encoding of O(src). Bytes that are not valid in it are reported with their record and line.
+    description:
+      - Text encoding of O(src). Bytes that are not valid in it are reported with their record and line.
+      - A file whose own bytes say otherwise (a byte order mark of another encoding, UTF-16 without a mark, UTF-8 text
+        under a one-byte encoding) is refused, naming the encoding to set.
     type: str
     default: utf-8
   delimiter:
-    description: Field delimiter of a CSV source.
+    description:
+      - Field delimiter of a CSV source, one character (not a quote or a line break).
+      - A CSV value may not hold a line break (a quote missing or one too many would make the rows after it one value);
+        give values with line breaks, such as C(AboutMe), in JSON or JSON Lines.
     type: str
     default: ","
   id_property:
@@ -313,6 +319,11 @@ def option_problems(params):
         yield "progress_interval must be 0 or more"
     if not params["multi_value_separator"]:
         yield "multi_value_separator must not be empty"
+    if params["src"] is not None:
+        yield from import_readers.option_problems(params["format"], params["encoding"], params["delimiter"])
+        message = import_readers.src_problem(params["src"])
+        if message:
+            yield message
 
 
 def profile_input(params):

@@ -59,3 +59,32 @@ def test_a_number_cut_by_a_read_after_its_point_or_exponent_is_read_whole(monkey
     # A read that ends at "-1." or "2e" leaves a prefix that json parses as a shorter number.
     monkeypatch.setattr(_json_stream, "_READ_CHARS", chars)
     assert items('[-1.5e3, 2e-2, 3.25, 4E+1, 50]') == [-1500.0, 0.02, 3.25, 40.0, 50]
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[1] [2]', r"content after the end of the array: one JSON document per file .*\(line 1\)"),
+    ('{"value": [1]}\n\n{"value": [2]}', r"content after the end of the object.*\(line 3\)"),
+    ('{"value": [1], "value": [2]}', 'the object has a second "value" member'),
+    ('{"value": [1], 5: 1}', "expected a member name in double quotes"),
+    ('{5: 1, "value": [1]}', "expected a member name in double quotes"),
+    ('{"value": [1] "x": 1}', "expected ',' or '}' after the \"value\" array"),
+    ('[1,]', r"Expecting value \(line 1\)"),
+    ('', r"expected '\[' at the start of the records, found the end of the text"),
+])
+def test_anything_but_one_document_of_records_is_refused_with_its_line(text, message):
+    with pytest.raises(_json_stream.JsonFormatError, match=message):
+        items(text)
+
+
+def test_each_item_carries_its_line_across_small_reads(monkeypatch):
+    monkeypatch.setattr(_json_stream, "_READ_CHARS", 3)
+    reader = _json_stream.array_items(io.StringIO('[\n 1,\n\n {"a":\n 2},\n "x"\n]'))
+    assert [(item, reader.line) for item in reader] == [(1, 2), ({"a": 2}, 4), ("x", 6)]
+    assert reader.after_records
+
+
+def test_numbers_keep_their_text_and_repeated_names_are_marked():
+    assert [_json_stream.literal_text(item) for item in items('[1.50, 1e2, -0, 7, 12345678901234567890]')] == [
+        "1.50", "1e2", "-0", None, None]
+    record = items('[{"a": 1, "b": 2, "a": 3}]')[0]
+    assert isinstance(record, _json_stream.DuplicateKeys) and record.duplicates == ["a"] and record["a"] == 3

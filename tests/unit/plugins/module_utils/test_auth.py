@@ -274,10 +274,42 @@ def test_msal_errors_carry_the_aadsts_code_and_never_the_secret(fake_msal):
         tokens.token(auth.GRAPH)
     err = caught.value
     assert err.code == "AADSTS7000215" and err.request_id == "c-1" and err.operation == "sign in"
-    assert err.message.startswith("invalid_client: AADSTS7000215: Invalid client secret provided.")
+    assert err.message.startswith("the client secret is wrong: give the secret's value (not its id). Entra ID says: "
+                                  "invalid_client: AADSTS7000215: Invalid client secret provided.")
     assert "Trace ID" not in err.message
     assert SECRET not in str(err)
     assert fake_msal.instances[0].authority.endswith("/11111111-2222-3333-4444-555555555555")
+
+
+@pytest.mark.parametrize("description, meaning", [
+    ("AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application.",
+     "the certificate in certificate_path is not registered on the app"),
+    ("AADSTS700027: Client assertion failed signature validation.", "the private key does not belong to the certificate"),
+    ("AADSTS700016: Application with identifier 'x' was not found in the directory 'y'.", "no app with this client_id"),
+    ("AADSTS90002: Tenant 'nope' not found.", "no such tenant"),
+    ("AADSTS50011: The redirect URI does not match.", None),
+])
+def test_sign_in_errors_say_what_they_mean_before_entras_text(description, meaning):
+    err = auth.error_from_msal({"error": "invalid_client", "error_description": description + "\r\nTrace ID: t"})
+    assert err.message.endswith("invalid_client: " + description)
+    if meaning:
+        assert err.message.startswith(meaning) and ". Entra ID says: " in err.message
+    else:
+        assert err.message == "invalid_client: " + description
+
+
+def test_a_key_that_does_not_belong_to_its_certificate_is_refused_before_any_sign_in(tmp_path, pem_path):
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with open(pem_path, "rb") as handle:
+        certificate = x509.load_pem_x509_certificates(handle.read())[0]
+    mixed = tmp_path / "mixed.pem"
+    mixed.write_bytes(other_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                              serialization.NoEncryption())
+                      + certificate.public_bytes(serialization.Encoding.PEM))
+    with pytest.raises(SpoError) as caught:
+        auth.load_certificate(str(mixed))
+    assert "does not belong to its certificate (thumbprint %s)" % certificate.fingerprint(hashes.SHA1()).hex().upper() \
+        in caught.value.message
 
 
 def test_an_msal_too_old_to_sign_with_the_sha256_thumbprint_is_named(fake_msal, pem_path, monkeypatch):
@@ -365,3 +397,31 @@ def _jwt(claims):
 ])
 def test_token_roles_reads_the_roles_claim_without_a_signature_check(token, roles):
     assert auth.token_roles(token) == roles
+
+
+def _jwt(claims):
+    def part(data):
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    return "%s.%s.c2ln" % (part({"alg": "RS256"}), part(claims))
+
+
+@pytest.mark.parametrize("claims, resource, expected", [
+    ({"exp": 900, "aud": "https://contoso.sharepoint.com"}, auth.SHAREPOINT, "access_token expired 100 seconds ago"),
+    ({"exp": 2000, "aud": "https://graph.microsoft.com"}, auth.SHAREPOINT, "access_token is a token for graph"),
+    ({"exp": 2000, "aud": "00000003-0000-0000-c000-000000000000"}, auth.SHAREPOINT, "access_token is a token for graph"),
+    ({"exp": 2000, "aud": "https://contoso.sharepoint.com/"}, auth.GRAPH, "access_token is a token for sharepoint"),
+    ({"exp": 2000, "aud": "https://contoso.sharepoint.com"}, auth.SHAREPOINT, None),
+    ({"exp": 2000, "aud": "00000003-0000-0ff1-ce00-000000000000/contoso.sharepoint.com@t"}, auth.SHAREPOINT, None),
+])
+def test_a_given_access_token_that_cannot_work_is_refused_before_it_is_sent(claims, resource, expected):
+    tokens = provider(access_token=_jwt(claims), clock=lambda: 1000)
+    if expected is None:
+        assert tokens.token(resource) == _jwt(claims)
+        return
+    with pytest.raises(SpoError) as caught:
+        tokens.token(resource)
+    assert caught.value.message.startswith(expected) and _jwt(claims) not in str(caught.value)
+
+
+def test_a_given_token_whose_claims_cannot_be_read_is_left_to_the_service():
+    assert provider(access_token="opaque-token", clock=lambda: 1000).token(auth.SHAREPOINT) == "opaque-token"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 
 import pytest
 
@@ -25,6 +26,7 @@ except ImportError:  # ansible-core < 2.19
         with mock.patch.object(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))):
             yield
 
+SEED_CERTIFICATE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "emulator", "seeds", "test-app.crt")
 SECRET = "very-secret-value-123"
 TOKEN = "given-access-token-value"
 ENV_NAMES = ("SPO_TENANT", "SPO_TENANT_ID", "SPO_CLIENT_ID", "SPO_CERTIFICATE_PATH", "SPO_CERTIFICATE_PASSWORD",
@@ -142,7 +144,8 @@ def test_module_options_are_merged_and_check_mode_is_exposed(capsys):
 def test_client_is_built_once_with_the_options(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("SPO_USER_AGENT_ORG", "Contoso IT")
     ca = tmp_path / "ca.pem"
-    ca.write_text("x")
+    with open(SEED_CERTIFICATE, encoding="ascii") as handle:
+        ca.write_text(handle.read())
 
     def body(module):
         client = module.client()
@@ -218,12 +221,38 @@ def test_missing_msal_library_unless_a_token_is_given(capsys, monkeypatch):
     ({"max_retries": -1}, "max_retries must be 0 or more"),
     ({"timeout": 0}, "timeout must be a positive"),
     ({"tenant": "not a tenant"}, "is not a tenant name"),
+    ({"ca_path": "/nonexistent/ca.pem"}, "ca_path: /nonexistent/ca.pem does not exist"),
+    ({"ca_path": os.path.dirname(SEED_CERTIFICATE)}, "is a directory; give a CA bundle file (PEM)"),
+    ({"ca_path": __file__}, "holds no CA certificate in PEM form"),
 ])
 def test_invalid_connection_settings(capsys, args, message):
     params = {"tenant": "contoso", "access_token": TOKEN}
     params.update(args)
     code, result = run_module(capsys, params, lambda module: module.client())
     assert code == 1 and message in result["msg"]
+
+
+def test_tenant_urls_come_from_the_options_alone(capsys, monkeypatch):
+    monkeypatch.setattr(http.SpoClient, "send", lambda *args, **kwargs: pytest.fail("sent"))
+    code, result = run_module(capsys, {"tenant": "Contoso.onmicrosoft.com", "cloud": "gcc_high", "access_token": TOKEN},
+                              lambda module: module.exit_json(urls=module.tenant_urls()))
+    assert code == 0 and result["urls"] == ["https://contoso.sharepoint.us", "https://contoso-my.sharepoint.us"]
+
+
+@pytest.mark.parametrize("messages, expected", [
+    ([None, "a: wrong"], "a: wrong (nothing was sent)"),
+    (["a: wrong", None, "b: wrong too"], "2 option problems, nothing was sent: a: wrong; b: wrong too"),
+])
+def test_option_problems_fail_in_one_message(capsys, messages, expected):
+    code, result = run_module(capsys, {"tenant": "contoso", "access_token": TOKEN},
+                              lambda module: module.fail_on_option_problems(messages, problems=[]))
+    assert code == 1 and result["msg"] == expected and result["problems"] == []
+
+
+def test_no_option_problem_goes_on(capsys):
+    code, result = run_module(capsys, {"tenant": "contoso", "access_token": TOKEN},
+                              lambda module: module.fail_on_option_problems([None]) or module.exit_json(went_on=True))
+    assert code == 0 and result["went_on"] is True
 
 
 def test_tenant_is_required(capsys):

@@ -353,3 +353,11 @@ def test_move_replaces_only_with_overwrite(sp):
         files.move_file(sp, SITE, LIB + "/new.tmp", LIB + "/current", overwrite=False)
     files.move_file(sp, SITE, LIB + "/new.tmp", LIB + "/current")
     assert sp.files == {LIB + "/current": b"new"}
+
+
+@pytest.mark.parametrize("chunk_size, chunk_threshold, expected", [
+    (1, 0, []),
+    (0, -1, ["chunk_size: must be a positive number of bytes, not 0", "chunk_threshold: must be 0 or more bytes, not -1"]),
+])
+def test_chunk_options(chunk_size, chunk_threshold, expected):
+    assert list(files.chunk_problems(chunk_size, chunk_threshold)) == expected

@@ -151,6 +151,31 @@ def test_check_mode_queues_nothing(tenant, fake_time):
     assert result["diff"]["after"][SOURCE] == ["(new job) Submitted"]
 
 
+@pytest.mark.parametrize("size, expected", [
+    (None, "there is no file at %s" % SOURCE),
+    (2 * 1024 ** 3 + 1, "the file is 2147483649 bytes, more than the service imports from one file"),
+])
+def test_a_job_the_service_could_only_fail_is_not_queued(tenant, fake_time, size, expected):
+    tenant.import_files["/Shared Documents/ProfileImport/profiles-3f2a.json"] = size
+    with pytest.raises(SpoError, match=re.escape(expected)) as caught:
+        _run(tenant, fake_time).run([SOURCE])
+    assert "nothing was queued" in caught.value.message
+    assert "QueueImportProfileProperties" not in tenant.methods() and tenant.record_of() == []
+
+
+def test_check_mode_plans_a_job_on_a_file_not_uploaded_yet(tenant, fake_time):
+    # a check run of upa_import_file does not upload the file the check run of upa_import_job plans a job on
+    tenant.import_files["/Shared Documents/ProfileImport/profiles-3f2a.json"] = None
+    result = _run(tenant, fake_time, check_mode=True).run([SOURCE])
+    assert result["changed"] is True and [item["source_uri"] for item in result["would_queue"]] == [SOURCE]
+
+
+def test_a_job_already_queued_is_followed_even_when_its_file_is_gone(tenant, fake_time):
+    tenant.remember(tenant.add_job(source=SOURCE, state=4))
+    tenant.import_files["/Shared Documents/ProfileImport/profiles-3f2a.json"] = None
+    assert _run(tenant, fake_time).run([SOURCE])["job"]["state"] == "Succeeded"
+
+
 def test_check_mode_reports_no_change_when_the_job_exists(tenant, fake_time):
     tenant.remember(tenant.add_job(source=SOURCE, state=4))
     result = _run(tenant, fake_time, check_mode=True).run([SOURCE])

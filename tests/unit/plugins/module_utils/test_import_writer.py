@@ -20,7 +20,7 @@ def test_text_invalid_in_declared_encoding(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_bytes(b"upn,City,Office\na@x.com,ok,1\nb@x.com,M\xfcller,1\n")
     result = build(tmp_path, src=str(path))
-    assert messages(result) == ["record 2, line 3, field 'City': the text is not valid in the declared encoding"]
+    assert messages(result) == ["record 2, line 3, field 'City': byte 0xFC is not valid utf-8 text: the source is in another encoding; set encoding"]
 
 
 def test_escaping_bom_and_strings(tmp_path):
@@ -103,3 +103,22 @@ def test_finish_names_the_parts_by_content_and_discard_removes_them(tmp_path):
     assert os.listdir(str(other)) == ["import-part-1.json"]
     unfinished.discard()
     assert os.listdir(str(other)) == []
+
+
+@pytest.mark.parametrize("max_properties, max_bytes, expected", [
+    (500000, 2 * 1024 ** 3, []),
+    (1, 1, []),
+    (0, 100, ["max_properties: 0; give 1 to 500000 (the service's limit per file)"]),
+    (500001, 0, ["max_properties: 500001; give 1 to 500000 (the service's limit per file)",
+                 "max_bytes: 0; give 1 to 2147483648 (the service's limit of 2 GB per file)"]),
+])
+def test_limits_may_not_pass_the_services(max_properties, max_bytes, expected):
+    assert list(import_writer.limit_problems(max_properties, max_bytes)) == expected
+
+
+def test_a_record_too_large_for_any_file_names_the_limit(tmp_path):
+    assert messages(build(tmp_path, records=user_records(1), max_properties=2)) == [
+        "record 1: the record has 3 properties, more than max_properties (2) allows in one file"]
+    size = build(tmp_path / "..", records=user_records(1))["files"][0]["bytes"]
+    assert messages(build(tmp_path, records=user_records(1), max_bytes=30)) == [
+        "record 1: the record takes %d bytes in a file, more than max_bytes (30) allows" % size]

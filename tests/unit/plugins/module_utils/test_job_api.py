@@ -82,6 +82,8 @@ class FakeTenant:
         self.record_write_errors = []  # SpoErrors raised by the next record uploads
         # Past the list view threshold the service refuses to list jobs and to queue one (pnp/powershell#3814).
         self.over_threshold = False
+        # Import files are there (100 bytes) unless named here: server-relative path -> size, None for a missing file.
+        self.import_files = {}
 
     def add_job(self, source=SOURCE, state=1, error=0, script=(), job_id=None, log_folder=None, message=None):
         job_id = job_id or str(uuid.uuid4())
@@ -137,6 +139,12 @@ class FakeTenant:
             items = [{"Name": name, "ServerRelativeUrl": literal + "/" + name, "Length": str(len(body))}
                      for name, body in folder.items()]
             return FakeResponse(200, json.dumps({"value": items}).encode())
+        if method == "GET" and "GetFileByServerRelativePath" in url and url.endswith(")"):
+            size = self.import_files.get(literal, 100)
+            if size is None:
+                return FakeResponse(404, b"")
+            return FakeResponse(200, json.dumps({"Name": literal.rsplit("/", 1)[1], "ServerRelativeUrl": literal,
+                                                 "Length": str(size)}).encode())
         if url.endswith(")/$value"):
             folder, name = literal.rsplit("/", 1)
             if name not in self.log_files.get(folder, {}):

@@ -71,3 +71,23 @@ def test_resolve_sources_with_csv_mapping(tmp_path):
 def test_resolve_sources_from_list():
     entries, problems = photo_sources.resolve_sources(photos=[{"user": " x@contoso.com ", "path": "/p/x.jpg"}])
     assert entries == [{"user": "x@contoso.com", "path": "/p/x.jpg"}] and problems == []
+
+
+def test_a_listed_user_that_is_no_principal_name_is_a_problem_not_a_request():
+    entries, problems = photo_sources.resolve_sources(photos=[{"user": "ann@contoso.com", "path": "/p/a.jpg"},
+                                                              {"user": "Bob Smith", "path": "/p/default.jpg"},
+                                                              {"user": "cid@contoso", "path": "/p/default.jpg"}])
+    assert entries == [{"user": "ann@contoso.com", "path": "/p/a.jpg"}]
+    assert [(problem["user"], problem["error"]) for problem in problems] == [
+        ("Bob Smith", "'Bob Smith' is not a user principal name (name@domain); nothing was sent for it"),
+        ("cid@contoso", "'cid@contoso' is not a user principal name (name@domain); nothing was sent for it")]
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda path: path / "none", "does not exist"),
+    (lambda path: (path / "file.jpg").write_bytes(b"x") and path / "file.jpg", "is not a directory"),
+])
+def test_a_src_dir_that_is_no_directory_is_named(tmp_path, make, expected):
+    src_dir = make(tmp_path)
+    with pytest.raises(ValueError, match="src_dir: %s %s" % (src_dir, expected)):
+        photo_sources.resolve_sources(src_dir=str(src_dir))

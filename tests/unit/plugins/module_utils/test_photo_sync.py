@@ -207,6 +207,32 @@ def test_archive_moves_only_fully_successful_sources(tenant, sources, tmp_path):
     assert result["failed_users"] == ["bob@contoso.com"]
 
 
+def test_users_sharing_one_source_file_each_get_the_photo(tenant, tmp_path):
+    avatar = write_image(tmp_path / "default-avatar.jpg", GREEN)
+    entries = [{"user": upn, "path": avatar} for upn in ("ann@contoso.com", "bob@contoso.com", "cid@contoso.com")]
+    result = run_sync(tenant, entries, concurrency=2)
+    assert result["summary"] == {"total": 3, "changed": 3, "unchanged": 0, "failed": 0}
+    for upn in ("ann", "bob", "cid"):
+        assert decode(tenant.graph["%s@contoso.com" % upn]).size == (64, 64)
+        assert FOLDER + "/%s_contoso_com_LThumb.jpg" % upn in tenant.files
+        assert tenant.profiles["%s@contoso.com" % upn]["PictureURL"].endswith("/%s_contoso_com_MThumb.jpg" % upn)
+    manifest = json.loads(tenant.files[FOLDER + "/" + photo_manifest.MANIFEST_NAME])
+    assert set(manifest["users"]) == {"ann@contoso.com", "bob@contoso.com", "cid@contoso.com"}
+    assert not run_sync(tenant, entries)["changed"]
+
+
+def test_a_shared_source_is_archived_only_when_every_user_of_it_has_it(tenant, tmp_path):
+    avatar = write_image(tmp_path / "default-avatar.jpg", GREEN)
+    tenant.profiles.pop("bob@contoso.com")
+    archive = tmp_path / "done"
+    result = run_sync(tenant, [{"user": "ann@contoso.com", "path": avatar}, {"user": "bob@contoso.com", "path": avatar}],
+                      archive_dir=str(archive))
+    assert result["failed_users"] == ["bob@contoso.com"] and "User Not Found" in result["users"][1]["error"]
+    assert os.path.exists(avatar) and not archive.exists()
+    message = photo_sync.failure_message(result)
+    assert message.startswith("1 of 2 users failed: bob@contoso.com: sharepoint: ") and "User Not Found" in message
+
+
 def test_exchange_sync_state_is_written_when_asked(tenant, sources):
     run_sync(tenant, sources[:1], exchange_sync_state=0)
     assert tenant.profiles["ann@contoso.com"]["SPS-PictureExchangeSyncState"] == "0"

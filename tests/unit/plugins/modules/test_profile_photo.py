@@ -40,7 +40,9 @@ def sync(monkeypatch):
     monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): object())
     monkeypatch.setattr(profile_photo.photo_sync, "PhotoSync", FakeSync)
     FakeSync.calls = []
-    FakeSync.answer = {"changed": True, "users": [], "summary": {"total": 2, "changed": 1, "unchanged": 0, "failed": 1},
+    FakeSync.answer = {"changed": True, "users": [{"user": "ghost@contoso.com", "path": "/p/ghost.jpg", "action": "failed",
+                                                   "error": "graph: set photo of ghost@contoso.com: user not found (HTTP 404)"}],
+                       "summary": {"total": 2, "changed": 1, "unchanged": 0, "failed": 1},
                        "failed_users": ["ghost@contoso.com"], "diff": {"before": {}, "after": {"ann@contoso.com": "new"}},
                        "manifest_written": True}
     return FakeSync
@@ -65,7 +67,8 @@ def test_the_sync_gets_the_options_and_a_failed_user_fails_the_task_naming_them(
     options, entries, problems = sync.calls[0]
     assert options["concurrency"] == 3 and options["targets"] == ["sharepoint", "graph"] and options["check_mode"] is False
     assert [entry["user"] for entry in entries] == ["ann@contoso.com"] and problems == []
-    assert result["failed"] is True and result["msg"] == "1 of 2 users failed: ghost@contoso.com"
+    assert result["failed"] is True and result["msg"] == (
+        "1 of 2 users failed: ghost@contoso.com: graph: set photo of ghost@contoso.com: user not found (HTTP 404)")
     assert result["diff"]["after"] == {"ann@contoso.com": "new"}
 
 

@@ -36,7 +36,7 @@ def client(monkeypatch):
 def test_less_than_a_day_is_refused_before_connecting(monkeypatch, capsys):
     monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): pytest.fail("connected"))
     result = run(capsys, name="hr", older_than_days=0)
-    assert result["failed"] is True and result["msg"] == "older_than_days must be 1 or more"
+    assert result["failed"] is True and result["msg"] == "older_than_days must be 1 or more (nothing was sent)"
 
 
 def test_removes_the_old_file_and_keeps_what_is_named(client, library, capsys):  # pylint: disable=redefined-outer-name
