@@ -18,7 +18,7 @@ description:
   - Names compare without regard to case and are returned as given, in their order.
 version_added: 1.0.0
 author:
-  - spo.user_profiles contributors (@spo-user-profiles)
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 options:
   _terms:
     description: Profile property names (lists are flattened).

@@ -18,7 +18,7 @@ description:
   - Takes no terms.
 version_added: 1.0.0
 author:
-  - Seed maintainers (@spo-user-profiles)
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 notes:
   - The variables read are C(spo_tenant), C(spo_tenant_id), C(spo_client_id), C(spo_certificate_path),
     C(spo_certificate_password), C(spo_client_secret), C(spo_access_token), C(spo_cloud), C(spo_ca_path),

@@ -35,7 +35,7 @@ description:
   - Photos sent to Graph can take hours to appear in SharePoint; that is why both targets are written directly.
 version_added: 1.0.0
 author:
-  - spo.user_profiles contributors !UNKNOWN
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 requirements:
   - Pillow
 options:
@@ -160,6 +160,7 @@ extends_documentation_fragment:
   - spo.user_profiles.users_progress
   - spo.user_profiles.attributes
   - spo.user_profiles.attributes.ACTION_GROUP
+  - spo.user_profiles.attributes.PROGRESS_ACTION
 attributes:
   check_mode:
     support: full

@@ -26,7 +26,7 @@ description:
     is; no module is sent or run on the target, and the connection is never opened.
 version_added: 1.0.0
 author:
-  - spo.user_profiles contributors (@spo-user-profiles)
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 options:
   dest:
     description:

@@ -26,7 +26,7 @@ description:
     the old baseline whole.
   - With O(state=absent), removes the baseline, so that the next delta import sends every user.
 author:
-  - spo.user_profiles contributors !UNKNOWN
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 extends_documentation_fragment:
   - spo.user_profiles.connection
   - spo.user_profiles.attributes

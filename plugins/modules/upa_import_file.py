@@ -30,7 +30,7 @@ description:
     out of the file and listed with the reason.
   - With O(state=absent), removes the files this O(name) produced, and optionally the log folders of their jobs.
 author:
-  - spo.user_profiles contributors !UNKNOWN
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 extends_documentation_fragment:
   - spo.user_profiles.connection
   - spo.user_profiles.attributes

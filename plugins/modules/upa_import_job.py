@@ -35,7 +35,7 @@ description:
   - O(state=absent) deletes a job record (C(Office365Tenant.DeleteImportProfilePropertiesJob)).
 version_added: 1.0.0
 author:
-  - spo.user_profiles contributors !UNKNOWN
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 options:
   state:
     description:

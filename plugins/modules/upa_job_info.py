@@ -10,7 +10,7 @@ module: upa_job_info
 short_description: Read SharePoint Online user profile bulk import jobs and their logs
 description:
   - Reads one bulk import job by O(job_id) (C(Office365Tenant.GetImportProfilePropertyJob)), or all the jobs the
-    service keeps (C(Office365Tenant.GetImportProfilePropertyJobs)), optionally filtered by O(state) and O(source_uri).
+    service keeps (C(Office365Tenant.GetImportProfilePropertyJobs)), optionally filtered by O(job_states) and O(source_uri).
   - With O(include_log=true), reads every file in each job's log folder and parses each line into
     C(identity), C(code) and C(message), with the users that failed and the number of lines per code.
   - Decides what each job's end means (RV(jobs[].outcome)), with the same rules as M(spo.user_profiles.upa_import_job)
@@ -19,15 +19,15 @@ description:
   - Never changes anything.
 version_added: 1.0.0
 author:
-  - spo.user_profiles contributors !UNKNOWN
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 options:
   job_id:
     description:
       - The job to read. When not set, all jobs are read.
     type: str
-  state:
+  job_states:
     description:
-      - Return only jobs in these states.
+      - Return only jobs in these states (a filter; this module never changes a job).
     type: list
     elements: str
     choices: [Unknown, Submitted, Processing, Queued, Succeeded, Error]
@@ -38,7 +38,7 @@ options:
   include_log:
     description:
       - Read and parse the log folder of each job returned.
-      - Each job costs at least two more requests, so combine it with O(job_id), O(state) or O(source_uri).
+      - Each job costs at least two more requests, so combine it with O(job_id), O(job_states) or O(source_uri).
     type: bool
     default: false
   max_log_entries:
@@ -88,6 +88,7 @@ extends_documentation_fragment:
   - spo.user_profiles.attributes
   - spo.user_profiles.attributes.ACTION_GROUP
   - spo.user_profiles.attributes.CHECK_MODE_READ_ONLY
+  - spo.user_profiles.attributes.PROGRESS_ACTION
 notes:
   - Needs the SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All) (the bulk import
     API).
@@ -280,7 +281,7 @@ def main():
     module = SpoModule(
         dict(
             job_id=dict(type="str"),
-            state=dict(type="list", elements="str", choices=["Unknown", "Submitted", "Processing", "Queued", "Succeeded", "Error"]),
+            job_states=dict(type="list", elements="str", choices=["Unknown", "Submitted", "Processing", "Queued", "Succeeded", "Error"]),
             source_uri=dict(type="str"),
             include_log=dict(type="bool", default=False),
             max_log_entries=dict(type="int", default=1000),
@@ -309,7 +310,7 @@ def main():
         module.fail_json(msg="wait_seconds needs job_id: only one job is waited for")
     progress_file = ProgressFile.of_module(module.module) if params["progress_interval"] else None
     try:
-        result = job_info(module.client(permissions.BULK_IMPORT), job_id=params["job_id"], states=params["state"],
+        result = job_info(module.client(permissions.BULK_IMPORT), job_id=params["job_id"], states=params["job_states"],
                           source_uri=params["source_uri"], include_log=params["include_log"],
                           max_log_entries=params["max_log_entries"], wait_seconds=params["wait_seconds"],
                           poll_interval=params["poll_interval"], max_interval=params["max_poll_interval"],

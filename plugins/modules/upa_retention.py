@@ -29,7 +29,7 @@ description:
   - Used by the P(spo.user_profiles.bulk_import#role) role at the end of a successful run.
 version_added: 1.0.0
 author:
-  - spo.user_profiles contributors !UNKNOWN
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 options:
   site:
     description: The site of the import folder, as for M(spo.user_profiles.upa_import_file); the root site by default.
@@ -60,10 +60,15 @@ options:
     default: true
 extends_documentation_fragment:
   - spo.user_profiles.connection
+  - spo.user_profiles.attributes
+  - spo.user_profiles.attributes.ACTION_GROUP
 attributes:
   check_mode:
     support: full
-    description: Reports what would be removed.
+    description: Reports what would be removed, and removes nothing.
+  diff_mode:
+    support: none
+    description: What is removed (or would be) is listed in RV(removed_files), RV(removed_jobs) and RV(removed_log_folders).
 notes:
   - Needs the SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All) (it reads the
     bulk import API's jobs).
