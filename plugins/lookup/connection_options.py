@@ -26,12 +26,18 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Set the connection once for every module of the collection
+- name: Set the connection once for every module of the collection, from the host's spo_ variables
   module_defaults:
     group/spo.user_profiles.spo: "{{ lookup('spo.user_profiles.connection_options') }}"
   block:
     - name: List the import jobs of this tenant
       spo.user_profiles.upa_job_info:
+      register: jobs
+
+    - name: Read a user's profile in the same tenant
+      spo.user_profiles.user_profile_info:
+        users: [adele.vance@contoso.com]
+        properties: [CostCenter]
 """
 
 RETURN = r"""

@@ -47,9 +47,9 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Print and write one table across the tenants of this run
+- name: Print and write one table across the tenants of this run (on the controller)
   spo.user_profiles.combined_report:
-    dest: /var/log/spo/reports
+    dest: "{{ spo_report_dir }}"
     run_id: "{{ spo_run_id }}"
   run_once: true
 """

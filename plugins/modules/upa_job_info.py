@@ -101,12 +101,19 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Read one job with its log
+- name: All jobs that are still running
   spo.user_profiles.upa_job_info:
     tenant: contoso
     client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
-    job_id: 5f4e7a2c-1111-2222-3333-444455556666
+    certificate_path: "{{ spo_certificate_path }}"
+    job_states: [Submitted, Processing, Queued]
+  register: running
+
+# The connection options from module_defaults (group/spo.user_profiles.spo) from here on.
+# import_job is the registered result of spo.user_profiles.upa_import_job.
+- name: Read one job with its log
+  spo.user_profiles.upa_job_info:
+    job_id: "{{ import_job.job.job_id }}"
     include_log: true
   register: info
 
@@ -114,20 +121,9 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     var: info.job.failed_identities
 
-- name: All jobs that are still running
-  spo.user_profiles.upa_job_info:
-    tenant: contoso
-    client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
-    state: [Submitted, Processing, Queued]
-  register: running
-
 - name: Wait up to a minute for a job to end, then show where it is
   spo.user_profiles.upa_job_info:
-    tenant: contoso
-    client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
-    job_id: 5f4e7a2c-1111-2222-3333-444455556666
+    job_id: "{{ import_job.job.job_id }}"
     wait_seconds: 60
   register: progress
 
@@ -137,10 +133,7 @@ EXAMPLES = r"""
 
 - name: Wait up to an hour for a job, with a line every 30 s, and read its outcome
   spo.user_profiles.upa_job_info:
-    tenant: contoso
-    client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
-    job_id: 5f4e7a2c-1111-2222-3333-444455556666
+    job_id: "{{ import_job.job.job_id }}"
     wait_seconds: 3600
     poll_interval: 5
     max_poll_interval: 30
@@ -155,10 +148,7 @@ EXAMPLES = r"""
 
 - name: The jobs of one import file, with their logs
   spo.user_profiles.upa_job_info:
-    tenant: contoso
-    client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
-    source_uri: https://contoso.sharepoint.com/Shared Documents/ProfileImport/profiles-3f2a.json
+    source_uri: "{{ import_job.job.source_uri }}"
     include_log: true
 """
 

@@ -22,7 +22,7 @@ description:
     prefix's file, is never removed.
   - Jobs are found from the job records and log folders, without listing the tenant's job list, so retention also
     works past the list view threshold and brings the list back under it. Only an old import file without a job
-    record (from an earlier version, or never queued) needs the job list, to know whether a job still reads it;
+    record (never queued, or queued by another tool) needs the job list, to know whether a job still reads it;
     when the service refuses the list, such a file is kept and the module warns.
   - Never removes a file a job still needs (a job on it that is not C(Succeeded) or C(Error)), the log folder or the
     record of such a job, or anything named in O(keep).
@@ -77,12 +77,27 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Remove import files and log folders older than 30 days
+- name: At the end of a run, remove what is older than 30 days, but never this run's files and jobs
   spo.user_profiles.upa_retention:
     tenant: contoso
+    client_id: "{{ spo_client_id }}"
+    certificate_path: "{{ spo_certificate_path }}"
     name: hr-sync
     older_than_days: 30
-    keep: "{{ import_file.files | map(attribute='name') | list + [import_job.job.job_id] }}"
+    keep: "{{ import_file.files | map(attribute='name') | list + import_job.jobs | map(attribute='job_id') | list }}"
+  register: cleanup
+
+- name: Show what was removed
+  ansible.builtin.debug:
+    msg: "{{ cleanup.removed_files | length }} files, {{ cleanup.removed_jobs | length }} job records and
+      {{ cleanup.removed_log_folders | length }} log folders removed"
+
+# The connection options from module_defaults (group/spo.user_profiles.spo) from here on.
+- name: What a 7-day retention would remove, without removing anything
+  spo.user_profiles.upa_retention:
+    name: hr-sync
+    older_than_days: 7
+  check_mode: true
 """
 
 RETURN = r"""
