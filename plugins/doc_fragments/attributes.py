@@ -8,9 +8,10 @@ from __future__ import annotations
 class ModuleDocFragment:
     # Attributes shared by the modules (spo.user_profiles.attributes and its variants).
     # Every module that talks to a tenant extends DOCUMENTATION and ACTION_GROUP, and states its own check_mode and
-    # diff_mode support; add CHECK_MODE_READ_ONLY for modules that never change anything, and PROGRESS_ACTION for those
-    # with an action plugin that prints progress lines. The report action plugins (tenant_report, combined_report)
-    # extend CONTROLLER_REPORT instead, with the action_common_attributes fragments of ansible-core.
+    # diff_mode support; add CHECK_MODE_READ_ONLY (first: the first fragment that describes an attribute is the one
+    # shown) for modules that never change anything, and PROGRESS_ACTION for those with an action plugin that prints
+    # progress lines. The report action plugins (tenant_report, combined_report) extend CONTROLLER_REPORT instead, with
+    # the action_common_attributes fragments of ansible-core.
     DOCUMENTATION = r"""
 options: {}
 attributes:

@@ -84,10 +84,11 @@ options:
     type: int
     default: 0
 extends_documentation_fragment:
+  # First, so that its descriptions of check_mode and diff_mode are the ones shown.
+  - spo.user_profiles.attributes.CHECK_MODE_READ_ONLY
   - spo.user_profiles.connection
   - spo.user_profiles.attributes
   - spo.user_profiles.attributes.ACTION_GROUP
-  - spo.user_profiles.attributes.CHECK_MODE_READ_ONLY
   - spo.user_profiles.attributes.PROGRESS_ACTION
 notes:
   - Needs the SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All) (the bulk import
