@@ -13,7 +13,7 @@ GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 # The Python version of the virtual environment (evaluated when a recipe runs, after `venv`).
 TEST_PYTHON = $(shell $(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: venv stage lint sanity units emulator-tests reliability integration test demo bench clean
+.PHONY: venv stage lint sanity units emulator-tests reliability integration test demo bench release-changelog clean
 
 # The virtual environment is rebuilt only when a requirements file changes.
 $(VENV)/.installed: requirements.txt tests/unit/requirements.txt tests/requirements-dev.txt
@@ -68,6 +68,16 @@ demo: venv
 
 bench: venv
 	$(PY) .ci/bench.py benchmarks
+
+# The release cut, for the maintainer who releases, on main after the last merge of the release: the fragments become
+# the release of galaxy.yml's version in changelogs/changelog.yaml and CHANGELOG.rst (and are removed). Then review,
+# commit, tag and build (docs/developer_guide.md, "Cutting a release"). The release_cut integration target rehearses it.
+RELEASE_VERSION = $(shell sed -n 's/^version: *//p' galaxy.yml)
+release-changelog: venv
+	@git diff --quiet HEAD -- || { echo "commit or stash your changes first: the cut must be a commit of its own" >&2; exit 1; }
+	PATH="$(VENV)/bin:$$PATH" ANSIBLE_HOME=$(STAGE_BASE)/ansible-home $(VENV)/bin/antsibull-changelog release --version $(RELEASE_VERSION)
+	PATH="$(VENV)/bin:$$PATH" ANSIBLE_HOME=$(STAGE_BASE)/ansible-home $(VENV)/bin/antsibull-changelog lint
+	@echo "Released $(RELEASE_VERSION) in CHANGELOG.rst and changelogs/changelog.yaml; review, commit, tag $(RELEASE_VERSION)."
 
 clean:
 	rm -rf $(STAGE_BASE)

@@ -7,14 +7,35 @@ from __future__ import annotations
 
 class ModuleDocFragment:
     # Attributes shared by the modules (spo.user_profiles.attributes and its variants).
-    # Every module extends DOCUMENTATION and ACTION_GROUP; add CHECK_MODE_READ_ONLY for modules that never change anything.
-    # The report action plugins (tenant_report, combined_report) extend CONTROLLER_REPORT instead, with the
-    # action_common_attributes fragments of ansible-core that define these attributes.
+    # Every module that talks to a tenant extends DOCUMENTATION and ACTION_GROUP, and states its own check_mode and
+    # diff_mode support; add CHECK_MODE_READ_ONLY (first: the first fragment that describes an attribute is the one
+    # shown) for modules that never change anything, and PROGRESS_ACTION for those with an action plugin that prints
+    # progress lines. The report action plugins (tenant_report, combined_report) extend CONTROLLER_REPORT instead, with
+    # the action_common_attributes fragments of ansible-core.
     DOCUMENTATION = r"""
 options: {}
 attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying the tenant.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+  platform:
+    support: full
+    platforms: posix
+    description:
+      - Runs where Ansible runs it, which for this collection is the controller (C(ansible_connection=local), one inventory
+        host per tenant), and talks to Microsoft 365 over HTTPS. The collection's Python requirements must be installed
+        for the Python that runs it (C(ansible_python_interpreter)).
+"""
+
+    PROGRESS_ACTION = r"""
+options: {}
+attributes:
+  action:
+    support: full
+    description:
+      - An action plugin of the same name runs the module and, with O(progress_interval), prints a line every interval
+        while the module works, on the controller. Without O(progress_interval) it only runs the module.
 """
 
     ACTION_GROUP = r"""

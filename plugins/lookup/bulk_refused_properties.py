@@ -18,7 +18,7 @@ description:
   - Names compare without regard to case and are returned as given, in their order.
 version_added: 1.0.0
 author:
-  - spo.user_profiles contributors (@spo-user-profiles)
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 options:
   _terms:
     description: Profile property names (lists are flattened).
@@ -38,10 +38,15 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Stop before anything is sent when the map holds properties the bulk API refuses
+- name: The properties the bulk API refuses, SharePoint's own (SPS-Skills, AboutMe) and the tenant's (Certifications)
+  ansible.builtin.debug:
+    msg: "{{ query('spo.user_profiles.bulk_refused_properties', ['CostCenter', 'SPS-Skills', 'AboutMe', 'Certifications'],
+                   multi_value=['Certifications']) }}"
+
+- name: Stop before anything is sent when the property map holds properties the bulk API refuses
   ansible.builtin.assert:
     that: refused | length == 0
-    fail_msg: "The bulk API cannot take {{ refused | join(', ') }}"
+    fail_msg: "The bulk API cannot take {{ refused | join(', ') }}; write them with spo.user_profiles.user_profile_property"
   vars:
     refused: "{{ query('spo.user_profiles.bulk_refused_properties', property_map.values() | list, multi_value=['Certifications']) }}"
 """

@@ -18,7 +18,7 @@ description:
   - Takes no terms.
 version_added: 1.0.0
 author:
-  - Seed maintainers (@spo-user-profiles)
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 notes:
   - The variables read are C(spo_tenant), C(spo_tenant_id), C(spo_client_id), C(spo_certificate_path),
     C(spo_certificate_password), C(spo_client_secret), C(spo_access_token), C(spo_cloud), C(spo_ca_path),
@@ -26,12 +26,18 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Set the connection once for every module of the collection
+- name: Set the connection once for every module of the collection, from the host's spo_ variables
   module_defaults:
     group/spo.user_profiles.spo: "{{ lookup('spo.user_profiles.connection_options') }}"
   block:
     - name: List the import jobs of this tenant
       spo.user_profiles.upa_job_info:
+      register: jobs
+
+    - name: Read a user's profile in the same tenant
+      spo.user_profiles.user_profile_info:
+        users: [adele.vance@contoso.com]
+        properties: [CostCenter]
 """
 
 RETURN = r"""

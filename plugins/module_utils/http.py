@@ -40,7 +40,7 @@ except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMP_ERR = traceback.format_exc()
 
-COLLECTION_VERSION = "0.1.0"
+COLLECTION_VERSION = "1.0.0"
 DEFAULT_USER_AGENT_ORG = "spo"
 
 # The statuses that are retried: throttled, unavailable, or timed out at a gateway (PnP Framework and the CLI for

@@ -21,7 +21,7 @@ description:
   - This is an action plugin that does all its work on the Ansible controller; no module is sent or run on the target.
 version_added: 1.0.0
 author:
-  - spo.user_profiles contributors (@spo-user-profiles)
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 options:
   dest:
     description: The report directory on the controller, as given to M(spo.user_profiles.tenant_report).
@@ -47,9 +47,9 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Print and write one table across the tenants of this run
+- name: Print and write one table across the tenants of this run (on the controller)
   spo.user_profiles.combined_report:
-    dest: /var/log/spo/reports
+    dest: "{{ spo_report_dir }}"
     run_id: "{{ spo_run_id }}"
   run_once: true
 """

@@ -35,7 +35,7 @@ description:
   - Photos sent to Graph can take hours to appear in SharePoint; that is why both targets are written directly.
 version_added: 1.0.0
 author:
-  - spo.user_profiles contributors !UNKNOWN
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 requirements:
   - Pillow
 options:
@@ -163,6 +163,7 @@ extends_documentation_fragment:
   - spo.user_profiles.users_progress
   - spo.user_profiles.attributes
   - spo.user_profiles.attributes.ACTION_GROUP
+  - spo.user_profiles.attributes.PROGRESS_ACTION
 attributes:
   check_mode:
     support: full
@@ -180,39 +181,38 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Sync every photo of the HR share, archiving what was sent
+- name: Sync every photo of the HR share (files such as "Adele Vance.jpg"), archiving what was sent
   spo.user_profiles.profile_photo:
     tenant: contoso
     client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
-    src_dir: /srv/hr/photos
+    certificate_path: "{{ spo_certificate_path }}"
+    src_dir: "{{ hr_exports }}/photos"
     name_format: "{first}.{last}@contoso.com"
-    archive_dir: /srv/hr/photos/done
+    archive_dir: "{{ hr_exports }}/photos/done"
 
-- name: Two users, SharePoint only, with a Dutch My Site host
+# The connection options from module_defaults (group/spo.user_profiles.spo) from here on.
+- name: Two users of a tenant whose My Site host is Dutch, SharePoint only
   spo.user_profiles.profile_photo:
-    tenant: contoso
+    tenant: fabrikam
     photos:
-      - user: jdoe@contoso.com
-        path: /srv/photos/jdoe.jpg
-      - user: asmith@contoso.com
-        path: /srv/photos/asmith.png
+      - user: adele.vance@fabrikam.com
+        path: "{{ hr_exports }}/fabrikam/adele.jpg"
+      - user: alex.vance@fabrikam.com
+        path: "{{ hr_exports }}/fabrikam/alex.png"
     targets: [sharepoint]
     folder: Profielafbeeldingen
     exchange_sync_state: 0
 
 - name: Map badge numbers to users through a CSV file
   spo.user_profiles.profile_photo:
-    tenant: contoso
-    src_dir: /srv/badges
-    mapping: /srv/badges/people.csv
+    src_dir: "{{ hr_exports }}/badges"
+    mapping: "{{ hr_exports }}/badges/people.csv"
 
 - name: Remove the photo of a leaver
   spo.user_profiles.profile_photo:
-    tenant: contoso
     state: absent
     photos:
-      - user: leaver@contoso.com
+      - user: adele.vance@contoso.com
 """
 
 RETURN = r"""

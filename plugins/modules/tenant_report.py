@@ -26,7 +26,7 @@ description:
     is; no module is sent or run on the target, and the connection is never opened.
 version_added: 1.0.0
 author:
-  - spo.user_profiles contributors (@spo-user-profiles)
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 options:
   dest:
     description:
@@ -82,11 +82,15 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Write this tenant's photo report for the run, and fail the tenant with one message when the sync failed
+- name: Note when this tenant's run started
+  ansible.builtin.set_fact:
+    started_at: "{{ now(utc=true).strftime('%Y-%m-%dT%H:%M:%SZ') }}"
+
+- name: Sync the photos, write this tenant's report of the run, and fail the tenant with one message if the sync failed
   block:
     - name: Sync the photos
       spo.user_profiles.profile_photo:
-        src_dir: /srv/hr/photos/contoso
+        src_dir: "{{ hr_exports }}/photos"
       register: photos
   rescue:
     - name: Remember the failure
@@ -94,9 +98,9 @@ EXAMPLES = r"""
         photo_failure: {task: "{{ ansible_failed_task.name }}", action: "{{ ansible_failed_task.action }}",
                         result: "{{ ansible_failed_result }}"}
   always:
-    - name: Write the report
+    - name: Write the report (on the controller)
       spo.user_profiles.tenant_report:
-        dest: /var/log/spo/reports
+        dest: "{{ spo_report_dir }}"
         run_id: "{{ spo_run_id }}"
         tenant: "{{ inventory_hostname }}"
         section: profile_photos

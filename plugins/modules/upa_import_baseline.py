@@ -26,7 +26,7 @@ description:
     the old baseline whole.
   - With O(state=absent), removes the baseline, so that the next delta import sends every user.
 author:
-  - spo.user_profiles contributors !UNKNOWN
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 extends_documentation_fragment:
   - spo.user_profiles.connection
   - spo.user_profiles.attributes
@@ -80,9 +80,12 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Build and upload only what changed
+- name: Build and upload only what changed since the baseline
   spo.user_profiles.upa_import_file:
-    src: /data/hr/export.csv
+    tenant: contoso
+    client_id: "{{ spo_client_id }}"
+    certificate_path: "{{ spo_certificate_path }}"
+    src: "{{ hr_exports }}/export.csv"
     id_property: mail
     id_type: email
     property_map: {costcenter: CostCenter}
@@ -90,6 +93,7 @@ EXAMPLES = r"""
     delta: true
   register: import_file
 
+# The connection options from module_defaults (group/spo.user_profiles.spo) from here on.
 - name: Queue and wait for each file's job
   spo.user_profiles.upa_import_job:
     source_uri: "{{ import_file.files | map(attribute='source_uri') | list }}"
@@ -101,7 +105,7 @@ EXAMPLES = r"""
 
 - name: Record what was imported as the tenant's baseline
   spo.user_profiles.upa_import_baseline:
-    job_id: "{{ [import_job.job.job_id] }}"
+    job_id: "{{ import_job.jobs | map(attribute='job_id') | list }}"
     id_property: mail
     id_type: email
     property_map: {costcenter: CostCenter}

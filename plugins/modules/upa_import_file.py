@@ -30,7 +30,7 @@ description:
     out of the file and listed with the reason.
   - With O(state=absent), removes the files this O(name) produced, and optionally the log folders of their jobs.
 author:
-  - spo.user_profiles contributors !UNKNOWN
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 extends_documentation_fragment:
   - spo.user_profiles.connection
   - spo.user_profiles.attributes
@@ -248,45 +248,48 @@ EXAMPLES = r"""
   spo.user_profiles.upa_import_file:
     tenant: contoso
     client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
-    src: /data/hr/export.csv
+    certificate_path: "{{ spo_certificate_path }}"
+    src: "{{ hr_exports }}/export.csv"
     delimiter: ";"
     encoding: cp1252
     id_property: mail
     id_type: email
     property_map:
       costcenter: CostCenter
-      building: SPS-Building
+      building: Building
     name: hr-sync
   register: import_file
 
-- name: Queue the import of each file
+# The connection options from module_defaults (group/spo.user_profiles.spo) from here on.
+- name: Queue the import of each file and wait for it
   spo.user_profiles.upa_import_job:
     source_uri: "{{ import_file.files | map(attribute='source_uri') | list }}"
     id_type: email
     id_property: mail
     property_map:
       costcenter: CostCenter
-      building: SPS-Building
+      building: Building
 
-- name: Inline records, checked against Entra object ids
+- name: Inline records, matched by Entra object id
   spo.user_profiles.upa_import_file:
     records:
       - objectId: 2c0cbe14-3e0b-4f4d-9f0b-5b2d0a5e8f11
-        city: Zürich
+        building: Zürich Süd
     id_property: objectId
     id_type: cloud_id
     property_map:
-      city: City
+      building: Building
+    name: zurich
 
 - name: Only what changed since the last recorded import, after the data owner's rules, to users that exist
   spo.user_profiles.upa_import_file:
-    src: /data/hr/export.csv
+    src: "{{ hr_exports }}/export.csv"
+    delimiter: ";"
     id_property: mail
     id_type: email
     property_map:
       costcenter: CostCenter
-      building: SPS-Building
+      building: Building
     name: hr-sync
     delta: true
     check_identities: true
@@ -296,7 +299,7 @@ EXAMPLES = r"""
       properties:
         costcenter: {type: string, pattern: "^[0-9]{4}$"}
         building: {enum: [HQ, North, South]}
-    changes_file: /var/log/spo/hr-sync-changes.jsonl
+    changes_file: "{{ spo_report_dir }}/hr-sync-changes.jsonl"
   register: import_file
   diff: true
 

@@ -35,7 +35,7 @@ description:
   - O(state=absent) deletes a job record (C(Office365Tenant.DeleteImportProfilePropertiesJob)).
 version_added: 1.0.0
 author:
-  - spo.user_profiles contributors !UNKNOWN
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 options:
   state:
     description:
@@ -154,8 +154,8 @@ notes:
     the P(spo.user_profiles.bulk_import#role) role does after each run); O(state=absent) deletes one job record.
   - Past the list view threshold of the job list (5,000 records), the service refuses to queue; the task then fails
     saying so and how to delete old job records.
-  - A job queued on the same file by an earlier version of this collection or by another tool is not in the file's
-    job record and is not looked for; the file is queued again, which imports the same values again.
+  - A job queued on the same file by another tool is not in the file's job record and is not looked for; the file is
+    queued again, which imports the same values again.
 seealso:
   - module: spo.user_profiles.upa_import_file
   - module: spo.user_profiles.upa_job_info
@@ -169,61 +169,56 @@ EXAMPLES = r"""
   spo.user_profiles.upa_import_file:
     tenant: contoso
     client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
+    certificate_path: "{{ spo_certificate_path }}"
     records: "{{ hr_records }}"
     id_property: IdName
+    id_type: principal_name
     property_map:
-      City: SPS-Location
       CostCenter: CostCenter
+      Building: Building
+    name: hr-sync
   register: upload
 
 - name: Queue the import and wait for it
   spo.user_profiles.upa_import_job:
     tenant: contoso
     client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
+    certificate_path: "{{ spo_certificate_path }}"
     source_uri: "{{ upload.files | map(attribute='source_uri') | list }}"
     id_type: principal_name
     id_property: IdName
     property_map:
-      City: SPS-Location
       CostCenter: CostCenter
+      Building: Building
     wait_timeout: 7200
     allowed_failures: 5
-  register: import
+  register: import_job
 
 - name: Show the users the service could not update
   ansible.builtin.debug:
-    var: import.job.failed_identities
+    var: import_job.job.failed_identities
 
-- name: Queue without waiting (check later with upa_job_info)
+# The connection options from module_defaults (group/spo.user_profiles.spo) from here on.
+- name: Queue without waiting (a rerun finds the job already queued on the same file)
   spo.user_profiles.upa_import_job:
-    tenant: contoso
-    client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
-    source_uri: https://contoso.sharepoint.com/Shared Documents/ProfileImport/profiles-3f2a.json
+    source_uri: "{{ upload.files | map(attribute='source_uri') | list }}"
+    id_type: principal_name
     id_property: IdName
     property_map:
-      City: SPS-Location
+      CostCenter: CostCenter
+      Building: Building
     wait: false
-
   register: queued
 
 - name: Later, wait for that job and judge it
   spo.user_profiles.upa_import_job:
-    tenant: contoso
-    client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
     job_id: "{{ queued.job.job_id }}"
     allowed_failures: 5
 
-- name: Delete an old job record
+- name: Delete the service's record of that job
   spo.user_profiles.upa_import_job:
-    tenant: contoso
-    client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
     state: absent
-    job_id: 5f4e7a2c-1111-2222-3333-444455556666
+    job_id: "{{ queued.job.job_id }}"
 """
 
 RETURN = r"""

@@ -10,7 +10,7 @@ module: upa_job_info
 short_description: Read SharePoint Online user profile bulk import jobs and their logs
 description:
   - Reads one bulk import job by O(job_id) (C(Office365Tenant.GetImportProfilePropertyJob)), or all the jobs the
-    service keeps (C(Office365Tenant.GetImportProfilePropertyJobs)), optionally filtered by O(state) and O(source_uri).
+    service keeps (C(Office365Tenant.GetImportProfilePropertyJobs)), optionally filtered by O(job_states) and O(source_uri).
   - With O(include_log=true), reads every file in each job's log folder and parses each line into
     C(identity), C(code) and C(message), with the users that failed and the number of lines per code.
   - Decides what each job's end means (RV(jobs[].outcome)), with the same rules as M(spo.user_profiles.upa_import_job)
@@ -19,15 +19,15 @@ description:
   - Never changes anything.
 version_added: 1.0.0
 author:
-  - spo.user_profiles contributors !UNKNOWN
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 options:
   job_id:
     description:
       - The job to read. When not set, all jobs are read.
     type: str
-  state:
+  job_states:
     description:
-      - Return only jobs in these states.
+      - Return only jobs in these states (a filter; this module never changes a job).
     type: list
     elements: str
     choices: [Unknown, Submitted, Processing, Queued, Succeeded, Error]
@@ -38,7 +38,7 @@ options:
   include_log:
     description:
       - Read and parse the log folder of each job returned.
-      - Each job costs at least two more requests, so combine it with O(job_id), O(state) or O(source_uri).
+      - Each job costs at least two more requests, so combine it with O(job_id), O(job_states) or O(source_uri).
     type: bool
     default: false
   max_log_entries:
@@ -84,10 +84,12 @@ options:
     type: int
     default: 0
 extends_documentation_fragment:
+  # First, so that its descriptions of check_mode and diff_mode are the ones shown.
+  - spo.user_profiles.attributes.CHECK_MODE_READ_ONLY
   - spo.user_profiles.connection
   - spo.user_profiles.attributes
   - spo.user_profiles.attributes.ACTION_GROUP
-  - spo.user_profiles.attributes.CHECK_MODE_READ_ONLY
+  - spo.user_profiles.attributes.PROGRESS_ACTION
 notes:
   - Needs the SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All) (the bulk import
     API).
@@ -100,12 +102,19 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Read one job with its log
+- name: All jobs that are still running
   spo.user_profiles.upa_job_info:
     tenant: contoso
     client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
-    job_id: 5f4e7a2c-1111-2222-3333-444455556666
+    certificate_path: "{{ spo_certificate_path }}"
+    job_states: [Submitted, Processing, Queued]
+  register: running
+
+# The connection options from module_defaults (group/spo.user_profiles.spo) from here on.
+# import_job is the registered result of spo.user_profiles.upa_import_job.
+- name: Read one job with its log
+  spo.user_profiles.upa_job_info:
+    job_id: "{{ import_job.job.job_id }}"
     include_log: true
   register: info
 
@@ -113,20 +122,9 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     var: info.job.failed_identities
 
-- name: All jobs that are still running
-  spo.user_profiles.upa_job_info:
-    tenant: contoso
-    client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
-    state: [Submitted, Processing, Queued]
-  register: running
-
 - name: Wait up to a minute for a job to end, then show where it is
   spo.user_profiles.upa_job_info:
-    tenant: contoso
-    client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
-    job_id: 5f4e7a2c-1111-2222-3333-444455556666
+    job_id: "{{ import_job.job.job_id }}"
     wait_seconds: 60
   register: progress
 
@@ -136,10 +134,7 @@ EXAMPLES = r"""
 
 - name: Wait up to an hour for a job, with a line every 30 s, and read its outcome
   spo.user_profiles.upa_job_info:
-    tenant: contoso
-    client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
-    job_id: 5f4e7a2c-1111-2222-3333-444455556666
+    job_id: "{{ import_job.job.job_id }}"
     wait_seconds: 3600
     poll_interval: 5
     max_poll_interval: 30
@@ -154,10 +149,7 @@ EXAMPLES = r"""
 
 - name: The jobs of one import file, with their logs
   spo.user_profiles.upa_job_info:
-    tenant: contoso
-    client_id: "{{ spo_client_id }}"
-    certificate_path: /etc/spo/app.pem
-    source_uri: https://contoso.sharepoint.com/Shared Documents/ProfileImport/profiles-3f2a.json
+    source_uri: "{{ import_job.job.source_uri }}"
     include_log: true
 """
 
@@ -280,7 +272,7 @@ def main():
     module = SpoModule(
         dict(
             job_id=dict(type="str"),
-            state=dict(type="list", elements="str", choices=["Unknown", "Submitted", "Processing", "Queued", "Succeeded", "Error"]),
+            job_states=dict(type="list", elements="str", choices=["Unknown", "Submitted", "Processing", "Queued", "Succeeded", "Error"]),
             source_uri=dict(type="str"),
             include_log=dict(type="bool", default=False),
             max_log_entries=dict(type="int", default=1000),
@@ -309,7 +301,7 @@ def main():
         module.fail_json(msg="wait_seconds needs job_id: only one job is waited for")
     progress_file = ProgressFile.of_module(module.module) if params["progress_interval"] else None
     try:
-        result = job_info(module.client(permissions.BULK_IMPORT), job_id=params["job_id"], states=params["state"],
+        result = job_info(module.client(permissions.BULK_IMPORT), job_id=params["job_id"], states=params["job_states"],
                           source_uri=params["source_uri"], include_log=params["include_log"],
                           max_log_entries=params["max_log_entries"], wait_seconds=params["wait_seconds"],
                           poll_interval=params["poll_interval"], max_interval=params["max_poll_interval"],

@@ -22,14 +22,14 @@ description:
     prefix's file, is never removed.
   - Jobs are found from the job records and log folders, without listing the tenant's job list, so retention also
     works past the list view threshold and brings the list back under it. Only an old import file without a job
-    record (from an earlier version, or never queued) needs the job list, to know whether a job still reads it;
+    record (never queued, or queued by another tool) needs the job list, to know whether a job still reads it;
     when the service refuses the list, such a file is kept and the module warns.
   - Never removes a file a job still needs (a job on it that is not C(Succeeded) or C(Error)), the log folder or the
     record of such a job, or anything named in O(keep).
   - Used by the P(spo.user_profiles.bulk_import#role) role at the end of a successful run.
 version_added: 1.0.0
 author:
-  - spo.user_profiles contributors !UNKNOWN
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 options:
   site:
     description: The site of the import folder, as for M(spo.user_profiles.upa_import_file); the root site by default.
@@ -60,10 +60,15 @@ options:
     default: true
 extends_documentation_fragment:
   - spo.user_profiles.connection
+  - spo.user_profiles.attributes
+  - spo.user_profiles.attributes.ACTION_GROUP
 attributes:
   check_mode:
     support: full
-    description: Reports what would be removed.
+    description: Reports what would be removed, and removes nothing.
+  diff_mode:
+    support: none
+    description: What is removed (or would be) is listed in RV(removed_files), RV(removed_jobs) and RV(removed_log_folders).
 notes:
   - Needs the SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All) (it reads the
     bulk import API's jobs).
@@ -72,12 +77,27 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Remove import files and log folders older than 30 days
+- name: At the end of a run, remove what is older than 30 days, but never this run's files and jobs
   spo.user_profiles.upa_retention:
     tenant: contoso
+    client_id: "{{ spo_client_id }}"
+    certificate_path: "{{ spo_certificate_path }}"
     name: hr-sync
     older_than_days: 30
-    keep: "{{ import_file.files | map(attribute='name') | list + [import_job.job.job_id] }}"
+    keep: "{{ import_file.files | map(attribute='name') | list + import_job.jobs | map(attribute='job_id') | list }}"
+  register: cleanup
+
+- name: Show what was removed
+  ansible.builtin.debug:
+    msg: "{{ cleanup.removed_files | length }} files, {{ cleanup.removed_jobs | length }} job records and
+      {{ cleanup.removed_log_folders | length }} log folders removed"
+
+# The connection options from module_defaults (group/spo.user_profiles.spo) from here on.
+- name: What a 7-day retention would remove, without removing anything
+  spo.user_profiles.upa_retention:
+    name: hr-sync
+    older_than_days: 7
+  check_mode: true
 """
 
 RETURN = r"""

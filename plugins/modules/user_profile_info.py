@@ -22,13 +22,15 @@ description:
     O(concurrency).
   - Never changes anything.
 author:
-  - spo.user_profiles contributors !UNKNOWN
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 extends_documentation_fragment:
+  # First, so that its descriptions of check_mode and diff_mode are the ones shown.
+  - spo.user_profiles.attributes.CHECK_MODE_READ_ONLY
   - spo.user_profiles.connection
   - spo.user_profiles.users_progress
   - spo.user_profiles.attributes
   - spo.user_profiles.attributes.ACTION_GROUP
-  - spo.user_profiles.attributes.CHECK_MODE_READ_ONLY
+  - spo.user_profiles.attributes.PROGRESS_ACTION
 options:
   users:
     description: The user principal names (or claims names) of the users to read.

@@ -30,12 +30,13 @@ description:
     failed, naming them. A failure that concerns every user (sign-in, permissions, throttling that outlasts the
     retries) stops the run at once, with what was done so far in the result.
 author:
-  - spo.user_profiles contributors !UNKNOWN
+  - Seed 085825a7 maintainers (@spo-user-profiles)
 extends_documentation_fragment:
   - spo.user_profiles.connection
   - spo.user_profiles.users_progress
   - spo.user_profiles.attributes
   - spo.user_profiles.attributes.ACTION_GROUP
+  - spo.user_profiles.attributes.PROGRESS_ACTION
 attributes:
   check_mode:
     support: full

@@ -47,6 +47,15 @@ def test_never_changes_anything(tenant, capsys):
     assert tenant.asked_needs == [permissions.BULK_IMPORT] * 2
 
 
+def test_job_states_filters_the_jobs_and_state_is_not_an_option(tenant, capsys):
+    running = tenant.add_job(state=2)
+    tenant.add_job(state=4)
+    listed = run(capsys, job_states=["Processing", "Queued"])
+    assert [job["job_id"] for job in listed["jobs"]] == [running]
+    refused = run(capsys, state=["Processing"])
+    assert refused["failed"] is True and "state" in refused["msg"]
+
+
 def test_the_outcome_of_a_job_asked_for_by_id_reads_its_log_and_applies_allowed_failures(tenant, capsys):
     partial = tenant.add_job(state=4, error=30, log_folder=ROOT + FOLDER)
     strict = run(capsys, job_id=partial)
