@@ -25,7 +25,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.job_records impo
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_log import DEFAULT_MAX_LOG_ENTRIES, with_log
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_outcome import with_outcome
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_wait import (
-    DEFAULT_MAX_INTERVAL, JobTimeoutError, Observation, resolve_empty_job_id, utcnow, wait_for_job,
+    DEFAULT_MAX_INTERVAL, JobTimeoutError, Observation, iso_time, resolve_empty_job_id, utcnow, wait_for_job,
 )
 
 # Queue calls that failed without a job to show for it are tried this many times in all, each after a pause.
@@ -168,6 +168,8 @@ class ImportRun:
         if self.property_map and not self.id_property:
             raise SpoError("id_property is required to queue a job", operation="queue import job for %s" % source_uri)
         record = read_record(self.client, source_uri)
+        if record.queueing_since:
+            self._adopt_unrecorded_job(record)
         # Jobs the record names that the service no longer knows were deleted (retention): they are no one's to reuse.
         before = [job for job in (get_job(self.client, job_id) for job_id in record.job_ids) if job is not None]
         self.diff["before"][source_uri] = [job_line(job) for job in before]
@@ -197,12 +199,25 @@ class ImportRun:
         self.diff["after"][source_uri] = [job_line(job) for job in before] + ["(new job) Submitted"]
         self.jobs.append(_planned_job(source_uri))
 
+    def _adopt_unrecorded_job(self, record):
+        """A run stopped between queueing a job on the file and recording it (the record says since when it was
+        queueing): the job list has the job, if the queue call made one; it goes into the record so that it is followed,
+        not queued again."""
+        found = find_job_by_source(self.client, record.source_uri, exclude_ids=set(record.job_ids))
+        if found is None:
+            return
+        record.add(found["job_id"], record.queueing_since)
+        if not self.check_mode:
+            write_record(self.client, record)
+
     def _queue(self, record, must_wait):
         """Queue a job on the record's file and add it to the record: its Observation, and the job as known right after
-        queueing."""
+        queueing. The record says it is queueing before the queue call (job_records.py says why)."""
         source_uri = record.source_uri
         observation = Observation(self.now(), queued=True)
         known = set(record.job_ids)
+        record.queueing_since = iso_time(observation.queued_at)
+        write_record(self.client, record)
         job_id = queue_job_once(self.client, self.id_type, self.id_property, self.property_map, source_uri, known,
                                 sleep=self.sleep)
         self.changed = True
@@ -220,7 +235,7 @@ class ImportRun:
             write_record(self.client, record)
         except SpoError as err:
             raise JobError(job, "import job %s was queued, but its record beside the file could not be written (%s); "
-                           "a rerun queues the file again" % (job["job_id"], err), operation=err.operation,
+                           "a rerun finds the job in the job list and follows it" % (job["job_id"], err), operation=err.operation,
                            status=err.status, code=err.code, request_id=err.request_id) from err
         return observation, job
 

@@ -11,8 +11,12 @@ to list it and to queue new jobs (pnp/powershell#3814).
 Why a file beside the import file, and not the import file's own list item fields: a document library may have no
 column to hold a job id (Title may be hidden, required columns or check-out may refuse an update), changing the item
 makes a new version of the very file a queued job is about to read, and it needs calls the collection makes nowhere
-else. A record file uses the file calls every run makes already (one read before queueing, one small upload after),
-works in any library, goes away with its import file, and an administrator can read it.
+else. A record file uses the file calls every run makes already (one read before queueing, a small upload before and
+one after), works in any library, goes away with its import file, and an administrator can read it.
+
+The record is written before the queue call too, saying since when a job is being queued ("queueing_since"): a run
+stopped between the queue call and the record's update (the controller killed, the connection lost) leaves that mark,
+and the rerun looks for the job in the job list, once, instead of queueing the file a second time.
 """
 
 from __future__ import annotations
@@ -61,26 +65,32 @@ def log_folder_owner(name, prefix, job_ids):
 def parse_record(data):
     """The jobs of a record, newest first: [{"job_id", "queued_at"}]; [] for a record that cannot be read (a job is
     then queued again, which imports the same values again: harmless), or for None (no record)."""
-    try:
-        jobs = json.loads(data.decode("utf-8-sig"))["jobs"] if data else []
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return []
+    jobs = _parsed(data).get("jobs")
     if not isinstance(jobs, list):
         return []
     return [{"job_id": str(job["job_id"]).lower(), "queued_at": job.get("queued_at")}
             for job in jobs if isinstance(job, dict) and job.get("job_id")]
 
 
+def _parsed(data):
+    try:
+        content = json.loads(data.decode("utf-8-sig")) if data else {}
+    except (ValueError, TypeError, AttributeError):
+        return {}
+    return content if isinstance(content, dict) else {}
+
+
 class JobRecord:
     """The jobs queued on one import file (newest first), and where their record lives."""
 
-    def __init__(self, web_url, folder, file_name, source_uri, jobs):
+    def __init__(self, web_url, folder, file_name, source_uri, jobs, queueing_since=None):
         self.web_url = web_url
         self.folder = folder
         self.file_name = file_name
         self.name = record_name(file_name)
         self.source_uri = source_uri
         self.jobs = list(jobs)
+        self.queueing_since = queueing_since
 
     @property
     def file_url(self):
@@ -93,9 +103,13 @@ class JobRecord:
 
     def add(self, job_id, queued_at):
         self.jobs.insert(0, {"job_id": job_id, "queued_at": queued_at})
+        self.queueing_since = None
 
     def encode(self):
-        return json.dumps({"source_uri": self.source_uri, "jobs": self.jobs}, indent=1, sort_keys=True).encode("utf-8")
+        content = {"source_uri": self.source_uri, "jobs": self.jobs}
+        if self.queueing_since:
+            content["queueing_since"] = self.queueing_since
+        return json.dumps(content, indent=1, sort_keys=True).encode("utf-8")
 
 
 def read_record(client, source_uri):
@@ -103,7 +117,9 @@ def read_record(client, source_uri):
     web_url, path = webs.web_and_path(client, source_uri)
     folder, _sep, file_name = path.rpartition("/")
     data = files.read_file(client, web_url, folder + "/" + record_name(file_name), missing_ok=True)
-    return JobRecord(web_url, folder, file_name, source_uri, parse_record(data))
+    queueing_since = _parsed(data).get("queueing_since")
+    return JobRecord(web_url, folder, file_name, source_uri, parse_record(data),
+                     queueing_since=str(queueing_since) if queueing_since else None)
 
 
 def write_record(client, record):

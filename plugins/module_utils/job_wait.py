@@ -45,7 +45,7 @@ def utcnow():
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-def _iso(moment):
+def iso_time(moment):
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
@@ -65,7 +65,7 @@ class Observation:
 
     def record(self, job, now):
         if not self.history or self.history[-1]["state"] != job["state"]:
-            self.history.append({"state": job["state"], "at": _iso(now)})
+            self.history.append({"state": job["state"], "at": iso_time(now)})
         if job["state"] in TERMINAL_STATES:
             if self.watched_running and self.finished_at is None:
                 self.finished_at = now
@@ -78,9 +78,9 @@ class Observation:
         end = self.finished_at or now
         stamped = dict(job)
         stamped.update({
-            "queued_at": _iso(self.queued_at),
-            "first_seen_at": _iso(self.first_seen_at),
-            "finished_at": _iso(self.finished_at),
+            "queued_at": iso_time(self.queued_at),
+            "first_seen_at": iso_time(self.first_seen_at),
+            "finished_at": iso_time(self.finished_at),
             "elapsed_seconds": _round((end - start).total_seconds()) if start else None,
             "history": list(self.history),
         })

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from urllib.parse import unquote
 
 import pytest
 
@@ -83,14 +85,49 @@ def test_a_recorded_job_the_service_no_longer_knows_is_queued_again_and_recorded
     assert tenant.record_of() == [result["job"]["job_id"], deleted]
 
 
-def test_a_record_that_cannot_be_written_fails_with_the_queued_job(tenant, fake_time):
-    tenant.record_write_errors = [SpoError("Access denied.", status=403, operation="upload profiles-3f2a.jobs.json")]
+def test_a_record_that_cannot_be_written_after_queueing_fails_with_the_job_and_a_rerun_follows_it(tenant, fake_time):
+    # the record saying "queueing" is written; the one naming the job is not (as when the run is stopped in between)
+    tenant.record_write_errors = [None, SpoError("Access denied.", status=403, operation="upload profiles-3f2a.jobs.json")]
     with pytest.raises(SpoError) as caught:
         _run(tenant, fake_time, wait=False).run([SOURCE])
     job_id = tenant.jobs[0]["JobId"][len("/Guid("):-len(")/")]
     assert "import job %s was queued, but its record beside the file could not be written" % job_id in caught.value.message
-    assert "a rerun queues the file again" in caught.value.message and caught.value.status == 403
+    assert "a rerun finds the job in the job list and follows it" in caught.value.message and caught.value.status == 403
     assert caught.value.result["job"]["job_id"] == job_id and caught.value.result["changed"] is True
+    assert tenant.record_of() == []
+
+    rerun = _run(tenant, fake_time, wait=False).run([SOURCE])
+    assert rerun["changed"] is False and rerun["job"]["job_id"] == job_id
+    assert tenant.queue_calls == 1 and tenant.record_of() == [job_id]
+    assert "queueing_since" not in _record_content(tenant)
+
+
+def test_a_record_that_cannot_be_written_before_queueing_queues_nothing(tenant, fake_time):
+    tenant.record_write_errors = [SpoError("Access denied.", status=403, operation="upload profiles-3f2a.jobs.json")]
+    with pytest.raises(SpoError, match="Access denied"):
+        _run(tenant, fake_time, wait=False).run([SOURCE])
+    assert tenant.queue_calls == 0 and tenant.jobs == []
+
+
+def test_a_run_stopped_before_its_queue_call_leaves_a_mark_the_rerun_clears_by_queueing_once(tenant, fake_time):
+    earlier = tenant.remember(tenant.add_job(source=SOURCE, state=5, error=1))  # recorded, ended in Error
+    folder, name = _record_location()
+    content = json.loads(tenant.log_files[folder][name])
+    tenant.log_files[folder][name] = json.dumps(dict(content, queueing_since="2026-03-01T05:00:00Z")).encode()
+    result = _run(tenant, fake_time, wait=False).run([SOURCE])
+    assert result["changed"] is True and tenant.queue_calls == 1
+    assert tenant.record_of() == [result["job"]["job_id"], earlier]
+    assert "queueing_since" not in _record_content(tenant)
+
+
+def _record_location():
+    folder, name = unquote(SOURCE.split(".com", 1)[1]).rsplit("/", 1)
+    return folder, name[:-len(".json")] + ".jobs.json"
+
+
+def _record_content(tenant):
+    folder, name = _record_location()
+    return json.loads(tenant.log_files[folder][name])
 
 
 def test_run_is_idempotent_for_a_job_on_the_same_source(tenant, fake_time):

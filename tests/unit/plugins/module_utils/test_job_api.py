@@ -79,7 +79,7 @@ class FakeTenant:
         # The webs of every host besides its root web (site collections anywhere, subsites), for GetWebUrlFromPageUrl.
         self.webs = ["/sites/hr", "/sites/hr/emea", "/projects/apollo", "/personal/anna_contoso_com"]
         self.web_lookups = []
-        self.record_write_errors = []  # SpoErrors raised by the next record uploads
+        self.record_write_errors = []  # SpoErrors raised by the next record uploads (None: that upload works)
         # Past the list view threshold the service refuses to list jobs and to queue one (pnp/powershell#3814).
         self.over_threshold = False
         # Import files are there (100 bytes) unless named here: server-relative path -> size, None for a missing file.
@@ -154,8 +154,9 @@ class FakeTenant:
             return FakeResponse(200, self.log_files[folder][name])
         added = re.search(r"/Files/add\(url='((?:[^']|'')*)',overwrite=true\)$", url)
         if method == "POST" and added:
-            if self.record_write_errors:
-                raise self.record_write_errors.pop(0)
+            error = self.record_write_errors.pop(0) if self.record_write_errors else None
+            if error is not None:
+                raise error
             name = unquote(added.group(1)).replace("''", "'")
             self.log_files.setdefault(literal, {})[name] = bytes(data)
             return FakeResponse(200, json.dumps({"Name": name, "ServerRelativeUrl": literal + "/" + name}).encode())

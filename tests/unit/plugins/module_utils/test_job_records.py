@@ -50,6 +50,19 @@ def test_read_add_and_write_a_record_in_the_web_the_server_names():
     assert json.loads(tenant.log_files[record.folder][record.name])["source_uri"] == SUBSITE_SOURCE
 
 
+def test_a_record_says_since_when_a_job_is_being_queued_until_the_job_is_added():
+    tenant = FakeTenant()
+    record = job_records.read_record(tenant, SUBSITE_SOURCE)
+    record.queueing_since = "2026-03-01T06:00:00Z"
+    job_records.write_record(tenant, record)
+    assert job_records.read_record(tenant, SUBSITE_SOURCE).queueing_since == "2026-03-01T06:00:00Z"
+    record.add(JOB, "2026-03-01T06:00:00Z")
+    job_records.write_record(tenant, record)
+    again = job_records.read_record(tenant, SUBSITE_SOURCE)
+    assert again.queueing_since is None and again.job_ids == [JOB]
+    assert "queueing_since" not in json.loads(tenant.log_files[record.folder][record.name])
+
+
 @pytest.mark.parametrize("name, job_ids, expected", [
     (JOB, [JOB], (JOB, True)),
     (JOB, [], (JOB, None)),
