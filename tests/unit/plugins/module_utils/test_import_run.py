@@ -11,22 +11,18 @@ import pytest
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import import_run, job_api, job_wait
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils import test_job_api
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_api import (
-    FakeTenant, FakeTime, OTHER_SOURCE, ROOT, SOURCE,
+    OTHER_SOURCE, ROOT, SOURCE,
 )
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_log import (
     LOG_MISSING_IDENTITY, LOG_NOT_JSON, LOG_NOT_RESOLVABLE,
 )
 
 
-@pytest.fixture
-def tenant():
-    return FakeTenant()
-
-
-@pytest.fixture
-def fake_time():
-    return FakeTime()
+# The job_api tests' scripted tenant and clock, as fixtures of these tests too.
+tenant = test_job_api.tenant
+fake_time = test_job_api.fake_time
 
 
 # --- the upa_import_job flow ----------------------------------------------------------------------------------------

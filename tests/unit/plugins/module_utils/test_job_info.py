@@ -6,23 +6,17 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_info import job_info
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils import test_job_api
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_api import (
-    FakeTenant, FakeTime, OTHER_SOURCE, ROOT, SOURCE,
+    OTHER_SOURCE, ROOT, SOURCE,
 )
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_log import LOG_NOT_RESOLVABLE
 
 
-@pytest.fixture
-def tenant():
-    return FakeTenant()
-
-
-@pytest.fixture
-def fake_time():
-    return FakeTime()
+# The job_api tests' scripted tenant and clock, as fixtures of these tests too.
+tenant = test_job_api.tenant
+fake_time = test_job_api.fake_time
 
 
 def test_job_info_filters_by_state_and_source(tenant, fake_time):

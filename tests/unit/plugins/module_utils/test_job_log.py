@@ -8,9 +8,8 @@ import codecs
 import pytest
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import job_api, job_log
-from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_api import (
-    FakeTenant, ROOT, SOURCE,
-)
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils import test_job_api
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_api import ROOT, SOURCE
 
 LOG_INVALID_PROPERTY = "InvalidProperty - vesaj@contoso.com Property 'AboutMe' is not mapped to any property in the user profile application."
 LOG_MISSING_IDENTITY = "MissingIdentity - The identity is missing for the user object"
@@ -18,9 +17,8 @@ LOG_NOT_RESOLVABLE = "IdentityNotResolvable unknown@contoso.com User identity ca
 LOG_NOT_JSON = "DataFileNotJson - JsonToken EndObject is not valid for closing JsonType Array. Path 'value', line 8, position 10."
 
 
-@pytest.fixture
-def tenant():
-    return FakeTenant()
+# The job_api tests' scripted tenant, as a fixture of these tests too.
+tenant = test_job_api.tenant
 
 
 # --- logs -----------------------------------------------------------------------------------------------------------

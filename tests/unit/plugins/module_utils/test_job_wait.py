@@ -7,19 +7,13 @@ import pytest
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import job_api, job_wait
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
-from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_api import (
-    FakeTenant, FakeTime, SOURCE,
-)
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils import test_job_api
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_api import SOURCE
 
 
-@pytest.fixture
-def tenant():
-    return FakeTenant()
-
-
-@pytest.fixture
-def fake_time():
-    return FakeTime()
+# The job_api tests' scripted tenant and clock, as fixtures of these tests too.
+tenant = test_job_api.tenant
+fake_time = test_job_api.fake_time
 
 
 def test_resolve_empty_job_id_waits_for_a_new_job_to_appear(tenant, fake_time):

@@ -4,21 +4,16 @@
 
 from __future__ import annotations
 
-import json
+import types
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.modules import profile_photo
+from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.module_runs import refuse_client, run_module, serve_client
 
 
 def run(capsys, **args):
-    args.setdefault("tenant", "contoso")
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            profile_photo.main()
-    return json.loads(capsys.readouterr().out)
+    return run_module(profile_photo, capsys, **args)
 
 
 class FakeSync:
@@ -37,7 +32,7 @@ class FakeSync:
 
 @pytest.fixture
 def sync(monkeypatch):
-    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): object())
+    serve_client(monkeypatch, types.SimpleNamespace())
     monkeypatch.setattr(profile_photo.photo_sync, "PhotoSync", FakeSync)
     FakeSync.calls = []
     FakeSync.answer = {"changed": True, "users": [{"user": "ghost@contoso.com", "path": "/p/ghost.jpg", "action": "failed",
@@ -55,7 +50,7 @@ def sync(monkeypatch):
     ({"photos": [{"user": "ann@contoso.com"}]}, "photos[].path is required with state=present (missing for ann@contoso.com)"),
 ])
 def test_bad_options_are_refused_before_connecting(monkeypatch, capsys, args, message):
-    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): pytest.fail("connected"))
+    refuse_client(monkeypatch)
     result = run(capsys, **args)
     assert result["failed"] is True and result["msg"] == message
 

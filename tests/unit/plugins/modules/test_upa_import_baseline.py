@@ -3,33 +3,25 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.modules import upa_import_baseline
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_import_record import (
     BASELINE, FakeSharePointAndJobs,
 )
+from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.module_runs import run_module, serve_client
 
 MAP = {"cc": "CostCenter", "bld": "Building"}
 
 
 @pytest.fixture
 def tenant(monkeypatch):
-    fake = FakeSharePointAndJobs()
-    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): fake)
-    return fake
+    return serve_client(monkeypatch, FakeSharePointAndJobs())
 
 
 def run(capsys, **args):
-    args.setdefault("tenant", "contoso")
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            upa_import_baseline.main()
-    return json.loads(capsys.readouterr().out)
+    return run_module(upa_import_baseline, capsys, **args)
 
 
 def record_args(job_ids, **extra):

@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import permissions
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.modules import upa_import_file
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_files import FakeSharePoint, SITE
+from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.module_runs import run_module, serve_client
 
 FOLDER = "/Shared Documents/ProfileImport"
 RECORDS = [{"mail": "anna@contoso.com", "cc": "Müller", "office": "x"}, {"mail": "bjorn@contoso.com", "cc": "東京", "office": "y"}]
@@ -21,17 +19,11 @@ RECORDS = [{"mail": "anna@contoso.com", "cc": "Müller", "office": "x"}, {"mail"
 def sharepoint(monkeypatch):
     fake = FakeSharePoint()
     fake.root_url = SITE
-    fake.asked_needs = []  # the permissions each module run asked SpoModule.client to check
-    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): fake.asked_needs.append(needs) or fake)
-    return fake
+    return serve_client(monkeypatch, fake)
 
 
 def run(capsys, **args):
-    args.setdefault("tenant", "contoso")
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            upa_import_file.main()
-    return json.loads(capsys.readouterr().out)
+    return run_module(upa_import_file, capsys, **args)
 
 
 def present_args(**extra):

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import permissions
-from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.modules import upa_job_info
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_api import ROOT, FakeTenant
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_log import LOG_NOT_RESOLVABLE
+from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.module_runs import refuse_client, run_module, serve_client
 
 FOLDER = "/Shared Documents/ProfileImport/j"
 
@@ -22,17 +21,11 @@ FOLDER = "/Shared Documents/ProfileImport/j"
 def tenant(monkeypatch):
     fake = FakeTenant()
     fake.log_files[FOLDER] = {"j.log": LOG_NOT_RESOLVABLE.encode()}
-    fake.asked_needs = []  # the permissions each module run asked SpoModule.client to check
-    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): fake.asked_needs.append(needs) or fake)
-    return fake
+    return serve_client(monkeypatch, fake)
 
 
 def run(capsys, **args):
-    args.setdefault("tenant", "contoso")
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            upa_job_info.main()
-    return json.loads(capsys.readouterr().out)
+    return run_module(upa_job_info, capsys, **args)
 
 
 def test_never_changes_anything(tenant, capsys):
@@ -97,6 +90,6 @@ def test_while_waiting_the_job_is_left_in_the_progress_file_for_the_action(tenan
     ({"progress_interval": -1}, "progress_interval must be 0 or more"),
 ])
 def test_bad_options_are_refused_before_connecting(monkeypatch, capsys, args, message):
-    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): pytest.fail("connected"))
+    refuse_client(monkeypatch)
     result = run(capsys, **args)
     assert result["failed"] is True and result["msg"] == message

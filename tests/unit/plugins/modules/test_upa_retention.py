@@ -4,37 +4,30 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.modules import upa_retention
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils import test_retention
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_retention import (
     HR_A, HR_B, OLD_JOB, FakeClient,
 )
+from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.module_runs import refuse_client, run_module, serve_client
 
 # The import folder of the module_utils tests, as a fixture of these tests too.
 library = test_retention.library
 
 
 def run(capsys, **args):
-    args.setdefault("tenant", "contoso")
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            upa_retention.main()
-    return json.loads(capsys.readouterr().out)
+    return run_module(upa_retention, capsys, **args)
 
 
 @pytest.fixture
 def client(monkeypatch):
-    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): FakeClient())
+    return serve_client(monkeypatch, FakeClient())
 
 
 def test_less_than_a_day_is_refused_before_connecting(monkeypatch, capsys):
-    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): pytest.fail("connected"))
+    refuse_client(monkeypatch)
     result = run(capsys, name="hr", older_than_days=0)
     assert result["failed"] is True and result["msg"] == "older_than_days must be 1 or more (nothing was sent)"
 

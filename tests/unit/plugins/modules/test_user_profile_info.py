@@ -7,21 +7,18 @@ import json
 
 import pytest
 
-from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.modules import user_profile_info
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_property_sync import FakeTenantPeople
-from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.test_user_profile_property import run_module
+from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.module_runs import run_module, serve_client
 
 
 @pytest.fixture
 def tenant(monkeypatch):
-    fake = FakeTenantPeople({"adele@contoso.com": {"CostCenter": "CC-1", "SPS-Skills": "Python|Ansible"}})
-    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): fake)
-    return fake
+    return serve_client(monkeypatch, FakeTenantPeople({"adele@contoso.com": {"CostCenter": "CC-1", "SPS-Skills": "Python|Ansible"}}))
 
 
 def run(capsys, **args):
-    return run_module(user_profile_info.main, capsys, **args)
+    return run_module(user_profile_info, capsys, **args)
 
 
 def test_reads_profiles_and_lists_missing_users_changing_nothing(tenant, capsys):

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.modules import user_profile_property
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_property_sync import FakeTenantPeople
+from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.module_runs import run_module, serve_client
 
 
 @pytest.fixture
@@ -19,21 +18,11 @@ def tenant(monkeypatch):
         "adele@contoso.com": {"CostCenter": "CC-1", "SPS-Skills": "Python|Ansible", "Certifications": ""},
         "alex@contoso.com": {"CostCenter": "CC-2", "SPS-Skills": "", "Certifications": ""},
     })
-    monkeypatch.setattr(SpoModule, "client", lambda self, needs=(): fake)
-    return fake
-
-
-def run_module(main, capsys, **args):
-    """The result a module's main() prints for these options (tenant contoso unless given)."""
-    args.setdefault("tenant", "contoso")
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            main()
-    return json.loads(capsys.readouterr().out)
+    return serve_client(monkeypatch, fake)
 
 
 def run(capsys, **args):
-    return run_module(user_profile_property.main, capsys, **args)
+    return run_module(user_profile_property, capsys, **args)
 
 
 def test_check_mode_with_diff_then_apply_then_idempotent(tenant, capsys):
