@@ -32,7 +32,7 @@ def test_less_than_a_day_is_refused_before_connecting(monkeypatch, capsys):
     assert result["failed"] is True and result["msg"] == "older_than_days must be 1 or more (nothing was sent)"
 
 
-def test_removes_the_old_file_and_keeps_what_is_named(client, library, capsys):  # pylint: disable=redefined-outer-name
+def test_removes_the_old_file_and_keeps_what_is_named(client, library, capsys):
     library["add_file"](HR_A + ".json", 40)
     library["add_file"](HR_B + ".json", 40)
     library["add_record"](HR_A, 40, OLD_JOB)
@@ -43,7 +43,7 @@ def test_removes_the_old_file_and_keeps_what_is_named(client, library, capsys): 
     assert ("file", HR_B + ".json") not in library["deleted"] and ("file", HR_A + ".json") in library["deleted"]
 
 
-def test_check_mode_reports_and_removes_nothing(client, library, capsys):  # pylint: disable=redefined-outer-name
+def test_check_mode_reports_and_removes_nothing(client, library, capsys):
     library["add_file"](HR_A + ".json", 40)
     result = run(capsys, name="hr", older_than_days=30, _ansible_check_mode=True)
     assert result["changed"] is True and result["removed_files"] == [HR_A + ".json"]
