@@ -65,7 +65,11 @@ def log_folder_owner(name, prefix, job_ids):
 def parse_record(data):
     """The jobs of a record, newest first: [{"job_id", "queued_at"}]; [] for a record that cannot be read (a job is
     then queued again, which imports the same values again: harmless), or for None (no record)."""
-    jobs = _parsed(data).get("jobs")
+    return _jobs(_parsed(data))
+
+
+def _jobs(content):
+    jobs = content.get("jobs")
     if not isinstance(jobs, list):
         return []
     return [{"job_id": str(job["job_id"]).lower(), "queued_at": job.get("queued_at")}
@@ -117,8 +121,9 @@ def read_record(client, source_uri):
     web_url, path = webs.web_and_path(client, source_uri)
     folder, _sep, file_name = path.rpartition("/")
     data = files.read_file(client, web_url, folder + "/" + record_name(file_name), missing_ok=True)
-    queueing_since = _parsed(data).get("queueing_since")
-    return JobRecord(web_url, folder, file_name, source_uri, parse_record(data),
+    content = _parsed(data)
+    queueing_since = content.get("queueing_since")
+    return JobRecord(web_url, folder, file_name, source_uri, _jobs(content),
                      queueing_since=str(queueing_since) if queueing_since else None)
 
 
