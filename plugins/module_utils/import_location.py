@@ -19,8 +19,6 @@ from urllib.parse import unquote, urlsplit
 # Characters SharePoint Online refuses in file and folder names, and the two a sourceUri cannot carry reliably.
 _REFUSED_BY_SHAREPOINT = '"*:<>?\\|'
 _UNSAFE_IN_SOURCE_URI = "#%"
-# The service's limit on one import file.
-MAX_FILE_BYTES = 2 * 1024 ** 3
 
 
 def _segment_problem(segment):

@@ -16,7 +16,7 @@ import time
 from ansible_collections.spo.user_profiles.plugins.module_utils.backoff import Backoff
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import JobError, SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.files import get_file
-from ansible_collections.spo.user_profiles.plugins.module_utils.import_location import MAX_FILE_BYTES
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_writer import DEFAULT_MAX_BYTES
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_api import (
     EMPTY_GUID, TERMINAL_STATES, ended_without_import, find_job_by_source, get_job, has_errors, id_type_code, job_line,
     queue_job,
@@ -81,9 +81,10 @@ def _check_source_file(client, record):
         raise SpoError("there is no file at %s (looked for %s in the web %s), so the job would end in Error with "
                        "DataFileNotExist; upload the import file first (upa_import_file), nothing was queued"
                        % (record.source_uri, record.file_url, record.web_url), operation=operation)
-    if found["length"] > MAX_FILE_BYTES:
+    if found["length"] > DEFAULT_MAX_BYTES:
         raise SpoError("the file is %d bytes, more than the service imports from one file (%d), so the job would end in "
-                       "Error with DataFileTooBig; nothing was queued" % (found["length"], MAX_FILE_BYTES), operation=operation)
+                       "Error with DataFileTooBig; nothing was queued" % (found["length"], DEFAULT_MAX_BYTES),
+                       operation=operation)
 
 
 class ImportRun:
