@@ -100,6 +100,26 @@ def _result(records, manifest_url, manifest_written, concurrency):
     }
 
 
+def _open_problem(path, settings):
+    """Check mode: why the source does not open as an image, or None."""
+    try:
+        inspect_image(path, settings)
+    except (SpoError, OSError, IOError) as err:
+        return str(err)
+    return None
+
+
+def _inspect(record, needed, problem):
+    """Check mode: a source that opens as an image would be sent; one that does not (problem) fails its user."""
+    if problem is not None:
+        record["action"] = "failed"
+        record["error"] = problem
+        return
+    record["changed"] = True
+    for target in needed:
+        record["targets"][target] = "would update"
+
+
 def failure_message(result, listed=20):
     """One line for a sync with failed users: each user (or file) with the reason."""
     failed = [record for record in result["users"] if record["action"] == "failed"]
@@ -179,7 +199,8 @@ class PhotoSync(object):
 
     def _plan_present(self, entries, records):
         """Hash sources and decide per user which targets need a write. Returns [(record, needed)]."""
-        paths = [entry["path"] for entry in entries if entry.get("path")]
+        # A source shared by several users (a default avatar) is hashed once.
+        paths = list(dict.fromkeys(entry["path"] for entry in entries if entry.get("path")))
         hashes = dict(run_bounded(_safe_hash, paths, max(2, self.concurrency)))
         work = []
         for entry, record in zip(entries, records):
@@ -220,8 +241,11 @@ class PhotoSync(object):
         work = self._plan_present(entries, records)
         self.progress.start(len(work), self.limit)
         if self.check_mode:
+            problems = {}  # a shared source is opened once
             for record, needed in work:
-                self._inspect(record, needed)
+                if record["path"] not in problems:
+                    problems[record["path"]] = _open_problem(record["path"], self.settings)
+                _inspect(record, needed, problems[record["path"]])
                 self.progress.advance()
             return
         for _item, _sent in run_bounded(self._apply_present, self._prepared(work), self.concurrency):
@@ -244,18 +268,6 @@ class PhotoSync(object):
                 for target in needed:
                     record["targets"][target] = "failed"
                 self.progress.advance()
-
-    def _inspect(self, record, needed):
-        """Check mode: the source must at least open as an image; then it would be sent."""
-        try:
-            inspect_image(record["path"], self.settings)
-        except (SpoError, OSError, IOError) as err:
-            record["action"] = "failed"
-            record["error"] = str(err)
-            return
-        record["changed"] = True
-        for target in needed:
-            record["targets"][target] = "would update"
 
     def _apply_present(self, item):
         record, needed, prepared = item

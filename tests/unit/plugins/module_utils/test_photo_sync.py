@@ -221,6 +221,17 @@ def test_users_sharing_one_source_file_each_get_the_photo(tenant, tmp_path):
     assert not run_sync(tenant, entries)["changed"]
 
 
+def test_a_shared_source_is_hashed_once_and_in_check_mode_opened_once(tenant, tmp_path, monkeypatch):
+    avatar = write_image(tmp_path / "default-avatar.jpg", GREEN)
+    entries = [{"user": upn, "path": avatar} for upn in ("ann@contoso.com", "bob@contoso.com", "cid@contoso.com")]
+    hashed, opened = [], []
+    monkeypatch.setattr(photo_sync, "sha256_file", lambda path: hashed.append(path) or image_pipeline.sha256_file(path))
+    monkeypatch.setattr(photo_sync, "inspect_image", lambda path, settings: opened.append(path))
+    result = run_sync(tenant, entries, check_mode=True)
+    assert result["summary"] == {"total": 3, "changed": 3, "unchanged": 0, "failed": 0}
+    assert hashed == [avatar] and opened == [avatar]
+
+
 def test_a_shared_source_is_archived_only_when_every_user_of_it_has_it(tenant, tmp_path):
     avatar = write_image(tmp_path / "default-avatar.jpg", GREEN)
     tenant.profiles.pop("bob@contoso.com")
