@@ -72,6 +72,14 @@ class JobError(SpoError):
         super().__init__(message, **kwargs)
 
 
+def failed_users_message(failures, total, listed=20):
+    """One line for a run over many users of which some failed: failures are (user, reason) pairs, the first `listed`
+    of them named."""
+    more = "; and %d more" % (len(failures) - listed) if len(failures) > listed else ""
+    return "%d of %d users failed: %s%s" % (len(failures), total, "; ".join(
+        "%s: %s" % failure for failure in failures[:listed]), more)
+
+
 def _restore(cls, payload):
     error = cls.__new__(cls)
     vars(error).update(payload)

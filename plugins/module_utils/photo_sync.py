@@ -18,7 +18,7 @@ import shutil
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import permissions
 from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import DEFAULT_CONCURRENCY, AdaptiveLimit, run_bounded
-from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError, failed_users_message
 from ansible_collections.spo.user_profiles.plugins.module_utils.image_pipeline import (
     PipelineSettings, inspect_image, prepare_many, sha256_file,
 )
@@ -120,12 +120,10 @@ def _inspect(record, needed, problem):
         record["targets"][target] = "would update"
 
 
-def failure_message(result, listed=20):
+def failure_message(result):
     """One line for a sync with failed users: each user (or file) with the reason."""
-    failed = [record for record in result["users"] if record["action"] == "failed"]
-    more = "; and %d more" % (len(failed) - listed) if len(failed) > listed else ""
-    return "%d of %d users failed: %s%s" % (len(failed), result["summary"]["total"], "; ".join(
-        "%s: %s" % (record["user"] or record["path"], record["error"] or "failed") for record in failed[:listed]), more)
+    return failed_users_message([(record["user"] or record["path"], record["error"] or "failed")
+                                 for record in result["users"] if record["action"] == "failed"], result["summary"]["total"])
 
 
 def _diff(changed_records):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import profiles
 from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import AdaptiveLimit, run_bounded
-from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError, failed_users_message
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import compare
 from ansible_collections.spo.user_profiles.plugins.module_utils.progress import UsersProgress
 
@@ -27,6 +27,12 @@ _RUN_STATUSES = (401, 403, 407, 429, 503, 504)
 def is_user_failure(err):
     """Whether an SpoError concerns one user only (the others may go on)."""
     return err.status is not None and err.status not in _RUN_STATUSES
+
+
+def failure_message(result):
+    """One line for a run with failed users: each user with the reason."""
+    return failed_users_message([(record["user"], record["error"]) for record in result["users"]
+                                 if record["error"] is not None], result["summary"]["total"])
 
 
 class PropertySync:

@@ -280,13 +280,10 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.errors import Sp
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import DEFAULT_SEPARATOR, PropertyKinds
 from ansible_collections.spo.user_profiles.plugins.module_utils.progress import UsersProgress
 from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import ProfileInput
-from ansible_collections.spo.user_profiles.plugins.module_utils.property_sync import PropertySync
+from ansible_collections.spo.user_profiles.plugins.module_utils.property_sync import PropertySync, failure_message
 
 INPUTS = ("user", "profiles", "src", "records")
 # How many failed users the failure message names (all are in the result).
-LISTED_FAILURES = 20
-
-
 def argument_spec():
     return dict(
         user=dict(type="str"),
@@ -333,13 +330,6 @@ def profile_input(params):
         profiles=params["profiles"], src=params["src"], records=params["records"], id_property=params["id_property"],
         property_map=params["property_map"], fmt=params["format"], encoding=params["encoding"],
         delimiter=params["delimiter"], separator=params["multi_value_separator"])
-
-
-def failure_message(result):
-    failed = [record for record in result["users"] if record["error"] is not None]
-    listed = "; ".join("%s: %s" % (record["user"], record["error"]) for record in failed[:LISTED_FAILURES])
-    more = "; and %d more" % (len(failed) - LISTED_FAILURES) if len(failed) > LISTED_FAILURES else ""
-    return "%d of %d users failed: %s%s" % (len(failed), result["summary"]["total"], listed, more)
 
 
 def main():

@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from ansible_collections.spo.user_profiles.plugins.module_utils.errors import JobError, SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import JobError, SpoError, failed_users_message
 
 
 def test_str_with_every_part():
@@ -69,3 +69,11 @@ def test_a_job_error_keeps_its_class_and_job_through_replace_and_pickling():
     for copy in (err.replace(result={"jobs": []}), pickle.loads(pickle.dumps(err))):
         assert copy.__class__ is _OwnArguments
         assert copy.job == {"job_id": "j1"} and copy.seconds == 30 and str(copy) == "waited 30 s (Queued)"
+
+
+def test_failed_users_message_names_the_first_users_with_their_reasons():
+    failures = [("u%d@contoso.com" % number, "User Not Found") for number in range(22)]
+    message = failed_users_message(failures, 50)
+    assert message.startswith("22 of 50 users failed: u0@contoso.com: User Not Found; u1@contoso.com: User Not Found")
+    assert "u19@contoso.com" in message and "u20@contoso.com" not in message and message.endswith("; and 2 more")
+    assert failed_users_message(failures[:1], 3) == "1 of 3 users failed: u0@contoso.com: User Not Found"
