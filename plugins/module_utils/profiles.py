@@ -80,15 +80,13 @@ def write_property(client, upn, name, value):
         set_single(client, upn, name, value)
 
 
-def ensure_properties(client, upn, desired, check_mode, current=None):
+def ensure_properties(client, upn, desired, check_mode):
     """Read, compare, and write only the properties whose value differs (multi values in their order).
 
     `desired` maps property names to values; a list or tuple value is a multi-valued property.
-    `current` may pass an already read {name: value} to save the read.
     Returns (changed, before, after), both restricted to the desired names, in comparable form.
     """
-    if current is None:
-        current = get_properties(client, upn)
+    current = get_properties(client, upn)
     wanted = dict((name, desired_value(value, isinstance(value, (list, tuple)))) for name, value in desired.items())
     compared = compare(current, wanted, ordered=True)
     if not check_mode:

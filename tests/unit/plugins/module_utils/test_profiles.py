@@ -103,12 +103,6 @@ def test_ensure_multi_value_order_and_check_mode(client):
     assert body["propertyValues"] == ["ansible", "python"] and body["accountName"] == "i:0#.f|membership|jdoe@contoso.com"
 
 
-def test_ensure_with_current_skips_the_read(client):
-    changed, _before, _after = profiles.ensure_properties(client, "jdoe@contoso.com", {"Office": "x"}, check_mode=False,
-                                                          current={"Office": "x"})
-    assert not changed and client.calls == []
-
-
 def test_none_and_empty_are_the_same_empty_value(client):
     changed, _before, _after = profiles.ensure_properties(client, "jdoe@contoso.com", {"Office": None, "Missing": ""},
                                                           check_mode=False)
