@@ -13,6 +13,7 @@ server's running total after a failed chunk and cancelling the session when the 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import uuid
@@ -38,6 +39,15 @@ _NOMETADATA = {"Accept": "application/json;odata=nometadata"}
 _INTEGER = re.compile(r"\d+")
 _EXPECTED = re.compile(r"expected\D{0,20}?(\d+)", re.IGNORECASE)
 _GUID = re.compile(GUID_PATTERN)
+
+
+def sha256_file(path):
+    """The SHA-256 (hex) of a local file, read in blocks of 1 MiB."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def chunk_problems(chunk_size, chunk_threshold):

@@ -30,6 +30,7 @@ except ImportError:
     PIL_IMP_ERR = traceback.format_exc()
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils.files import sha256_file
 
 # Bump when the pipeline's output changes for the same input, so every photo is re-sent once.
 PIPELINE_VERSION = 1
@@ -190,14 +191,6 @@ def inspect_image(path, settings):
     """A cheap validity check (header only) for check mode: raises SpoError like prepare_image would."""
     with open(path, "rb") as handle:
         open_image(handle, os.path.basename(path), settings.max_pixels).close()
-
-
-def sha256_file(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def prepare_file(path, settings):

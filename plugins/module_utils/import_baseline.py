@@ -19,7 +19,6 @@ file or the new one, never half of one.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
 import shutil
@@ -281,11 +280,7 @@ def save_baseline(client, site_url, folder_url, prefix, local_path):
     Returns the baseline's server-relative URL.
     """
     name = baseline_name(prefix)
-    with open(local_path, "rb") as handle:
-        digest = hashlib.sha256()
-        for block in iter(lambda: handle.read(_COPY_BLOCK), b""):
-            digest.update(block)
-    temporary = "%s.%s.tmp" % (name, digest.hexdigest()[:16])
+    temporary = "%s.%s.tmp" % (name, files.sha256_file(local_path)[:16])
     folder = folder_url.rstrip("/")
     files.ensure_folder(client, site_url, folder)
     files.upload_file(client, site_url, folder, temporary, local_path)

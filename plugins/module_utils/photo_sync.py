@@ -19,9 +19,8 @@ import shutil
 from ansible_collections.spo.user_profiles.plugins.module_utils import permissions
 from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import DEFAULT_CONCURRENCY, AdaptiveLimit, run_bounded
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError, failed_users_message
-from ansible_collections.spo.user_profiles.plugins.module_utils.image_pipeline import (
-    PipelineSettings, inspect_image, prepare_many, sha256_file,
-)
+from ansible_collections.spo.user_profiles.plugins.module_utils.files import sha256_file
+from ansible_collections.spo.user_profiles.plugins.module_utils.image_pipeline import PipelineSettings, inspect_image, prepare_many
 from ansible_collections.spo.user_profiles.plugins.module_utils.photo_manifest import (
     MANIFEST_NAME, PhotoManifest, fingerprint, load_manifest, save_manifest,
 )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -361,3 +362,10 @@ def test_move_replaces_only_with_overwrite(sp):
 ])
 def test_chunk_options(chunk_size, chunk_threshold, expected):
     assert list(files.chunk_problems(chunk_size, chunk_threshold)) == expected
+
+
+def test_sha256_file_reads_a_file_of_several_blocks_whole(tmp_path):
+    data = bytes(range(256)) * (5 * 1024 * 1024 // 256 + 7)
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    assert files.sha256_file(str(path)) == hashlib.sha256(data).hexdigest()

@@ -9,7 +9,7 @@ import random
 
 import pytest
 
-from ansible_collections.spo.user_profiles.plugins.module_utils import image_pipeline
+from ansible_collections.spo.user_profiles.plugins.module_utils import files, image_pipeline
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 
 Image = pytest.importorskip("PIL.Image")
@@ -193,7 +193,7 @@ def test_prepare_many_in_a_process_pool_keeps_order_and_reports_failures(tmp_pat
     assert [path for path, _ok, _result in results] == paths
     assert [ok for _path, ok, _result in results] == [True, True, False, True, True]
     assert "p2.png" in str(results[2][2])
-    assert results[0][2]["sha256"] == image_pipeline.sha256_file(paths[0])
+    assert results[0][2]["sha256"] == files.sha256_file(paths[0])
 
 
 def _die_on_second_photo(path, settings):

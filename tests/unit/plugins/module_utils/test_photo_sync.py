@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from ansible_collections.spo.user_profiles.plugins.module_utils import image_pipeline, photo_manifest, photo_sync
+from ansible_collections.spo.user_profiles.plugins.module_utils import files, image_pipeline, photo_manifest, photo_sync
 from ansible_collections.spo.user_profiles.plugins.module_utils.progress import FILE_NAME, ProgressFile, UsersProgress
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_image_pipeline import (
     BLUE, GREEN, RED, decode,
@@ -225,7 +225,7 @@ def test_a_shared_source_is_hashed_once_and_in_check_mode_opened_once(tenant, tm
     avatar = write_image(tmp_path / "default-avatar.jpg", GREEN)
     entries = [{"user": upn, "path": avatar} for upn in ("ann@contoso.com", "bob@contoso.com", "cid@contoso.com")]
     hashed, opened = [], []
-    monkeypatch.setattr(photo_sync, "sha256_file", lambda path: hashed.append(path) or image_pipeline.sha256_file(path))
+    monkeypatch.setattr(photo_sync, "sha256_file", lambda path: hashed.append(path) or files.sha256_file(path))
     monkeypatch.setattr(photo_sync, "inspect_image", lambda path, settings: opened.append(path))
     result = run_sync(tenant, entries, check_mode=True)
     assert result["summary"] == {"total": 3, "changed": 3, "unchanged": 0, "failed": 0}
