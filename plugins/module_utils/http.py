@@ -27,7 +27,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils import auth
 from ansible_collections.spo.user_profiles.plugins.module_utils.backoff import Backoff
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.http_errors import (
-    error_from_response, parse_retry_after, redact, request_id_of,
+    RETRY_AFTER_STATUSES, error_from_response, parse_retry_after, redact, request_id_of,
 )
 
 try:
@@ -43,9 +43,6 @@ except ImportError:
 COLLECTION_VERSION = "1.0.0"
 DEFAULT_USER_AGENT_ORG = "spo"
 
-# The statuses that are retried: throttled, unavailable, or timed out at a gateway (PnP Framework and the CLI for
-# Microsoft 365 retry 429 and 503; Microsoft Graph's SDK design adds 504).
-RETRY_AFTER_STATUSES = (429, 503, 504)
 # Throttled or too busy: the service refused the request without running it.
 SURELY_NOT_RUN_STATUSES = (429, 503)
 BACKOFF_BASE_SECONDS = 1.0

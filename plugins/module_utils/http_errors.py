@@ -35,6 +35,11 @@ def redact(text, secrets=()):
     return text
 
 
+# The statuses that are retried: throttled, unavailable, or timed out at a gateway (PnP Framework and the CLI for
+# Microsoft 365 retry 429 and 503; Microsoft Graph's SDK design adds 504).
+RETRY_AFTER_STATUSES = (429, 503, 504)
+
+
 def parse_retry_after(value, now=None):
     """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None if absent or unreadable."""
     if value is None:

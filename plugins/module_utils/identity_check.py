@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.backoff import Backoff
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
-from ansible_collections.spo.user_profiles.plugins.module_utils.http_errors import parse_retry_after
+from ansible_collections.spo.user_profiles.plugins.module_utils.http_errors import RETRY_AFTER_STATUSES, parse_retry_after
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_baseline import user_key
 
 # The Entra ID attribute each id type is resolved against (reference §1.1).
@@ -30,7 +30,6 @@ IDS_PER_FILTER = 15
 READS_PER_BATCH = 20
 USERS_PER_BATCH = IDS_PER_FILTER * READS_PER_BATCH
 _SELECT = "id,userPrincipalName,mail,accountEnabled,userType"
-_RETRY_STATUSES = (429, 503, 504)
 # Reads of a batch that were throttled are sent again, at most this many times.
 _MAX_ROUNDS = 6
 
@@ -102,7 +101,7 @@ class IdentityCheck:
                 if number not in pending:
                     continue
                 status = response.get("status")
-                if status in _RETRY_STATUSES:
+                if status in RETRY_AFTER_STATUSES:
                     headers = {key.lower(): value for key, value in (response.get("headers") or {}).items()}
                     waits.append(parse_retry_after(headers.get("retry-after")))
                     continue
