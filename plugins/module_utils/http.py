@@ -81,7 +81,7 @@ class SpoClient:
     def __init__(self, tenant, credentials, cloud="public", timeout=60, max_retries=10,
                  validate_certs=True, ca_path=None, deadline_seconds=None,
                  user_agent_org=DEFAULT_USER_AGENT_ORG, session=None, sleep=time.sleep, clock=time.monotonic,
-                 wall_clock=time.time, jitter=random.random, limiter=None):
+                 wall_clock=time.time, jitter=random.random):
         self.cloud = auth.get_cloud(cloud) if isinstance(cloud, str) or cloud is None else cloud
         self.tenant = auth.normalize_tenant(tenant)
         self.timeout = timeout
@@ -102,9 +102,9 @@ class SpoClient:
             # replace our Authorization header.
             session.trust_env = False
         self.session = session
-        # A concurrency.AdaptiveLimit shared by the workers of a task (None: no limit): every request to SharePoint or
-        # Graph waits for a place in it, and a throttled answer slows the whole pool.
-        self.limiter = limiter
+        # A concurrency.AdaptiveLimit shared by the workers of a task (None: no limit; limited_by sets it): every request
+        # to SharePoint or Graph waits for a place in it, and a throttled answer slows the whole pool.
+        self.limiter = None
         self.retry_log = []
         self._sent_tokens = set()
         self._roles = {}  # token -> its roles claim, read once
