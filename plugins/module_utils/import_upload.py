@@ -65,8 +65,7 @@ def _prefix_log_folders(client, site_url, folder_url, prefix, records):
     records names (Microsoft's form, the job id alone); never another prefix's."""
     job_ids = set()
     for item in records:
-        data = spo_files.read_file(client, site_url, item["server_relative_url"], missing_ok=True)
-        job_ids.update(job["job_id"] for job in job_records.parse_record(data))
+        job_ids.update(job_records.recorded_job_ids(client, site_url, item["server_relative_url"]))
     return [item for item in spo_files.list_folders(client, site_url, folder_url)
             if job_records.log_folder_owner(item["name"], prefix, job_ids)[1]]
 

@@ -127,5 +127,10 @@ def read_record(client, source_uri):
                      queueing_since=str(queueing_since) if queueing_since else None)
 
 
+def recorded_job_ids(client, web_url, record_url):
+    """The job ids of the record file at record_url (server-relative), newest first; [] when there is none."""
+    return [job["job_id"] for job in parse_record(files.read_file(client, web_url, record_url, missing_ok=True))]
+
+
 def write_record(client, record):
     files.upload_bytes(client, record.web_url, record.folder, record.name, record.encode())

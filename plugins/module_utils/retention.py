@@ -92,8 +92,7 @@ class _Plan:
         return any((self._job(job_id) or {}).get("state") not in (None,) + job_api.TERMINAL_STATES for job_id in job_ids)
 
     def _record_jobs(self, record):
-        data = spo_files.read_file(self.client, self.site_url, record["server_relative_url"], missing_ok=True)
-        job_ids = [job["job_id"] for job in job_records.parse_record(data)]
+        job_ids = job_records.recorded_job_ids(self.client, self.site_url, record["server_relative_url"])
         self.prefix_job_ids.update(job_ids)
         return job_ids
 

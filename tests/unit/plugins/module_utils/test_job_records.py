@@ -50,6 +50,16 @@ def test_read_add_and_write_a_record_in_the_web_the_server_names():
     assert json.loads(tenant.log_files[record.folder][record.name])["source_uri"] == SUBSITE_SOURCE
 
 
+def test_recorded_job_ids_of_a_record_file_and_of_none():
+    tenant = FakeTenant()
+    record = job_records.read_record(tenant, SUBSITE_SOURCE)
+    record_url = record.folder + "/" + record.name
+    assert job_records.recorded_job_ids(tenant, record.web_url, record_url) == []
+    record.add(JOB, None)
+    job_records.write_record(tenant, record)
+    assert job_records.recorded_job_ids(tenant, record.web_url, record_url) == [JOB]
+
+
 def test_a_record_says_since_when_a_job_is_being_queued_until_the_job_is_added():
     tenant = FakeTenant()
     record = job_records.read_record(tenant, SUBSITE_SOURCE)
