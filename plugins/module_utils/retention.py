@@ -129,35 +129,31 @@ class _Plan:
         imports = [item for item in listed if self.import_pattern.match(item["name"] or "")]
         records = dict((item["name"].lower(), item) for item in listed if self.record_pattern.match(item["name"] or ""))
         present = set(item["name"].lower() for item in imports)
-        old_imports = [item for item in imports if self._old(item)]
-        jobs_of = {}
-        unrecorded = []
-        for item in old_imports:
-            record = records.get(job_records.record_name(item["name"]).lower())
-            if record is None:
-                unrecorded.append(item)
-            else:
-                jobs_of[item["name"].lower()] = self._record_jobs(record)
+        old_imports = [(item, records.get(job_records.record_name(item["name"]).lower()))
+                       for item in imports if self._old(item)]
+        jobs_of = dict((item["name"].lower(), self._record_jobs(record)) for item, record in old_imports if record)
+        unrecorded = [item for item, record in old_imports if record is None]
         if unrecorded:
             jobs_of.update(self._listed_jobs(unrecorded))
-        for item in old_imports:
-            record = records.get(job_records.record_name(item["name"]).lower())
+        for item, record in old_imports:
             self._settle([item] + ([record] if record else []), jobs_of[item["name"].lower()])
         # a record left behind by an import file removed earlier
         for name, record in records.items():
-            if job_records.import_file_name(name) not in present and self._old(record) and not self._kept(
-                    job_records.import_file_name(record["name"])):
+            file_name = job_records.import_file_name(name)
+            if file_name not in present and self._old(record) and not self._kept(file_name):
                 self._settle([record], self._record_jobs(record))
 
     def _prefix_owns(self, item):
         """The job id of an old log folder of this prefix's jobs, or None: named after one of its files, after a job
         its records or the job list tie to one of them, or after a job whose source the service names as one of them.
         """
+        if not self._old(item):
+            return None
         job_id, owned = job_records.log_folder_owner(item["name"], self.prefix, self.prefix_job_ids)
-        if owned is None and self._old(item):
+        if owned is None:
             job = self._job(job_id)
             owned = job is not None and bool(self.import_pattern.match(file_name_of(job.get("source_uri"))))
-        return job_id if owned and self._old(item) and not self._kept(job_id) else None
+        return job_id if owned and not self._kept(job_id) else None
 
     def survey_folders(self, listed):
         for item in listed:
@@ -171,9 +167,8 @@ class _Plan:
                 self.delete_jobs.add(job_id)
 
     def jobs_to_delete(self):
-        """The job records to delete: ended jobs the service still knows, never a kept one."""
-        return sorted(job_id for job_id in self.delete_jobs
-                      if self._job(job_id) is not None and not self._kept(job_id) and not self._running([job_id]))
+        """The job records to delete: ended jobs (only those were added) the service still knows, never a kept one."""
+        return sorted(job_id for job_id in self.delete_jobs if self._job(job_id) is not None and not self._kept(job_id))
 
 
 def clean(client, options, check_mode=False):
