@@ -149,8 +149,7 @@ class PhotoSync(object):
         self.targets = [target for target in TARGETS if target in options.get("targets", TARGETS)]
         self.settings = options.get("settings") or PipelineSettings()
         self.force = bool(options.get("force"))
-        self.concurrency = max(1, int(options.get("concurrency") or DEFAULT_CONCURRENCY))
-        self.limit = AdaptiveLimit(self.concurrency)
+        self.limit = AdaptiveLimit(options.get("concurrency") or DEFAULT_CONCURRENCY)
         self.progress = options.get("progress") or UsersProgress(None)
         self.workers = options.get("workers")
         self.archive_dir = options.get("archive_dir")
@@ -198,7 +197,7 @@ class PhotoSync(object):
         """Hash sources and decide per user which targets need a write. Returns [(record, needed)]."""
         # A source shared by several users (a default avatar) is hashed once.
         paths = list(dict.fromkeys(entry["path"] for entry in entries if entry.get("path")))
-        hashes = dict(run_bounded(_safe_hash, paths, max(2, self.concurrency)))
+        hashes = dict(run_bounded(_safe_hash, paths, max(2, self.limit.ceiling)))
         work = []
         for entry, record in zip(entries, records):
             path = entry.get("path")
@@ -245,7 +244,7 @@ class PhotoSync(object):
                 _inspect(record, needed, problems[record["path"]])
                 self.progress.advance()
             return
-        for _item, _sent in run_bounded(self._apply_present, self._prepared(work), self.concurrency):
+        for _item, _sent in run_bounded(self._apply_present, self._prepared(work), self.limit.ceiling):
             self.progress.advance()
 
     def _prepared(self, work):
@@ -290,7 +289,7 @@ class PhotoSync(object):
 
     def _run_absent(self, records):
         self.progress.start(len(records), self.limit)
-        for _record, _removed in run_bounded(self._apply_absent, records, self.concurrency):
+        for _record, _removed in run_bounded(self._apply_absent, records, self.limit.ceiling):
             self.progress.advance()
 
     def _apply_absent(self, record):

@@ -42,8 +42,7 @@ class PropertySync:
         self.client = client
         self.ordered = ordered
         self.check_mode = check_mode
-        self.concurrency = max(1, int(concurrency))
-        self.limit = AdaptiveLimit(self.concurrency)
+        self.limit = AdaptiveLimit(concurrency)
         self.progress = progress or UsersProgress(None)
 
     def run(self, entries, total=None):
@@ -54,7 +53,7 @@ class PropertySync:
         self.progress.start(total, self.limit)
         try:
             with self.client.limited_by(self.limit):
-                for (number, _user, _desired), record in run_bounded(self._one, entries, self.concurrency):
+                for (number, _user, _desired), record in run_bounded(self._one, entries, self.limit.ceiling):
                     self._count(counts, records, number, record)
                     self.progress.advance()
         except SpoError as err:
