@@ -14,7 +14,6 @@ streamed; memory holds the old baseline's index and the ids of users new to it.
 from __future__ import annotations
 
 import os
-from urllib.parse import unquote, urlsplit
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import files
 from ansible_collections.spo.user_profiles.plugins.module_utils._json_stream import array_items
@@ -22,7 +21,9 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.errors import Sp
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_baseline import (
     BaselineWriter, mapping, read_baseline, save_baseline, user_key,
 )
-from ansible_collections.spo.user_profiles.plugins.module_utils.job_api import TERMINAL_STATES, get_job, has_errors
+from ansible_collections.spo.user_profiles.plugins.module_utils.job_api import (
+    TERMINAL_STATES, get_job, has_errors, source_file_name,
+)
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_log import (
     parse_log_text, read_job_log, summarize_log,
 )
@@ -142,7 +143,7 @@ def record_jobs(client, site_url, folder_url, prefix, workdir, id_property, id_t
     reported = []
     for number, job in enumerate(jobs):
         # The jobs were queued on files of this import folder: the file's name is all that is needed of its URI.
-        file_url = folder_url.rstrip("/") + "/" + unquote(urlsplit(job["source_uri"] or "").path).rsplit("/", 1)[-1]
+        file_url = folder_url.rstrip("/") + "/" + source_file_name(job["source_uri"])
         local = os.path.join(workdir, "import-%d.json" % number)
         if files.download_file(client, site_url, file_url, local) is None:
             raise SpoError("the import file %s of job %s is gone; nothing is recorded" % (file_url, job["job_id"]),

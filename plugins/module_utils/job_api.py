@@ -204,6 +204,11 @@ def same_source(left, right):
     return key(left) == key(right)
 
 
+def source_file_name(source_uri):
+    """The decoded name of the file a source URI names: ".../Shared%20Documents/a%20b.json" -> "a b.json"."""
+    return unquote(urlsplit(source_uri or "").path.rsplit("/", 1)[-1])
+
+
 def jobs_for_source(jobs, source_uri):
     return [job for job in jobs if same_source(job.get("source_uri"), source_uri)]
 

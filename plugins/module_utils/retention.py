@@ -16,7 +16,6 @@ know whether a job still reads it; when the service refuses the list, such a fil
 from __future__ import annotations
 
 import datetime
-from urllib.parse import unquote, urlsplit
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import files as spo_files
 from ansible_collections.spo.user_profiles.plugins.module_utils import import_upload
@@ -46,10 +45,6 @@ def parse_time(value):
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
-
-
-def file_name_of(source_uri):
-    return unquote(urlsplit(source_uri or "").path.rsplit("/", 1)[-1])
 
 
 def option_problem(options):
@@ -111,7 +106,7 @@ class _Plan:
         by_file = {}
         for job in listed:
             self.jobs.setdefault(job["job_id"], job)
-            by_file.setdefault(file_name_of(job["source_uri"]).lower(), []).append(job["job_id"])
+            by_file.setdefault(job_api.source_file_name(job["source_uri"]).lower(), []).append(job["job_id"])
         found = dict((item["name"].lower(), by_file.get(item["name"].lower(), [])) for item in unrecorded)
         self.prefix_job_ids.update(job_id for job_ids in found.values() for job_id in job_ids)
         return found
@@ -152,7 +147,7 @@ class _Plan:
         job_id, owned = job_records.log_folder_owner(item["name"], self.prefix, self.prefix_job_ids)
         if owned is None:
             job = self._job(job_id)
-            owned = job is not None and bool(self.import_pattern.match(file_name_of(job.get("source_uri"))))
+            owned = job is not None and bool(self.import_pattern.match(job_api.source_file_name(job.get("source_uri"))))
         return job_id if owned and not self._kept(job_id) else None
 
     def survey_folders(self, listed):

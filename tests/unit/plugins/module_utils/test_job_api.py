@@ -471,3 +471,12 @@ def test_find_job_by_source_returns_the_newest_matching_job(tenant):
     assert job_api.find_job_by_source(tenant, SOURCE)["job_id"] == errored
     assert job_api.find_job_by_source(tenant, SOURCE, skip_states=("Error",))["state"] == "Succeeded"
     assert job_api.find_job_by_source(tenant, ROOT + "/Shared Documents/none.json") is None
+
+
+@pytest.mark.parametrize("source_uri, name", [
+    ("https://contoso.sharepoint.com/Shared%20Documents/ProfileImport/hr%20data.json", "hr data.json"),
+    ("https://contoso.sharepoint.com/sites/hr/Shared Documents/hr-0123.json", "hr-0123.json"),
+    (None, ""),
+])
+def test_the_file_name_of_a_source_uri_is_decoded(source_uri, name):
+    assert job_api.source_file_name(source_uri) == name
