@@ -283,7 +283,8 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs 
 from ansible_collections.spo.user_profiles.plugins.module_utils.property_sync import PropertySync, failure_message
 
 INPUTS = ("user", "profiles", "src", "records")
-# How many failed users the failure message names (all are in the result).
+
+
 def argument_spec():
     return dict(
         user=dict(type="str"),
