@@ -11,7 +11,10 @@ Starts its own emulator on a free port with a temporary data dir, sets every imp
   (1 and 2 --repeats times, interleaved, each time with new tenants; the verdict is on the median, since the speed of
   these shared machines drifts by 10% within minutes)
   3. the last repeat's tenants again with unchanged sources: the target is no upload and no queued job, counted in
-     the emulator's request log and job lists.
+     the emulator's request log and job lists,
+  4. Ansible's own floor for a chain of this shape, for comparison (no target): the role's tasks over as many hosts,
+     with ansible.builtin.ping for each module run and a sleep as long as a job for the wait - what any collection
+     pays for these tasks before it does anything.
 Usage: python benchmarks/bench_multi_tenant.py [--tenants 20] [--job-seconds 60] [--users 50] [--repeats 3]
        python benchmarks/bench_multi_tenant.py --quick      (3 tenants, 6 s jobs, one repeat: a quick check)
 """
@@ -158,6 +161,85 @@ def write_inventory(work, emulator, tenants, data_dir, label):
     return inventory
 
 
+# The role's task list (roles/bulk_import/tasks/main.yml) with a module that does nothing for each of its modules, and a
+# sleep as long as a job for the wait: Ansible's own cost for a chain of this shape. Keep it in step with the role.
+FLOOR_PLAYBOOK = """
+- name: Ansible's floor for the bulk_import chain
+  hosts: spo_tenants
+  gather_facts: false
+  tasks:
+    - name: Start the run record
+      ansible.builtin.set_fact:
+        run_id: "{{ now(utc=true).strftime('%%Y%%m%%dT%%H%%M%%SZ') }}"
+      run_once: true
+    - name: The steps
+      block:
+        - name: Validate
+          ansible.builtin.assert:
+            that: [true]
+            quiet: true
+        - name: Build, check and upload
+          ansible.builtin.ping:
+          register: upload
+        - name: Queue
+          ansible.builtin.ping:
+          loop: [1]
+          register: queue
+        - name: Wait
+          ansible.builtin.command: sleep %(job_seconds)d
+          changed_when: false
+          loop: [1]
+          register: wait
+        - name: Take the outcome
+          ansible.builtin.fail:
+          loop: [1]
+          when: false
+        - name: Record the baseline
+          ansible.builtin.ping:
+          register: baseline
+        - name: Write per user
+          ansible.builtin.ping:
+          when: false
+        - name: Clean up
+          ansible.builtin.ping:
+          register: cleanup
+      rescue:
+        - name: Note the failure
+          ansible.builtin.set_fact:
+            failure: true
+      always:
+        - name: Report
+          ansible.builtin.debug:
+            msg: "{{ [upload, queue, wait, baseline, cleanup] | length }}"
+        - name: Combined report
+          ansible.builtin.debug:
+            msg: combined
+          run_once: true
+        - name: Fail
+          ansible.builtin.fail:
+          when: false
+"""
+
+
+def floor_cpu(work, tenants, job_seconds):
+    """CPU-seconds of ansible-playbook and all it started for FLOOR_PLAYBOOK over `tenants` local hosts."""
+    inventory = os.path.join(work, "inventory-floor.yml")
+    with open(inventory, "w", encoding="utf-8") as handle:
+        handle.write("spo_tenants:\n  hosts:\n" + "".join("    floor%02d:\n" % index for index in range(tenants))
+                     + "  vars:\n    ansible_connection: local\n    ansible_python_interpreter: %s\n" % sys.executable)
+    playbook = os.path.join(work, "floor.yml")
+    with open(playbook, "w", encoding="utf-8") as handle:
+        handle.write(FLOOR_PLAYBOOK % {"job_seconds": job_seconds})
+    env = dict(os.environ, ANSIBLE_FORKS=str(tenants), ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_RETRY_FILES_ENABLED="false")
+    cpu_before = children_cpu()
+    run = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, playbook],
+                         env=env, cwd=work, capture_output=True, text=True, check=False)
+    if run.returncode:
+        sys.stdout.write(run.stdout[-4000:] + run.stderr[-2000:])
+        raise RuntimeError("the floor playbook failed with %d" % run.returncode)
+    return children_cpu() - cpu_before
+
+
 def children_cpu():
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -241,6 +323,8 @@ def main():
         rerun_time, rerun_changed, dummy = run_playbook(work, emulator, inventory, args.tenants)
         uploads_after, jobs_after = uploads_and_jobs(emulator, many, mark)
 
+        floor = floor_cpu(work, args.tenants, args.job_seconds) / args.tenants
+
         ratio = statistics.median(ratios)
         cpu = statistics.median(cpus)
         print("unchanged rerun of %d tenants: %.1f s, changed=%d, uploads %d, new jobs %d (first run: %d uploads, %d jobs)"
@@ -252,6 +336,9 @@ def main():
         print("controller CPU per tenant with %d tenants: median %.2f CPU-s of %s (target <= %.1f: %s)"
               % (args.tenants, cpu, ", ".join("%.2f" % value for value in cpus), TARGET_CPU_PER_TENANT,
                  "met" if cpu <= TARGET_CPU_PER_TENANT else "NOT met"))
+        print("Ansible's own floor for this chain (its tasks with ansible.builtin.ping for each module and a %d s sleep for "
+              "the wait, %d hosts): %.2f CPU-s per tenant; the collection above it: %.2f CPU-s per tenant"
+              % (args.job_seconds, args.tenants, floor, cpu - floor))
         return 0
     finally:
         if emulator:

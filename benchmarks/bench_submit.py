@@ -11,6 +11,8 @@ interleaved, each on a new source file:
   wait), minus a playbook of one no-op task (Ansible's own start-up): what the collection itself costs;
 - the script: a plain office365-rest-python-client script doing the same without any validation - csv, one
   json.dumps, upload (an upload session, 10 MB chunks), queue (the REST form) - started as a new Python process.
+- for comparison (no target): a playbook of the same two tasks with ansible.builtin.ping for each module, minus the
+  no-op playbook: what any two module tasks cost before they do anything (Ansible's floor).
 Targets: collection / script <= 1.0 (the best run of each: the machines are shared and a busy moment only ever slows
 a run down); and memory flat: the peak RSS of upa_import_file (run as Ansible runs
 it, in a process of its own) for 2 x --users minus --users <= 20 MB, where the script's grows with the users.
@@ -108,6 +110,19 @@ NOOP = """
         msg: nothing
 """
 
+# The submission's two tasks with a module that does nothing for each: Ansible's own cost of two module tasks.
+FLOOR = """
+- name: Two module tasks that do nothing
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Build, validate and upload
+      ansible.builtin.ping:
+    - name: Queue
+      ansible.builtin.ping:
+"""
+
 # A process that runs a command and prints the peak RSS of it (and only it), in KiB: started while this benchmark is
 # small, since Linux keeps ru_maxrss across fork and exec.
 PEAK = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
@@ -192,6 +207,8 @@ def main():
             handle.write(PLAYBOOK % {"connection": connection, "map": json.dumps(PROPERTY_MAP)})
         with open(os.path.join(work, "noop.yml"), "w", encoding="utf-8") as handle:
             handle.write(NOOP)
+        with open(os.path.join(work, "floor.yml"), "w", encoding="utf-8") as handle:
+            handle.write(FLOOR)
         with open(os.path.join(work, "script.py"), "w", encoding="utf-8") as handle:
             handle.write(SCRIPT)
         playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
@@ -209,17 +226,18 @@ def main():
             peaks[("script", label)] = peak_kib([args.script_python, "script.py", src, os.path.join(work, "m.json"),
                                                  "memory-%s.json" % label], env, work) / 1024.0
 
-        collection_times, script_times, noop_times = [], [], []
+        collection_times, script_times, noop_times, floor_times = [], [], [], []
         for repeat in range(args.repeats):
             src = os.path.join(work, "users-%d.csv" % repeat)
             write_csv(src, args.users, seed=repeat)
             noop_times.append(timed([playbook, "noop.yml"], env, work))
+            floor_times.append(timed([playbook, "floor.yml"], env, work))
             collection_times.append(timed([playbook, "submit.yml", "-e", "src=%s" % src, "-e", "prefix=r%d" % repeat],
                                           env, work))
             script_times.append(timed([args.script_python, "script.py", src, os.path.join(work, "s.json"),
                                        "script-%d.json" % repeat], env, work))
-            print("repeat %d: playbook %.2f s, no-op playbook %.2f s, script %.2f s" % (
-                repeat + 1, collection_times[-1], noop_times[-1], script_times[-1]), flush=True)
+            print("repeat %d: playbook %.2f s, no-op playbook %.2f s, two pings %.2f s, script %.2f s" % (
+                repeat + 1, collection_times[-1], noop_times[-1], floor_times[-1], script_times[-1]), flush=True)
         jobs = emulator.call("GET", "/tenants/%s/jobs" % TENANT)["jobs"]
         ours = min(collection_times) - min(noop_times)
         script = min(script_times)
@@ -237,6 +255,9 @@ def main():
               "%.2fx (target <= %.1fx: %s)" % (
                   args.users, ours, min(collection_times), min(noop_times), script, ratio, TIME_TARGET,
                   "met" if time_ok else "NOT met"))
+        floor = min(floor_times) - min(noop_times)
+        print("Ansible's floor for two module tasks (two pings - the no-op playbook): %.2f s; the collection above it: "
+              "%.2f s, %.2fx the script" % (floor, ours - floor, (ours - floor) / script))
         return 0 if time_ok and memory_ok else 1
     finally:
         if emulator:
