@@ -345,22 +345,22 @@ def main():
     params = module.params
     if not image_pipeline.HAS_PIL:
         module.fail_json(msg=missing_required_lib("Pillow"), exception=image_pipeline.PIL_IMP_ERR)
-    if params["concurrency"] < 1:
-        module.fail_json(msg="concurrency must be 1 or more")
-    if params["workers"] is not None and params["workers"] < 1:
-        module.fail_json(msg="workers must be 1 or more")
+    problems = ["%s must be 1 or more, not %d" % (name, params[name])
+                for name in ("concurrency", "workers") if params[name] is not None and params[name] < 1]
     if params["progress_interval"] is not None and params["progress_interval"] < 0:
-        module.fail_json(msg="progress_interval must be 0 or more")
+        problems.append("progress_interval must be 0 or more, not %d" % params["progress_interval"])
     if not params["targets"]:
-        module.fail_json(msg="targets must name at least one of sharepoint, graph")
+        problems.append("targets must name at least one of sharepoint, graph")
     if params["state"] == "present" and params["photos"]:
         missing = [item["user"] for item in params["photos"] if not item.get("path")]
         if missing:
-            module.fail_json(msg="photos[].path is required with state=present (missing for %s)" % ", ".join(missing))
+            problems.append("photos[].path is required with state=present (missing for %s)" % ", ".join(missing))
+    settings = None
     try:
         settings = pipeline_settings(params)
     except ValueError as err:
-        module.fail_json(msg=str(err))
+        problems.append(str(err))
+    module.fail_on_option_problems(problems)
     try:
         entries, problems = photo_sources.resolve_sources(params["photos"], params["src_dir"], params["name_format"], params["mapping"])
     except (OSError, IOError, ValueError) as err:

@@ -562,15 +562,14 @@ def _option_problems(module, params):
     problems.append(import_location.name_problem("name", params["name"]))
     if params["max_problems"] < 0:
         problems.append("max_problems: must be 0 or more, not %d" % params["max_problems"])
+    if params["max_diff_users"] < 0:
+        problems.append("max_diff_users must be 0 or more, not %d" % params["max_diff_users"])
+    if params["check_identities"] and not params["id_type"]:
+        problems.append("check_identities needs id_type: it says which Entra ID attribute the ids are")
     return problems
 
 
 def present(module, params):
-    if params["check_identities"] and not params["id_type"]:
-        module.fail_json(msg="check_identities needs id_type: it says which Entra ID attribute the ids are",
-                         problems=[], problem_count=0)
-    if params["max_diff_users"] < 0:
-        module.fail_json(msg="max_diff_users must be 0 or more", problems=[], problem_count=0)
     schema = _record_schema(module, params)
     inputs = import_validation.check_inputs(params["id_property"], params["property_map"], params["id_type"], params["records"])
     # Without a delta or an identity check the tenant is not needed until the source has passed every check.

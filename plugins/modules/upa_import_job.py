@@ -382,15 +382,12 @@ def delete(module):
 
 def present(module):
     params = module.params
-    for name in ("wait_timeout", "max_log_entries"):
-        if params[name] < 0:
-            module.fail_json(msg="%s must be 0 or more" % name)
-    if params["poll_interval"] <= 0 or params["max_poll_interval"] <= 0:
-        module.fail_json(msg="poll_interval and max_poll_interval must be positive")
-    if params["allowed_failures"] < 0:
-        module.fail_json(msg="allowed_failures must be 0 or more")
+    problems = ["%s must be 0 or more, not %d" % (name, params[name])
+                for name in ("wait_timeout", "max_log_entries", "allowed_failures") if params[name] < 0]
+    problems.extend("%s must be positive, not %d" % (name, params[name])
+                    for name in ("poll_interval", "max_poll_interval") if params[name] <= 0)
     # A job queued on a file it cannot read ends in Error and stays in the tenant's job list: refused first.
-    problems = [import_location.source_uri_problem(uri, module.tenant_urls()) for uri in params["source_uri"] or []]
+    problems.extend(import_location.source_uri_problem(uri, module.tenant_urls()) for uri in params["source_uri"] or [])
     problems.extend("property_map.%s: %s" % (found["field"], found["message"])
                     for found in import_validation.synced_target_problems(params["property_map"] or {}))
     module.fail_on_option_problems(problems)

@@ -285,20 +285,17 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    if params["max_log_entries"] < 0:
-        module.fail_json(msg="max_log_entries must be 0 or more")
-    if params["wait_seconds"] < 0:
-        module.fail_json(msg="wait_seconds must be 0 or more")
+    problems = ["%s must be 0 or more, not %d" % (name, params[name])
+                for name in ("max_log_entries", "wait_seconds", "progress_interval", "allowed_failures")
+                if params[name] is not None and params[name] < 0]
     if params["poll_interval"] <= 0:
-        module.fail_json(msg="poll_interval must be positive")
-    if params["max_poll_interval"] is not None and params["max_poll_interval"] < params["poll_interval"]:
-        module.fail_json(msg="max_poll_interval must be at least poll_interval")
-    if params["progress_interval"] is not None and params["progress_interval"] < 0:
-        module.fail_json(msg="progress_interval must be 0 or more")
-    if params["allowed_failures"] < 0:
-        module.fail_json(msg="allowed_failures must be 0 or more")
+        problems.append("poll_interval must be positive, not %d" % params["poll_interval"])
+    elif params["max_poll_interval"] is not None and params["max_poll_interval"] < params["poll_interval"]:
+        problems.append("max_poll_interval must be at least poll_interval (%d), not %d" % (
+            params["poll_interval"], params["max_poll_interval"]))
     if params["wait_seconds"] and not params["job_id"]:
-        module.fail_json(msg="wait_seconds needs job_id: only one job is waited for")
+        problems.append("wait_seconds needs job_id: only one job is waited for")
+    module.fail_on_option_problems(problems)
     progress_file = ProgressFile.of_module(module.module) if params["progress_interval"] else None
     try:
         result = job_info(module.client(permissions.BULK_IMPORT), job_id=params["job_id"], states=params["job_states"],

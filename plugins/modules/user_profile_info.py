@@ -138,13 +138,12 @@ def argument_spec():
 def main():
     module = SpoModule(argument_spec(), supports_check_mode=True)
     params = module.params
+    problems = ["users[%d]: %s" % (index, user_problem(user)) for index, user in enumerate(params["users"]) if user_problem(user)]
     if params["concurrency"] < 1:
-        module.fail_json(msg="concurrency must be 1 or more")
+        problems.append("concurrency must be 1 or more, not %d" % params["concurrency"])
     if (params["progress_interval"] or 0) < 0:
-        module.fail_json(msg="progress_interval must be 0 or more")
-    wrong = ["users[%d]: %s" % (index, user_problem(user)) for index, user in enumerate(params["users"]) if user_problem(user)]
-    if wrong:
-        module.fail_json(msg="; ".join(wrong))
+        problems.append("progress_interval must be 0 or more, not %d" % params["progress_interval"])
+    module.fail_on_option_problems(problems)
     try:
         result = read_profiles(module.client(permissions.PEOPLE_MANAGER), [user.strip() for user in params["users"]],
                                PropertyKinds(multi_value=params["multi_value_properties"]),

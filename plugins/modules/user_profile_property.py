@@ -344,8 +344,7 @@ def main():
                      "records": ("id_property", "property_map")},
     )
     params = module.params
-    for message in option_problems(params):
-        module.fail_json(msg=message)
+    module.fail_on_option_problems(option_problems(params))
 
     inputs = profile_input(params)
     try:

@@ -44,10 +44,14 @@ def sync(monkeypatch):
 
 
 @pytest.mark.parametrize("args, message", [
-    ({"src_dir": "/x", "concurrency": 0}, "concurrency must be 1 or more"),
-    ({"src_dir": "/x", "workers": 0}, "workers must be 1 or more"),
-    ({"src_dir": "/x", "progress_interval": -1}, "progress_interval must be 0 or more"),
-    ({"photos": [{"user": "ann@contoso.com"}]}, "photos[].path is required with state=present (missing for ann@contoso.com)"),
+    ({"src_dir": "/x", "concurrency": 0}, "concurrency must be 1 or more, not 0 (nothing was sent)"),
+    ({"src_dir": "/x", "workers": 0}, "workers must be 1 or more, not 0 (nothing was sent)"),
+    ({"src_dir": "/x", "progress_interval": -1}, "progress_interval must be 0 or more, not -1 (nothing was sent)"),
+    ({"photos": [{"user": "ann@contoso.com"}]},
+     "photos[].path is required with state=present (missing for ann@contoso.com) (nothing was sent)"),
+    ({"src_dir": "/x", "concurrency": 0, "workers": 0, "targets": []},
+     "3 option problems, nothing was sent: concurrency must be 1 or more, not 0; workers must be 1 or more, not 0; "
+     "targets must name at least one of sharepoint, graph"),
 ])
 def test_bad_options_are_refused_before_connecting(monkeypatch, capsys, args, message):
     refuse_client(monkeypatch)

@@ -119,6 +119,16 @@ def test_check_identities_needs_an_id_type(sharepoint, capsys):
     assert sharepoint.calls == []
 
 
+def test_wrong_options_are_named_together_before_anything_is_read(sharepoint, capsys):
+    args = present_args(check_identities=True, max_diff_users=-1, max_problems=-1)
+    del args["id_type"]
+    result = run(capsys, **args)
+    assert result["failed"] is True and result["msg"] == (
+        "3 option problems, nothing was sent: max_problems: must be 0 or more, not -1; max_diff_users must be 0 or "
+        "more, not -1; check_identities needs id_type: it says which Entra ID attribute the ids are")
+    assert sharepoint.calls == []
+
+
 def test_a_broken_rule_of_record_schema_uploads_nothing(sharepoint, capsys):
     schema = {"properties": {"cc": {"type": "string", "pattern": "^[0-9]{4}$"}}}
     result = run(capsys, **present_args(record_schema=schema))

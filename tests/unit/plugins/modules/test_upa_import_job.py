@@ -90,6 +90,14 @@ def test_required_options(tenant, capsys):
     assert result["failed"] is True and "mutually exclusive" in result["msg"]
 
 
+def test_every_wrong_number_is_named_in_one_message_before_anything_is_sent(tenant, capsys):
+    result = run_module(upa_import_job, capsys, **present(wait_timeout=-1, poll_interval=0, allowed_failures=-2))
+    assert result["failed"] is True and result["msg"] == (
+        "3 option problems, nothing was sent: wait_timeout must be 0 or more, not -1; allowed_failures must be 0 or "
+        "more, not -2; poll_interval must be positive, not 0")
+    assert tenant.asked_needs == [] and tenant.requests == [] and tenant.rest_calls == []
+
+
 def test_job_id_follows_a_job_queued_earlier(tenant, capsys):
     job_id = tenant.add_job(state=1, script=[(4, 0)])
     result = run_module(upa_import_job, capsys, _ansible_diff=True, job_id=job_id, poll_interval=1)

@@ -43,4 +43,4 @@ def test_with_progress_interval_the_users_read_are_left_for_the_action(tenant, c
 
 def test_a_negative_progress_interval_is_refused(tenant, capsys):
     result = run(capsys, users=["adele@contoso.com"], progress_interval=-1)
-    assert result["failed"] is True and result["msg"] == "progress_interval must be 0 or more" and tenant.calls == []
+    assert result["failed"] is True and result["msg"] == "progress_interval must be 0 or more, not -1 (nothing was sent)" and tenant.calls == []
