@@ -21,7 +21,7 @@ import re
 
 from ansible_collections.spo.user_profiles.plugins.module_utils._id_table import IdTable
 from ansible_collections.spo.user_profiles.plugins.module_utils._json_stream import literal_text
-from ansible_collections.spo.user_profiles.plugins.module_utils.constants import GUID_PATTERN
+from ansible_collections.spo.user_profiles.plugins.module_utils.constants import GUID_PATTERN, PRINCIPAL_NAME_PATTERN
 
 # Entra ID owns these profile properties, and the bulk API does not import them: the list of the bulk API FAQ
 # ("Which Azure Active Directory attributes are being sync'd"), plus the mobile and fax numbers that profile sync
@@ -43,14 +43,14 @@ DEFAULT_MAX_PROBLEMS = 20
 _NO_SPACE = r"(?![\s\S]*\s)"
 ID_PATTERNS = {
     None: r"\S",
-    "email": "^" + _NO_SPACE + r"[^@\s]+@[^@\s]+\.[^@\s]+$",
-    "principal_name": "^" + _NO_SPACE + r"[^@\s]+@[^@\s]+\.[^@\s]+$",
+    "email": "^" + _NO_SPACE + PRINCIPAL_NAME_PATTERN + "$",
+    "principal_name": "^" + _NO_SPACE + PRINCIPAL_NAME_PATTERN + "$",
     "cloud_id": "^" + _NO_SPACE + GUID_PATTERN + "$",
 }
 # The same rules for the hot path, without the lookahead: fullmatch does what the lookahead and "$" do together.
 _FAST_ID_PATTERNS = {
-    "email": r"[^@\s]+@[^@\s]+\.[^@\s]+",
-    "principal_name": r"[^@\s]+@[^@\s]+\.[^@\s]+",
+    "email": PRINCIPAL_NAME_PATTERN,
+    "principal_name": PRINCIPAL_NAME_PATTERN,
     "cloud_id": GUID_PATTERN,
 }
 _ID_EXPECTED = {None: "a non-empty string", "email": "an email address", "principal_name": "a user principal name (name@domain)",

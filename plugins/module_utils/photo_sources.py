@@ -13,6 +13,8 @@ import os
 import re
 import unicodedata
 
+from ansible_collections.spo.user_profiles.plugins.module_utils.constants import PRINCIPAL_NAME_PATTERN
+
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp")
 
 
@@ -46,10 +48,7 @@ def name_fields(file_name):
     }
 
 
-def _looks_like_upn(user):
-    name, _at, domain = user.rpartition("@")
-    return bool(name) and "." in domain and not domain.startswith(".") and not domain.endswith(".") and not any(
-        char.isspace() for char in user)
+_looks_like_upn = re.compile(PRINCIPAL_NAME_PATTERN).fullmatch
 
 
 def upn_from_name(file_name, name_format):

@@ -27,3 +27,17 @@ def test_the_pattern_matches_every_form_of_a_uuid():
 ])
 def test_guid_text_is_a_whole_guid_in_braces_or_not(text, expected):
     assert bool(constants.GUID_TEXT.match(text)) is expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("ann@contoso.com", True),
+    ("ann.lee+hr@sub.contoso.co.uk", True),
+    ("ann@contoso", False),
+    ("ann@b@contoso.com", False),
+    ("ann@.contoso.com", False),
+    ("ann@contoso.com.", False),
+    ("ann lee@contoso.com", False),
+    ("@contoso.com", False),
+])
+def test_a_principal_name_has_one_at_and_a_dotted_domain(text, expected):
+    assert bool(re.fullmatch(constants.PRINCIPAL_NAME_PATTERN, text)) is expected

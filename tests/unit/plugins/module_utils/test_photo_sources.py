@@ -76,11 +76,13 @@ def test_resolve_sources_from_list():
 def test_a_listed_user_that_is_no_principal_name_is_a_problem_not_a_request():
     entries, problems = photo_sources.resolve_sources(photos=[{"user": "ann@contoso.com", "path": "/p/a.jpg"},
                                                               {"user": "Bob Smith", "path": "/p/default.jpg"},
-                                                              {"user": "cid@contoso", "path": "/p/default.jpg"}])
+                                                              {"user": "cid@contoso", "path": "/p/default.jpg"},
+                                                              {"user": "ann@b@contoso.com", "path": "/p/a.jpg"}])
     assert entries == [{"user": "ann@contoso.com", "path": "/p/a.jpg"}]
     assert [(problem["user"], problem["error"]) for problem in problems] == [
         ("Bob Smith", "'Bob Smith' is not a user principal name (name@domain); nothing was sent for it"),
-        ("cid@contoso", "'cid@contoso' is not a user principal name (name@domain); nothing was sent for it")]
+        ("cid@contoso", "'cid@contoso' is not a user principal name (name@domain); nothing was sent for it"),
+        ("ann@b@contoso.com", "'ann@b@contoso.com' is not a user principal name (name@domain); nothing was sent for it")]
 
 
 @pytest.mark.parametrize("make, expected", [
