@@ -249,6 +249,11 @@ class BaselineWriter:
         return self.path
 
 
+def _baseline_url(folder_url, prefix):
+    """The server-relative URL of the baseline in the import folder."""
+    return folder_url.rstrip("/") + "/" + baseline_name(prefix)
+
+
 def read_baseline(client, site_url, folder_url, prefix, workdir, wanted):
     """The tenant's baseline for this mapping: (Baseline or None, info).
 
@@ -256,7 +261,7 @@ def read_baseline(client, site_url, folder_url, prefix, workdir, wanted):
     ``users`` (in the baseline used) and ``message`` (why it was not used). Errors reading the file from the tenant
     (after the client's retries) are raised: a run that cannot read its baseline stops rather than guessing.
     """
-    url = folder_url.rstrip("/") + "/" + baseline_name(prefix)
+    url = _baseline_url(folder_url, prefix)
     info = {"file": url, "status": "absent", "users": 0, "message": None}
     gz_path = os.path.join(workdir, baseline_name(prefix))
     if files.download_file(client, site_url, url, gz_path) is None:
@@ -285,16 +290,16 @@ def save_baseline(client, site_url, folder_url, prefix, local_path):
     files.ensure_folder(client, site_url, folder)
     files.upload_file(client, site_url, folder, temporary, local_path)
     try:
-        files.move_file(client, site_url, folder + "/" + temporary, folder + "/" + name)
+        files.move_file(client, site_url, folder + "/" + temporary, _baseline_url(folder, prefix))
     except SpoError:
         try:
             files.delete_file(client, site_url, folder + "/" + temporary)
         except SpoError:
             pass
         raise
-    return folder + "/" + name
+    return _baseline_url(folder, prefix)
 
 
 def remove_baseline(client, site_url, folder_url, prefix):
     """Delete the tenant's baseline (the next delta import is a full one); False when there was none."""
-    return files.delete_file(client, site_url, folder_url.rstrip("/") + "/" + baseline_name(prefix))
+    return files.delete_file(client, site_url, _baseline_url(folder_url, prefix))
