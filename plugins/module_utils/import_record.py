@@ -25,7 +25,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.job_api import (
     TERMINAL_STATES, get_job, has_errors, source_file_name,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_log import (
-    parse_log_text, read_job_log, summarize_log,
+    read_log_entries, summarize_log,
 )
 
 MAX_LISTED = 100
@@ -39,12 +39,9 @@ def _failed_users(client, job):
     if job.get("error") != "ImportCompleteWithError":
         raise SpoError("import job %s ended in %s (%s): it imported nothing, so nothing is recorded; the baseline is "
                        "unchanged" % (job["job_id"], job["state"], job["error"]), operation=_OPERATION)
-    logs = read_job_log(client, job)
+    logs, entries = read_log_entries(client, job)
     if not logs:
         return None, "its log could not be read, so who failed is unknown"
-    entries = []
-    for log in logs:
-        entries.extend(parse_log_text(log["text"]))
     if any(entry["identity"] is None for entry in entries):
         return None, "its log has failures that name no user"
     return {user_key(identity) for identity in summarize_log(entries)["failed_identities"]}, None

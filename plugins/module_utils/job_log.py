@@ -132,12 +132,15 @@ def summarize_log(entries):
     return {"failed_identities": identities, "counts": counts, "failed_count": len(identities) + anonymous}
 
 
+def read_log_entries(client, job):
+    """(the job's log files, the entries of all of them in order); no files when the log cannot be read."""
+    logs = read_job_log(client, job)
+    return logs, [entry for log in logs for entry in parse_log_text(log["text"])]
+
+
 def with_log(client, job, max_entries=DEFAULT_MAX_LOG_ENTRIES):
     """job plus log_files, log_entries (at most max_entries), log_entries_truncated, failed_identities, counts."""
-    logs = read_job_log(client, job)
-    entries = []
-    for log in logs:
-        entries.extend(parse_log_text(log["text"]))
+    logs, entries = read_log_entries(client, job)
     summary = summarize_log(entries)
     result = dict(job)
     result.update({

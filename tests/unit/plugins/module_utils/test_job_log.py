@@ -99,6 +99,17 @@ def test_with_log_reads_every_file_of_the_folder(tenant):
     assert tenant.web_lookups == [job["log_folder_uri"]]
 
 
+def test_read_log_entries_gives_the_files_and_their_entries_in_order(tenant):
+    job = job_api.normalize_job({"JobId": "5f4e7a2c-1111-2222-3333-444455556666", "State": 4, "Error": 30,
+                                 "SourceUri": SOURCE, "LogFolderUri": ROOT + "/Shared%20Documents/ProfileImport/5f4e7a2c"})
+    tenant.log_files["/Shared Documents/ProfileImport/5f4e7a2c"] = {
+        "b.log": (LOG_MISSING_IDENTITY + "\n").encode(), "a.log": (LOG_NOT_RESOLVABLE + "\n").encode()}
+    logs, entries = job_log.read_log_entries(tenant, job)
+    assert [log["server_relative_url"].rsplit("/", 1)[1] for log in logs] == ["a.log", "b.log"]
+    assert [entry["code"] for entry in entries] == ["IdentityNotResolvable", "MissingIdentity"]
+    assert job_log.read_log_entries(tenant, dict(job, log_folder_uri=None)) == ([], [])
+
+
 @pytest.mark.parametrize("web", ["/sites/hr/emea", "/projects/apollo", "/personal/anna_contoso_com", ""])
 def test_the_web_of_a_log_folder_is_asked_of_the_server_not_guessed_from_the_path(tenant, web):
     """A subsite, a custom managed path, a OneDrive or the root web: the server says which web holds the folder."""
