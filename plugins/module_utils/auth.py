@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 import threading
@@ -219,8 +220,10 @@ def _load_pfx(path, data, secret):
     return key, certificate
 
 
+@functools.lru_cache(maxsize=8)
 def _claims(token):
-    """The payload of a JWT, unverified; None when the token is not one."""
+    """The payload of a JWT, unverified; None when the token is not one. Read once per token (a given access_token is
+    checked before every request); callers must not change it."""
     parts = (token or "").split(".")
     if len(parts) != 3:
         return None

@@ -399,12 +399,6 @@ def test_token_roles_reads_the_roles_claim_without_a_signature_check(token, role
     assert auth.token_roles(token) == roles
 
 
-def _jwt(claims):
-    def part(data):
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-    return "%s.%s.c2ln" % (part({"alg": "RS256"}), part(claims))
-
-
 @pytest.mark.parametrize("claims, resource, expected", [
     ({"exp": 900, "aud": "https://contoso.sharepoint.com"}, auth.SHAREPOINT, "access_token expired 100 seconds ago"),
     ({"exp": 2000, "aud": "https://graph.microsoft.com"}, auth.SHAREPOINT, "access_token is a token for graph"),
@@ -421,6 +415,14 @@ def test_a_given_access_token_that_cannot_work_is_refused_before_it_is_sent(clai
     with pytest.raises(SpoError) as caught:
         tokens.token(resource)
     assert caught.value.message.startswith(expected) and _jwt(claims) not in str(caught.value)
+
+
+def test_a_given_token_is_decoded_once_however_many_requests_it_serves():
+    auth._claims.cache_clear()
+    tokens = provider(access_token=_jwt({"exp": 2000, "aud": "https://contoso.sharepoint.com"}), clock=lambda: 1000)
+    for dummy in range(5):
+        tokens.token(auth.SHAREPOINT)
+    assert auth._claims.cache_info().misses == 1 and auth._claims.cache_info().hits == 4
 
 
 def test_a_given_token_whose_claims_cannot_be_read_is_left_to_the_service():
