@@ -73,6 +73,20 @@ def _record_encoder():
     return c_make_encoder(None, encoder.default, encode_basestring, None, ":", ",", False, False, True)
 
 
+def full_record_encoder(id_property, fields):
+    """A function giving what ImportFileWriter.encode gives for a user's full record (import_delta.full_record without
+    omit_empty: the id, then every field, every value text), from the id and the values, without building the record:
+    one format of the escaped strings instead of a dict for json's encoder, per user of a plain build. Raises
+    UnicodeEncodeError where encode raises UnencodableText (encode then names the field)."""
+    # json's own escaping of each name, with "%" doubled for the format
+    template = "{%s}" % ",".join("%s:%%s" % encode_basestring(name).replace("%", "%%") for name in [id_property] + list(fields))
+    escape = encode_basestring
+
+    def encode(record_id, values):
+        return (template % (escape(record_id), *map(escape, values))).encode("utf-8")
+    return encode
+
+
 def _unencodable_char(value):
     """The first character of a value that UTF-8 cannot carry, or None."""
     try:
@@ -114,18 +128,21 @@ class ImportFileWriter:
                     raise UnencodableText(name, char)
             raise UnencodableText(None)
 
-    def oversize(self, record):
-        """Why a record that add() refused fits in no file: the limit it passes, in words."""
-        if len(record) > self.max_properties:
+    def oversize(self, properties, size):
+        """Why a record that add() refused fits in no file (its number of properties, its encoded size): the limit it
+        passes, in words."""
+        if properties > self.max_properties:
             return "the record has %d properties, more than max_properties (%d) allows in one file" % (
-                len(record), self.max_properties)
+                properties, self.max_properties)
         return "the record takes %d bytes in a file, more than max_bytes (%d) allows" % (
-            _HEAD_AND_TAIL + len(self.encode(record)), self.max_bytes)
+            _HEAD_AND_TAIL + size, self.max_bytes)
 
     def add(self, record):
         """Write one record; False (nothing written) when the record alone is larger than one file may be."""
-        data = self.encode(record)
-        properties = len(record)
+        return self.add_encoded(self.encode(record), len(record))
+
+    def add_encoded(self, data, properties):
+        """add() of a record already encoded (encode, full_record_encoder): its bytes and its number of properties."""
         size = len(data)
         if self._part_records and (self._part_properties + properties > self.max_properties
                                    or self._part_bytes + size + _SEPARATOR_AND_TAIL > self.max_bytes):

@@ -9,8 +9,9 @@ import os
 
 import jsonschema
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from ansible_collections.spo.user_profiles.plugins.module_utils import import_validation, import_writer
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_delta, import_validation, import_writer
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_import_build import (
     build, messages, read_back, user_records,
 )
@@ -122,3 +123,27 @@ def test_a_record_too_large_for_any_file_names_the_limit(tmp_path):
     size = build(tmp_path / "..", records=user_records(1))["files"][0]["bytes"]
     assert messages(build(tmp_path, records=user_records(1), max_bytes=30)) == [
         "record 1: the record takes %d bytes in a file, more than max_bytes (30) allows" % size]
+
+
+@settings(max_examples=200, deadline=None)
+@given(names=st.lists(st.text(st.characters(blacklist_categories=("Cs",))).filter(lambda name: name != "upn"), max_size=4,
+                      unique=True),
+       texts=st.lists(st.text(), min_size=5, max_size=5))
+def test_a_full_record_is_encoded_as_encode_gives_it_or_refused_where_encode_refuses_it(names, texts):
+    """full_record_encoder's format: the same bytes as the record built and encoded, for any names (a "%" among them)
+    and any text (lone surrogates among it)."""
+    record_id, values = texts[0], texts[1:len(names) + 1]
+    record = import_delta.full_record("upn", names, record_id, values)
+    fast = import_writer.full_record_encoder("upn", names)
+    try:
+        expected = import_writer.ImportFileWriter("unused").encode(record)
+    except import_writer.UnencodableText:
+        with pytest.raises(UnicodeEncodeError):
+            fast(record_id, values)
+    else:
+        assert fast(record_id, values) == expected
+
+
+def test_full_record_encoder_keeps_a_percent_sign_in_a_name():
+    encode = import_writer.full_record_encoder("upn", ["100%s", "%d%%"])
+    assert encode("a@x.com", ("1", "2")) == '{"upn":"a@x.com","100%s":"1","%d%%":"2"}'.encode("utf-8")
