@@ -179,6 +179,7 @@ class _Output:
         self.omit_empty = omit_empty
         self._encode_full = full_record_encoder(id_property, fields)
         self._full_properties = len(fields) + 1
+        self._add_encoded = writer.add_encoded
 
     def send(self, number, line, record_id, decision):
         if self.identities is None:
@@ -207,32 +208,31 @@ class _Output:
 
     def write(self, number, line, record):
         """Write one record; False (and a problem) when it cannot be, or once the build is refused."""
+        problems = self.problems
         try:
             data = self.writer.encode(record)  # once the build is refused, only to report text UTF-8 cannot carry
         except UnencodableText as err:
-            self.problems.report(number, line, err.field, unencodable_message(err.char, self.encoding))
+            problems.report(number, line, err.field, unencodable_message(err.char, self.encoding))
             return False
-        return self._add(number, line, data, len(record))
+        if problems.count:
+            return False
+        if self.writer.add_encoded(data, len(record)):
+            return True
+        problems.report(number, line, None, self.writer.oversize(len(record), len(data)))
+        return False
 
     def write_full(self, number, line, record_id, values):
         """write() of a user's full record (import_delta.full_record), encoded from the id and values without building
         the record: every user of a plain build comes this way."""
-        if self.omit_empty and not all(values):  # fewer fields than the format has
-            return self.write(number, line, full_record(self.id_property, self.fields, record_id, values, True))
-        try:
-            data = self._encode_full(record_id, values)
-        except UnicodeEncodeError:
-            # the record built, for write() to name the field UTF-8 cannot carry
-            return self.write(number, line, full_record(self.id_property, self.fields, record_id, values))
-        return self._add(number, line, data, self._full_properties)
-
-    def _add(self, number, line, data, properties):
-        if self.problems.count:
-            return False  # the build is refused: nothing more is written
-        if self.writer.add_encoded(data, properties):
-            return True
-        self.problems.report(number, line, None, self.writer.oversize(properties, len(data)))
-        return False
+        if not self.problems.count and (not self.omit_empty or all(values)):
+            try:
+                if self._add_encoded(self._encode_full(record_id, values), self._full_properties):
+                    return True
+            except UnicodeEncodeError:
+                pass
+        # Not written so: write() of the record built leaves out empty values (omit_empty), or says why it cannot be
+        # written (the field UTF-8 cannot carry; the limit a record too large for a file passes, as it is refused again).
+        return self.write(number, line, full_record(self.id_property, self.fields, record_id, values, self.omit_empty))
 
 
 def unencodable_message(char, encoding):
