@@ -131,7 +131,7 @@ class ImportFileWriter:
             raise UnencodableText(None)
 
     def oversize(self, properties, size):
-        """Why a record that add() refused fits in no file (its number of properties, its encoded size): the limit it
+        """Why a record that add_encoded() refused fits in no file (its number of properties, its encoded size): the limit it
         passes, in words."""
         if properties > self.max_properties:
             return "the record has %d properties, more than max_properties (%d) allows in one file" % (
@@ -139,12 +139,9 @@ class ImportFileWriter:
         return "the record takes %d bytes in a file, more than max_bytes (%d) allows" % (
             _HEAD_AND_TAIL + size, self.max_bytes)
 
-    def add(self, record):
-        """Write one record; False (nothing written) when the record alone is larger than one file may be."""
-        return self.add_encoded(self.encode(record), len(record))
-
     def add_encoded(self, data, properties):
-        """add() of a record already encoded (encode, full_record_encoder): its bytes and its number of properties."""
+        """Write one record, encoded (encode, full_record_encoder), with its number of properties; False (nothing
+        written) when the record alone is larger than one file may be."""
         cost = len(data) + _SEPARATOR_LEN
         if (cost > self._room_bytes or properties > self._room_properties) and not self._next_part(cost, properties):
             return False
