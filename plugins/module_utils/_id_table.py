@@ -2,51 +2,33 @@
 # Copyright (c) spo.user_profiles contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""A set of 64-bit hashes in about 12 bytes each: how possible duplicate ids are found among millions of users."""
+"""A set of 64-bit hashes in about 9 bytes each: how possible duplicate ids are found among millions of users."""
 
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
+
+_SHARD_BITS = 12
+_SHARD_MASK = (1 << _SHARD_BITS) - 1
 
 
 class IdTable:
-    """Set of 64-bit id hashes in 256 open-addressing arrays (8 bytes a slot).
+    """Set of 64-bit id hashes in 4096 sorted arrays (8 bytes a hash, and the arrays' spare room of about 6%).
 
-    Each shard grows by half when 70% full, one shard at a time, so memory stays close to 12 bytes a user.
+    A hash is looked up by binary search and inserted in place, both in C (bisect, array.insert): no Python loop per
+    probe and no table to rehash as it grows. An insert moves the larger hashes of its shard up by one, which stays
+    small for millions of users (1,000,000 users: about 250 hashes, 2 KB, a shard).
     """
 
     def __init__(self):
-        self.shards = [array("q", bytes(8 * 256)) for dummy in range(256)]
-        self.counts = [0] * 256
+        self.shards = [array("q") for dummy in range(1 << _SHARD_BITS)]
 
     def add(self, key):
         """False when the hash was already there (a possible duplicate)."""
-        key = key or 1
-        shard_no = key & 255
-        table = self.shards[shard_no]
-        size = len(table)
-        slot = (key >> 8) % size
-        while True:
-            current = table[slot]
-            if current == 0:
-                break
-            if current == key:
-                return False
-            slot = (slot + 1) % size
-        table[slot] = key
-        count = self.counts[shard_no] = self.counts[shard_no] + 1
-        if count * 10 > size * 7:
-            self._grow(shard_no)
+        shard = self.shards[key & _SHARD_MASK]
+        at = bisect_left(shard, key)
+        if at < len(shard) and shard[at] == key:
+            return False
+        shard.insert(at, key)
         return True
-
-    def _grow(self, shard_no):
-        old = self.shards[shard_no]
-        size = len(old) * 3 // 2
-        table = array("q", bytes(8 * size))
-        for key in old:
-            if key:
-                slot = (key >> 8) % size
-                while table[slot]:
-                    slot = (slot + 1) % size
-                table[slot] = key
-        self.shards[shard_no] = table

@@ -18,7 +18,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.import_validatio
     DEFAULT_MAX_PROBLEMS, Problems, RecordChecks, check_inputs, duplicate_problems, format_problem,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_writer import (
-    DEFAULT_MAX_BYTES, DEFAULT_MAX_PROPERTIES, ImportFileWriter, UnencodableText,
+    DEFAULT_MAX_BYTES, DEFAULT_MAX_PROPERTIES, ImportFileWriter, UnencodableText, full_record_encoder,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.identity_check import USERS_PER_BATCH
 
@@ -54,11 +54,11 @@ def build_import_files(tmpdir, prefix, id_property, property_map, id_type=None, 
         source = open_source(id_property, fields, src=src, records=records, fmt=fmt, encoding=encoding, delimiter=delimiter,
                              whole_records=schema is not None)
         checks = RecordChecks(id_property, fields, problems, id_type=id_type, text_values=source.text_values)
-        output = _Output(writer, problems, changes, identities, source.encoding)
+        output = _Output(writer, problems, changes, identities, source.encoding, id_property, fields, omit_empty)
         if delta is None and identities is not None:
             delta = Delta(None, id_property, fields, omit_empty=omit_empty)
         try:
-            _read(source, checks, delta, schema, skip_invalid, changes, output, omit_empty)
+            _read(source, checks, delta, schema, skip_invalid, changes, output)
             if delta is None:
                 changes.counts[ADDED] += writer.records
             if checks.suspects:
@@ -83,7 +83,7 @@ def build_import_files(tmpdir, prefix, id_property, property_map, id_type=None, 
     return result
 
 
-def _read(source, checks, delta, schema, skip_invalid, changes, output, omit_empty):
+def _read(source, checks, delta, schema, skip_invalid, changes, output):
     """The pass over the source: every record checked; sent on while no problem has been found.
 
     Without a delta (and without the identity check) every user is written in full, straight to the writer: the plain
@@ -95,8 +95,7 @@ def _read(source, checks, delta, schema, skip_invalid, changes, output, omit_emp
     compare = delta.compare if delta is not None else None
     count = changes.add
     send = output.send
-    write = output.write
-    id_property, fields = checks.id_property, checks.fields
+    write_full = output.write_full
     items = source if schema is None else _with_schema_errors(source, schema.iter_errors)
     for item in items:
         if isinstance(item, dict):
@@ -117,7 +116,7 @@ def _read(source, checks, delta, schema, skip_invalid, changes, output, omit_emp
         if values is None:
             continue
         if compare is None:
-            write(number, line, full_record(id_property, fields, record_id, values, omit_empty))
+            write_full(number, line, record_id, values)
             continue
         decision = compare(record_id, values)
         if decision.record is None:
@@ -168,13 +167,19 @@ def _leave_out_invalid(record_id, number, line, broken, delta, changes):
 class _Output:
     """Where the records to send go: through the identity check, a batch of users at a time, into the writer."""
 
-    def __init__(self, writer, problems, changes, identities, encoding):
+    def __init__(self, writer, problems, changes, identities, encoding, id_property, fields, omit_empty):
         self.encoding = encoding
         self.writer = writer
         self.problems = problems
         self.changes = changes
         self.identities = identities
         self.pending = []
+        self.id_property = id_property
+        self.fields = fields
+        self.omit_empty = omit_empty
+        self._encode_full = full_record_encoder(id_property, fields)
+        self._full_properties = len(fields) + 1
+        self._add_encoded = writer.add_encoded
 
     def send(self, number, line, record_id, decision):
         if self.identities is None:
@@ -205,15 +210,29 @@ class _Output:
         """Write one record; False (and a problem) when it cannot be, or once the build is refused."""
         problems = self.problems
         try:
-            if problems.count:
-                self.writer.encode(record)  # nothing more is written, but text UTF-8 cannot carry is still reported
-                return False
-            if self.writer.add(record):
-                return True
-            problems.report(number, line, None, self.writer.oversize(record))
+            data = self.writer.encode(record)  # once the build is refused, only to report text UTF-8 cannot carry
         except UnencodableText as err:
             problems.report(number, line, err.field, unencodable_message(err.char, self.encoding))
+            return False
+        if problems.count:
+            return False
+        if self.writer.add_encoded(data, len(record)):
+            return True
+        problems.report(number, line, None, self.writer.oversize(len(record), len(data)))
         return False
+
+    def write_full(self, number, line, record_id, values):
+        """write() of a user's full record (import_delta.full_record), encoded from the id and values without building
+        the record: every user of a plain build comes this way."""
+        if not self.problems.count and (not self.omit_empty or all(values)):
+            try:
+                if self._add_encoded(self._encode_full(record_id, values), self._full_properties):
+                    return True
+            except UnicodeEncodeError:
+                pass
+        # Not written so: write() of the record built leaves out empty values (omit_empty), or says why it cannot be
+        # written (the field UTF-8 cannot carry; the limit a record too large for a file passes, as it is refused again).
+        return self.write(number, line, full_record(self.id_property, self.fields, record_id, values, self.omit_empty))
 
 
 def unencodable_message(char, encoding):

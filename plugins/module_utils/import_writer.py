@@ -29,7 +29,6 @@ _FILE_HEAD = BOM + b'{"value":[\n'
 _FILE_TAIL = b"\n]}\n"
 _SEPARATOR = b",\n"
 _SEPARATOR_LEN = len(_SEPARATOR)
-_SEPARATOR_AND_TAIL = len(_SEPARATOR) + len(_FILE_TAIL)
 _HEAD_AND_TAIL = len(_FILE_HEAD) + len(_FILE_TAIL)
 _FLUSH_BYTES = 1024 * 1024
 
@@ -73,6 +72,20 @@ def _record_encoder():
     return c_make_encoder(None, encoder.default, encode_basestring, None, ":", ",", False, False, True)
 
 
+def full_record_encoder(id_property, fields):
+    """A function giving what ImportFileWriter.encode gives for a user's full record (import_delta.full_record without
+    omit_empty: the id, then every field, every value text), from the id and the values, without building the record:
+    one format of the escaped strings instead of a dict for json's encoder, per user of a plain build. Raises
+    UnicodeEncodeError where encode raises UnencodableText (encode then names the field)."""
+    # json's own escaping of each name, with "%" doubled for the format
+    template = "{%s}" % ",".join("%s:%%s" % encode_basestring(name).replace("%", "%%") for name in [id_property] + list(fields))
+    escape = encode_basestring
+
+    def encode(record_id, values):
+        return (template % (escape(record_id), *map(escape, values))).encode("utf-8")
+    return encode
+
+
 def _unencodable_char(value):
     """The first character of a value that UTF-8 cannot carry, or None."""
     try:
@@ -99,9 +112,12 @@ class ImportFileWriter:
         self._pending = []
         self._pending_bytes = 0
         self._part_bytes = 0
-        self._part_records = 0
-        self._part_properties = 0
         self._flushed_records = 0
+        # The room left in the open part (none while no part is open), checked once per record: bytes, counting with
+        # every record the separator before it (the first of a part has none: a part starts with room for one more),
+        # and properties.
+        self._room_bytes = 0
+        self._room_properties = 0
 
     def encode(self, record):
         """The record as it is written (UTF-8 JSON); UnencodableText names a field UTF-8 cannot carry."""
@@ -114,38 +130,39 @@ class ImportFileWriter:
                     raise UnencodableText(name, char)
             raise UnencodableText(None)
 
-    def oversize(self, record):
-        """Why a record that add() refused fits in no file: the limit it passes, in words."""
-        if len(record) > self.max_properties:
+    def oversize(self, properties, size):
+        """Why a record that add_encoded() refused fits in no file (its number of properties, its encoded size): the limit it
+        passes, in words."""
+        if properties > self.max_properties:
             return "the record has %d properties, more than max_properties (%d) allows in one file" % (
-                len(record), self.max_properties)
+                properties, self.max_properties)
         return "the record takes %d bytes in a file, more than max_bytes (%d) allows" % (
-            _HEAD_AND_TAIL + len(self.encode(record)), self.max_bytes)
+            _HEAD_AND_TAIL + size, self.max_bytes)
 
-    def add(self, record):
-        """Write one record; False (nothing written) when the record alone is larger than one file may be."""
-        data = self.encode(record)
-        properties = len(record)
-        size = len(data)
-        if self._part_records and (self._part_properties + properties > self.max_properties
-                                   or self._part_bytes + size + _SEPARATOR_AND_TAIL > self.max_bytes):
-            self._close_part()
-        if not self._part_records:
-            if _HEAD_AND_TAIL + size > self.max_bytes or properties > self.max_properties:
-                return False
-            if self._handle is None:
-                self._open_part()
-            self._part_bytes += size
-        else:
-            self._part_bytes += size + _SEPARATOR_LEN
+    def add_encoded(self, data, properties):
+        """Write one record, encoded (encode, full_record_encoder), with its number of properties; False (nothing
+        written) when the record alone is larger than one file may be."""
+        cost = len(data) + _SEPARATOR_LEN
+        if (cost > self._room_bytes or properties > self._room_properties) and not self._next_part(cost, properties):
+            return False
         self._pending.append(data)
-        self._pending_bytes += size
-        self._part_records += 1
-        self._part_properties += properties
+        self._pending_bytes += cost
+        self._room_bytes -= cost
+        self._room_properties -= properties
         self.records += 1
         self.properties += properties
         if self._pending_bytes >= _FLUSH_BYTES:
             self._flush()
+        return True
+
+    def _next_part(self, cost, properties):
+        """Close the open part, which has no room for the record, and open the next; False (and no part open) when
+        the record alone is larger than one file may be."""
+        if self._handle is not None:
+            self._close_part()
+        if cost > self.max_bytes - _HEAD_AND_TAIL + _SEPARATOR_LEN or properties > self.max_properties:
+            return False
+        self._open_part()
         return True
 
     def _open_part(self):
@@ -154,9 +171,9 @@ class ImportFileWriter:
         self._digest = hashlib.sha256(_FILE_HEAD)
         self._handle.write(_FILE_HEAD)
         self._part_bytes = len(_FILE_HEAD)
-        self._part_records = 0
-        self._part_properties = 0
         self._flushed_records = 0
+        self._room_bytes = self.max_bytes - _HEAD_AND_TAIL + _SEPARATOR_LEN
+        self._room_properties = self.max_properties
 
     def _flush(self, tail=b""):
         data = _SEPARATOR.join(self._pending)
@@ -165,6 +182,7 @@ class ImportFileWriter:
         data += tail
         self._handle.write(data)
         self._digest.update(data)
+        self._part_bytes += len(data)
         self._flushed_records += len(self._pending)
         self._pending = []
         self._pending_bytes = 0
@@ -173,9 +191,10 @@ class ImportFileWriter:
         self._flush(_FILE_TAIL)
         self._handle.close()
         self._handle = None
-        self.parts.append({"path": self._part_path, "sha256": self._digest.hexdigest(), "bytes": self._part_bytes + len(_FILE_TAIL),
-                           "records": self._part_records, "properties": self._part_properties})
-        self._part_records = 0
+        self.parts.append({"path": self._part_path, "sha256": self._digest.hexdigest(), "bytes": self._part_bytes,
+                           "records": self._flushed_records, "properties": self.max_properties - self._room_properties})
+        self._room_bytes = 0
+        self._room_properties = 0
 
     def finish(self, prefix, salt=""):
         """Close the last part and give every part its content-addressed name (file_name). Returns the files:

@@ -9,8 +9,9 @@ import os
 
 import jsonschema
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from ansible_collections.spo.user_profiles.plugins.module_utils import import_validation, import_writer
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_delta, import_validation, import_writer
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_import_build import (
     build, messages, read_back, user_records,
 )
@@ -72,10 +73,15 @@ def test_names_are_content_addressed(tmp_path):
 
 # the writer on its own ---------------------------------------------------------------------------------------------
 
+def add(writer, record):
+    """A record written as the build writes one: encoded, then added."""
+    return writer.add_encoded(writer.encode(record), len(record))
+
+
 def test_the_writer_refuses_a_record_larger_than_a_file_and_writes_nothing_of_it(tmp_path):
     writer = import_writer.ImportFileWriter(str(tmp_path), max_bytes=40)
-    assert writer.add({"upn": "a@x.com"}) is True
-    assert writer.add({"upn": "b@x.com", "City": "a long value that does not fit"}) is False
+    assert add(writer, {"upn": "a@x.com"}) is True
+    assert add(writer, {"upn": "b@x.com", "City": "a long value that does not fit"}) is False
     files = writer.finish("w")
     assert (writer.records, writer.properties) == (1, 1)
     assert [read_back(f["path"]) for f in files] == [[{"upn": "a@x.com"}]]
@@ -84,7 +90,7 @@ def test_the_writer_refuses_a_record_larger_than_a_file_and_writes_nothing_of_it
 def test_encode_names_the_field_utf8_cannot_carry(tmp_path):
     writer = import_writer.ImportFileWriter(str(tmp_path))
     with pytest.raises(import_writer.UnencodableText) as info:
-        writer.add({"upn": "a@x.com", "City": "M\udcfcller"})
+        add(writer, {"upn": "a@x.com", "City": "M\udcfcller"})
     assert info.value.field == "City"
     assert writer.records == 0
 
@@ -92,14 +98,14 @@ def test_encode_names_the_field_utf8_cannot_carry(tmp_path):
 def test_finish_names_the_parts_by_content_and_discard_removes_them(tmp_path):
     writer = import_writer.ImportFileWriter(str(tmp_path), max_properties=2)
     for record in user_records(2):
-        writer.add({"upn": record["upn"], "City": record["City"]})
+        add(writer, {"upn": record["upn"], "City": record["City"]})
     files = writer.finish("hr")
     assert [f["name"] for f in files] == [import_writer.file_name("hr", f["sha256"], index) for index, f in enumerate(files, 1)]
     assert sorted(os.listdir(str(tmp_path))) == sorted(f["name"] for f in files)
     other = tmp_path / "other"
     other.mkdir()
     unfinished = import_writer.ImportFileWriter(str(other))
-    unfinished.add({"upn": "z@x.com"})
+    add(unfinished, {"upn": "z@x.com"})
     assert os.listdir(str(other)) == ["import-part-1.json"]
     unfinished.discard()
     assert os.listdir(str(other)) == []
@@ -122,3 +128,27 @@ def test_a_record_too_large_for_any_file_names_the_limit(tmp_path):
     size = build(tmp_path / "..", records=user_records(1))["files"][0]["bytes"]
     assert messages(build(tmp_path, records=user_records(1), max_bytes=30)) == [
         "record 1: the record takes %d bytes in a file, more than max_bytes (30) allows" % size]
+
+
+@settings(max_examples=200, deadline=None)
+@given(names=st.lists(st.text(st.characters(blacklist_categories=("Cs",))).filter(lambda name: name != "upn"), max_size=4,
+                      unique=True),
+       texts=st.lists(st.text(), min_size=5, max_size=5))
+def test_a_full_record_is_encoded_as_encode_gives_it_or_refused_where_encode_refuses_it(names, texts):
+    """full_record_encoder's format: the same bytes as the record built and encoded, for any names (a "%" among them)
+    and any text (lone surrogates among it)."""
+    record_id, values = texts[0], texts[1:len(names) + 1]
+    record = import_delta.full_record("upn", names, record_id, values)
+    fast = import_writer.full_record_encoder("upn", names)
+    try:
+        expected = import_writer.ImportFileWriter("unused").encode(record)
+    except import_writer.UnencodableText:
+        with pytest.raises(UnicodeEncodeError):
+            fast(record_id, values)
+    else:
+        assert fast(record_id, values) == expected
+
+
+def test_full_record_encoder_keeps_a_percent_sign_in_a_name():
+    encode = import_writer.full_record_encoder("upn", ["100%s", "%d%%"])
+    assert encode("a@x.com", ("1", "2")) == '{"upn":"a@x.com","100%s":"1","%d%%":"2"}'.encode("utf-8")
