@@ -116,7 +116,7 @@ step "Profile photos across the three tenants: ansible-playbook spo.user_profile
 "$BIN/ansible-playbook" -i "$WORK/inventory" spo.user_profiles.sync_photos -e spo_run_id=demo-photos
 
 if [ "${DEMO_RERUN:-1}" = "1" ]; then
-    step "Rerun of both with unchanged sources: the recap shows changed=0"
+    step "Rerun of both with unchanged sources: the bulk import sends only the 4 users per tenant its job refused (they are retried; nothing else is sent), the photos change nothing"
     "$BIN/ansible-playbook" -i "$WORK/inventory" spo.user_profiles.sync_profiles -e spo_run_id=demo-profiles-rerun \
         | sed -n '/PLAY RECAP/,$p'
     "$BIN/ansible-playbook" -i "$WORK/inventory" spo.user_profiles.sync_photos -e spo_run_id=demo-photos-rerun \
