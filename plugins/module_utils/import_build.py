@@ -10,7 +10,7 @@ anything is wrong. Every step takes one record at a time, so memory stays flat.
 
 from __future__ import annotations
 
-from ansible_collections.spo.user_profiles.plugins.module_utils.import_baseline import user_key
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_baseline import mapped_fields, user_key
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_delta import ADDED, Delta, full_record
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_diff import Changes
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import open_source
@@ -46,7 +46,7 @@ def build_import_files(tmpdir, prefix, id_property, property_map, id_type=None, 
     for found in check_inputs(id_property, property_map, id_type, records):
         problems.add(found)
     writer = ImportFileWriter(tmpdir, max_properties=max_properties, max_bytes=max_bytes)
-    fields = [field for field in property_map if field != id_property] if not problems.count else []
+    fields = mapped_fields(id_property, property_map) if not problems.count else []
     if changes is None:
         changes = Changes(property_map, fields)
     ignored_fields = set()
