@@ -72,6 +72,12 @@ def connection_argument_spec():
     )
 
 
+def minimum_problems(params, minimums):
+    """"<option> must be <least> or more, not <value>" for each integer option (name -> least) set below its least."""
+    return ["%s must be %d or more, not %d" % (name, least, params[name])
+            for name, least in minimums.items() if params[name] is not None and params[name] < least]
+
+
 class SpoModule:
     """Wraps AnsibleModule (composition, in the manner of amazon.aws's AnsibleAWSModule)."""
 

@@ -287,7 +287,7 @@ concurrency:
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import image_pipeline, photo_sources, photo_sync, photo_targets
-from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
+from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule, minimum_problems
 from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import DEFAULT_CONCURRENCY
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.progress import UsersProgress
@@ -345,10 +345,7 @@ def main():
     params = module.params
     if not image_pipeline.HAS_PIL:
         module.fail_json(msg=missing_required_lib("Pillow"), exception=image_pipeline.PIL_IMP_ERR)
-    problems = ["%s must be 1 or more, not %d" % (name, params[name])
-                for name in ("concurrency", "workers") if params[name] is not None and params[name] < 1]
-    if params["progress_interval"] is not None and params["progress_interval"] < 0:
-        problems.append("progress_interval must be 0 or more, not %d" % params["progress_interval"])
+    problems = minimum_problems(params, {"concurrency": 1, "workers": 1, "progress_interval": 0})
     if not params["targets"]:
         problems.append("targets must name at least one of sharepoint, graph")
     if params["state"] == "present" and params["photos"]:

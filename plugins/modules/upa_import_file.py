@@ -464,7 +464,7 @@ import tempfile
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
+from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule, minimum_problems
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils import (
     files, identity_check, import_baseline, import_build, import_delta, import_diff, import_location, import_readers,
@@ -562,8 +562,7 @@ def _option_problems(module, params):
     problems.append(import_location.name_problem("name", params["name"]))
     if params["max_problems"] < 0:
         problems.append("max_problems: must be 0 or more, not %d" % params["max_problems"])
-    if params["max_diff_users"] < 0:
-        problems.append("max_diff_users must be 0 or more, not %d" % params["max_diff_users"])
+    problems.extend(minimum_problems(params, {"max_diff_users": 0}))
     if params["check_identities"] and not params["id_type"]:
         problems.append("check_identities needs id_type: it says which Entra ID attribute the ids are")
     return problems

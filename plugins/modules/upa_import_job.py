@@ -343,7 +343,7 @@ would_queue:
             property_map: {City: SPS-Location}}]
 """
 
-from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
+from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule, minimum_problems
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils import (
     import_location, import_run, import_validation, job_api, permissions,
@@ -382,8 +382,7 @@ def delete(module):
 
 def present(module):
     params = module.params
-    problems = ["%s must be 0 or more, not %d" % (name, params[name])
-                for name in ("wait_timeout", "max_log_entries", "allowed_failures") if params[name] < 0]
+    problems = minimum_problems(params, {"wait_timeout": 0, "max_log_entries": 0, "allowed_failures": 0})
     problems.extend("%s must be positive, not %d" % (name, params[name])
                     for name in ("poll_interval", "max_poll_interval") if params[name] <= 0)
     # A job queued on a file it cannot read ends in Error and stays in the tenant's job list: refused first.

@@ -262,7 +262,7 @@ job:
 """
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import permissions
-from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
+from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule, minimum_problems
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_info import job_info
 from ansible_collections.spo.user_profiles.plugins.module_utils.progress import ProgressFile
@@ -285,9 +285,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    problems = ["%s must be 0 or more, not %d" % (name, params[name])
-                for name in ("max_log_entries", "wait_seconds", "progress_interval", "allowed_failures")
-                if params[name] is not None and params[name] < 0]
+    problems = minimum_problems(params, {"max_log_entries": 0, "wait_seconds": 0, "progress_interval": 0, "allowed_failures": 0})
     if params["poll_interval"] <= 0:
         problems.append("poll_interval must be positive, not %d" % params["poll_interval"])
     elif params["max_poll_interval"] is not None and params["max_poll_interval"] < params["poll_interval"]:

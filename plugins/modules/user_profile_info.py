@@ -116,7 +116,7 @@ concurrency:
 """
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import permissions
-from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
+from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule, minimum_problems
 from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import DEFAULT_CONCURRENCY
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_info import read_profiles
@@ -139,10 +139,7 @@ def main():
     module = SpoModule(argument_spec(), supports_check_mode=True)
     params = module.params
     problems = ["users[%d]: %s" % (index, user_problem(user)) for index, user in enumerate(params["users"]) if user_problem(user)]
-    if params["concurrency"] < 1:
-        problems.append("concurrency must be 1 or more, not %d" % params["concurrency"])
-    if (params["progress_interval"] or 0) < 0:
-        problems.append("progress_interval must be 0 or more, not %d" % params["progress_interval"])
+    problems.extend(minimum_problems(params, {"concurrency": 1, "progress_interval": 0}))
     module.fail_on_option_problems(problems)
     try:
         result = read_profiles(module.client(permissions.PEOPLE_MANAGER), [user.strip() for user in params["users"]],

@@ -274,7 +274,7 @@ problem_count:
 """
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import import_readers, import_validation, permissions
-from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
+from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule, minimum_problems
 from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import DEFAULT_CONCURRENCY
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import DEFAULT_SEPARATOR, PropertyKinds
@@ -311,11 +311,7 @@ def argument_spec():
 
 
 def option_problems(params):
-    for name, lowest in (("concurrency", 1), ("allowed_failures", 0), ("max_problems", 1)):
-        if params[name] < lowest:
-            yield "%s must be %d or more" % (name, lowest)
-    if (params["progress_interval"] or 0) < 0:
-        yield "progress_interval must be 0 or more"
+    yield from minimum_problems(params, {"concurrency": 1, "allowed_failures": 0, "max_problems": 1, "progress_interval": 0})
     if not params["multi_value_separator"]:
         yield "multi_value_separator must not be empty"
     if params["src"] is not None:

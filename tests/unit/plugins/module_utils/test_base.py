@@ -258,3 +258,9 @@ def test_no_option_problem_goes_on(capsys):
 def test_tenant_is_required(capsys):
     code, result = run_module(capsys, {"access_token": TOKEN}, lambda module: module.exit_json())
     assert code == 1 and "tenant" in result["msg"]
+
+
+def test_minimum_problems_name_each_option_below_its_least_with_the_value_and_pass_unset_ones():
+    params = {"concurrency": 0, "workers": None, "wait_seconds": -3, "retries": 2}
+    assert base.minimum_problems(params, {"concurrency": 1, "workers": 1, "wait_seconds": 0, "retries": 2}) == [
+        "concurrency must be 1 or more, not 0", "wait_seconds must be 0 or more, not -3"]
