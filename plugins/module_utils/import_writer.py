@@ -102,6 +102,8 @@ class ImportFileWriter:
         self.tmpdir = tmpdir
         self.max_properties = max_properties
         self.max_bytes = max_bytes
+        # The bytes of records an empty part has room for, each counted with a separator (the first has none).
+        self._empty_part_bytes = max_bytes - _HEAD_AND_TAIL + _SEPARATOR_LEN
         self.records = 0
         self.properties = 0
         self.parts = []
@@ -131,8 +133,8 @@ class ImportFileWriter:
             raise UnencodableText(None)
 
     def oversize(self, properties, size):
-        """Why a record that add_encoded() refused fits in no file (its number of properties, its encoded size): the limit it
-        passes, in words."""
+        """Why a record that add_encoded() refused fits in no file (its number of properties, its encoded size): the
+        limit it passes, in words."""
         if properties > self.max_properties:
             return "the record has %d properties, more than max_properties (%d) allows in one file" % (
                 properties, self.max_properties)
@@ -160,7 +162,7 @@ class ImportFileWriter:
         the record alone is larger than one file may be."""
         if self._handle is not None:
             self._close_part()
-        if cost > self.max_bytes - _HEAD_AND_TAIL + _SEPARATOR_LEN or properties > self.max_properties:
+        if cost > self._empty_part_bytes or properties > self.max_properties:
             return False
         self._open_part()
         return True
@@ -172,7 +174,7 @@ class ImportFileWriter:
         self._handle.write(_FILE_HEAD)
         self._part_bytes = len(_FILE_HEAD)
         self._flushed_records = 0
-        self._room_bytes = self.max_bytes - _HEAD_AND_TAIL + _SEPARATOR_LEN
+        self._room_bytes = self._empty_part_bytes
         self._room_properties = self.max_properties
 
     def _flush(self, tail=b""):
