@@ -20,6 +20,14 @@ from urllib.parse import unquote, urlsplit
 _REFUSED_BY_SHAREPOINT = '"*:<>?\\|'
 _UNSAFE_IN_SOURCE_URI = "#%"
 
+DEFAULT_FOLDER = "Shared Documents/ProfileImport"
+# The options that say where the import files live, for every module that writes, records or removes them (documented
+# by the import_folder doc fragment: keep both in step).
+FOLDER_OPTIONS = dict(
+    site=dict(type="str"),
+    folder=dict(type="str", default=DEFAULT_FOLDER),
+)
+
 
 def _segment_problem(segment):
     if not segment.strip():
@@ -75,6 +83,11 @@ def site_problem(site, tenant_urls):
     if parts.query or parts.fragment:
         return "site: %r has a query or a fragment; give the site's URL alone" % site
     return path_problem("site", parts.path) if parts.path.strip("/") else None
+
+
+def folder_problems(params, tenant_urls):
+    """Why the site and folder options cannot hold import files (None entries stand for fine options)."""
+    return [site_problem(params["site"], tenant_urls), path_problem("folder", params["folder"])]
 
 
 def source_uri_problem(source_uri, tenant_urls):

@@ -14,8 +14,6 @@ from ansible_collections.spo.user_profiles.plugins.module_utils import files as 
 from ansible_collections.spo.user_profiles.plugins.module_utils import job_records
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_writer import name_pattern
 
-DEFAULT_FOLDER = "Shared Documents/ProfileImport"
-
 
 def site_and_folder(root_url, site, folder):
     """(absolute site URL, server-relative folder) from the module's ``site`` and ``folder`` options."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import files as spo_files
-from ansible_collections.spo.user_profiles.plugins.module_utils import import_upload
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_location, import_upload
 from ansible_collections.spo.user_profiles.plugins.module_utils import job_api
 from ansible_collections.spo.user_profiles.plugins.module_utils import job_records
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
@@ -26,8 +26,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.import_writer im
 
 # The options of a clean-up, as upa_retention takes them (and documents them: keep both in step).
 ARGUMENT_SPEC = dict(
-    site=dict(type="str"),
-    folder=dict(type="str", default=import_upload.DEFAULT_FOLDER),
+    **import_location.FOLDER_OPTIONS,
     name=dict(type="str", required=True),
     older_than_days=dict(type="int", required=True),
     keep=dict(type="list", elements="str", default=[]),

@@ -29,6 +29,7 @@ author:
   - Seed 085825a7 maintainers (@spo-user-profiles)
 extends_documentation_fragment:
   - spo.user_profiles.connection
+  - spo.user_profiles.import_folder
   - spo.user_profiles.attributes
   - spo.user_profiles.attributes.ACTION_GROUP
 attributes:
@@ -63,13 +64,6 @@ options:
   property_map:
     description: The property map the files were built and queued with. Required with O(state=present).
     type: dict
-  site:
-    description: The site of the import folder, as for M(spo.user_profiles.upa_import_file); the root site by default.
-    type: str
-  folder:
-    description: The import folder, relative to O(site), starting with the library.
-    type: str
-    default: Shared Documents/ProfileImport
   name:
     description: The file name prefix given to M(spo.user_profiles.upa_import_file); the baseline is C(<name>-baseline.jsonl.gz).
     type: str
@@ -204,15 +198,14 @@ def main():
             id_property=dict(type="str"),
             id_type=dict(type="str", choices=["email", "cloud_id", "principal_name"]),
             property_map=dict(type="dict"),
-            site=dict(type="str"),
-            folder=dict(type="str", default=import_upload.DEFAULT_FOLDER),
+            **import_location.FOLDER_OPTIONS,
             name=dict(type="str", default="profiles"),
         ),
         supports_check_mode=True,
         required_if=[("state", "present", ("job_id", "id_property", "property_map"))],
     )
-    module.fail_on_option_problems([import_location.site_problem(module.params["site"], module.tenant_urls()),
-                                    import_location.name_problem("name", module.params["name"])])
+    module.fail_on_option_problems(import_location.folder_problems(module.params, module.tenant_urls())
+                                   + [import_location.name_problem("name", module.params["name"])])
     try:
         # Recording reads the jobs (the bulk import API); forgetting only deletes a file.
         client = module.client(permissions.BULK_IMPORT if module.params["state"] == "present" else permissions.SITE_FILES)

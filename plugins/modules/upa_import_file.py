@@ -16,8 +16,9 @@ description:
     the import file of the bulk user profile API (C(Office365Tenant.QueueImportProfileProperties)) - real JSON,
     UTF-8 with a byte order mark, every value a string.
   - Splits the data into several files when one would pass O(max_properties) or O(max_bytes); a user is never split.
-  - Uploads each file to a document library under a name made of O(name) and a hash of its content, so the same
-    data always has the same name and new data never overwrites a file a pending job still reads.
+  - Uploads each file to O(folder) (created, with its parents, when missing) under a name made of O(name) and a hash
+    of its content, so the same data always has the same name and new data never overwrites a file a pending job
+    still reads.
     An existing file with that name and size is left alone.
   - Large files go up in chunks (C(StartUpload), C(ContinueUpload), C(FinishUpload)) streamed from disk; a chunk
     whose connection drops is sent again from the last offset the server committed.
@@ -33,6 +34,7 @@ author:
   - Seed 085825a7 maintainers (@spo-user-profiles)
 extends_documentation_fragment:
   - spo.user_profiles.connection
+  - spo.user_profiles.import_folder
   - spo.user_profiles.attributes
   - spo.user_profiles.attributes.ACTION_GROUP
 attributes:
@@ -122,20 +124,6 @@ options:
     description: Leave out empty values instead of writing them as empty strings (which clear the property).
     type: bool
     default: false
-  site:
-    description:
-      - The site whose document library receives the files, as an absolute URL or a server-relative path
-        (V(/sites/hr)). The default is the tenant's root site.
-      - It must be in the same tenant as the profiles; a site of another tenant is refused before anything is sent.
-    type: str
-  folder:
-    description:
-      - Folder relative to O(site), starting with the library (V(Shared Documents) is the default library of a site).
-      - Created, with its parents, when missing.
-      - Names with C(#) or C(%) (which the bulk API's source URI cannot carry reliably) or with characters SharePoint
-        refuses are refused before anything is sent.
-    type: str
-    default: Shared Documents/ProfileImport
   name:
     description:
       - Prefix of the file names; files are named C(<name>-<first 16 hex digits of the SHA-256>.json), with C(-partN)
@@ -484,8 +472,7 @@ def argument_spec():
         id_type=dict(type="str", choices=list(import_validation.ID_TYPES)),
         property_map=dict(type="dict"),
         omit_empty=dict(type="bool", default=False),
-        site=dict(type="str"),
-        folder=dict(type="str", default=import_upload.DEFAULT_FOLDER),
+        **import_location.FOLDER_OPTIONS,
         name=dict(type="str", default="profiles"),
         max_properties=dict(type="int", default=import_writer.DEFAULT_MAX_PROPERTIES),
         max_bytes=dict(type="int", default=import_writer.DEFAULT_MAX_BYTES),
@@ -550,7 +537,7 @@ def _diff(client, params, files, delta):
 
 def _option_problems(module, params):
     """Every option that is wrong, before anything is read or sent (None entries stand for fine options)."""
-    problems = [import_location.site_problem(params["site"], module.tenant_urls())]
+    problems = import_location.folder_problems(params, module.tenant_urls())
     if params["state"] == "absent":
         return problems
     if params["src"] is not None:
@@ -558,7 +545,6 @@ def _option_problems(module, params):
         problems.append(import_readers.src_problem(params["src"]))
     problems.extend(import_writer.limit_problems(params["max_properties"], params["max_bytes"]))
     problems.extend(files.chunk_problems(params["chunk_size"], params["chunk_threshold"]))
-    problems.append(import_location.path_problem("folder", params["folder"]))
     problems.append(import_location.name_problem("name", params["name"]))
     if params["max_problems"] < 0:
         problems.append("max_problems: must be 0 or more, not %d" % params["max_problems"])

@@ -31,13 +31,6 @@ version_added: 1.0.0
 author:
   - Seed 085825a7 maintainers (@spo-user-profiles)
 options:
-  site:
-    description: The site of the import folder, as for M(spo.user_profiles.upa_import_file); the root site by default.
-    type: str
-  folder:
-    description: The import folder, relative to O(site), starting with the library.
-    type: str
-    default: Shared Documents/ProfileImport
   name:
     description: The file name prefix given to M(spo.user_profiles.upa_import_file).
     type: str
@@ -60,6 +53,7 @@ options:
     default: true
 extends_documentation_fragment:
   - spo.user_profiles.connection
+  - spo.user_profiles.import_folder
   - spo.user_profiles.attributes
   - spo.user_profiles.attributes.ACTION_GROUP
 attributes:
@@ -136,8 +130,8 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.errors import Sp
 
 def main():
     module = SpoModule(retention.ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_on_option_problems([retention.option_problem(module.params),
-                                    import_location.site_problem(module.params["site"], module.tenant_urls())])
+    module.fail_on_option_problems([retention.option_problem(module.params)]
+                                   + import_location.folder_problems(module.params, module.tenant_urls()))
     try:
         result = retention.clean(module.client(permissions.BULK_IMPORT), module.params, check_mode=module.check_mode)
     except SpoError as err:

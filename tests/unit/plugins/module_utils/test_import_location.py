@@ -77,3 +77,10 @@ def test_source_uris_the_service_can_read(uri):
 ])
 def test_source_uris_refused_say_why(uri, expected):
     assert expected in import_location.source_uri_problem(uri, TENANT)
+
+
+def test_folder_problems_name_the_site_and_the_folder_together():
+    found = import_location.folder_problems({"site": "https://fabrikam.sharepoint.com", "folder": "Shared Documents/A#B"}, TENANT)
+    assert found[0].startswith("site: https://fabrikam.sharepoint.com is not in this tenant")
+    assert found[1].startswith("folder: 'Shared Documents/A#B' has '#'")
+    assert import_location.folder_problems({"site": None, "folder": import_location.DEFAULT_FOLDER}, TENANT) == [None, None]

@@ -10,7 +10,7 @@ from ansible_collections.spo.user_profiles.plugins.modules import upa_import_bas
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_import_record import (
     BASELINE, FakeSharePointAndJobs,
 )
-from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.module_runs import run_module, serve_client
+from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.module_runs import refuse_client, run_module, serve_client
 
 MAP = {"cc": "CostCenter", "bld": "Building"}
 
@@ -28,6 +28,13 @@ def record_args(job_ids, **extra):
     args = dict(job_id=job_ids, id_property="mail", id_type="email", property_map=MAP, name="hr")
     args.update(extra)
     return args
+
+
+def test_a_folder_the_import_files_cannot_be_in_is_refused_before_connecting(monkeypatch, capsys):
+    refuse_client(monkeypatch)
+    result = run(capsys, **record_args(["5d8a4a3e-6a55-4e0c-9c4d-3e5a2d0f7b11"], folder="Shared Documents/100%", name="a/b"))
+    assert result["failed"] is True and result["msg"].startswith("2 option problems, nothing was sent: ")
+    assert "folder: 'Shared Documents/100%' has '%'" in result["msg"] and "name: 'a/b' is a file name prefix" in result["msg"]
 
 
 def test_check_mode_then_record_then_nothing_new(tenant, capsys):

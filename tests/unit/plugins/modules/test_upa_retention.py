@@ -32,6 +32,14 @@ def test_less_than_a_day_is_refused_before_connecting(monkeypatch, capsys):
     assert result["failed"] is True and result["msg"] == "older_than_days must be 1 or more (nothing was sent)"
 
 
+def test_a_site_of_another_tenant_and_a_folder_no_import_file_can_be_in_are_refused_together(monkeypatch, capsys):
+    refuse_client(monkeypatch)
+    result = run(capsys, name="hr", older_than_days=30, site="https://fabrikam.sharepoint.com", folder="Shared Documents/A#B")
+    assert result["failed"] is True and result["msg"].startswith("2 option problems, nothing was sent: ")
+    assert "site: https://fabrikam.sharepoint.com is not in this tenant" in result["msg"]
+    assert "folder: 'Shared Documents/A#B' has '#'" in result["msg"]
+
+
 def test_removes_the_old_file_and_keeps_what_is_named(client, library, capsys):
     library["add_file"](HR_A + ".json", 40)
     library["add_file"](HR_B + ".json", 40)
