@@ -6,7 +6,8 @@
 
 The new baseline is the old one (when it was built for the same mapping) with each job's import file laid over it,
 user by user, except the users the job's log names as failed: they keep their old values (or stay out), so the next
-delta sends them again. Jobs are checked first, and nothing is recorded unless every one of them has ended with an
+delta sends them again. A log that names a user its file does not hold (in a form the file's ids cannot be matched
+to) says nothing sure about who failed, so none of that job's users is recorded. Jobs are checked first, and nothing is recorded unless every one of them has ended with an
 import: a job still running, or one that imported nothing, fails the call with the baseline as it was. Files are
 streamed; memory holds the old baseline's index and the ids of users new to it.
 """
@@ -44,7 +45,25 @@ def _failed_users(client, job):
         return None, "its log could not be read, so who failed is unknown"
     if any(entry["identity"] is None for entry in entries):
         return None, "its log has failures that name no user"
-    return {user_key(identity) for identity in summarize_log(entries)["failed_identities"]}, None
+    return {_log_user_key(identity) for identity in summarize_log(entries)["failed_identities"]}, None
+
+
+def _log_user_key(identity):
+    """A user the log names, as the import file's id of that user compares (user_key): a claims name
+    (i:0#.f|membership|ann@contoso.com) by the name it ends with, a GUID without braces."""
+    return user_key(identity.rpartition("|")[2].strip().strip("{}"))
+
+
+def _strangers(path, id_property, failed):
+    """The failed users (keys) that no record of the import file at path is (the records are read for their ids only)."""
+    left = set(failed)
+    for record in _file_records(path):
+        record_id = record.get(id_property) if isinstance(record, dict) else None
+        if isinstance(record_id, str):
+            left.discard(user_key(record_id))
+            if not left:
+                break
+    return left
 
 
 def check_jobs(client, job_ids):
@@ -145,6 +164,10 @@ def record_jobs(client, site_url, folder_url, prefix, workdir, id_property, id_t
         if files.download_file(client, site_url, file_url, local) is None:
             raise SpoError("the import file %s of job %s is gone; nothing is recorded" % (file_url, job["job_id"]),
                            operation=_OPERATION)
+        strangers = _strangers(local, id_property, job["failed"]) if job["failed"] else ()
+        if strangers:
+            job.update(failed=None, skip="its log names users its file does not hold (%s), so who failed is unknown"
+                       % ", ".join(sorted(strangers)[:5] + (["..."] if len(strangers) > 5 else [])))
         before = dict(merge.counts)
         merge.add_file(os.path.basename(file_url), _file_records(local), job["failed"])
         os.unlink(local)

@@ -98,6 +98,29 @@ def test_failed_users_keep_their_old_values_and_new_ones_stay_out(sp, tmp_path):
     assert sp.baseline()[1] == {"bjorn@x.com": ["2000", "B2"], "anna@x.com": ["1000", "B1"]}
 
 
+@pytest.mark.parametrize("failed_as", [
+    "i:0#.f|membership|ghost@x.com",  # a claims name
+    "{6F1C2B3A-0D4E-4F5A-9B8C-7D6E5F4A3B2C}",  # a braced GUID, for a file of cloud ids
+])
+def test_failed_users_named_in_another_form_are_still_left_out(sp, tmp_path, failed_as):
+    ghost = "ghost@x.com" if "@" in failed_as else "6f1c2b3a-0d4e-4f5a-9b8c-7d6e5f4a3b2c"
+    job = sp.job([{"mail": ghost, "cc": "9", "bld": "B9"}, {"mail": "bjorn@x.com", "cc": "2000", "bld": "B2"}], error=30,
+                 log=["IdentityNotResolvable\t%s\tuser identity cannot be resolved" % failed_as])
+    result = record(sp, tmp_path, [job])
+    assert result["counts"] == {"recorded": 1, "unchanged": 0, "not_recorded": 1} and result["not_recorded"] == [ghost]
+    assert sp.baseline()[1] == {"bjorn@x.com": ["2000", "B2"]}
+
+
+def test_a_log_naming_a_user_the_file_does_not_hold_records_no_user_of_the_job(sp, tmp_path):
+    # the failed user cannot be matched to the file's ids, so anna may be the one that failed: nobody is recorded
+    job = sp.job([{"mail": "anna@x.com", "cc": "1000", "bld": "B1"}], error=30,
+                 log=["IdentityNotResolvable - someone.else@x.com user identity cannot be resolved"])
+    result = record(sp, tmp_path, [job])
+    assert result["counts"] == {"recorded": 0, "unchanged": 0, "not_recorded": 1} and sp.baseline()[1] == {}
+    reason = "its log names users its file does not hold (someone.else@x.com), so who failed is unknown"
+    assert result["jobs"][0]["not_recorded_reason"] == reason and reason in result["warnings"][0]
+
+
 @pytest.mark.parametrize("log, reason", [
     (None, "its log could not be read"),
     (["Something went wrong for a record"], "its log has failures that name no user"),
