@@ -38,6 +38,7 @@ options:
     description:
       - Path to the app registration's certificate credential on the host that runs the module.
       - Either a PEM file holding the private key and the certificate, or a PFX (PKCS#12) file.
+      - The text of a PEM file given here instead of its path is refused, and kept out of the task's output.
       - SharePoint Online accepts app-only access only with a certificate, so this is needed for every SharePoint call.
       - If not set, the value of the E(SPO_CERTIFICATE_PATH) environment variable is used.
     type: path

@@ -157,8 +157,16 @@ def _password_bytes(password):
     return password.encode("utf-8") if isinstance(password, str) else password
 
 
+def holds_pem_text(path):
+    """Whether a certificate_path is the text of a PEM file (a private key, maybe) rather than the path of one."""
+    return isinstance(path, str) and "-----BEGIN" in path
+
+
 def load_certificate(path, password=None):
     """Load a PEM file (private key + certificate) or a PFX/PKCS#12 file. Errors never contain the password."""
+    if holds_pem_text(path):
+        raise SpoError("certificate_path holds the text of a PEM file, not a path: give the path of the PEM or PFX file "
+                       "(the text is not shown, as it may hold the private key)", operation=SIGN_IN_OPERATION)
     if not HAS_CRYPTOGRAPHY:
         raise SpoError("the cryptography Python library is required to use certificate_path", operation=SIGN_IN_OPERATION)
     try:

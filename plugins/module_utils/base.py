@@ -86,6 +86,9 @@ class SpoModule:
         spec.update(argument_spec or {})
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
         self._client = None
+        if auth.holds_pem_text(self.params["certificate_path"]):
+            # The text of a key file given where its path belongs: kept out of every result and message, as a secret.
+            self.module.no_log_values.add(self.params["certificate_path"])
 
     @property
     def params(self):

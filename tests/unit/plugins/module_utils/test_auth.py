@@ -133,6 +133,13 @@ def test_certificate_errors_are_clear_and_hide_the_password(tmp_path, key_and_ce
     assert caught.value.operation == "sign in"
 
 
+def test_the_text_of_a_pem_given_as_its_path_is_refused_and_not_shown():
+    text = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+    with pytest.raises(SpoError, match="certificate_path holds the text of a PEM file, not a path") as caught:
+        auth.load_certificate(text)
+    assert "MIIEvQ" not in str(caught.value)
+
+
 def test_missing_certificate_file(tmp_path):
     with pytest.raises(SpoError, match="cannot read certificate_path"):
         auth.load_certificate(str(tmp_path / "nope.pem"))

@@ -201,6 +201,14 @@ def test_fail_from_error_reports_every_field_and_hides_secrets(capsys):
     assert SECRET not in json.dumps(result)
 
 
+def test_the_text_of_a_key_file_given_as_certificate_path_appears_nowhere(capsys):
+    text = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+    code, result = run_module(capsys, {"tenant": "contoso", "client_id": "app", "certificate_path": text},
+                              lambda module: module.client(permissions.BULK_IMPORT))  # signs in
+    assert code == 1 and "certificate_path holds the text of a PEM file, not a path" in result["msg"]
+    assert "MIIEvQ" not in json.dumps(result)  # nor in the invocation Ansible returns with the options
+
+
 def test_missing_requests_library(capsys, monkeypatch):
     monkeypatch.setattr(http, "HAS_REQUESTS", False)
     monkeypatch.setattr(http, "REQUESTS_IMP_ERR", "Traceback: no requests")
