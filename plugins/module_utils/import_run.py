@@ -21,7 +21,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.job_api import (
     EMPTY_GUID, TERMINAL_STATES, ended_without_import, find_job_by_source, get_job, has_errors, id_type_code, job_line,
     queue_job,
 )
-from ansible_collections.spo.user_profiles.plugins.module_utils.job_records import read_record, write_record
+from ansible_collections.spo.user_profiles.plugins.module_utils.job_records import job_mapping, read_record, write_record
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_log import DEFAULT_MAX_LOG_ENTRIES, with_log
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_outcome import with_outcome
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_wait import (
@@ -174,7 +174,10 @@ class ImportRun:
         # Jobs the record names that the service no longer knows were deleted (retention): they are no one's to reuse.
         before = [job for job in (get_job(self.client, job_id) for job_id in record.job_ids) if job is not None]
         self.diff["before"][source_uri] = [job_line(job) for job in before]
-        existing = None if self.force else next((job for job in before if not ended_without_import(job)), None)
+        # Only a job queued with this run's mapping imported what this run asks for (job_records.py says why).
+        same_mapping = set(record.job_ids_queued_with(self._mapping()))
+        existing = None if self.force else next(
+            (job for job in before if job["job_id"] in same_mapping and not ended_without_import(job)), None)
         # (In check mode the file may be one the check run of upa_import_file would have uploaded.)
         if existing is None and not self.check_mode:
             _check_source_file(self.client, record)
@@ -207,7 +210,7 @@ class ImportRun:
         found = find_job_by_source(self.client, record.source_uri, exclude_ids=set(record.job_ids))
         if found is None:
             return
-        record.add(found["job_id"], record.queueing_since)
+        record.add(found["job_id"], record.queueing_since, record.queueing_mapping)
         if not self.check_mode:
             write_record(self.client, record)
 
@@ -217,7 +220,7 @@ class ImportRun:
         source_uri = record.source_uri
         observation = Observation(self.now(), queued=True)
         known = set(record.job_ids)
-        record.queueing_since = iso_time(observation.queued_at)
+        record.queueing(iso_time(observation.queued_at), self._mapping())
         write_record(self.client, record)
         job_id = queue_job_once(self.client, self.id_type, self.id_property, self.property_map, source_uri, known,
                                 sleep=self.sleep)
@@ -231,7 +234,7 @@ class ImportRun:
         if found.get("state_code") is not None:
             observation.record(found, self.now())
         job = observation.stamp(found, self.now())
-        record.add(job["job_id"], job["queued_at"])
+        record.add(job["job_id"], job["queued_at"], self._mapping())
         try:
             write_record(self.client, record)
         except SpoError as err:
@@ -239,6 +242,9 @@ class ImportRun:
                            "a rerun finds the job in the job list and follows it" % (job["job_id"], err), operation=err.operation,
                            status=err.status, code=err.code, request_id=err.request_id) from err
         return observation, job
+
+    def _mapping(self):
+        return job_mapping(self.id_type, self.id_property, self.property_map)
 
     def _observed(self, job):
         """An Observation of a job this run did not queue, having read it once, and the job stamped with it."""

@@ -17,6 +17,10 @@ one after), works in any library, goes away with its import file, and an adminis
 The record is written before the queue call too, saying since when a job is being queued ("queueing_since"): a run
 stopped between the queue call and the record's update (the controller killed, the connection lost) leaves that mark,
 and the rerun looks for the job in the job list, once, instead of queueing the file a second time.
+
+Each job is recorded with the mapping it was queued with (id type, id property, property map): the file holds the
+source's field names only, so the same file queued with another map is another import, and a job of the old map must
+not stand for it.
 """
 
 from __future__ import annotations
@@ -62,9 +66,15 @@ def log_folder_owner(name, prefix, job_ids):
     return job_id, True if job_id in job_ids else None
 
 
+def job_mapping(id_type, id_property, property_map):
+    """What a job was queued with besides its file, as the record keeps it."""
+    return {"id_type": id_type, "id_property": id_property, "property_map": dict(property_map or {})}
+
+
 def parse_record(data):
-    """The jobs of a record, newest first: [{"job_id", "queued_at"}]; [] for a record that cannot be read (a job is
-    then queued again, which imports the same values again: harmless), or for None (no record)."""
+    """The jobs of a record, newest first: [{"job_id", "queued_at", "mapping"}] (mapping None when the record does not
+    say it: a record of collection 1.0.0); [] for a record that cannot be read (a job is then queued again, which
+    imports the same values again: harmless), or for None (no record)."""
     return _jobs(_parsed(data))
 
 
@@ -72,8 +82,14 @@ def _jobs(content):
     jobs = content.get("jobs")
     if not isinstance(jobs, list):
         return []
-    return [{"job_id": str(job["job_id"]).lower(), "queued_at": job.get("queued_at")}
+    return [{"job_id": str(job["job_id"]).lower(), "queued_at": job.get("queued_at"), "mapping": _mapping(job.get("mapping"))}
             for job in jobs if isinstance(job, dict) and job.get("job_id")]
+
+
+def _mapping(found):
+    if not isinstance(found, dict) or not isinstance(found.get("property_map"), dict):
+        return None
+    return job_mapping(found.get("id_type"), found.get("id_property"), found["property_map"])
 
 
 def _parsed(data):
@@ -87,7 +103,7 @@ def _parsed(data):
 class JobRecord:
     """The jobs queued on one import file (newest first), and where their record lives."""
 
-    def __init__(self, web_url, folder, file_name, source_uri, jobs, queueing_since=None):
+    def __init__(self, web_url, folder, file_name, source_uri, jobs, queueing_since=None, queueing_mapping=None):
         self.web_url = web_url
         self.folder = folder
         self.file_name = file_name
@@ -95,6 +111,7 @@ class JobRecord:
         self.source_uri = source_uri
         self.jobs = list(jobs)
         self.queueing_since = queueing_since
+        self.queueing_mapping = queueing_mapping
 
     @property
     def file_url(self):
@@ -105,14 +122,25 @@ class JobRecord:
     def job_ids(self):
         return [job["job_id"] for job in self.jobs]
 
-    def add(self, job_id, queued_at):
-        self.jobs.insert(0, {"job_id": job_id, "queued_at": queued_at})
+    def job_ids_queued_with(self, mapping):
+        """The recorded jobs queued with this mapping, newest first."""
+        return [job["job_id"] for job in self.jobs if job["mapping"] == mapping]
+
+    def queueing(self, since, mapping):
+        """Mark the record as queueing a job with `mapping` since `since` (until add)."""
+        self.queueing_since = since
+        self.queueing_mapping = mapping
+
+    def add(self, job_id, queued_at, mapping):
+        self.jobs.insert(0, {"job_id": job_id, "queued_at": queued_at, "mapping": mapping})
         self.queueing_since = None
+        self.queueing_mapping = None
 
     def encode(self):
         content = {"source_uri": self.source_uri, "jobs": self.jobs}
         if self.queueing_since:
             content["queueing_since"] = self.queueing_since
+            content["queueing_mapping"] = self.queueing_mapping
         return json.dumps(content, indent=1, sort_keys=True).encode("utf-8")
 
 
@@ -124,7 +152,8 @@ def read_record(client, source_uri):
     content = _parsed(data)
     queueing_since = content.get("queueing_since")
     return JobRecord(web_url, folder, file_name, source_uri, _jobs(content),
-                     queueing_since=str(queueing_since) if queueing_since else None)
+                     queueing_since=str(queueing_since) if queueing_since else None,
+                     queueing_mapping=_mapping(content.get("queueing_mapping")))
 
 
 def recorded_job_ids(client, web_url, record_url):

@@ -15,8 +15,9 @@ description:
   - Idempotent. Each job queued on a file is remembered in a small job record beside it (C(<file>.jobs.json) in the
     same folder), so before queueing it reads that record and the jobs it names, and never the tenant's whole job list
     (which only grows, and which SharePoint refuses to list or add to past its list view threshold). The import
-    file's name carries a hash of its content, so the same URI means the same data. A job that exists and did not
-    fail to import is returned
+    file's name carries a hash of its content, so the same URI means the same data; the record keeps the O(id_type),
+    O(id_property) and O(property_map) each job was queued with, so the same data with another mapping is another
+    import. A job queued on the file with the same mapping that exists and did not fail to import is returned
     with C(changed=false), and waited for if it is still running; a job that ended with C(ImportCompleteWithError)
     imported the file, whether the service shows it in state C(Succeeded) or C(Error). O(force=true) queues a new job
     anyway.
@@ -146,8 +147,9 @@ notes:
     API refuses an app without the second).
     The permissions are read from the access token's C(roles) claim before anything is changed; a
     missing one fails the task at once, naming it, its API and where to grant it.
-  - The service's job list does not record the id type or the property map of a job, so a job on the same
-    O(source_uri) is reused even when they differ; use O(force=true) after changing them.
+  - The service's job list does not record the id type or the property map of a job; the job record beside the file
+    does. A job that the record does not name with this mapping (queued by another tool, or recorded by version
+    1.0.0 of this collection, whose records do not keep it) is not reused; a new job is queued.
   - The service keeps no timestamps for jobs. RV(job.queued_at), RV(job.finished_at) and RV(job.elapsed_seconds) are
     the times this run observed.
   - The service never removes job records or log folders. M(spo.user_profiles.upa_retention) deletes the old ones (as

@@ -74,6 +74,22 @@ def test_jobs_the_record_does_not_name_are_not_looked_up(tenant, fake_time):
     assert tenant.record_of() == [result["job"]["job_id"]]
 
 
+@pytest.mark.parametrize("mapping", [
+    {"id_type": "principal_name", "id_property": "IdName", "property_map": {"City": "Office"}},  # another target
+    {"id_type": "email", "id_property": "IdName", "property_map": {"City": "City"}},  # another id type
+    None,  # a record of collection 1.0.0, which does not say what its jobs were queued with
+])
+def test_a_job_of_the_file_queued_with_another_mapping_is_not_followed_a_new_one_is_queued(tenant, fake_time, mapping):
+    # the file holds the source's field names only: with another map or id type it is another import
+    old = tenant.remember(tenant.add_job(source=SOURCE, state=4), mapping=mapping)
+    result = _run(tenant, fake_time, wait=False).run([SOURCE])
+    assert result["changed"] is True and tenant.queue_calls == 1 and result["job"]["job_id"] != old
+    assert tenant.record_of() == [result["job"]["job_id"], old]
+    assert result["diff"]["before"] == {SOURCE: ["%s Succeeded" % old]}
+    rerun = _run(tenant, fake_time, wait=False).run([SOURCE])
+    assert rerun["changed"] is False and rerun["job"]["job_id"] == result["job"]["job_id"] and tenant.queue_calls == 1
+
+
 def test_a_recorded_job_the_service_no_longer_knows_is_queued_again_and_recorded_first(tenant, fake_time):
     deleted = tenant.remember("5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a")
     result = _run(tenant, fake_time, wait=False).run([SOURCE])

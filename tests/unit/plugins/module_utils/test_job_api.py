@@ -20,6 +20,8 @@ ADMIN = "https://contoso-admin.sharepoint.com"
 ROOT = "https://contoso.sharepoint.com"
 SOURCE = ROOT + "/Shared Documents/ProfileImport/profiles-3f2a.json"
 OTHER_SOURCE = ROOT + "/Shared Documents/ProfileImport/profiles-77aa.json"
+# The mapping the import run tests (test_import_run, test_upa_import_job) queue their jobs with, as a job record keeps it.
+RUN_MAPPING = {"id_type": "principal_name", "id_property": "IdName", "property_map": {"City": "City"}}
 JOB_INFO_TYPE = "Microsoft.Online.SharePoint.TenantManagement.ImportProfilePropertiesJobInfo"
 HEADER = {"SchemaVersion": "15.0.0.0", "LibraryVersion": "16.0.24817.12008", "ErrorInfo": None,
           "TraceCorrelationId": "ab1127a1-5044-8000-b17c-4aafdd265386"}
@@ -168,13 +170,17 @@ class FakeTenant:
         data = self.log_files.get(folder, {}).get(name[:-len(".json")] + ".jobs.json")
         return [job["job_id"] for job in json.loads(data)["jobs"]] if data else []
 
-    def remember(self, job_id, source=SOURCE):
-        """Write the record of a job queued on source earlier, as upa_import_job leaves it."""
+    def remember(self, job_id, source=SOURCE, mapping=RUN_MAPPING):
+        """Write the record of a job queued on source earlier (by default with the mapping the import run tests queue
+        with), as upa_import_job leaves it; mapping None: a record of collection 1.0.0, which does not say it."""
         folder, name = unquote(source.split(".com", 1)[1]).rsplit("/", 1)
         records = self.log_files.setdefault(folder, {})
         record = name[:-len(".json")] + ".jobs.json"
         jobs = json.loads(records[record])["jobs"] if record in records else []
-        records[record] = json.dumps({"source_uri": source, "jobs": [{"job_id": job_id, "queued_at": None}] + jobs}).encode()
+        job = {"job_id": job_id, "queued_at": None}
+        if mapping is not None:
+            job["mapping"] = mapping
+        records[record] = json.dumps({"source_uri": source, "jobs": [job] + jobs}).encode()
         return job_id
 
     def _process_query(self, body):

@@ -11,6 +11,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils import job_recor
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_api import FakeTenant, ROOT
 
 JOB = "5f4e7a2c-9d1b-4c3e-8a7f-6b5d4c3e2f1a"
+MAPPING = job_records.job_mapping("email", "mail", {"cc": "CostCenter"})
 SUBSITE_SOURCE = ROOT + "/sites/hr/emea/Shared%20Documents/ProfileImport/hr-0123456789abcdef.json"
 
 
@@ -24,9 +25,13 @@ def test_the_record_sits_beside_its_import_file_under_a_name_of_the_same_prefix(
 
 
 @pytest.mark.parametrize("data, jobs", [
-    (json.dumps({"jobs": [{"job_id": JOB.upper(), "queued_at": "2026-03-01T06:00:00Z"}]}).encode(),
-     [{"job_id": JOB, "queued_at": "2026-03-01T06:00:00Z"}]),
-    (b"\xef\xbb\xbf" + json.dumps({"jobs": [{"job_id": JOB}, {"nothing": 1}, "x"]}).encode(), [{"job_id": JOB, "queued_at": None}]),
+    (json.dumps({"jobs": [{"job_id": JOB.upper(), "queued_at": "2026-03-01T06:00:00Z", "mapping": MAPPING}]}).encode(),
+     [{"job_id": JOB, "queued_at": "2026-03-01T06:00:00Z", "mapping": MAPPING}]),
+    # a record of collection 1.0.0 does not say the mapping; a mapping without a property map is none
+    (b"\xef\xbb\xbf" + json.dumps({"jobs": [{"job_id": JOB}, {"nothing": 1}, "x"]}).encode(),
+     [{"job_id": JOB, "queued_at": None, "mapping": None}]),
+    (json.dumps({"jobs": [{"job_id": JOB, "mapping": {"id_type": "email"}}]}).encode(),
+     [{"job_id": JOB, "queued_at": None, "mapping": None}]),
     (None, []),
     (b"", []),
     (b"not json", []),
@@ -42,11 +47,13 @@ def test_read_add_and_write_a_record_in_the_web_the_server_names():
     record = job_records.read_record(tenant, SUBSITE_SOURCE)
     assert record.job_ids == [] and record.web_url == ROOT + "/sites/hr/emea"
     assert record.folder == "/sites/hr/emea/Shared Documents/ProfileImport" and record.name == "hr-0123456789abcdef.jobs.json"
-    record.add(JOB, "2026-03-01T06:00:00Z")
+    record.add(JOB, "2026-03-01T06:00:00Z", MAPPING)
     job_records.write_record(tenant, record)
     assert tenant.rest_calls[-1][1].startswith(ROOT + "/sites/hr/emea/_api/web/")
     again = job_records.read_record(tenant, SUBSITE_SOURCE)
-    assert again.jobs == [{"job_id": JOB, "queued_at": "2026-03-01T06:00:00Z"}]
+    assert again.jobs == [{"job_id": JOB, "queued_at": "2026-03-01T06:00:00Z", "mapping": MAPPING}]
+    assert again.job_ids_queued_with(MAPPING) == [JOB]
+    assert again.job_ids_queued_with(job_records.job_mapping("email", "mail", {"cc": "EmployeeId"})) == []
     assert json.loads(tenant.log_files[record.folder][record.name])["source_uri"] == SUBSITE_SOURCE
 
 
@@ -55,7 +62,7 @@ def test_recorded_job_ids_of_a_record_file_and_of_none():
     record = job_records.read_record(tenant, SUBSITE_SOURCE)
     record_url = record.folder + "/" + record.name
     assert job_records.recorded_job_ids(tenant, record.web_url, record_url) == []
-    record.add(JOB, None)
+    record.add(JOB, None, MAPPING)
     job_records.write_record(tenant, record)
     assert job_records.recorded_job_ids(tenant, record.web_url, record_url) == [JOB]
 
@@ -63,14 +70,16 @@ def test_recorded_job_ids_of_a_record_file_and_of_none():
 def test_a_record_says_since_when_a_job_is_being_queued_until_the_job_is_added():
     tenant = FakeTenant()
     record = job_records.read_record(tenant, SUBSITE_SOURCE)
-    record.queueing_since = "2026-03-01T06:00:00Z"
+    record.queueing("2026-03-01T06:00:00Z", MAPPING)
     job_records.write_record(tenant, record)
-    assert job_records.read_record(tenant, SUBSITE_SOURCE).queueing_since == "2026-03-01T06:00:00Z"
-    record.add(JOB, "2026-03-01T06:00:00Z")
+    queueing = job_records.read_record(tenant, SUBSITE_SOURCE)
+    assert (queueing.queueing_since, queueing.queueing_mapping) == ("2026-03-01T06:00:00Z", MAPPING)
+    record.add(JOB, "2026-03-01T06:00:00Z", MAPPING)
     job_records.write_record(tenant, record)
     again = job_records.read_record(tenant, SUBSITE_SOURCE)
-    assert again.queueing_since is None and again.job_ids == [JOB]
-    assert "queueing_since" not in json.loads(tenant.log_files[record.folder][record.name])
+    assert again.queueing_since is None and again.queueing_mapping is None and again.job_ids == [JOB]
+    content = json.loads(tenant.log_files[record.folder][record.name])
+    assert "queueing_since" not in content and "queueing_mapping" not in content
 
 
 @pytest.mark.parametrize("name, job_ids, expected", [
