@@ -7,9 +7,10 @@
 The new baseline is the old one (when it was built for the same mapping) with each job's import file laid over it,
 user by user, except the users the job's log names as failed: they keep their old values (or stay out), so the next
 delta sends them again. A log that names a user its file does not hold (in a form the file's ids cannot be matched
-to) says nothing sure about who failed, so none of that job's users is recorded. Jobs are checked first, and nothing is recorded unless every one of them has ended with an
-import: a job still running, or one that imported nothing, fails the call with the baseline as it was. Files are
-streamed; memory holds the old baseline's index and the ids of users new to it.
+to) says nothing sure about who failed, so none of that job's users is recorded. Jobs are checked first, and nothing
+is recorded unless every one of them has ended with an import: a job still running, or one that imported nothing,
+fails the call with the baseline as it was. Files are streamed; memory holds the old baseline's index and the ids of
+users new to it.
 """
 
 from __future__ import annotations
