@@ -9,6 +9,7 @@ user (name_format) or looked up in a mapping CSV.
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 import unicodedata
@@ -50,6 +51,29 @@ def name_fields(file_name):
 
 _looks_like_upn = re.compile(PRINCIPAL_NAME_PATTERN).fullmatch
 
+# The first row of a mapping file is a header only when it is exactly these names (in any case): a first row that
+# differs is a mapping like the others, never skipped unseen.
+MAPPING_HEADER = ("file", "upn")
+# How many problems the refusal message names; the result lists all of them.
+LISTED_PROBLEMS = 20
+
+
+def _format_name(name_format, fields):
+    try:
+        return _strip_image_extension(name_format).format(**fields)
+    except (KeyError, IndexError, ValueError) as err:
+        raise ValueError("name_format %r: unknown or bad placeholder (%s); use %s" % (
+            name_format, err, ", ".join("{%s}" % key for key in sorted(fields))))
+
+
+def name_format_problem(name_format):
+    """Why name_format is no format of the placeholders, or None (checked once, not for every file)."""
+    try:
+        _format_name(name_format, name_fields("Anne Marie Smith.jpg"))
+    except ValueError as err:
+        return str(err)
+    return None
+
 
 def upn_from_name(file_name, name_format):
     """The UPN a file name maps to under name_format, or raise ValueError.
@@ -57,32 +81,76 @@ def upn_from_name(file_name, name_format):
     A trailing image extension in name_format is ignored ("{upn}.jpg" means the file name
     without its extension is the UPN, whatever the image type).
     """
-    template = _strip_image_extension(name_format)
-    fields = name_fields(file_name)
-    try:
-        upn = template.format(**fields)
-    except (KeyError, IndexError, ValueError) as err:
-        raise ValueError("name_format %r: unknown or bad placeholder (%s); use %s" % (
-            name_format, err, ", ".join("{%s}" % key for key in sorted(fields))))
+    upn = _format_name(name_format, name_fields(file_name))
     if not _looks_like_upn(upn) or ".." in upn:
         raise ValueError("%s maps to %r, which is not a user principal name" % (file_name, upn))
     return upn
 
 
+def _file_key(name):
+    """How a mapping's file name is compared with the names in src_dir: without case, and in one Unicode form (a file
+    copied from macOS has its accents decomposed, a name typed in a spreadsheet composed)."""
+    return unicodedata.normalize("NFC", name).lower()
+
+
+def _not_utf8(path, data, err):
+    """The problem of a mapping file that is not UTF-8: the line of the first byte that is not."""
+    line = len(re.split(r"\r\n|\r|\n", data[:err.start].decode("utf-8-sig")))
+    return "%s line %d: not UTF-8 text (byte 0x%02x); save the mapping file as UTF-8" % (path, line, data[err.start])
+
+
 def read_mapping(path):
-    """A CSV of file name -> UPN (two columns; a header row is skipped when its second cell is no UPN)."""
-    mapping = {}
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        for row_number, row in enumerate(csv.reader(handle), start=1):
+    """The rows of a mapping CSV, ([{"line", "file", "user"}], [problem]).
+
+    Two columns, file name and UPN; "line" is the physical line a row starts on. The first row is skipped only when it
+    is MAPPING_HEADER. Each user is on one row; several rows may name one file (its users share the photo).
+    """
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        return [], [_not_utf8(path, data, err)]
+    rows = []
+    problems = []
+    line_of_user = {}
+    reader = csv.reader(io.StringIO(text, newline=""))
+    end = 0
+    first = True
+    try:
+        for row in reader:
+            line, end = end + 1, reader.line_num
             cells = [cell.strip() for cell in row]
-            if not cells or not any(cells):
+            if not any(cells):
+                continue  # a blank line maps nothing
+            is_first, first = first, False
+            where = "%s line %d" % (path, line)
+            if end > line:
+                # A file name or a UPN never holds a line break: a quote that does not close swallows the rows after it.
+                problems.append("%s: a quoted value runs over lines %d to %d" % (where, line, end))
                 continue
-            if len(cells) < 2 or not cells[0] or not cells[1]:
-                raise ValueError("%s line %d: expected two columns, file name and UPN" % (path, row_number))
-            if row_number == 1 and "@" not in cells[1]:
+            if len(cells) != 2:
+                problems.append("%s: expected two columns, file name and UPN, not %d%s" % (
+                    where, len(cells), " (quote a file name that holds a comma)" if len(cells) > 2 else ""))
                 continue
-            mapping[cells[0].lower()] = cells[1]
-    return mapping
+            if is_first and tuple(cell.lower() for cell in cells) == MAPPING_HEADER:
+                continue
+            name, user = cells
+            if not name:
+                problems.append("%s: the file name is empty" % where)
+                continue
+            if not _looks_like_upn(user):
+                problems.append("%s: %r is not a user principal name (name@domain)%s" % (
+                    where, user, "; a header row is %s" % ",".join(MAPPING_HEADER) if is_first else ""))
+                continue
+            earlier = line_of_user.setdefault(user.lower(), line)
+            if earlier != line:
+                problems.append("%s: %s already has a photo at line %d; a user has one photo" % (where, user, earlier))
+                continue
+            rows.append({"line": line, "file": name, "user": user})
+    except csv.Error as err:
+        problems.append("%s line %d: %s" % (path, end + 1, err))
+    return rows, problems
 
 
 def list_sources(src_dir):
@@ -95,49 +163,102 @@ def list_sources(src_dir):
     return names
 
 
-def resolve_sources(photos=None, src_dir=None, name_format="{upn}.jpg", mapping=None):
-    """Turn the module's inputs into ([{"user", "path"}], [problem dicts]).
-
-    Problems are per file or per user ({"user"?, "path"?, "error"}); they are reported, never fatal.
-    A user with two source files is a problem: which one is meant cannot be guessed.
-    """
-    entries = []
+def _listed(photos, need_files):
+    """(where, user, path) of each entry of the photos option, and its problems."""
+    sources = []
     problems = []
+    for index, item in enumerate(photos):
+        where = "photos[%d]" % index
+        user = item["user"].strip()
+        path = item.get("path")
+        if not _looks_like_upn(user):
+            problems.append("%s: %r is not a user principal name (name@domain)" % (where, user))
+            continue
+        if need_files and path and not os.path.isfile(path):
+            problems.append("%s.path: %s %s" % (where, path, "is not a file" if os.path.exists(path) else "does not exist"))
+            continue
+        sources.append((where, user, path))
+    return sources, problems
+
+
+def _named(src_dir, names, name_format):
+    """(where, user, path) of each file of src_dir named after its user, and the files that name no user."""
+    sources = []
+    problems = []
+    for name in names:
+        try:
+            sources.append((name, upn_from_name(name, name_format), os.path.join(src_dir, name)))
+        except ValueError as err:
+            problems.append(str(err))
+    return sources, problems
+
+
+def _mapped(src_dir, names, mapping):
+    """{"user", "path"} of each file of src_dir the mapping file gives to one or more users, and the problems of the
+    mapping and of the files it does not name."""
+    rows, problems = read_mapping(mapping)
+    if problems:
+        # Files are matched once the mapping reads whole: against a part of it, a file whose row is refused would be
+        # said to be missing from it.
+        return [], problems
+    rows_of = {}
+    for row in rows:
+        rows_of.setdefault(_file_key(row["file"]), []).append(row)
+    files_of_line = {}
+    entries = []
+    for name in names:
+        found = rows_of.get(_file_key(name), []) + rows_of.get(_file_key(_strip_image_extension(name)), [])
+        if not found:
+            problems.append("%s is not in the mapping file %s" % (name, mapping))
+            continue
+        for row in found:
+            files_of_line.setdefault(row["line"], []).append(name)
+            entries.append({"user": row["user"], "path": os.path.join(src_dir, name)})
+    for line, files in sorted(files_of_line.items()):
+        if len(files) > 1:
+            problems.append("%s line %d: matches several files, %s (file names are compared without regard to case); "
+                            "name one" % (mapping, line, ", ".join(files)))
+    return entries, problems
+
+
+def _one_photo_per_user(sources):
+    """A user with two sources is a problem naming both: which one is meant cannot be guessed."""
+    wheres_of = {}
+    for where, user, _path in sources:
+        wheres_of.setdefault(user.lower(), (user, []))[1].append(where)
+    problems = []
+    for user, wheres in wheres_of.values():
+        if len(wheres) > 1:
+            problems.append("%s is given several photos: %s; a user has one photo" % (user, ", ".join(wheres)))
+    return problems
+
+
+def resolve_sources(photos=None, src_dir=None, name_format="{upn}.jpg", mapping=None, need_files=False):
+    """Turn the module's inputs into ([{"user", "path"}], [problem]), the entries sorted by user.
+
+    A problem is one line naming the entry of photos, the file of src_dir or the line of the mapping at fault; any
+    problem refuses the whole run, so that nothing is sent from a source that is partly wrong. need_files: each path
+    of photos must be a file (state=present).
+    """
     if photos:
-        for item in photos:
-            user = item["user"].strip()
-            if not _looks_like_upn(user):
-                problems.append({"user": user, "path": item.get("path"),
-                                 "error": "%r is not a user principal name (name@domain); nothing was sent for it" % user})
-                continue
-            entries.append({"user": user, "path": item.get("path")})
+        sources, problems = _listed(photos, need_files)
     elif src_dir:
         if not os.path.isdir(src_dir):
             raise ValueError("src_dir: %s %s" % (src_dir, "is not a directory" if os.path.exists(src_dir) else "does not exist"))
-        table = read_mapping(mapping) if mapping else None
-        for file_name in list_sources(src_dir):
-            path = os.path.join(src_dir, file_name)
-            if table is not None:
-                upn = table.get(file_name.lower()) or table.get(_strip_image_extension(file_name).lower())
-                if not upn:
-                    problems.append({"path": path, "error": "%s is not in the mapping file" % file_name})
-                    continue
-            else:
-                try:
-                    upn = upn_from_name(file_name, name_format)
-                except ValueError as err:
-                    problems.append({"path": path, "error": str(err)})
-                    continue
-            entries.append({"user": upn, "path": path})
-    by_user = {}
-    for entry in entries:
-        by_user.setdefault(entry["user"].lower(), []).append(entry)
-    unique = []
-    for key in sorted(by_user):
-        group = by_user[key]
-        if len(group) > 1:
-            problems.append({"user": group[0]["user"], "path": group[0]["path"],
-                             "error": "several source files for one user: %s" % ", ".join(str(e["path"]) for e in group)})
-            continue
-        unique.append(group[0])
-    return unique, problems
+        names = list_sources(src_dir)
+        if mapping:
+            entries, problems = _mapped(src_dir, names, mapping)
+            return sorted(entries, key=lambda entry: entry["user"].lower()), problems
+        sources, problems = _named(src_dir, names, name_format)
+    else:
+        return [], []
+    problems.extend(_one_photo_per_user(sources))
+    entries = [{"user": user, "path": path} for _where, user, path in sources]
+    return sorted(entries, key=lambda entry: entry["user"].lower()), problems
+
+
+def refusal_message(problems):
+    """One line for sources that were refused: how many problems, and the first LISTED_PROBLEMS of them."""
+    more = "; and %d more" % (len(problems) - LISTED_PROBLEMS) if len(problems) > LISTED_PROBLEMS else ""
+    return "%d problem(s) in the photo sources, nothing was sent: %s%s" % (
+        len(problems), "; ".join(problems[:LISTED_PROBLEMS]), more)

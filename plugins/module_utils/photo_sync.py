@@ -91,7 +91,7 @@ def _result(records, manifest_url, manifest_written, concurrency):
         "changed": bool(changed),
         "users": records,
         "summary": summary,
-        "failed_users": [record["user"] or record["path"] for record in failed],
+        "failed_users": [record["user"] for record in failed],
         "manifest_url": manifest_url,
         "manifest_written": manifest_written,
         "concurrency": concurrency,
@@ -120,15 +120,15 @@ def _inspect(record, needed, problem):
 
 
 def failure_message(result):
-    """One line for a sync with failed users: each user (or file) with the reason."""
-    return failed_users_message([(record["user"] or record["path"], record["error"] or "failed")
+    """One line for a sync with failed users: each user with the reason."""
+    return failed_users_message([(record["user"], record["error"] or "failed")
                                  for record in result["users"] if record["action"] == "failed"], result["summary"]["total"])
 
 
 def _diff(changed_records):
     diff = {"before": {}, "after": {}}
     for record in changed_records:
-        key = record["user"] or record["path"]
+        key = record["user"]
         targets = ", ".join("%s %s" % item for item in sorted(record["targets"].items()))
         diff["before"][key] = _BEFORE_TEXT.get(record["action"], "photo")
         diff["after"][key] = "%s (%s)" % (_AFTER_TEXT.get(record["action"], "photo"), targets)
@@ -160,8 +160,9 @@ class PhotoSync(object):
         self._writers = {"sharepoint": self.sharepoint, "graph": GraphPhotos(client)}
         self.manifest = PhotoManifest()
 
-    def run(self, entries, problems=()):
-        """Sync every entry ({"user", "path"}); returns the module result (without fail decisions)."""
+    def run(self, entries):
+        """Sync every entry ({"user", "path"}, from sources photo_sources found no problem in); returns the module
+        result (without fail decisions)."""
         self.manifest = load_manifest(self.client, self.sharepoint.site_url, self.folder)
         if self.manifest.stored:
             self.sharepoint.folder_ready = True  # the manifest is in it
@@ -178,11 +179,6 @@ class PhotoSync(object):
         failed_paths = set(record["path"] for record in records if record["action"] == "failed")
         for record in records:
             self._archive_when_done(record, failed_paths)
-        for problem in problems:
-            record = _new_record({"user": problem.get("user"), "path": problem.get("path")})
-            record["action"] = "failed"
-            record["error"] = problem["error"]
-            records.append(record)
         manifest_written = False
         if self.manifest.dirty and not self.check_mode:
             self.sharepoint.ensure_folder()

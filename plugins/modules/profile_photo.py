@@ -23,6 +23,9 @@ description:
     throttles (HTTP 429 or 503), every worker then waiting out its C(Retry-After), up to O(concurrency). One user's
     failure never stops the others; every user is reported, and the task fails at the end if any user failed (see
     O(fail_on_error)).
+  - The sources are checked whole before anything is sent. An entry of O(photos), a file of O(src_dir) or a line of
+    O(mapping) that is wrong (a user that is no user principal name, a user given two photos, a file that maps to no
+    user, a malformed line) fails the task with one message naming each, and nothing is sent (see RV(problems)).
   - Only the requests a change needs are sent. For a user the manifest does not know yet, three thumbnail uploads,
     C(PictureURL) and C(SPS-PicturePlaceholderState) (written without reading them first, since a photo being sent
     means they are written anyway) and the Graph photo; for a changed photo of a user it knows, the thumbnails and the
@@ -48,18 +51,21 @@ options:
     suboptions:
       user:
         description:
-          - The user principal name, for example V(jdoe@contoso.com); a user that is none fails alone, with nothing
-            sent for it.
+          - The user principal name, for example V(jdoe@contoso.com). A user that is none, or that is in two
+            entries, refuses the task.
           - Several users may have the same O(photos[].path) (a default photo); each of them gets it.
         type: str
         required: true
       path:
-        description: Path of the source photo on the managed node. Required with O(state=present).
+        description:
+          - Path of the source photo on the managed node. Required with O(state=present), and then a file that
+            exists.
         type: path
   src_dir:
     description:
       - A directory of source photos (its files with an image extension; not recursive).
-      - Each file name becomes a user principal name by O(mapping) if given, otherwise by O(name_format).
+      - Each file name becomes a user principal name by O(mapping) if given, otherwise by O(name_format). A file that
+        maps to no user, or two files for one user, refuse the task.
       - Mutually exclusive with O(photos).
     type: path
   name_format:
@@ -76,9 +82,16 @@ options:
     default: '{upn}.jpg'
   mapping:
     description:
-      - A CSV file with two columns, file name and user principal name, used instead of O(name_format).
-      - A header row is recognised and skipped. The file name may be given with or without its extension.
-      - Files of O(src_dir) that are not in the mapping are reported as failed.
+      - A CSV file in UTF-8 with two columns, file name and user principal name, used instead of O(name_format).
+      - The first row is a header, and skipped, only when it reads V(file,upn) (in any case). Every other row maps a
+        file; blank lines are skipped.
+      - The file name may be given with or without its extension. It is compared with the names in O(src_dir) without
+        regard to case (or to how accents are encoded); a row that matches several files is refused.
+      - Several rows may name the same file, and each of their users gets that photo. A user is on one row only.
+      - Rows whose file is not in O(src_dir) (a photo archived by an earlier run, for example) are ignored. Files of
+        O(src_dir) that are not in the mapping refuse the task.
+      - A row with other than two columns, an empty file name, a user that is no user principal name, a quoted value
+        over several lines or text that is not UTF-8 refuses the task, its line named (the line it starts on).
     type: path
   state:
     description:
@@ -155,7 +168,9 @@ options:
         Sources of failed users stay where they are for the next run.
     type: path
   fail_on_error:
-    description: Fail the task when any user failed. The result lists every user either way.
+    description:
+      - Fail the task when any user failed. The result lists every user either way.
+      - Problems of the sources fail the task whatever this says, before anything is sent.
     type: bool
     default: true
 extends_documentation_fragment:
@@ -217,13 +232,13 @@ EXAMPLES = r"""
 
 RETURN = r"""
 users:
-  description: Every user (and every source file that could not be mapped to one), with what happened.
+  description: Every user, with what happened.
   returned: always
   type: list
   elements: dict
   contains:
     user:
-      description: The user principal name (null for a file that could not be mapped).
+      description: The user principal name.
       type: str
       sample: jdoe@contoso.com
     path:
@@ -259,7 +274,7 @@ summary:
   type: dict
   sample: {"total": 1200, "changed": 3, "unchanged": 1196, "failed": 1}
 failed_users:
-  description: The users (or file paths) that failed.
+  description: The users that failed.
   returned: always
   type: list
   elements: str
@@ -282,6 +297,14 @@ concurrency:
   returned: always
   type: dict
   sample: {"ceiling": 16, "peak": 16, "final": 16, "throttled": 0, "paused_seconds": 0.0}
+problems:
+  description:
+    - Why the sources were refused, each entry of O(photos), file of O(src_dir) or line of O(mapping) at fault. Nothing
+      was sent then.
+  returned: when the sources were refused
+  type: list
+  elements: str
+  sample: ["/srv/hr/badges/people.csv line 3: 'jdoe' is not a user principal name (name@domain)"]
 """
 
 from ansible.module_utils.basic import missing_required_lib
@@ -352,6 +375,8 @@ def main():
         missing = [item["user"] for item in params["photos"] if not item.get("path")]
         if missing:
             problems.append("photos[].path is required with state=present (missing for %s)" % ", ".join(missing))
+    if params["src_dir"] and not params["mapping"]:
+        problems.append(photo_sources.name_format_problem(params["name_format"]))
     settings = None
     try:
         settings = pipeline_settings(params)
@@ -359,9 +384,12 @@ def main():
         problems.append(str(err))
     module.fail_on_option_problems(problems)
     try:
-        entries, problems = photo_sources.resolve_sources(params["photos"], params["src_dir"], params["name_format"], params["mapping"])
+        entries, problems = photo_sources.resolve_sources(params["photos"], params["src_dir"], params["name_format"],
+                                                          params["mapping"], need_files=params["state"] == "present")
     except (OSError, IOError, ValueError) as err:
         module.fail_json(msg="cannot read the sources: %s" % err)
+    if problems:
+        module.fail_json(msg=photo_sources.refusal_message(problems), problems=problems)
 
     sync = photo_sync.PhotoSync(module.client(photo_sync.permissions_needed(params["targets"])), {
         "state": params["state"],
@@ -378,7 +406,7 @@ def main():
         "progress": UsersProgress.of_module(module.module, params["progress_interval"]),
     })
     try:
-        result = sync.run(entries, problems)
+        result = sync.run(entries)
     except SpoError as err:
         module.fail_from_error(err)
 

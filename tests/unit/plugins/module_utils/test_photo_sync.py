@@ -249,12 +249,6 @@ def test_exchange_sync_state_is_written_when_asked(tenant, sources):
     assert tenant.profiles["ann@contoso.com"]["SPS-PictureExchangeSyncState"] == "0"
 
 
-def test_problems_are_reported_as_failed_users(tenant, sources):
-    result = photo_sync.PhotoSync(tenant, {"workers": 1}).run(sources[:1], [{"path": "/x/nobody.jpg", "error": "bad name"}])
-    assert result["failed_users"] == ["/x/nobody.jpg"]
-    assert result["summary"]["total"] == 2
-
-
 @pytest.mark.parametrize("targets, expected", [
     (["sharepoint", "graph"], {"Sites.FullControl.All or Sites.Manage.All or Sites.ReadWrite.All", "Sites.FullControl.All",
                                "User.ReadWrite.All", "ProfilePhoto.ReadWrite.All or User.ReadWrite.All"}),

@@ -25,8 +25,8 @@ class FakeSync:
     def __init__(self, client, options):
         self.options = options
 
-    def run(self, entries, problems):
-        FakeSync.calls.append((self.options, entries, problems))
+    def run(self, entries):
+        FakeSync.calls.append((self.options, entries))
         return dict(FakeSync.answer)
 
 
@@ -49,6 +49,9 @@ def sync(monkeypatch):
     ({"src_dir": "/x", "progress_interval": -1}, "progress_interval must be 0 or more, not -1 (nothing was sent)"),
     ({"photos": [{"user": "ann@contoso.com"}]},
      "photos[].path is required with state=present (missing for ann@contoso.com) (nothing was sent)"),
+    ({"src_dir": "/x", "name_format": "{login}@contoso.com"},
+     "name_format '{login}@contoso.com': unknown or bad placeholder ('login'); use {f}, {first}, {l}, {last}, {middle}, "
+     "{stem}, {upn} (nothing was sent)"),
     ({"src_dir": "/x", "concurrency": 0, "workers": 0, "targets": []},
      "3 option problems, nothing was sent: concurrency must be 1 or more, not 0; workers must be 1 or more, not 0; "
      "targets must name at least one of sharepoint, graph"),
@@ -63,9 +66,9 @@ def test_the_sync_gets_the_options_and_a_failed_user_fails_the_task_naming_them(
     photo = tmp_path / "ann@contoso.com.jpg"
     photo.write_bytes(b"not decoded here")
     result = run(capsys, photos=[{"user": "ann@contoso.com", "path": str(photo)}], concurrency=3, _ansible_diff=True)
-    options, entries, problems = sync.calls[0]
+    options, entries = sync.calls[0]
     assert options["concurrency"] == 3 and options["targets"] == ["sharepoint", "graph"] and options["check_mode"] is False
-    assert [entry["user"] for entry in entries] == ["ann@contoso.com"] and problems == []
+    assert [entry["user"] for entry in entries] == ["ann@contoso.com"]
     assert result["failed"] is True and result["msg"] == (
         "1 of 2 users failed: ghost@contoso.com: graph: set photo of ghost@contoso.com: user not found (HTTP 404)")
     assert result["diff"]["after"] == {"ann@contoso.com": "new"}
@@ -92,3 +95,32 @@ def test_with_progress_interval_the_sync_gets_a_progress_file_in_the_module_tmpd
     run(capsys, photos=[{"user": "ann@contoso.com", "path": str(photo)}], progress_interval=10,
         _ansible_tmpdir=str(tmp_path))
     assert sync.calls[0][0]["progress"].file.path == str(tmp_path / "spo-progress.json")
+
+
+def test_sources_with_problems_are_refused_whole_before_connecting(monkeypatch, capsys, tmp_path):
+    refuse_client(monkeypatch)
+    photo = tmp_path / "ann.jpg"
+    photo.write_bytes(b"x")
+    result = run(capsys, photos=[{"user": "ann@contoso.com", "path": str(photo)}, {"user": "Bob Smith", "path": str(photo)},
+                                 {"user": "cid@contoso.com", "path": str(tmp_path / "none.jpg")}])
+    problems = ["photos[1]: 'Bob Smith' is not a user principal name (name@domain)",
+                "photos[2].path: %s does not exist" % (tmp_path / "none.jpg")]
+    assert result["failed"] is True and result["problems"] == problems
+    assert result["msg"] == "2 problem(s) in the photo sources, nothing was sent: " + "; ".join(problems)
+
+
+def test_a_bad_mapping_line_refuses_every_file_before_connecting(monkeypatch, capsys, tmp_path):
+    refuse_client(monkeypatch)
+    (tmp_path / "ann.jpg").write_bytes(b"x")
+    (tmp_path / "bob.jpg").write_bytes(b"x")
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("file,upn\nann.jpg,ann@contoso.com\nbob.jpg,notaupn\n", encoding="utf-8")
+    result = run(capsys, src_dir=str(tmp_path), mapping=str(mapping))
+    assert result["failed"] is True and result["msg"] == (
+        "1 problem(s) in the photo sources, nothing was sent: %s line 3: 'notaupn' is not a user principal name "
+        "(name@domain)" % mapping)
+
+
+def test_with_state_absent_a_listed_path_is_not_read(sync, capsys, tmp_path):
+    run(capsys, state="absent", photos=[{"user": "ann@contoso.com", "path": str(tmp_path / "gone.jpg")}])
+    assert [entry["user"] for entry in sync.calls[0][1]] == ["ann@contoso.com"]
