@@ -74,14 +74,14 @@ def test_jobs_the_record_does_not_name_are_not_looked_up(tenant, fake_time):
     assert tenant.record_of() == [result["job"]["job_id"]]
 
 
-@pytest.mark.parametrize("mapping", [
-    {"id_type": "principal_name", "id_property": "IdName", "property_map": {"City": "Office"}},  # another target
-    {"id_type": "email", "id_property": "IdName", "property_map": {"City": "City"}},  # another id type
-    None,  # a record of collection 1.0.0, which does not say what its jobs were queued with
+@pytest.mark.parametrize("mapping, legacy", [
+    ({"id_type": "principal_name", "id_property": "IdName", "property_map": {"City": "Office"}}, False),  # another target
+    ({"id_type": "email", "id_property": "IdName", "property_map": {"City": "City"}}, False),  # another id type
+    (None, True),  # a record of collection 1.0.0, which does not say what its jobs were queued with
 ])
-def test_a_job_of_the_file_queued_with_another_mapping_is_not_followed_a_new_one_is_queued(tenant, fake_time, mapping):
+def test_a_job_of_the_file_queued_with_another_mapping_is_not_followed_a_new_one_is_queued(tenant, fake_time, mapping, legacy):
     # the file holds the source's field names only: with another map or id type it is another import
-    old = tenant.remember(tenant.add_job(source=SOURCE, state=4), mapping=mapping)
+    old = tenant.remember(tenant.add_job(source=SOURCE, state=4), mapping=mapping, legacy=legacy)
     result = _run(tenant, fake_time, wait=False).run([SOURCE])
     assert result["changed"] is True and tenant.queue_calls == 1 and result["job"]["job_id"] != old
     assert tenant.record_of() == [result["job"]["job_id"], old]

@@ -170,16 +170,16 @@ class FakeTenant:
         data = self.log_files.get(folder, {}).get(name[:-len(".json")] + ".jobs.json")
         return [job["job_id"] for job in json.loads(data)["jobs"]] if data else []
 
-    def remember(self, job_id, source=SOURCE, mapping=RUN_MAPPING):
-        """Write the record of a job queued on source earlier (by default with the mapping the import run tests queue
-        with), as upa_import_job leaves it; mapping None: a record of collection 1.0.0, which does not say it."""
+    def remember(self, job_id, source=SOURCE, mapping=None, legacy=False):
+        """Write the record of a job queued on source earlier (with RUN_MAPPING unless another mapping is given), as
+        upa_import_job leaves it; legacy: as collection 1.0.0 left it, without the mapping."""
         folder, name = unquote(source.split(".com", 1)[1]).rsplit("/", 1)
         records = self.log_files.setdefault(folder, {})
         record = name[:-len(".json")] + ".jobs.json"
         jobs = json.loads(records[record])["jobs"] if record in records else []
         job = {"job_id": job_id, "queued_at": None}
-        if mapping is not None:
-            job["mapping"] = mapping
+        if not legacy:
+            job["mapping"] = mapping or RUN_MAPPING
         records[record] = json.dumps({"source_uri": source, "jobs": [job] + jobs}).encode()
         return job_id
 
