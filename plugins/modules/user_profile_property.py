@@ -55,6 +55,8 @@ options:
     description:
       - Property name to value for O(user). A string (or a number or boolean) sets a single value; a list sets a
         multi-valued property; V(null) or V("") clears it.
+      - Numbers and booleans are written as the text M(spo.user_profiles.upa_import_file) writes for them, V(true) and
+        V(false), and numbers as a JSON source writes them (V(1.50) stays V(1.50)).
       - A string for a multi-valued property (see O(multi_value_properties)) is split at O(multi_value_separator).
     type: dict
   profiles:

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_build
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import ImportFileError
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import PropertyKinds
 from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import ProfileInput, user_problem, value_problem
@@ -139,3 +140,18 @@ def test_user_problem(user, expected):
 ])
 def test_value_problem(value, ok):
     assert (value_problem(value) is None) is ok
+
+
+def test_numbers_and_booleans_are_the_text_the_bulk_import_writes(tmp_path):
+    src = tmp_path / "people.json"
+    src.write_text('[{"upn": "a@x.com", "cc": true, "off": false, "n": 1.50, "big": 12345678901234567890, "m": -0}]',
+                   encoding="utf-8")
+    mapping = {"cc": "CostCenter", "off": "Off", "n": "N", "big": "Big", "m": "M"}
+    built = import_build.build_import_files(str(tmp_path), "p", "upn", mapping, src=str(src))
+    with open(built["files"][0]["path"], "rb") as handle:
+        (bulk,) = json.loads(handle.read().decode("utf-8-sig"))["value"]
+    (_number, _user, desired), = entries(ProfileInput(KINDS, src=str(src), id_property="upn", property_map=mapping))
+    assert desired == dict((mapping[field], bulk[field]) for field in mapping)
+    assert desired == {"CostCenter": "true", "Off": "false", "N": "1.50", "Big": "12345678901234567890", "M": "-0"}
+    inline = ProfileInput(KINDS, user="a@x.com", properties={"CostCenter": True, "SPS-Skills": [False, 2]})
+    assert entries(inline)[0][2] == {"CostCenter": "true", "SPS-Skills": ["false", "2"]}

@@ -60,6 +60,12 @@ def test_a_bad_input_is_refused_naming_record_line_and_field_and_nothing_is_sent
     assert tenant.calls == []
 
 
+def test_a_boolean_is_written_as_upa_import_file_writes_it(tenant, capsys):
+    result = run(capsys, user="adele@contoso.com", properties={"CostCenter": True})
+    assert result["users"][0]["written"] == ["CostCenter"]
+    assert tenant.people["adele@contoso.com"]["CostCenter"] == "true"
+
+
 def test_more_failed_users_than_allowed_fails_the_task_listing_them(tenant, capsys):
     profiles = [{"user": "adele@contoso.com", "properties": {"CostCenter": "CC-7"}},
                 {"user": "ghost@contoso.com", "properties": {"CostCenter": "CC-7"}}]
