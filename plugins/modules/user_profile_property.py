@@ -21,7 +21,7 @@ description:
   - Users come from O(user) with O(properties), from O(profiles), or from a source read record by record
     (O(src) or O(records)) with an id field and a O(property_map), as M(spo.user_profiles.upa_import_file) reads it.
     The whole input is checked before anything is sent; a problem anywhere is reported with its record, line and field,
-    and nothing is written.
+    and nothing is written. A user given twice (in another case, or once by its claims name) is such a problem.
   - Many users run side by side. The number of requests in flight starts at 4 and grows while the tenant answers
     quickly, is halved when it throttles (HTTP 429 or 503), and every worker waits out a C(Retry-After) together;
     O(concurrency) is the most it may reach.
@@ -48,7 +48,10 @@ options:
   user:
     description:
       - The user principal name of one user (V(jdoe@contoso.com)); the claims name (V(i:0#.f|membership|jdoe@contoso.com))
-        is built from it. A claims name is also accepted as it is.
+        is built from it. The claims name of a user, in that form, is also accepted as it is; other claims names
+        (V(c:0...), or of another form) are refused.
+      - A user with a space or an invisible character (such as U+00A0, U+200B or U+FEFF) anywhere, its ends too, is
+        refused, naming the character.
       - Requires O(properties). Mutually exclusive with O(profiles), O(src) and O(records).
     type: str
   properties:
@@ -65,7 +68,7 @@ options:
     elements: dict
     suboptions:
       user:
-        description: The user principal name.
+        description: The user principal name, or the claims name of a user, as O(user).
         type: str
         required: true
       properties:
@@ -102,7 +105,9 @@ options:
     type: str
     default: ","
   id_property:
-    description: The source field holding each user's principal name. Required with O(src) and O(records).
+    description:
+      - The source field holding each user's principal name (or claims name), as O(user) takes it.
+      - Required with O(src) and O(records).
     type: str
   property_map:
     description: Source field to profile property. Required with O(src) and O(records).

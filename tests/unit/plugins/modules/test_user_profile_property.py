@@ -60,6 +60,15 @@ def test_a_bad_input_is_refused_naming_record_line_and_field_and_nothing_is_sent
     assert tenant.calls == []
 
 
+def test_a_user_given_twice_as_claims_name_and_principal_name_is_refused_and_nothing_is_sent(tenant, capsys):
+    result = run(capsys, profiles=[{"user": "i:0#.f|membership|adele@contoso.com", "properties": {"CostCenter": "1"}},
+                                   {"user": "Adele@contoso.com", "properties": {"CostCenter": "2"}}])
+    assert result["failed"] is True and result["problem_count"] == 1
+    assert result["msg"].endswith("record 2, field 'user': duplicate id 'Adele@contoso.com', first seen at record 1 "
+                                  "as 'i:0#.f|membership|adele@contoso.com'")
+    assert tenant.calls == []
+
+
 def test_a_boolean_is_written_as_upa_import_file_writes_it(tenant, capsys):
     result = run(capsys, user="adele@contoso.com", properties={"CostCenter": True})
     assert result["users"][0]["written"] == ["CostCenter"]
