@@ -10,15 +10,21 @@ upa_import_file reads it (``src``: CSV, JSON, JSON Lines; or inline ``records``)
 anything is sent. Iterating then reads the input again and yields ``(number, user, desired)`` one user at a time, so
 memory stays flat in the number of users; ``desired`` maps property names to values in
 profile_values.desired_value's form (a list for a multi-valued property, text otherwise).
+
+A source file is copied once, by check(), to a private file that both readings read: what is written is what was
+checked, whatever happens to the file in between. close() (or leaving a ``with`` block) removes the copy.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
 import unicodedata
 
 from ansible_collections.spo.user_profiles.plugins.module_utils._id_table import IdTable
-from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import open_source
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import ImportFileError, open_source, src_problem
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import (
     ID_PATTERNS, Problems, id_key, number_problem, problem,
 )
@@ -149,15 +155,32 @@ class ProfileInput:
         self.id_field = id_property if self._source_options else "user"
         self.ignored_fields = []
         self.count = None  # the users of the input, once check() has read it
+        self._snapshot = None  # the private copy of src that check() took
+        self._checked = False  # whether check() found nothing: only then is the input iterated
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self):
+        """Remove the private copy of src, if check() took one; the input is not iterated after."""
+        self._checked = False  # else the iteration would read src itself, unchecked
+        if self._snapshot is not None:
+            shutil.rmtree(os.path.dirname(self._snapshot), ignore_errors=True)
+            self._snapshot = None
 
     def check(self, max_problems):
         """Every problem of the input (import_validation.Problems: counted, the first max_problems listed)."""
+        self._checked = False
         problems = Problems(max_problems)
         if self._source_options is not None:
             for message in _map_problems(self.id_property, self.property_map):
                 problems.add(problem(None, None, None, message))
             if problems.count:
                 return problems
+            self._take_snapshot()
         ids = IdTable()
         suspects = set()
         self.count = 0
@@ -181,10 +204,13 @@ class ProfileInput:
         if suspects:
             for found in self._duplicate_problems(suspects):
                 problems.add(found)
+        self._checked = not problems.count
         return problems
 
     def __iter__(self):
         """(number, user, desired) per user, in input order; only after check() found nothing."""
+        if not self._checked:
+            raise ValueError("the input is written only after check() found no problem in it")
         for number, _line, user, values in self._items():
             desired = dict((name, desired_value(value, self.kinds.is_multi(name), self.separator))
                            for _field, name, value in values)
@@ -207,6 +233,23 @@ class ProfileInput:
                 yield problem(number, line, self.id_field, "duplicate id %r, first seen at %s%s" % (
                     user, where, " as %r" % seen[2] if seen[2] != user else ""))
 
+    def _take_snapshot(self):
+        """Copy src to a private directory, for check() and the iteration to read (records need no copy)."""
+        self.close()
+        src = self._source_options["src"]
+        if src is None:
+            return
+        message = src_problem(src)
+        if message:
+            raise ImportFileError(message)
+        # The copy keeps the file's name: format auto tells the format by its extension.
+        snapshot = os.path.join(tempfile.mkdtemp(prefix="spo-profile-input-"), os.path.basename(src))
+        self._snapshot = snapshot
+        try:
+            shutil.copyfile(src, snapshot)
+        except OSError as err:
+            raise ImportFileError("src: the source file %s cannot be read: %s" % (src, err.strerror or err)) from None
+
     def _items(self):
         """The input as (number, line, user, [(field, property, value)]) and problems (dicts), in order."""
         if self._source_options is not None:
@@ -215,7 +258,16 @@ class ProfileInput:
 
     def _source_items(self):
         fields = list(self.property_map)
-        source = open_source(self.id_property, fields, **self._source_options)
+        options = self._source_options
+        if self._snapshot is not None:
+            options = dict(options, src=self._snapshot)
+        try:
+            source = open_source(self.id_property, fields, **options)
+        except ImportFileError as err:
+            if self._snapshot is None:
+                raise
+            # The user knows the file by its own name, not by its private copy's.
+            raise ImportFileError(str(err).replace(self._snapshot, self._source_options["src"])) from None
         targets = [self.property_map[field] for field in fields]
         for item in source:
             if isinstance(item, dict):

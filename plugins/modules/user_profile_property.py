@@ -80,6 +80,9 @@ options:
       - A CSV (with a header row), JSON or JSON Lines file on the managed node, with a column (field) naming the user
         (O(id_property)) and the columns that O(property_map) maps to profile properties. Other columns are ignored.
       - Empty cells clear the property. The cells of multi-valued properties are split at O(multi_value_separator).
+      - The file is copied once to a private temporary file on the managed node, which is checked and then written from,
+        so what is written is what was checked even if O(src) changes while the task runs. The copy is removed at the
+        end.
     type: path
   records:
     description: The records of a source inline, a list of dictionaries, instead of O(src).
@@ -349,7 +352,12 @@ def main():
     params = module.params
     module.fail_on_option_problems(option_problems(params))
 
-    inputs = profile_input(params)
+    with profile_input(params) as inputs:
+        _check_and_write(module, params, inputs)
+
+
+def _check_and_write(module, params, inputs):
+    """Check the whole input, then write it (the module exits in here, with its result or failure)."""
     try:
         problems = inputs.check(params["max_problems"])
     except import_readers.ImportFileError as err:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -16,13 +17,15 @@ KINDS = PropertyKinds(multi_value=["Certifications"])
 
 
 def entries(inputs, max_problems=20):
-    problems = inputs.check(max_problems)
-    assert problems.count == 0, problems.listed
-    return list(inputs)
+    with inputs:
+        problems = inputs.check(max_problems)
+        assert problems.count == 0, problems.listed
+        return list(inputs)
 
 
 def problems_of(inputs):
-    return inputs.check(20).listed
+    with inputs:
+        return inputs.check(20).listed
 
 
 def test_one_user_strings_lists_and_clearing():
@@ -114,11 +117,11 @@ def test_the_source_is_read_lazily_one_user_at_a_time(tmp_path):
     with open(src, "w", encoding="utf-8") as handle:
         for number in range(1000):
             handle.write(json.dumps({"upn": "u%d@contoso.com" % number, "cc": "CC-%d" % number}) + "\n")
-    inputs = ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"cc": "CostCenter"})
-    assert inputs.check(20).count == 0
-    iterator = iter(inputs)
-    assert next(iterator) == (1, "u0@contoso.com", {"CostCenter": "CC-0"})
-    assert sum(1 for _entry in iterator) == 999
+    with ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"cc": "CostCenter"}) as inputs:
+        assert inputs.check(20).count == 0
+        iterator = iter(inputs)
+        assert next(iterator) == (1, "u0@contoso.com", {"CostCenter": "CC-0"})
+        assert sum(1 for _entry in iterator) == 999
 
 
 @pytest.mark.parametrize("user, expected", [
@@ -196,6 +199,53 @@ def test_a_user_given_as_a_claims_name_and_as_a_principal_name_is_a_duplicate(tm
 def test_a_claims_name_of_a_user_is_written_as_given():
     inputs = ProfileInput(KINDS, user="i:0#.f|membership|ann@x.com", properties={"X": "1"})
     assert entries(inputs) == [(1, "i:0#.f|membership|ann@x.com", {"X": "1"})]
+
+
+def test_what_is_written_is_what_was_checked_even_when_the_source_changes_in_between(tmp_path):
+    src = tmp_path / "people.csv"
+    src.write_text("upn,cc\nadele@contoso.com,CC-1\n", encoding="utf-8")
+    with ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"cc": "CostCenter"}) as inputs:
+        assert inputs.check(20).count == 0
+        # Unchecked users, a user that is no principal name, a duplicate, then a malformed row.
+        src.write_text("upn,cc\nadele@contoso.com,CC-9\njdoe,x\nalex@contoso.com,1\nalex@contoso.com,2\nbob\n",
+                       encoding="utf-8")
+        assert list(inputs) == [(1, "adele@contoso.com", {"CostCenter": "CC-1"})]
+        os.remove(src)
+        assert list(inputs) == [(1, "adele@contoso.com", {"CostCenter": "CC-1"})]
+
+
+def test_the_private_copy_is_removed_on_close(tmp_path):
+    src = tmp_path / "people.csv"
+    src.write_text("upn,cc\nadele@contoso.com,CC-1\n", encoding="utf-8")
+    with ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"cc": "CostCenter"}) as inputs:
+        inputs.check(20)
+        copy = inputs._snapshot
+        assert os.path.basename(copy) == "people.csv" and copy != str(src)
+        assert oct(os.stat(os.path.dirname(copy)).st_mode & 0o777) == "0o700"
+        assert inputs.check(20).count == 0 and inputs._snapshot != copy and not os.path.exists(copy)
+        copy = inputs._snapshot
+    assert not os.path.exists(os.path.dirname(copy))
+    with pytest.raises(ValueError, match="only after check"):  # not from src itself, unchecked
+        list(inputs)
+
+
+def test_a_file_that_cannot_be_read_is_named_by_its_own_path_not_its_copys(tmp_path):
+    src = tmp_path / "people.data"
+    src.write_bytes(b"\xff\xfeu\x00p\x00n\x00")
+    with ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"cc": "CostCenter"}) as inputs:
+        with pytest.raises(ImportFileError) as raised:
+            inputs.check(20)
+    assert str(raised.value).startswith("%s starts with a UTF-16" % src)
+
+
+@pytest.mark.parametrize("source", [None, "refused"])
+def test_the_input_is_not_iterated_unless_check_found_nothing(source):
+    user = "jdoe" if source == "refused" else "jdoe@contoso.com"
+    inputs = ProfileInput(KINDS, user=user, properties={"CostCenter": "1"})
+    if source == "refused":
+        assert inputs.check(20).count == 1
+    with pytest.raises(ValueError, match="only after check"):
+        list(inputs)
 
 
 def test_numbers_and_booleans_are_the_text_the_bulk_import_writes(tmp_path):
