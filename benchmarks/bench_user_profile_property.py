@@ -180,6 +180,7 @@ inputs = ProfileInput(PropertyKinds(multi_value=["Certifications"]), src=%(sourc
 assert inputs.check(20).count == 0
 tracemalloc.start()
 result = PropertySync(client, 16, check_mode=True).run(inputs)
+inputs.close()
 print(json.dumps({"peak": tracemalloc.get_traced_memory()[1], "changed": result["summary"]["changed"],
                   "total": result["summary"]["total"]}))
 """

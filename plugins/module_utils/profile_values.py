@@ -14,6 +14,8 @@ properties are named by the caller.
 from __future__ import annotations
 
 from ansible_collections.spo.user_profiles.plugins.module_utils._json_stream import literal_text
+# The text upa_import_file writes for a number or a boolean: one source gives one value whichever module writes it.
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import _to_text as written_text
 
 # SharePoint's standard multi-valued string properties.
 STANDARD_MULTI_VALUE = ("SPS-Interests", "SPS-MemberOf", "SPS-PastProjects", "SPS-Responsibility", "SPS-School",
@@ -50,8 +52,8 @@ class PropertyKinds:
 
 
 def _text(value):
-    """A single value as SharePoint keeps it: text; booleans as .NET prints them ("True"), as GetPropertiesFor answers;
-    numbers as the source wrote them."""
+    """A single value GetPropertiesFor answered, as text: booleans as .NET prints them ("True"); numbers as
+    written."""
     if isinstance(value, bool):
         return "True" if value else "False"
     return literal_text(value) or str(value)
@@ -59,14 +61,15 @@ def _text(value):
 
 def desired_value(value, multi, separator=DEFAULT_SEPARATOR):
     """A module input as it is written: a list of text for a multi-valued property (a string is split at
-    `separator`, items stripped, empty ones dropped), text for a single value. None and "" clear either kind."""
+    `separator`, items stripped, empty ones dropped), text for a single value. None and "" clear either kind.
+    Numbers and booleans are the text upa_import_file writes for them ("true", "1.50")."""
     if value is None or value == "":
         return [] if multi else ""
     if isinstance(value, (list, tuple)):
-        return [_text(item) for item in value]
+        return [written_text(item) for item in value]
     if multi:
-        return [part.strip() for part in _text(value).split(separator) if part.strip()]
-    return _text(value)
+        return [part.strip() for part in written_text(value).split(separator) if part.strip()]
+    return written_text(value)
 
 
 def current_value(value, multi):

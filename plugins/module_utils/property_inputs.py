@@ -10,22 +10,35 @@ upa_import_file reads it (``src``: CSV, JSON, JSON Lines; or inline ``records``)
 anything is sent. Iterating then reads the input again and yields ``(number, user, desired)`` one user at a time, so
 memory stays flat in the number of users; ``desired`` maps property names to values in
 profile_values.desired_value's form (a list for a multi-valued property, text otherwise).
+
+A source file is copied once, by check(), to a private file that both readings read: what is written is what was
+checked, whatever happens to the file in between. close() (or leaving a ``with`` block) removes the copy.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
+import unicodedata
 
 from ansible_collections.spo.user_profiles.plugins.module_utils._id_table import IdTable
-from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import open_source
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import ImportFileError, open_source, src_problem
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import (
-    ID_PATTERNS, Problems, duplicate_problems, id_key, number_problem, problem,
+    ID_PATTERNS, Problems, id_key, number_problem, problem,
 )
+from ansible_collections.spo.user_profiles.plugins.module_utils.odata import CLAIMS_PREFIX
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import DEFAULT_SEPARATOR, desired_value
 
 _SCALARS = (str, bool, int, float)
 _PRINCIPAL_NAME = re.compile(ID_PATTERNS["principal_name"]).search
+# The starts of claims names (odata.claims_account sends such a name as it is). Of them, a user's profile is named by
+# CLAIMS_PREFIX and the user principal name only (what the CLI for Microsoft 365 and PnP send to PeopleManager).
+# Compared without case, so that "I:0#.F|..." is not taken for a principal name.
 _CLAIMS_PREFIXES = ("i:0", "c:0")
+# Control and format characters (U+200B, U+FEFF, ...): invisible in a user name, as whitespace is.
+_HIDDEN_CATEGORIES = ("Cc", "Cf")
 
 
 def _text_problem(text):
@@ -54,15 +67,55 @@ def value_problem(value):
     return None
 
 
+def _hidden(char):
+    """Whether a character is one no one sees in a user: "ann@contoso.com" with a space or a U+200B after it would
+    look like "ann@contoso.com" and yet not be the same user."""
+    return char.isspace() or unicodedata.category(char) in _HIDDEN_CATEGORIES
+
+
+def _visible(user):
+    """The user without its hidden characters."""
+    if user.isprintable() and " " not in user:  # most users: no hidden character (C speed)
+        return user
+    return "".join(char for char in user if not _hidden(char))
+
+
+def _principal_name(user):
+    """The user principal name a user names (the user itself, or the name in a user's claims name), or None."""
+    name = user[len(CLAIMS_PREFIX):] if user.startswith(CLAIMS_PREFIX) else user
+    if name.lower().startswith(_CLAIMS_PREFIXES) or not _PRINCIPAL_NAME(name):
+        return None
+    return name
+
+
 def user_problem(user):
-    """Why a user cannot be addressed, or None: a user principal name (or a claims name) is needed."""
-    if not isinstance(user, str) or not user.strip():
-        return "the user is missing" if user in (None, "") else "the user must be text, not %s" % type(user).__name__
-    if _text_problem(user):
-        return _text_problem(user)
-    if not user.strip().startswith(_CLAIMS_PREFIXES) and not _PRINCIPAL_NAME(user.strip()):
+    """Why a user cannot be addressed, or None: a user principal name, or a user's claims name
+    (i:0#.f|membership|<user principal name>), is needed."""
+    if user is None or user == "":
+        return "the user is missing"
+    if not isinstance(user, str):
+        return "the user must be text, not %s" % type(user).__name__
+    reason = _text_problem(user)
+    if reason:
+        return reason
+    visible = _visible(user)
+    if _principal_name(visible) is None:
+        if visible.lower().startswith(_CLAIMS_PREFIXES):
+            return "%r is not the claims name of a user (%sname@domain)" % (user, CLAIMS_PREFIX)
         return "%r is not a user principal name (name@domain)" % user
+    if visible != user:
+        at, char = next((at, char) for at, char in enumerate(user, 1) if _hidden(char))
+        name = unicodedata.name(char, "")
+        return "%r holds U+%04X%s at character %d: a user name has no spaces or invisible characters" % (
+            user, ord(char), " (%s)" % name if name else "", at)
     return None
+
+
+def _user_key(user):
+    """What a user compares by: its principal name, without case (the claims name of a user is that user), or
+    None for a value that names no user."""
+    name = _principal_name(user) if isinstance(user, str) else None
+    return None if name is None else name.lower()
 
 
 def _map_problems(id_property, property_map):
@@ -102,15 +155,32 @@ class ProfileInput:
         self.id_field = id_property if self._source_options else "user"
         self.ignored_fields = []
         self.count = None  # the users of the input, once check() has read it
+        self._snapshot = None  # the private copy of src that check() took
+        self._checked = False  # whether check() found nothing: only then is the input iterated
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self):
+        """Remove the private copy of src, if check() took one; the input is not iterated after."""
+        self._checked = False  # else the iteration would read src itself, unchecked
+        if self._snapshot is not None:
+            shutil.rmtree(os.path.dirname(self._snapshot), ignore_errors=True)
+            self._snapshot = None
 
     def check(self, max_problems):
         """Every problem of the input (import_validation.Problems: counted, the first max_problems listed)."""
+        self._checked = False
         problems = Problems(max_problems)
         if self._source_options is not None:
             for message in _map_problems(self.id_property, self.property_map):
                 problems.add(problem(None, None, None, message))
             if problems.count:
                 return problems
+            self._take_snapshot()
         ids = IdTable()
         suspects = set()
         self.count = 0
@@ -124,7 +194,7 @@ class ProfileInput:
             if reason:
                 problems.report(number, line, self.id_field, reason)
             else:
-                key = id_key(user)
+                key = id_key(_user_key(user))
                 if not ids.add(key):
                     suspects.add(key)
             for field, _name, value in values:
@@ -132,16 +202,53 @@ class ProfileInput:
                 if reason:
                     problems.report(number, line, field, reason)
         if suspects:
-            for found in duplicate_problems(self._items(), suspects, self.id_field):
+            for found in self._duplicate_problems(suspects):
                 problems.add(found)
+        self._checked = not problems.count
         return problems
 
     def __iter__(self):
         """(number, user, desired) per user, in input order; only after check() found nothing."""
+        if not self._checked:
+            raise ValueError("the input is written only after check() found no problem in it")
         for number, _line, user, values in self._items():
             desired = dict((name, desired_value(value, self.kinds.is_multi(name), self.separator))
                            for _field, name, value in values)
-            yield number, user.strip(), desired
+            yield number, user, desired
+
+    def _duplicate_problems(self, suspects):
+        """The second pass, when two users' hashes met: a problem for each user given again (in another case, or as
+        a claims name and a principal name), naming where it was first seen and as what."""
+        first_seen = {}
+        for item in self._items():
+            if isinstance(item, dict):
+                continue
+            number, line, user = item[0], item[1], item[2]
+            key = _user_key(user)
+            if key is None or id_key(key) not in suspects:
+                continue
+            seen = first_seen.setdefault(key, (number, line, user))
+            if seen[0] != number:
+                where = "record %d" % seen[0] + (" (line %d)" % seen[1] if seen[1] is not None else "")
+                yield problem(number, line, self.id_field, "duplicate id %r, first seen at %s%s" % (
+                    user, where, " as %r" % seen[2] if seen[2] != user else ""))
+
+    def _take_snapshot(self):
+        """Copy src to a private directory, for check() and the iteration to read (records need no copy)."""
+        self.close()
+        src = self._source_options["src"]
+        if src is None:
+            return
+        message = src_problem(src)
+        if message:
+            raise ImportFileError(message)
+        # The copy keeps the file's name: format auto tells the format by its extension.
+        snapshot = os.path.join(tempfile.mkdtemp(prefix="spo-profile-input-"), os.path.basename(src))
+        self._snapshot = snapshot
+        try:
+            shutil.copyfile(src, snapshot)
+        except OSError as err:
+            raise ImportFileError("src: the source file %s cannot be read: %s" % (src, err.strerror or err)) from None
 
     def _items(self):
         """The input as (number, line, user, [(field, property, value)]) and problems (dicts), in order."""
@@ -151,7 +258,16 @@ class ProfileInput:
 
     def _source_items(self):
         fields = list(self.property_map)
-        source = open_source(self.id_property, fields, **self._source_options)
+        options = self._source_options
+        if self._snapshot is not None:
+            options = dict(options, src=self._snapshot)
+        try:
+            source = open_source(self.id_property, fields, **options)
+        except ImportFileError as err:
+            if self._snapshot is None:
+                raise
+            # The user knows the file by its own name, not by its private copy's.
+            raise ImportFileError(str(err).replace(self._snapshot, self._source_options["src"])) from None
         targets = [self.property_map[field] for field in fields]
         for item in source:
             if isinstance(item, dict):

@@ -33,7 +33,10 @@ extends_documentation_fragment:
   - spo.user_profiles.attributes.PROGRESS_ACTION
 options:
   users:
-    description: The user principal names (or claims names) of the users to read.
+    description:
+      - The user principal names of the users to read, or their claims names (V(i:0#.f|membership|jdoe@contoso.com)).
+      - A user with a space or an invisible character (such as U+00A0, U+200B or U+FEFF) anywhere, its ends too, is
+        refused, naming the character.
     type: list
     elements: str
     required: true
@@ -142,7 +145,7 @@ def main():
     problems.extend(minimum_problems(params, {"concurrency": 1, "progress_interval": 0}))
     module.fail_on_option_problems(problems)
     try:
-        result = read_profiles(module.client(permissions.PEOPLE_MANAGER), [user.strip() for user in params["users"]],
+        result = read_profiles(module.client(permissions.PEOPLE_MANAGER), params["users"],
                                PropertyKinds(multi_value=params["multi_value_properties"]),
                                names=params["properties"], concurrency=params["concurrency"],
                                progress=UsersProgress.of_module(module.module, params["progress_interval"]))

@@ -21,7 +21,7 @@ description:
   - Users come from O(user) with O(properties), from O(profiles), or from a source read record by record
     (O(src) or O(records)) with an id field and a O(property_map), as M(spo.user_profiles.upa_import_file) reads it.
     The whole input is checked before anything is sent; a problem anywhere is reported with its record, line and field,
-    and nothing is written.
+    and nothing is written. A user given twice (in another case, or once by its claims name) is such a problem.
   - Many users run side by side. The number of requests in flight starts at 4 and grows while the tenant answers
     quickly, is halved when it throttles (HTTP 429 or 503), and every worker waits out a C(Retry-After) together;
     O(concurrency) is the most it may reach.
@@ -48,13 +48,18 @@ options:
   user:
     description:
       - The user principal name of one user (V(jdoe@contoso.com)); the claims name (V(i:0#.f|membership|jdoe@contoso.com))
-        is built from it. A claims name is also accepted as it is.
+        is built from it. The claims name of a user, in that form, is also accepted as it is; other claims names
+        (V(c:0...), or of another form) are refused.
+      - A user with a space or an invisible character (such as U+00A0, U+200B or U+FEFF) anywhere, its ends too, is
+        refused, naming the character.
       - Requires O(properties). Mutually exclusive with O(profiles), O(src) and O(records).
     type: str
   properties:
     description:
       - Property name to value for O(user). A string (or a number or boolean) sets a single value; a list sets a
         multi-valued property; V(null) or V("") clears it.
+      - Numbers and booleans are written as the text M(spo.user_profiles.upa_import_file) writes for them, V(true) and
+        V(false), and numbers as a JSON source writes them (V(1.50) stays V(1.50)).
       - A string for a multi-valued property (see O(multi_value_properties)) is split at O(multi_value_separator).
     type: dict
   profiles:
@@ -63,7 +68,7 @@ options:
     elements: dict
     suboptions:
       user:
-        description: The user principal name.
+        description: The user principal name, or the claims name of a user, as O(user).
         type: str
         required: true
       properties:
@@ -75,6 +80,9 @@ options:
       - A CSV (with a header row), JSON or JSON Lines file on the managed node, with a column (field) naming the user
         (O(id_property)) and the columns that O(property_map) maps to profile properties. Other columns are ignored.
       - Empty cells clear the property. The cells of multi-valued properties are split at O(multi_value_separator).
+      - The file is copied once to a private temporary file on the managed node, which is checked and then written from,
+        so what is written is what was checked even if O(src) changes while the task runs. The copy is removed at the
+        end.
     type: path
   records:
     description: The records of a source inline, a list of dictionaries, instead of O(src).
@@ -100,7 +108,9 @@ options:
     type: str
     default: ","
   id_property:
-    description: The source field holding each user's principal name. Required with O(src) and O(records).
+    description:
+      - The source field holding each user's principal name (or claims name), as O(user) takes it.
+      - Required with O(src) and O(records).
     type: str
   property_map:
     description: Source field to profile property. Required with O(src) and O(records).
@@ -342,7 +352,12 @@ def main():
     params = module.params
     module.fail_on_option_problems(option_problems(params))
 
-    inputs = profile_input(params)
+    with profile_input(params) as inputs:
+        _check_and_write(module, params, inputs)
+
+
+def _check_and_write(module, params, inputs):
+    """Check the whole input, then write it (the module exits in here, with its result or failure)."""
     try:
         problems = inputs.check(params["max_problems"])
     except import_readers.ImportFileError as err:

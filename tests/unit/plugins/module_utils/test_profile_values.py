@@ -23,12 +23,13 @@ def test_standard_kinds_are_known_and_the_tenants_own_are_added():
     ("", False, ""),
     (None, True, []),
     ("", True, []),
-    (True, False, "True"),
+    (True, False, "true"),  # as upa_import_file writes it
+    (False, True, ["false"]),
     (3, False, "3"),
     (2.5, False, "2.5"),
     ("Zürich", False, "Zürich"),
     ("a | b ||c", True, ["a", "b", "c"]),
-    (["b", "a", 1, False], True, ["b", "a", "1", "False"]),
+    (["b", "a", 1, False], True, ["b", "a", "1", "false"]),
     (["only"], False, ["only"]),  # a list is a list, whatever the property was thought to be
 ])
 def test_desired_value(value, multi, expected):

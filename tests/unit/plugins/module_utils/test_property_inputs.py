@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_build
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import ImportFileError
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import PropertyKinds
 from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import ProfileInput, user_problem, value_problem
@@ -15,17 +17,19 @@ KINDS = PropertyKinds(multi_value=["Certifications"])
 
 
 def entries(inputs, max_problems=20):
-    problems = inputs.check(max_problems)
-    assert problems.count == 0, problems.listed
-    return list(inputs)
+    with inputs:
+        problems = inputs.check(max_problems)
+        assert problems.count == 0, problems.listed
+        return list(inputs)
 
 
 def problems_of(inputs):
-    return inputs.check(20).listed
+    with inputs:
+        return inputs.check(20).listed
 
 
 def test_one_user_strings_lists_and_clearing():
-    inputs = ProfileInput(KINDS, user=" adele@contoso.com ", properties={
+    inputs = ProfileInput(KINDS, user="adele@contoso.com", properties={
         "CostCenter": "CC-1", "SPS-Skills": ["Python", "Ansible"], "AboutMe": None, "Certifications": "", "Level": 3})
     assert entries(inputs) == [(1, "adele@contoso.com", {
         "CostCenter": "CC-1", "SPS-Skills": ["Python", "Ansible"], "AboutMe": "", "Certifications": [], "Level": "3"})]
@@ -64,7 +68,7 @@ def test_inline_records_read_like_a_source():
 
 def test_every_problem_names_its_record_line_and_field(tmp_path):
     src = tmp_path / "people.csv"
-    src.write_text("upn,cc\njdoe,CC-1\n,CC-2\nadele@contoso.com,CC-3\nADELE@contoso.com ,CC-4\n", encoding="utf-8")
+    src.write_text("upn,cc\njdoe,CC-1\n,CC-2\nadele@contoso.com,CC-3\nADELE@contoso.com,CC-4\n", encoding="utf-8")
     inputs = ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"cc": "CostCenter"})
     assert [(found["record"], found["line"], found["field"]) for found in problems_of(inputs)] == [
         (1, 2, "upn"), (2, 3, "upn"), (4, 5, "upn")]
@@ -113,20 +117,32 @@ def test_the_source_is_read_lazily_one_user_at_a_time(tmp_path):
     with open(src, "w", encoding="utf-8") as handle:
         for number in range(1000):
             handle.write(json.dumps({"upn": "u%d@contoso.com" % number, "cc": "CC-%d" % number}) + "\n")
-    inputs = ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"cc": "CostCenter"})
-    assert inputs.check(20).count == 0
-    iterator = iter(inputs)
-    assert next(iterator) == (1, "u0@contoso.com", {"CostCenter": "CC-0"})
-    assert sum(1 for _entry in iterator) == 999
+    with ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"cc": "CostCenter"}) as inputs:
+        assert inputs.check(20).count == 0
+        iterator = iter(inputs)
+        assert next(iterator) == (1, "u0@contoso.com", {"CostCenter": "CC-0"})
+        assert sum(1 for _entry in iterator) == 999
 
 
 @pytest.mark.parametrize("user, expected", [
     ("jdoe@contoso.com", None),
     ("i:0#.f|membership|jdoe@contoso.com", None),
+    ("i:0#.f|membership|jdoe_fabrikam.com#EXT#@contoso.onmicrosoft.com", None),  # a guest
     ("jdoe", "is not a user principal name"),
     ("", "the user is missing"),
     (None, "the user is missing"),
     (7, "must be text"),
+    ("i:0#.f|membership|jdoe", "'i:0#.f|membership|jdoe' is not the claims name of a user (i:0#.f|membership|name@"),
+    ("i:0#.f|membership|", "is not the claims name of a user"),
+    ("i:0#.f|membership|i:0#.f|membership|jdoe@contoso.com", "is not the claims name of a user"),
+    ("i:0#.w|contoso\\jdoe@contoso.com", "is not the claims name of a user"),
+    ("c:0o.c|federateddirectoryclaimprovider|jdoe@contoso.com", "is not the claims name of a user"),
+    ("c:0(.s|true", "is not the claims name of a user"),
+    ("I:0#.F|MEMBERSHIP|jdoe@contoso.com", "is not the claims name of a user"),
+    ("i:0-totally-not-a-user", "is not the claims name of a user"),
+    ("   ", "'   ' is not a user principal name"),
+    ("ann smith", "'ann smith' is not a user principal name"),
+    ("i:0 totally not a user", "'i:0 totally not a user' is not the claims name of a user"),
 ])
 def test_user_problem(user, expected):
     found = user_problem(user)
@@ -139,3 +155,109 @@ def test_user_problem(user, expected):
 ])
 def test_value_problem(value, ok):
     assert (value_problem(value) is None) is ok
+
+
+@pytest.mark.parametrize("user, code_point", [
+    (" jdoe@contoso.com", "U+0020 (SPACE) at character 1"),
+    ("jdoe@contoso.com ", "U+0020 (SPACE) at character 17"),
+    ("jdoe@contoso.com\t", "U+0009 at character 17"),
+    ("jdoe@contoso.com\u200b", "U+200B (ZERO WIDTH SPACE) at character 17"),
+    ("\ufeffjdoe@contoso.com", "U+FEFF (ZERO WIDTH NO-BREAK SPACE) at character 1"),
+    ("jdoe\u00a0@contoso.com", "U+00A0 (NO-BREAK SPACE) at character 5"),
+    ("jd\u2060oe@contoso.com", "U+2060 (WORD JOINER) at character 3"),
+    ("jdoe@contoso.com\u3000", "U+3000 (IDEOGRAPHIC SPACE) at character 17"),
+    ("i:0#.f|membership|jdoe@contoso.com\u200e", "U+200E (LEFT-TO-RIGHT MARK) at character 35"),
+    ("jd\x00oe@contoso.com", "U+0000 at character 3"),
+])
+def test_spaces_and_invisible_characters_in_a_user_are_refused_naming_the_code_point(user, code_point):
+    assert user_problem(user) == "%r holds %s: a user name has no spaces or invisible characters" % (user, code_point)
+
+
+def test_a_user_with_an_invisible_character_is_refused_naming_its_line(tmp_path):
+    src = tmp_path / "people.csv"
+    src.write_text("upn,cc\nadele@contoso.com\u200b,CC-1\nadele@contoso.com,CC-2\n alex@contoso.com,CC-3\n",
+                   encoding="utf-8")
+    inputs = ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"cc": "CostCenter"})
+    assert [(found["record"], found["line"], found["field"], found["message"].split(": ")[0])
+            for found in problems_of(inputs)] == [
+        (1, 2, "upn", "'adele@contoso.com\\u200b' holds U+200B (ZERO WIDTH SPACE) at character 18"),
+        (3, 4, "upn", "' alex@contoso.com' holds U+0020 (SPACE) at character 1")]
+
+
+def test_a_user_given_as_a_claims_name_and_as_a_principal_name_is_a_duplicate(tmp_path):
+    src = tmp_path / "people.csv"
+    src.write_text("upn,cc\ni:0#.f|membership|Ann@X.com,CC-1\nbob@x.com,CC-2\nann@x.com,CC-3\n", encoding="utf-8")
+    inputs = ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"cc": "CostCenter"})
+    assert [(found["record"], found["line"], found["field"], found["message"]) for found in problems_of(inputs)] == [
+        (3, 4, "upn", "duplicate id 'ann@x.com', first seen at record 1 (line 2) as 'i:0#.f|membership|Ann@X.com'")]
+    profiles = ProfileInput(KINDS, profiles=[{"user": "ann@x.com", "properties": {"X": "1"}},
+                                             {"user": "i:0#.f|membership|ANN@x.com", "properties": {"X": "2"}}])
+    assert [found["message"] for found in problems_of(profiles)] == [
+        "duplicate id 'i:0#.f|membership|ANN@x.com', first seen at record 1 as 'ann@x.com'"]
+
+
+def test_a_claims_name_of_a_user_is_written_as_given():
+    inputs = ProfileInput(KINDS, user="i:0#.f|membership|ann@x.com", properties={"X": "1"})
+    assert entries(inputs) == [(1, "i:0#.f|membership|ann@x.com", {"X": "1"})]
+
+
+def test_what_is_written_is_what_was_checked_even_when_the_source_changes_in_between(tmp_path):
+    src = tmp_path / "people.csv"
+    src.write_text("upn,cc\nadele@contoso.com,CC-1\n", encoding="utf-8")
+    with ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"cc": "CostCenter"}) as inputs:
+        assert inputs.check(20).count == 0
+        # Unchecked users, a user that is no principal name, a duplicate, then a malformed row.
+        src.write_text("upn,cc\nadele@contoso.com,CC-9\njdoe,x\nalex@contoso.com,1\nalex@contoso.com,2\nbob\n",
+                       encoding="utf-8")
+        assert list(inputs) == [(1, "adele@contoso.com", {"CostCenter": "CC-1"})]
+        os.remove(src)
+        assert list(inputs) == [(1, "adele@contoso.com", {"CostCenter": "CC-1"})]
+
+
+def test_the_private_copy_is_removed_on_close(tmp_path):
+    src = tmp_path / "people.csv"
+    src.write_text("upn,cc\nadele@contoso.com,CC-1\n", encoding="utf-8")
+    with ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"cc": "CostCenter"}) as inputs:
+        inputs.check(20)
+        copy = inputs._snapshot
+        assert os.path.basename(copy) == "people.csv" and copy != str(src)
+        assert oct(os.stat(os.path.dirname(copy)).st_mode & 0o777) == "0o700"
+        assert inputs.check(20).count == 0 and inputs._snapshot != copy and not os.path.exists(copy)
+        copy = inputs._snapshot
+    assert not os.path.exists(os.path.dirname(copy))
+    with pytest.raises(ValueError, match="only after check"):  # not from src itself, unchecked
+        list(inputs)
+
+
+def test_a_file_that_cannot_be_read_is_named_by_its_own_path_not_its_copys(tmp_path):
+    src = tmp_path / "people.data"
+    src.write_bytes(b"\xff\xfeu\x00p\x00n\x00")
+    with ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"cc": "CostCenter"}) as inputs:
+        with pytest.raises(ImportFileError) as raised:
+            inputs.check(20)
+    assert str(raised.value).startswith("%s starts with a UTF-16" % src)
+
+
+@pytest.mark.parametrize("source", [None, "refused"])
+def test_the_input_is_not_iterated_unless_check_found_nothing(source):
+    user = "jdoe" if source == "refused" else "jdoe@contoso.com"
+    inputs = ProfileInput(KINDS, user=user, properties={"CostCenter": "1"})
+    if source == "refused":
+        assert inputs.check(20).count == 1
+    with pytest.raises(ValueError, match="only after check"):
+        list(inputs)
+
+
+def test_numbers_and_booleans_are_the_text_the_bulk_import_writes(tmp_path):
+    src = tmp_path / "people.json"
+    src.write_text('[{"upn": "a@x.com", "cc": true, "off": false, "n": 1.50, "big": 12345678901234567890, "m": -0}]',
+                   encoding="utf-8")
+    mapping = {"cc": "CostCenter", "off": "Off", "n": "N", "big": "Big", "m": "M"}
+    built = import_build.build_import_files(str(tmp_path), "p", "upn", mapping, src=str(src))
+    with open(built["files"][0]["path"], "rb") as handle:
+        (bulk,) = json.loads(handle.read().decode("utf-8-sig"))["value"]
+    (_number, _user, desired), = entries(ProfileInput(KINDS, src=str(src), id_property="upn", property_map=mapping))
+    assert desired == dict((mapping[field], bulk[field]) for field in mapping)
+    assert desired == {"CostCenter": "true", "Off": "false", "N": "1.50", "Big": "12345678901234567890", "M": "-0"}
+    inline = ProfileInput(KINDS, user="a@x.com", properties={"CostCenter": True, "SPS-Skills": [False, 2]})
+    assert entries(inline)[0][2] == {"CostCenter": "true", "SPS-Skills": ["false", "2"]}

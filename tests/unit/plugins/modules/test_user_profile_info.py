@@ -35,6 +35,14 @@ def test_a_user_that_is_no_principal_name_is_refused_before_any_request(tenant, 
     assert tenant.calls == []
 
 
+def test_a_user_with_a_space_or_an_invisible_character_is_refused_before_any_request(tenant, capsys):
+    result = run(capsys, users=["adele@contoso.com ", "adele@contoso.com\u200b"])
+    assert result["failed"] is True
+    assert "users[0]: 'adele@contoso.com ' holds U+0020 (SPACE)" in result["msg"]
+    assert "users[1]: 'adele@contoso.com\\u200b' holds U+200B (ZERO WIDTH SPACE)" in result["msg"]
+    assert tenant.calls == []
+
+
 def test_with_progress_interval_the_users_read_are_left_for_the_action(tenant, capsys, tmp_path):
     run(capsys, users=["adele@contoso.com", "ghost@contoso.com"], progress_interval=5, _ansible_tmpdir=str(tmp_path))
     users = json.loads((tmp_path / "spo-progress.json").read_text())["users"]

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import json
+import tempfile
 
 import pytest
 
+from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import ProfileInput
 from ansible_collections.spo.user_profiles.plugins.modules import user_profile_property
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_property_sync import FakeTenantPeople
 from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.module_runs import run_module, serve_client
@@ -58,6 +60,40 @@ def test_a_bad_input_is_refused_naming_record_line_and_field_and_nothing_is_sent
     assert result["failed"] is True and result["problem_count"] == 2
     assert result["msg"].startswith("2 problem(s) in the input, nothing was written: record 2, field 'upn'")
     assert tenant.calls == []
+
+
+def test_what_is_written_is_what_was_checked_though_src_changes_after_the_check(tenant, capsys, tmp_path, monkeypatch):
+    src = tmp_path / "people.csv"
+    src.write_text("upn,cc\nadele@contoso.com,CC-7\n", encoding="utf-8")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    check = ProfileInput.check
+
+    def check_then_change(inputs, max_problems):
+        found = check(inputs, max_problems)
+        src.write_text("upn,cc\nadele@contoso.com,CC-8\nalex@contoso.com,CC-9\nalex\n", encoding="utf-8")
+        return found
+
+    monkeypatch.setattr(ProfileInput, "check", check_then_change)
+    result = run(capsys, src=str(src), id_property="upn", property_map={"cc": "CostCenter"})
+    assert result["summary"]["total"] == 1 and "failed" not in result
+    assert [call[2] for call in tenant.writes()] == [
+        {"accountName": "i:0#.f|membership|adele@contoso.com", "propertyName": "CostCenter", "propertyValue": "CC-7"}]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["people.csv"]  # the private copy is gone
+
+
+def test_a_user_given_twice_as_claims_name_and_principal_name_is_refused_and_nothing_is_sent(tenant, capsys):
+    result = run(capsys, profiles=[{"user": "i:0#.f|membership|adele@contoso.com", "properties": {"CostCenter": "1"}},
+                                   {"user": "Adele@contoso.com", "properties": {"CostCenter": "2"}}])
+    assert result["failed"] is True and result["problem_count"] == 1
+    assert result["msg"].endswith("record 2, field 'user': duplicate id 'Adele@contoso.com', first seen at record 1 "
+                                  "as 'i:0#.f|membership|adele@contoso.com'")
+    assert tenant.calls == []
+
+
+def test_a_boolean_is_written_as_upa_import_file_writes_it(tenant, capsys):
+    result = run(capsys, user="adele@contoso.com", properties={"CostCenter": True})
+    assert result["users"][0]["written"] == ["CostCenter"]
+    assert tenant.people["adele@contoso.com"]["CostCenter"] == "true"
 
 
 def test_more_failed_users_than_allowed_fails_the_task_listing_them(tenant, capsys):
