@@ -385,13 +385,23 @@ class CsvSource(_FileSource):
                                              "encoding; set encoding" % (self.encoding, byte))
                 return
         for index, name in enumerate(header):
-            if positions[name] != index:
+            if not name.strip():
+                yield problem(None, 1, None, self._unnamed_message(index, header))
+            elif positions[name] != index:
                 yield problem(None, 1, name, "the column appears twice in the header")
         if self.id_property not in positions:
             yield problem(None, 1, self.id_property, "the id column is missing from the header" + self._delimiter_hint(header))
         for field in self.fields:
             if field not in positions:
                 yield problem(None, 1, field, "the mapped field is missing from the source")
+
+    def _unnamed_message(self, index, header):
+        """Why a column without a name is refused: no mapping can name it, so its values would be left out unseen."""
+        message = "column %d of the header has no name%s: every column needs one" % (
+            index + 1, " (only whitespace)" if header[index] else "")
+        if index == len(header) - 1 and not header[index]:
+            message += " (the header ends with the delimiter %r)" % self.delimiter
+        return message
 
     def _delimiter_hint(self, header):
         """When the whole header is one column holding another usual delimiter: the delimiter is likely wrong."""
@@ -412,6 +422,9 @@ class CsvSource(_FileSource):
             if reader.line_num > 1:
                 yield problem(None, 1, None, "the header runs over %d lines: a quote in it is missing or one too many"
                               % reader.line_num)
+                return
+            if not header:
+                yield problem(None, 1, None, "the first line is empty: the header row must be the first line")
                 return
             positions = {}
             for index, name in enumerate(header):

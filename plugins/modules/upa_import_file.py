@@ -74,8 +74,8 @@ options:
     description:
       - Format of O(src). V(auto) decides from the file extension (C(.csv), C(.json), C(.jsonl)/C(.ndjson)) and
         else from the first characters.
-      - V(csv) needs a header row. V(json) is an object whose C(value) member is the list of records, or a bare list.
-        V(jsonl) is one object per line.
+      - V(csv) needs a header row that names every column (a column without a name is refused). V(json) is an object
+        whose C(value) member is the list of records, or a bare list. V(jsonl) is one object per line.
       - A JSON source is one document. Content after it, a field named twice in a record and a number beyond the range
         of a double are refused, naming the record and line. Numbers are written as the source writes them (V(1.50)
         stays C(1.50)).

@@ -77,8 +77,9 @@ options:
         required: true
   src:
     description:
-      - A CSV (with a header row), JSON or JSON Lines file on the managed node, with a column (field) naming the user
-        (O(id_property)) and the columns that O(property_map) maps to profile properties. Other columns are ignored.
+      - A CSV (with a header row that names every column), JSON or JSON Lines file on the managed node, with a column
+        (field) naming the user (O(id_property)) and the columns that O(property_map) maps to profile properties. Other
+        columns are ignored.
       - Empty cells clear the property. The cells of multi-valued properties are split at O(multi_value_separator).
       - The file is copied once to a private temporary file on the managed node, which is checked and then written from,
         so what is written is what was checked even if O(src) changes while the task runs. The copy is removed at the

@@ -114,6 +114,26 @@ def test_a_csv_header_without_the_mapped_columns_yields_only_problems(tmp_path):
         ("upn", "the column appears twice in the header"), ("City", "the mapped field is missing from the source")]
 
 
+@pytest.mark.parametrize("header, expected", [
+    ("upn,City,,Office", ["line 1: column 3 of the header has no name: every column needs one"]),
+    ("upn,City, ,Office", ["line 1: column 3 of the header has no name (only whitespace): every column needs one"]),
+    # two columns without a name are not "a column that appears twice"
+    ("upn,,City,Office,", ["line 1: column 2 of the header has no name: every column needs one",
+                           "line 1: column 5 of the header has no name: every column needs one (the header ends with "
+                           "the delimiter ',')"]),
+])
+def test_a_csv_column_without_a_name_is_refused_naming_its_number(tmp_path, header, expected):
+    row = ",".join(["a@x.com"] + ["v"] * header.count(","))
+    result = build(tmp_path, src=write(tmp_path, "n.csv", "%s\n%s\n" % (header, row)))
+    assert messages(result) == expected
+    assert result["files"] == []
+
+
+def test_a_csv_whose_first_line_is_empty_says_so_not_that_columns_are_missing(tmp_path):
+    result = build(tmp_path, src=write(tmp_path, "b.csv", "\nupn,City,Office\na@x.com,A,1\n"))
+    assert messages(result) == ["line 1: the first line is empty: the header row must be the first line"]
+
+
 @pytest.mark.parametrize("name, text", [
     ("r.json", '{"value": [{"upn": "a@x.com", "City": 5, "x": 1}, [1], {"City": "B"}]}'),
     ("r.jsonl", '{"upn": "a@x.com", "City": 5, "x": 1}\n[1]\n{"City": "B"}\n'),
