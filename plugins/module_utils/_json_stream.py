@@ -114,9 +114,10 @@ class _JsonStream:
         self.eof = False
         self.line = None
         self.after_records = False
-        # Lines before buffer[counted]: newlines are counted once, as the position moves on.
+        # Lines before buffer[counted]: line breaks are counted once, as the position moves on.
         self._counted = 0
         self._lines = 1
+        self._after_cr = False
         self._items = self._read()
 
     def __iter__(self):
@@ -126,8 +127,14 @@ class _JsonStream:
         return next(self._items)
 
     def _line_at(self, pos):
-        self._lines += self.buffer.count("\n", self._counted, pos)
-        self._counted = pos
+        """The line of buffer[pos]; CR, LF and CR LF each end a line, as for CSV and JSON Lines sources."""
+        start, buffer = self._counted, self.buffer
+        if pos > start:
+            breaks = buffer.count("\n", start, pos) + buffer.count("\r", start, pos) - buffer.count("\r\n", start, pos)
+            # a CR LF split between two counts is one line break, counted at its CR
+            self._lines += breaks - (self._after_cr and buffer[start] == "\n")
+            self._after_cr = buffer[pos - 1] == "\r"
+            self._counted = pos
         return self._lines
 
     def _error(self, message, pos=None):

@@ -47,7 +47,8 @@ _BOM_CODECS = {"utf-8": "utf-8-sig", "utf-16": "utf-16", "utf-32": "utf-32"}
 _SNIFF_BYTES = 4096
 _SCAN_BYTES = 1024 * 1024
 _LINE_BREAKS = ("\n", "\r")
-_NON_ASCII = re.compile(rb"[\x80-\xff]")
+# Up to the first line break: CR, LF or CR LF, as the readers split lines.
+_FIRST_LINE = re.compile(r"[^\r\n]*")
 
 
 class ImportFileError(Exception):
@@ -131,7 +132,7 @@ def _refuse_utf8_read_as(path, encoding, declared):
     declared, every one of them would be mangled without a word. A real one-byte file ends the scan at its first
     non-ASCII character (it is not valid UTF-8); an ASCII or a mislabelled file is read to its end once more."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    first_line, lines = None, 0
+    non_ascii = False
     with open(path, "rb") as handle:
         while True:
             block = handle.read(_SCAN_BYTES)
@@ -139,26 +140,23 @@ def _refuse_utf8_read_as(path, encoding, declared):
                 decoder.decode(block, final=not block)
             except UnicodeDecodeError:
                 return
-            if first_line is None and not block.isascii():
-                first_line = lines + block.count(b"\n", 0, _NON_ASCII.search(block).start()) + 1
-            lines += block.count(b"\n")
+            non_ascii = non_ascii or not block.isascii()
             if not block:
                 break
-    if first_line is not None:
-        sample = _first_non_ascii_text(path, first_line)
+    if non_ascii:
+        line, sample = _first_non_ascii_text(path)
         raise ImportFileError("%s is UTF-8 text (line %d holds %r), but encoding is %s, which would read it as %r; set "
-                              "encoding: utf-8" % (path, first_line, sample, encoding,
+                              "encoding: utf-8" % (path, line, sample, encoding,
                                                    sample.encode("utf-8").decode(declared, errors="replace")))
 
 
-def _first_non_ascii_text(path, line_number):
-    """A few characters around the first non-ASCII one of a line of a UTF-8 file."""
+def _first_non_ascii_text(path):
+    """The line of the first non-ASCII character of a UTF-8 file that holds one, and a few characters around it; lines
+    end as the readers end them (CR, LF or CR LF)."""
     with open(path, "r", encoding="utf-8", newline="") as stream:
-        for number, text in enumerate(stream, 1):
-            if number == line_number:
-                at = next(index for index, char in enumerate(text) if not char.isascii())
-                return text[max(0, at - 8):at + 8].strip()
-    return ""
+        number, text = next((number, text) for number, text in enumerate(stream, 1) if not text.isascii())
+    at = next(index for index, char in enumerate(text) if not char.isascii())
+    return number, text[max(0, at - 8):at + 8].strip()
 
 
 def _open_text(path, codec):
@@ -187,7 +185,7 @@ def detect_format(path, encoding="utf-8", codec=None):
     if stripped.startswith("["):
         return "json"
     if stripped.startswith("{"):
-        first_line = stripped.split("\n", 1)[0]
+        first_line = _FIRST_LINE.match(stripped).group()
         try:
             first = json.loads(first_line)
         except ValueError:

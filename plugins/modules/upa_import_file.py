@@ -365,7 +365,10 @@ problems:
       type: int
       sample: 17
     line:
-      description: Line of the source where the record starts (CSV and JSON Lines).
+      description:
+        - Line of the source file where the record starts, or where the problem was found (the header, a JSON
+          syntax error, the JSON document as a whole); null for inline records and for problems with the options.
+        - A CR, an LF and a CR LF each end a line.
       type: int
       sample: 18
     field:

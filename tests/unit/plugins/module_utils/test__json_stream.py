@@ -83,6 +83,27 @@ def test_each_item_carries_its_line_across_small_reads(monkeypatch):
     assert reader.after_records
 
 
+@pytest.mark.parametrize("chars", [1, 2, 3, 5, 1024])
+@pytest.mark.parametrize("end", ["\n", "\r", "\r\n"])
+def test_cr_lf_and_cr_lf_each_end_a_line_across_small_reads(monkeypatch, chars, end):
+    monkeypatch.setattr(_json_stream, "_READ_CHARS", chars)
+    text = "[\n 1,\n\n {\"a\":\n 2},\n \"x\"\n]".replace("\n", end)
+    reader = _json_stream.array_items(io.StringIO(text))
+    assert [(item, reader.line) for item in reader] == [(1, 2), ({"a": 2}, 4), ("x", 6)]
+    with pytest.raises(_json_stream.JsonFormatError) as caught:
+        items(text.replace('"x"', "{oops}"))
+    assert caught.value.line == 6
+
+
+@pytest.mark.parametrize("chars", [1, 2, 3, 1024])
+def test_mixed_line_ends_are_counted_as_a_text_reader_splits_lines(monkeypatch, chars):
+    monkeypatch.setattr(_json_stream, "_READ_CHARS", chars)
+    text = '[\r\n1,\r\r\n\n2, \r"a"\n,\r\n\r\n3]'
+    expected_lines = [number for number, line in enumerate(io.StringIO(text, newline=""), 1) if line.strip(" [,\r\n")]
+    reader = _json_stream.array_items(io.StringIO(text))
+    assert [reader.line for _item in reader] == expected_lines == [2, 5, 6, 9]
+
+
 def test_numbers_keep_their_text_and_repeated_names_are_marked():
     assert [_json_stream.literal_text(item) for item in items('[1.50, 1e2, -0, 7, 12345678901234567890]')] == [
         "1.50", "1e2", "-0", None, None]

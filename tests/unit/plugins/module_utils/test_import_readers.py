@@ -72,6 +72,7 @@ def test_jsonl_with_line_numbers(tmp_path):
     ("a.data", '{"value": []}', "json"),
     ("a.data", '{\n  "value": []\n}', "json"),
     ("a.data", '{"upn": "a"}\n{"upn": "b"}\n', "jsonl"),
+    ("a.data", '{"upn": "a"}\r{"upn": "b"}\r', "jsonl"),
     ("a.ndjson", '{"value": []}', "jsonl"),
     ("a.CSV", "[", "csv"),
 ])
@@ -210,6 +211,15 @@ def test_json_errors_name_the_line_across_buffer_refills(tmp_path, monkeypatch):
     assert messages(result) == ["record 31, line 32: not valid JSON: Expecting property name enclosed in double quotes"]
 
 
+@pytest.mark.parametrize("name, end", [("cr.json", "\r"), ("crlf.json", "\r\n"), ("cr.jsonl", "\r")])
+def test_json_records_carry_their_line_whatever_ends_the_lines(tmp_path, name, end):
+    records = ['{"upn": "a@x.com", "City": "A"}', '{"upn": "b@x.com", "City": ["B"]}']
+    text = ("[%s%s%s,%s%s%s]" % (end, records[0], end, end, records[1], end) if name.endswith(".json")
+            else "%s%s%s%s" % (records[0], end, records[1], end))
+    source = import_readers.open_source("upn", ["City"], src=write(tmp_path, name, text))
+    assert [item[1] for item in source] == ([2, 4] if name.endswith(".json") else [1, 2])
+
+
 def test_json_records_carry_the_line_they_start_on(tmp_path):
     path = write(tmp_path, "l.json", '{"value": [\n  {"upn": "a@x.com", "City": "A"},\n\n  {"upn": "b@x.com",\n "City": "B"}]}')
     assert [item[:2] for item in import_readers.open_source("upn", ["City"], src=path)] == [(1, 2), (2, 4)]
@@ -278,6 +288,8 @@ CSV_TEXT = "upn,City,Office\na@x.com,Zürich,1\n"
     (_encoded(CSV_TEXT, "utf-16-le"), "utf-16", "has no byte order mark, which encoding utf-16 needs"),
     (_encoded(CSV_TEXT, "utf-8"), "latin-1", "is UTF-8 text (line 2 holds '@x.com,Zürich,1'), but encoding is latin-1, "
                                              "which would read it as '@x.com,ZÃ¼rich,1'; set encoding: utf-8"),
+    (_encoded(CSV_TEXT.replace("\n", "\r"), "utf-8"), "cp1252", "is UTF-8 text (line 2 holds '@x.com,Zürich,1')"),
+    (_encoded("upn,City\ra@x.com,A\nb@x.com,Zürich\r\n", "utf-8"), "latin-1", "is UTF-8 text (line 3 holds"),
 ])
 def test_an_encoding_the_file_contradicts_is_refused_before_any_record(tmp_path, data, encoding, expected):
     path = tmp_path / "e.csv"
