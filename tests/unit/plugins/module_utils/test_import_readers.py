@@ -73,6 +73,8 @@ def test_jsonl_with_line_numbers(tmp_path):
     ("a.data", '{\n  "value": []\n}', "json"),
     ("a.data", '{"upn": "a"}\n{"upn": "b"}\n', "jsonl"),
     ("a.data", '{"upn": "a"}\r{"upn": "b"}\r', "jsonl"),
+    # records of one field named "value": an import file's "value" is an array
+    ("a.data", '{"value": "a"}\n{"value": "b"}\n', "jsonl"),
     ("a.ndjson", '{"value": []}', "jsonl"),
     ("a.CSV", "[", "csv"),
 ])
