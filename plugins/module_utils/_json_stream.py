@@ -10,6 +10,10 @@ array (or the object holding it) ends: content after it is an error, never silen
 
 Numbers keep the text they were written with (``literal_text``), so that ``1.50`` is imported as ``1.50``; an object
 that names a member twice is a ``DuplicateKeys`` dict (json would keep the last value without a word).
+
+A byte the source's encoding cannot decode is read as a lone surrogate U+DC80..U+DCFF, and so is a JSON escape such
+as ``\\udc80``: ``escaped_surrogates`` tells which of them an item's text writes as escapes, so that neither is taken
+for the other.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ _MAX_ITEM_CHARS = 64 * 1024 * 1024
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 # What may still follow a number's prefix: digits, a decimal point, an exponent and its sign (or nothing yet).
 _NUMBER_TAIL = re.compile(r"[0-9.eE+-]*")
+# A JSON escape of U+DC80..U+DCFF, the lone surrogates that undecodable bytes become (surrogateescape).
+_BYTE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][cC][89a-fA-F][0-9a-fA-F]")
+_NO_CHARS = frozenset()
 
 
 class JsonFormatError(ValueError):
@@ -88,6 +95,22 @@ DECODER = json.JSONDecoder(parse_constant=_json_number_constant, parse_float=Jso
                            object_pairs_hook=_object)
 
 
+def escaped_surrogates(text, start=0, end=None):
+    """The characters U+DC80..U+DCFF that text[start:end] (JSON) writes as escapes and never as themselves: where a
+    decoded string holds one, it came from the escape, not from a byte the encoding could not decode."""
+    end = len(text) if end is None else end
+    if _BYTE_SURROGATE_ESCAPE.search(text, start, end) is None:
+        return _NO_CHARS
+    found = set()
+    for match in _BYTE_SURROGATE_ESCAPE.finditer(text, start, end):
+        backslash = match.start()
+        while backslash > start and text[backslash - 1] == "\\":
+            backslash -= 1
+        if (match.start() - backslash) % 2 == 0:  # "\\udc80" is a backslash, then text
+            found.add(chr(int(match.group()[2:], 16)))
+    return {char for char in found if text.find(char, start, end) < 0}
+
+
 def decode_line(text, line):
     """One JSON document in one line of text (JSON Lines); JsonFormatError naming the line and column."""
     try:
@@ -100,8 +123,8 @@ def decode_line(text, line):
 
 def array_items(stream):
     """The items of a top-level JSON array, or of the "value" array of a top-level object (an iterator whose
-    ``line`` is the line the last item started on, and ``after_records`` true once the array has closed);
-    JsonFormatError when the text is not that, naming the line."""
+    ``line`` is the line the last item started on, ``escaped`` the escaped_surrogates of its text, and
+    ``after_records`` true once the array has closed); JsonFormatError when the text is not that, naming the line."""
     return _JsonStream(stream)
 
 
@@ -113,7 +136,9 @@ class _JsonStream:
         self.pos = 0
         self.eof = False
         self.line = None
+        self.escaped = _NO_CHARS
         self.after_records = False
+        self._value_start = 0
         # Lines before buffer[counted]: line breaks are counted once, as the position moves on.
         self._counted = 0
         self._lines = 1
@@ -184,7 +209,7 @@ class _JsonStream:
                 raise self._error(str(err))
             if _NUMBER_TAIL.fullmatch(self.buffer, end) and self._fill():
                 continue  # a number may go on in the next chunk: "-1." parses as -1, "2e" as 2
-            self.pos = end
+            self._value_start, self.pos = self.pos, end
             return value
 
     def _member_name(self):
@@ -231,7 +256,9 @@ class _JsonStream:
             while True:
                 self._peek()
                 self.line = self._line_at(self.pos)
-                yield self._value()
+                item = self._value()
+                self.escaped = escaped_surrogates(self.buffer, self._value_start, self.pos)
+                yield item
                 separator = self._peek()
                 if separator == "]":
                     break

@@ -11,7 +11,9 @@ Iterating a source reads it from its start (a second pass finds duplicates) and 
   the whole record as the source has it (a dict of every field, for record_schema); and
 - a problem (import_validation.problem, a dict) where the source has no usable record: a missing column or field,
   a row of the wrong width, a quote that never closes, invalid JSON, content after the JSON document.
-Values are not checked here (RecordChecks does that). Files are read incrementally, so memory stays flat.
+Values are not checked here (RecordChecks does that), but for a JSON escape of a lone surrogate U+DC80..U+DCFF: only
+the reader can tell it from a byte the encoding could not decode, which becomes the same character. Files are read
+incrementally, so memory stays flat.
 
 A source is read only as what it says it is: an encoding its byte order mark contradicts, UTF-16 without a mark read
 as UTF-8 (NUL bytes), or UTF-8 text declared as a one-byte encoding (it would turn "Müller" into "MÃ¼ller") is
@@ -28,7 +30,7 @@ import os
 import re
 
 from ansible_collections.spo.user_profiles.plugins.module_utils._json_stream import (
-    DuplicateKeys, JsonFormatError, array_items, decode_line,
+    DuplicateKeys, JsonFormatError, array_items, decode_line, escaped_surrogates,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import problem
 
@@ -164,10 +166,11 @@ def _open_text(path, codec):
     return open(path, "r", encoding=codec, errors="surrogateescape", newline="")
 
 
-def undecodable_byte(text):
-    """The first byte the source's encoding could not decode (a lone surrogate U+DC80..U+DCFF), or None."""
+def undecodable_byte(text, escaped=()):
+    """The first byte the source's encoding could not decode (a lone surrogate U+DC80..U+DCFF), or None; ``escaped``
+    are the characters of that range a JSON source writes as escapes, not bytes (_json_stream.escaped_surrogates)."""
     for char in text:
-        if "\udc80" <= char <= "\udcff":
+        if "\udc80" <= char <= "\udcff" and char not in escaped:
             return ord(char) - 0xDC00
     return None
 
@@ -240,8 +243,9 @@ class _Source:
         self.fields = fields
         self.ignored_fields = set()
 
-    def _mapped(self, number, line, record):
-        """The record tuple of one JSON object, or the problems that keep it out."""
+    def _mapped(self, number, line, record, escaped=()):
+        """The record tuple of one JSON object, or the problems that keep it out; ``escaped``: the lone surrogates its
+        text writes as JSON escapes (_json_stream.escaped_surrogates)."""
         if not isinstance(record, dict):
             yield problem(number, line, None, "the record is a %s, not an object" % type(record).__name__)
             return
@@ -253,13 +257,19 @@ class _Source:
         missing = False
         for field in self.fields:
             if field not in record:
-                yield problem(number, line, field, self._missing_message(record, "the mapped field is missing from the record"))
+                yield problem(number, line, field, self._missing_message(record, "the mapped field is missing from the record",
+                                                                         escaped))
                 missing = True
         if self.id_property not in record:
-            yield problem(number, line, self.id_property, self._missing_message(record, "the id is missing"))
+            yield problem(number, line, self.id_property, self._missing_message(record, "the id is missing", escaped))
             return
         if missing:
             return
+        if escaped:
+            found = list(self._escape_problems(number, line, record, escaped))
+            if found:
+                yield from found
+                return
         if len(record) > len(self.fields) + 1:
             self.ignored_fields.update(name for name in record if name != self.id_property and name not in self.fields)
         if self.whole_records:
@@ -267,10 +277,21 @@ class _Source:
         else:
             yield number, line, record[self.id_property], [record[field] for field in self.fields]
 
-    def _missing_message(self, names, message):
+    def _escape_problems(self, number, line, record, escaped):
+        """A JSON escape of a lone surrogate in a value to import: the character an undecodable byte becomes, so named
+        here, where it is known to be an escape (the writer would take it for a byte of another encoding)."""
+        for field in [self.id_property] + self.fields:
+            value = record[field]
+            char = next((char for char in value if char in escaped), None) if isinstance(value, str) else None
+            if char is not None:
+                yield problem(number, line, field, "the text holds a lone surrogate (U+%04X: half of a pair, written as "
+                                                   "the JSON escape \\u%04x), which UTF-8 cannot carry"
+                              % (ord(char), ord(char)))
+
+    def _missing_message(self, names, message, escaped):
         """The message for a missing field, or the real cause when the names hold bytes the encoding cannot read."""
         for name in names:
-            byte = undecodable_byte(name) if isinstance(name, str) else None
+            byte = undecodable_byte(name, escaped) if isinstance(name, str) else None
             if byte is not None:
                 return ("the field names are not valid %s text (byte 0x%02X in %r): the source is in another encoding; "
                         "set encoding" % (self.encoding, byte, name.encode("utf-8", "surrogateescape").decode("latin-1")))
@@ -314,7 +335,7 @@ class JsonLinesSource(_FileSource):
                 except JsonFormatError as err:
                     yield problem(number, line_no, None, "not valid JSON: %s" % err.reason)
                     continue
-                yield from self._mapped(number, line_no, record)
+                yield from self._mapped(number, line_no, record, escaped_surrogates(text))
 
 
 class JsonSource(_FileSource):
@@ -333,7 +354,7 @@ class JsonSource(_FileSource):
                     yield problem(None if items.after_records else number + 1, err.line, None, "not valid JSON: %s" % err.reason)
                     return
                 number += 1
-                yield from self._mapped(number, items.line, record)
+                yield from self._mapped(number, items.line, record, items.escaped)
 
 
 def _picker(indexes):

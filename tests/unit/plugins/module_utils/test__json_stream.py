@@ -104,6 +104,24 @@ def test_mixed_line_ends_are_counted_as_a_text_reader_splits_lines(monkeypatch, 
     assert [reader.line for _item in reader] == expected_lines == [2, 5, 6, 9]
 
 
+@pytest.mark.parametrize("text, expected", [
+    (r'{"a": "\udc80", "b": "\uDCFF"}', {"\udc80", "\udcff"}),
+    (r'{"a": "\\udc80"}', set()),  # a backslash, then text
+    (r'{"a": "\\\udc80"}', {"\udc80"}),
+    (r'{"a": "\ud800\udc80"}', {"\udc80"}),  # a pair: the decoded text holds neither half
+    (r'{"a": "\udc7f \ud800"}', set()),  # not a character an undecodable byte becomes
+    ('{"a": "\udc80", "b": "\\udc80"}', set()),  # a byte the encoding could not decode is there too: not told apart
+])
+def test_escaped_surrogates_are_the_escapes_of_what_undecodable_bytes_become(text, expected):
+    assert _json_stream.escaped_surrogates(text) == expected
+
+
+def test_each_item_carries_the_surrogates_its_text_escapes_across_small_reads(monkeypatch):
+    monkeypatch.setattr(_json_stream, "_READ_CHARS", 3)
+    reader = _json_stream.array_items(io.StringIO(r'["\udc80", "x", {"a": "\udcfe"}]'))
+    assert [reader.escaped for _item in reader] == [{"\udc80"}, set(), {"\udcfe"}]
+
+
 def test_numbers_keep_their_text_and_repeated_names_are_marked():
     assert [_json_stream.literal_text(item) for item in items('[1.50, 1e2, -0, 7, 12345678901234567890]')] == [
         "1.50", "1e2", "-0", None, None]

@@ -11,7 +11,7 @@ import os
 import tempfile
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, example, given, settings, strategies as st
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import _json_stream, import_build, import_readers
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_import_build import (
@@ -267,6 +267,32 @@ def test_a_json_escape_of_half_a_surrogate_pair_is_named_as_such(tmp_path):
                                 "as a JSON \\u escape can give it), which UTF-8 cannot carry"]
 
 
+@pytest.mark.parametrize("name, text", [
+    ("e.json", '[{"upn": "\\udc80a@x.com", "City": "A", "Office": "x\\uDCFF"}]'),
+    ("e.jsonl", '{"upn": "\\udc80a@x.com", "City": "A", "Office": "x\\uDCFF"}\n'),
+])
+def test_a_json_escape_of_what_an_undecodable_byte_becomes_is_named_as_an_escape_not_an_encoding(tmp_path, name, text):
+    result = build(tmp_path, src=write(tmp_path, name, text))
+    assert messages(result) == [
+        "record 1, line 1, field 'upn': the text holds a lone surrogate (U+DC80: half of a pair, written as the JSON "
+        "escape \\udc80), which UTF-8 cannot carry",
+        "record 1, line 1, field 'Office': the text holds a lone surrogate (U+DCFF: half of a pair, written as the JSON "
+        "escape \\udcff), which UTF-8 cannot carry"]
+    assert result["files"] == []
+
+
+def test_an_undecodable_byte_in_a_json_source_is_still_named_as_one(tmp_path):
+    path = tmp_path / "b.json"
+    path.write_bytes(b'[{"upn": "a@x.com", "City": "M\xfcller", "Office": "\\\\udc80"}]')
+    assert messages(build(tmp_path, src=str(path))) == [
+        "record 1, line 1, field 'City': byte 0xFC is not valid utf-8 text: the source is in another encoding; set encoding"]
+
+
+def test_a_field_name_with_an_escaped_surrogate_is_a_missing_field_not_an_encoding(tmp_path):
+    result = build(tmp_path, src=write(tmp_path, "n.jsonl", '{"upn": "a@x.com", "City": "A", "Off\\udc80ice": "1"}\n'))
+    assert messages(result) == ["record 1, line 1, field 'Office': the mapped field is missing from the record"]
+
+
 # encodings: what the file's own bytes say wins over a wrong declaration, with the cause named ------------------------
 
 def _encoded(text, encoding, bom=b""):
@@ -384,9 +410,18 @@ def _representable(value):
     return not isinstance(value, str) or not any("\ud800" <= char <= "\udfff" for char in value)
 
 
+def _refused_fields(record):
+    """The fields a record is refused for: those whose text escapes what an undecodable byte becomes (U+DC80..U+DCFF,
+    named by the reader, which knows it is an escape), else the first value the import cannot hold."""
+    escaped = [field for field in ("City", "Office")
+               if isinstance(record[field], str) and any("\udc80" <= char <= "\udcff" for char in record[field])]
+    return escaped or [field for field in ("City", "Office") if not _representable(record[field])][:1]
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(users=st.lists(st.tuples(_IDS, _JSON_VALUES, _JSON_VALUES), min_size=1, max_size=6, unique_by=lambda user: user[0]),
        fmt=st.sampled_from(["json", "jsonl"]), encoding=st.sampled_from(["utf-8", "utf-16", "utf-32"]))
+@example(users=[("a@x.com", "\ud800", "\udc80"), ("b@x.com", None, "x\udcff\udc80")], fmt="json", encoding="utf-8")
 def test_generated_json_sources_round_trip_exactly_or_are_refused(tmp_path, users, fmt, encoding):
     records = [{"upn": upn, "City": city, "Office": office} for upn, city, office in users]
     lines = ["{%s}" % ", ".join("%s: %s" % (json.dumps(key), _json_text(value)) for key, value in record.items())
@@ -397,10 +432,7 @@ def test_generated_json_sources_round_trip_exactly_or_are_refused(tmp_path, user
     with open(path, "wb") as handle:
         handle.write(text.encode(encoding, "surrogatepass"))
     result = import_build.build_import_files(directory, "g", "upn", MAP, src=path, encoding=encoding)
-    # each record is refused for its first value the import cannot hold
-    refused = [(number, next(field for field in ("City", "Office") if not _representable(record[field])))
-               for number, record in enumerate(records, 1)
-               if not all(_representable(record[field]) for field in ("City", "Office"))]
+    refused = [(number, field) for number, record in enumerate(records, 1) for field in _refused_fields(record)]
     if refused:
         assert sorted((found["record"], found["field"]) for found in result["problems"]) == refused
         assert result["files"] == []
