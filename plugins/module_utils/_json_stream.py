@@ -116,16 +116,25 @@ def decode_line(text, line):
     try:
         return DECODER.decode(text)
     except json.JSONDecodeError as err:
-        raise JsonFormatError("%s at column %d" % (err.msg, err.colno), line)
+        # some of json's messages end in "at", for the position to follow
+        raise JsonFormatError("%s at column %d" % (err.msg[:-3] if err.msg.endswith(" at") else err.msg, err.colno), line)
     except ValueError as err:
         raise JsonFormatError(str(err), line)
 
 
 def array_items(stream):
-    """The items of a top-level JSON array, or of the "value" array of a top-level object (an iterator whose
-    ``line`` is the line the last item started on, ``escaped`` the escaped_surrogates of its text, and
-    ``after_records`` true once the array has closed); JsonFormatError when the text is not that, naming the line."""
+    """The items of a top-level JSON array, or of the "value" array of a top-level object; JsonFormatError when the
+    text is not that, naming the line.
+
+    The iterator tells where it is: ``line``, the line the last item started on; ``escaped``, the escaped_surrogates
+    of its text; ``after_item``, whether an error came after that item (before the next one); ``before_records`` and
+    ``after_records``, whether it is outside the array (an error there is about the document, not an item).
+    """
     return _JsonStream(stream)
+
+
+def _found(char):
+    return repr(char) if char else "the end of the text"
 
 
 class _JsonStream:
@@ -137,6 +146,8 @@ class _JsonStream:
         self.eof = False
         self.line = None
         self.escaped = _NO_CHARS
+        self.after_item = False
+        self.before_records = True
         self.after_records = False
         self._value_start = 0
         # Lines before buffer[counted]: line breaks are counted once, as the position moves on.
@@ -163,7 +174,9 @@ class _JsonStream:
         return self._lines
 
     def _error(self, message, pos=None):
-        return JsonFormatError(message, self._line_at(self.pos if pos is None else pos))
+        line = self._line_at(self.pos if pos is None else pos)
+        # some of json's messages end in "at", for the position to follow
+        return JsonFormatError(message + " line %d" % line if message.endswith(" at") else message, line)
 
     def _fill(self):
         if self.eof:
@@ -192,7 +205,7 @@ class _JsonStream:
     def _expect(self, char, what):
         found = self._peek()
         if found != char:
-            raise self._error("expected %r %s, found %s" % (char, what, repr(found) if found else "the end of the text"))
+            raise self._error("expected %r %s, found %s" % (char, what, _found(found)))
         self.pos += 1
 
     def _value(self):
@@ -229,8 +242,11 @@ class _JsonStream:
             if key == "value":
                 return
             self._value()
-            if self._peek() == ",":
+            separator = self._peek()
+            if separator == ",":
                 self.pos += 1
+            elif separator != "}":
+                raise self._error("expected ',' or '}' after the member %s, found %s" % (json.dumps(key), _found(separator)))
 
     def _rest_of_object(self):
         """The top-level object's members after its "value" array, up to its closing brace."""
@@ -240,32 +256,42 @@ class _JsonStream:
                 self.pos += 1
                 return
             if found != ",":
-                raise self._error("expected ',' or '}' after the \"value\" array, found %s"
-                                  % (repr(found) if found else "the end of the text"))
+                raise self._error("expected ',' or '}' after the \"value\" array, found %s" % _found(found))
             self.pos += 1
             if self._member_name() == "value":
                 raise self._error('the object has a second "value" member')
             self._value()
 
     def _read(self):
-        in_object = self._peek() == "{"
+        first = self._peek()
+        in_object = first == "{"
         if in_object:
             self._members_until_value()
-        self._expect("[", "at the start of the records")
+            self._expect("[", 'for the "value" member, an array of records')
+        elif first == "[":
+            self.pos += 1
+        else:
+            raise self._error("expected '[' (an array of records) or '{' (an object whose \"value\" is one) at the start "
+                              "of the document, found %s" % _found(first))
+        self.before_records = False
         if self._peek() != "]":
             while True:
                 self._peek()
                 self.line = self._line_at(self.pos)
+                self.after_item = False
                 item = self._value()
                 self.escaped = escaped_surrogates(self.buffer, self._value_start, self.pos)
+                self.after_item = True
                 yield item
                 separator = self._peek()
                 if separator == "]":
                     break
                 if separator != ",":
-                    raise self._error("expected ',' or ']' after a record, found %s"
-                                      % (repr(separator) if separator else "the end of the text"))
+                    raise self._error("expected ',' or ']' after the record, found %s" % _found(separator))
+                comma_line = self._line_at(self.pos)
                 self.pos += 1
+                if self._peek() == "]":
+                    raise JsonFormatError("a comma after the last record: JSON allows none", comma_line)
         self.pos += 1
         self.after_records = True
         if in_object:

@@ -351,7 +351,12 @@ class JsonSource(_FileSource):
                 except StopIteration:
                     return
                 except JsonFormatError as err:
-                    yield problem(None if items.after_records else number + 1, err.line, None, "not valid JSON: %s" % err.reason)
+                    if items.before_records or items.after_records:
+                        # about the document as a whole: there is no record to name
+                        yield problem(None, err.line, None, "not valid JSON in the document %s: %s" % (self.path, err.reason))
+                    else:
+                        yield problem(number if items.after_item else number + 1, err.line, None,
+                                      "not valid JSON: %s" % err.reason)
                     return
                 number += 1
                 yield from self._mapped(number, items.line, record, items.escaped)

@@ -68,12 +68,35 @@ def test_a_number_cut_by_a_read_after_its_point_or_exponent_is_read_whole(monkey
     ('{"value": [1], 5: 1}', "expected a member name in double quotes"),
     ('{5: 1, "value": [1]}', "expected a member name in double quotes"),
     ('{"value": [1] "x": 1}', "expected ',' or '}' after the \"value\" array"),
-    ('[1,]', r"Expecting value \(line 1\)"),
-    ('', r"expected '\[' at the start of the records, found the end of the text"),
+    ('[1,]', r"a comma after the last record: JSON allows none \(line 1\)"),
+    ('[1,\n\n]', r"a comma after the last record: JSON allows none \(line 1\)"),
+    ('[1,\n,2]', r"Expecting value \(line 2\)"),
+    ('', r"expected '\[' \(an array of records\) or '{' \(an object whose \"value\" is one\) at the start of the "
+         r"document, found the end of the text"),
+    ('\n"text"', r"at the start of the document, found '\"' \(line 2\)"),
+    ('{"value": {"a": 1}}', r"expected '\[' for the \"value\" member, an array of records, found '{'"),
+    # a comma missing between the members before "value" is not passed over
+    ('{"x": 1\n "value": [1]}', r"expected ',' or '}' after the member \"x\", found '\"' \(line 2\)"),
+    ('["a\tb"]', r"Invalid control character at line 1 \(line 1\)"),
 ])
 def test_anything_but_one_document_of_records_is_refused_with_its_line(text, message):
     with pytest.raises(_json_stream.JsonFormatError, match=message):
         items(text)
+
+
+@pytest.mark.parametrize("text, where", [
+    ('x', (True, False, False)),
+    ('{"value": [1], "value": []}', (False, True, True)),
+    ('[1] 2', (False, True, True)),
+    ('[1, x]', (False, False, False)),
+    ('[1 2]', (False, False, True)),
+    ('[1,]', (False, False, True)),
+])
+def test_an_error_tells_whether_it_is_before_after_or_between_the_items(text, where):
+    reader = _json_stream.array_items(io.StringIO(text))
+    with pytest.raises(_json_stream.JsonFormatError):
+        list(reader)
+    assert (reader.before_records, reader.after_records, reader.after_item) == where
 
 
 def test_each_item_carries_its_line_across_small_reads(monkeypatch):

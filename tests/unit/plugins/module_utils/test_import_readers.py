@@ -190,20 +190,59 @@ def test_a_quote_that_never_closes_in_a_long_file_names_its_row(tmp_path):
 
 @pytest.mark.parametrize("text, expected", [
     ('[{"upn": "a@x.com", "City": "A", "Office": "1"}] [{"upn": "b@x.com", "City": "B", "Office": "2"}]',
-     "line 1: not valid JSON: content after the end of the array"),
+     "line 1: not valid JSON in the document %s: content after the end of the array"),
     ('[{"upn": "a@x.com", "City": "A", "Office": "1"}]\n\n{"upn": "b@x.com"}\n',
-     "line 3: not valid JSON: content after the end of the array"),
+     "line 3: not valid JSON in the document %s: content after the end of the array"),
     ('{"value": [{"upn": "a@x.com", "City": "A", "Office": "1"}]}\n{"value": []}',
-     "line 2: not valid JSON: content after the end of the object"),
+     "line 2: not valid JSON in the document %s: content after the end of the object"),
     ('{"value": [{"upn": "a@x.com", "City": "A", "Office": "1"}], "value": [{"upn": "b@x.com"}]}',
-     'line 1: not valid JSON: the object has a second "value" member'),
+     'line 1: not valid JSON in the document %s: the object has a second "value" member'),
     ('{"value": [{"upn": "a@x.com", "City": "A", "Office": "1"}] "next": 1}',
-     "line 1: not valid JSON: expected ',' or '}' after the \"value\" array"),
+     "line 1: not valid JSON in the document %s: expected ',' or '}' after the \"value\" array"),
 ])
 def test_json_content_after_the_records_is_refused(tmp_path, text, expected):
-    result = build(tmp_path, src=write(tmp_path, "t.json", text))
-    assert messages(result) == [expected + messages(result)[0][len(expected):]]
-    assert messages(result)[0].startswith(expected) and result["files"] == []
+    path = write(tmp_path, "t.json", text)
+    result = build(tmp_path, src=path)
+    assert len(messages(result)) == 1 and messages(result)[0].startswith(expected % path)
+    assert result["files"] == []
+
+
+@pytest.mark.parametrize("text, line, reason", [
+    ('"abc"', 1, "expected '[' (an array of records) or '{' (an object whose \"value\" is one) at the start of the "
+                 "document, found '\"'"),
+    ('', 1, "expected '[' (an array of records) or '{' (an object whose \"value\" is one) at the start of the document, "
+            "found the end of the text"),
+    ('\n\n{"users": [{"upn": "a@x.com"}]}', 3,
+     'the object has no "value" array (for one object per line, set format: jsonl)'),
+    ('{"value":\n {"upn": "a@x.com"}}', 2, "expected '[' for the \"value\" member, an array of records, found '{'"),
+    ('{"x": 1\n "value": [{"upn": "a@x.com", "City": "A", "Office": "1"}]}', 2,
+     "expected ',' or '}' after the member \"x\", found '\"'"),
+])
+def test_a_json_document_without_its_array_of_records_is_named_not_a_record(tmp_path, text, line, reason):
+    path = write(tmp_path, "d.json", text)
+    result = build(tmp_path, src=path)
+    assert result["problems"] == [
+        {"record": None, "line": line, "field": None, "message": "not valid JSON in the document %s: %s" % (path, reason)}]
+    assert result["files"] == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('[\n{"upn": "a@x.com", "City": "A", "Office": "1"},\n\n]',
+     "record 1, line 2: not valid JSON: a comma after the last record: JSON allows none"),
+    ('[{"upn": "a@x.com", "City": "A", "Office": "1"}\n',
+     "record 1, line 2: not valid JSON: expected ',' or ']' after the record, found the end of the text"),
+    ('[{"upn": "a@x.com", "City": "A", "Office": "1"}\n{"upn": "b@x.com", "City": "B", "Office": "2"}]',
+     "record 1, line 2: not valid JSON: expected ',' or ']' after the record, found '{'"),
+    ('[\n{"upn": "a@x.com", "City": "A\tB", "Office": "1"}]',
+     "record 1, line 2: not valid JSON: Invalid control character at line 2"),
+])
+def test_what_is_wrong_after_a_json_record_names_that_record(tmp_path, text, expected):
+    assert messages(build(tmp_path, src=write(tmp_path, "a.json", text))) == [expected]
+
+
+def test_a_json_lines_error_at_a_position_names_its_column_once(tmp_path):
+    result = build(tmp_path, src=write(tmp_path, "c.jsonl", '{"upn": "a@x.com", "City": "A\tB", "Office": "1"}\n'))
+    assert messages(result) == ["record 1, line 1: not valid JSON: Invalid control character at column 30"]
 
 
 def test_json_errors_name_the_line_across_buffer_refills(tmp_path, monkeypatch):
