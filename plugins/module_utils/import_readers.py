@@ -161,6 +161,35 @@ def _first_non_ascii_text(path):
     return number, text[max(0, at - 8):at + 8].strip()
 
 
+def _undecodable_at(path, codec):
+    """Where a file stops being text in ``codec`` even with surrogateescape: (line, "bytes ... are", the codec's
+    reason), lines ending as the readers end them (CR, LF or CR LF)."""
+    decoder = codecs.getincrementaldecoder(codec)(errors="surrogateescape")
+    line, after_cr = 1, False
+    with open(path, "rb") as handle:
+        while True:
+            block = handle.read(_SCAN_BYTES)
+            state = decoder.getstate()
+            try:
+                text = decoder.decode(block, final=not block)
+            except UnicodeDecodeError as err:
+                # err.start counts from the bytes the decoder held back, then the block: decode up to the error
+                _codec, data, start, end, reason = err.args
+                decoder.setstate(state)
+                line += _line_breaks(decoder.decode(block[:max(0, start - len(state[0]))]), after_cr)
+                return line, ("byte %s is" if end - start == 1 else "bytes %s are") % " ".join(
+                    "0x%02X" % byte for byte in data[start:end]), reason
+            line += _line_breaks(text, after_cr)
+            after_cr = text.endswith("\r") or (after_cr and not text)
+            if not block:
+                return None, "a part of the file is", "the file changed while it was read"
+
+
+def _line_breaks(text, after_cr):
+    """How many lines text ends (at CR, LF or CR LF), after text that ended in CR when ``after_cr``."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n") - (after_cr and text.startswith("\n"))
+
+
 def _open_text(path, codec):
     # Undecodable bytes become lone surrogates; encoding the output refuses them, naming record and line.
     return open(path, "r", encoding=codec, errors="surrogateescape", newline="")
@@ -182,7 +211,8 @@ def detect_format(path, encoding="utf-8", codec=None):
     for suffixes, fmt in (((".csv", ".tsv", ".txt"), "csv"), ((".jsonl", ".ndjson"), "jsonl"), ((".json",), "json")):
         if lower.endswith(suffixes):
             return fmt
-    with _open_text(path, codec or _reading_codec(path, encoding)) as stream:
+    # Bytes that are not text are the reader's to report, naming their line: here they only must not stop the look.
+    with open(path, "r", encoding=codec or _reading_codec(path, encoding), errors="replace", newline="") as stream:
         head = stream.read(64 * 1024)
     stripped = head.lstrip()
     if stripped.startswith("["):
@@ -319,11 +349,24 @@ class _FileSource(_Source):
         self.codec = codec
         self.encoding = encoding
 
+    def __iter__(self):
+        try:
+            yield from self._items()
+        except UnicodeDecodeError:
+            # Bytes no character can stand in for (surrogateescape takes bytes from 0x80 only): UTF-16 and UTF-32
+            # text can hold such. The reading stops there, so the rest of the file is not read.
+            line, what, reason = _undecodable_at(self.path, self.codec)
+            yield problem(None, line, None, "%s not valid %s text (%s): the source is in another encoding, or damaged; set "
+                                            "encoding" % (what, self.encoding, reason))
+
+    def _items(self):
+        raise NotImplementedError
+
 
 class JsonLinesSource(_FileSource):
     """One JSON object per line; blank lines are skipped."""
 
-    def __iter__(self):
+    def _items(self):
         number = 0
         with _open_text(self.path, self.codec) as stream:
             for line_no, text in enumerate(stream, 1):
@@ -341,7 +384,7 @@ class JsonLinesSource(_FileSource):
 class JsonSource(_FileSource):
     """A JSON array of objects, or an object whose "value" is one (the import file's own shape)."""
 
-    def __iter__(self):
+    def _items(self):
         number = 0
         with _open_text(self.path, self.codec) as stream:
             items = array_items(stream)
@@ -432,7 +475,7 @@ class CsvSource(_FileSource):
         others = [mark for mark in ",;\t|" if mark != self.delimiter and len(header) == 1 and mark in header[0]]
         return " (the header is one column, %r: is the delimiter %r?)" % (header[0], others[0]) if others else ""
 
-    def __iter__(self):
+    def _items(self):
         with _open_text(self.path, self.codec) as stream:
             reader = csv.reader(stream, delimiter=self.delimiter, strict=True)
             try:

@@ -391,6 +391,36 @@ def test_a_header_in_another_encoding_is_named_as_such_not_as_a_missing_column(t
         "the header is not valid utf-8 text (byte 0xFC): the source is in another encoding; set encoding"]
 
 
+_BEFORE_BAD_BYTES = {
+    "u.csv": ('upn,City,Office\r\na@x.com,A,1\r\nb@x.com,', 3),
+    "u.json": ('[{"upn": "a@x.com", "City": "A", "Office": "1"},\r\n{"upn": "b@x.com", "City": "', 2),
+    "u.dat": ('{"upn": "a@x.com", "City": "A", "Office": "1"}\r{"upn": "b@x.com", "City": "', 2),  # JSON Lines, detected
+}
+
+
+@pytest.mark.parametrize("scan_bytes", [3, 1024 * 1024])
+@pytest.mark.parametrize("name", sorted(_BEFORE_BAD_BYTES))
+def test_bytes_no_character_can_stand_in_for_are_refused_naming_their_line(tmp_path, monkeypatch, name, scan_bytes):
+    # surrogateescape stands in only for bytes from 0x80: half a surrogate pair in UTF-16 is 00 D8
+    monkeypatch.setattr(import_readers, "_SCAN_BYTES", scan_bytes)
+    path = tmp_path / name
+    text, line = _BEFORE_BAD_BYTES[name]
+    path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le") + b"\x00\xd8" + "B".encode("utf-16-le"))
+    result = build(tmp_path, src=str(path), encoding="utf-16")
+    assert result["problems"] == [{"record": None, "line": line, "field": None, "message": (
+        "bytes 0x00 0xD8 are not valid utf-16 text (illegal UTF-16 surrogate): the source is in another encoding, or "
+        "damaged; set encoding")}]
+    assert result["files"] == []
+
+
+def test_a_utf16_file_cut_inside_a_character_names_its_last_line(tmp_path):
+    path = tmp_path / "cut.csv"
+    path.write_bytes("upn,City,Office\na@x.com,A,1\nb@x.com,B,".encode("utf-16-be") + b"\x00")
+    assert messages(build(tmp_path, src=str(path), encoding="utf-16-be")) == [
+        "line 3: byte 0x00 is not valid utf-16-be text (truncated data): the source is in another encoding, or damaged; "
+        "set encoding"]
+
+
 def test_json_field_names_in_another_encoding_are_named_as_such(tmp_path):
     path = tmp_path / "k.jsonl"
     path.write_bytes('{"upn": "a@x.com", "Büro": "1"}\n'.encode("cp1252"))
