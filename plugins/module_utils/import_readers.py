@@ -457,10 +457,28 @@ class CsvSource(_FileSource):
             elif positions[name] != index:
                 yield problem(None, 1, name, "the column appears twice in the header")
         if self.id_property not in positions:
-            yield problem(None, 1, self.id_property, "the id column is missing from the header" + self._delimiter_hint(header))
+            yield problem(None, 1, self.id_property, "the id column is missing from the header" + (
+                self._delimiter_hint(header) or self._unmapped_hint(self.id_property, header, "id_property")))
         for field in self.fields:
             if field not in positions:
-                yield problem(None, 1, field, "the mapped field is missing from the source")
+                yield problem(None, 1, field, "the mapped field is missing from the source"
+                              + self._unmapped_hint(field, header, "property_map"))
+
+    def _unmapped_hint(self, name, header, option):
+        """The header's columns that nothing maps, the likeliest first: a typo is as likely in the source as in the
+        option, and either way the user needs to see what the header holds."""
+        unmapped = [column for column in header if column != self.id_property and column not in self.fields]
+        if not unmapped:
+            return ""
+        import difflib  # only on this path: a module run that meets no such problem does not pay for it
+        spaced = [column for column in unmapped if column.strip() == name]
+        if spaced:
+            return " (the header has %r, with spaces around the name)" % spaced[0]
+        close = difflib.get_close_matches(name, unmapped, n=1, cutoff=0.6)
+        if close:
+            return " (the header has %r, which nothing maps: a typo in the source or in %s?)" % (close[0], option)
+        listed = ", ".join(repr(column) for column in unmapped[:10]) + (", ..." if len(unmapped) > 10 else "")
+        return " (the header's columns that nothing maps: %s)" % listed
 
     def _unnamed_message(self, index, header):
         """Why a column without a name is refused: no mapping can name it, so its values would be left out unseen."""

@@ -114,7 +114,21 @@ def test_a_csv_source_yields_records_and_problems_in_source_order_on_every_pass(
 def test_a_csv_header_without_the_mapped_columns_yields_only_problems(tmp_path):
     source = import_readers.open_source("upn", ["City"], src=write(tmp_path, "h.csv", "upn,upn,Town\na@x.com,a,b\n"))
     assert [(item["field"], item["message"]) for item in source] == [
-        ("upn", "the column appears twice in the header"), ("City", "the mapped field is missing from the source")]
+        ("upn", "the column appears twice in the header"),
+        ("City", "the mapped field is missing from the source (the header's columns that nothing maps: 'Town')")]
+
+
+@pytest.mark.parametrize("header, expected", [
+    ("mial,cost_centre\n", ["line 1, field 'mail': the id column is missing from the header (the header has 'mial', which "
+                            "nothing maps: a typo in the source or in id_property?)",
+                            "line 1, field 'cost_center': the mapped field is missing from the source (the header has "
+                            "'cost_centre', which nothing maps: a typo in the source or in property_map?)"]),
+    ("mail, cost_center \n", ["line 1, field 'cost_center': the mapped field is missing from the source (the header has "
+                              "' cost_center ', with spaces around the name)"]),
+])
+def test_a_missing_column_is_named_with_what_the_header_has_instead(tmp_path, header, expected):
+    source = import_readers.open_source("mail", ["cost_center"], src=write(tmp_path, "t.csv", header + "a@x.com,1\n"))
+    assert ["line %d, field %r: %s" % (item["line"], item["field"], item["message"]) for item in source] == expected
 
 
 @pytest.mark.parametrize("header, expected", [
