@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 
 _READ_CHARS = 256 * 1024
 _MAX_ITEM_CHARS = 64 * 1024 * 1024
@@ -72,7 +73,13 @@ def literal_text(number):
 
 
 def _parse_int(text):
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        # Python refuses to convert integers of more digits than sys.get_int_max_str_digits() (4300 by default), with
+        # a message about a setting a module's user cannot reach.
+        raise ValueError("an integer of %d digits, more than this reader takes (%d); quote it if it is text"
+                         % (len(text.lstrip("-")), sys.get_int_max_str_digits()))
     return value if text[0] != "-" or value else JsonInt(text)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 
 import pytest
 
@@ -44,6 +45,14 @@ def test_items_come_one_at_a_time_across_small_reads(monkeypatch):
 def test_invalid_json_raises_value_error(text, message):
     with pytest.raises(ValueError, match=message):
         items(text)
+
+
+@pytest.mark.skipif(not hasattr(sys, "get_int_max_str_digits"), reason="this Python converts integers of any length")
+def test_an_integer_longer_than_python_converts_is_refused_without_python_s_advice():
+    with pytest.raises(ValueError) as caught:
+        items('[{"cc": %s}]' % ("1" * 5000))
+    assert "an integer of 5000 digits, more than this reader takes" in str(caught.value)
+    assert "set_int_max_str_digits" not in str(caught.value)
 
 
 def test_an_item_larger_than_the_limit_is_refused(monkeypatch):
