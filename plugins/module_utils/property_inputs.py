@@ -37,7 +37,7 @@ _PRINCIPAL_NAME = re.compile(ID_PATTERNS["principal_name"]).search
 # CLAIMS_PREFIX and the user principal name only (what the CLI for Microsoft 365 and PnP send to PeopleManager).
 # Compared without case, so that "I:0#.F|..." is not taken for a principal name.
 _CLAIMS_PREFIXES = ("i:0", "c:0")
-# Control and format characters (U+200B, U+FEFF, ...): invisible in a user name, as whitespace is.
+# Control and format characters (U+200B, U+FEFF, ...): invisible in a user or property name, as whitespace is.
 _HIDDEN_CATEGORIES = ("Cc", "Cf")
 
 
@@ -64,6 +64,25 @@ def value_problem(value):
             return _text_problem(item)
         if number_problem(item):
             return number_problem(item)
+    return None
+
+
+def _character(char):
+    """A character as one can look it up: U+200B (ZERO WIDTH SPACE)."""
+    name = unicodedata.name(char, "")
+    return "U+%04X%s" % (ord(char), " (%s)" % name if name else "")
+
+
+def property_name_problem(name):
+    """Why a property name cannot be sent, or None. A control or format character anywhere, or whitespace at its
+    ends, is refused: " CostCenter" would look like CostCenter and yet count as another property."""
+    if not isinstance(name, str) or not name.strip():
+        return "property names must be non-empty text, not %r" % (name,)
+    start, end = len(name) - len(name.lstrip()), len(name.rstrip())
+    for at, char in enumerate(name):
+        if at < start or at >= end or unicodedata.category(char) in _HIDDEN_CATEGORIES:
+            where = "%r holds %s at character %d" % (name, _character(char), at + 1)
+            return where + ": a property name has no invisible characters, nor spaces at its ends"
     return None
 
 
@@ -105,9 +124,8 @@ def user_problem(user):
         return "%r is not a user principal name (name@domain)" % user
     if visible != user:
         at, char = next((at, char) for at, char in enumerate(user, 1) if _hidden(char))
-        name = unicodedata.name(char, "")
-        return "%r holds U+%04X%s at character %d: a user name has no spaces or invisible characters" % (
-            user, ord(char), " (%s)" % name if name else "", at)
+        return "%r holds %s at character %d: a user name has no spaces or invisible characters" % (
+            user, _character(char), at)
     return None
 
 
@@ -129,6 +147,10 @@ def _map_problems(id_property, property_map):
     for field, target in property_map.items():
         if not isinstance(field, str) or not field or not isinstance(target, str) or not target:
             yield "property_map: %r: %r: source fields and properties must be non-empty text" % (field, target)
+            continue
+        reason = property_name_problem(target)
+        if reason:
+            yield "property_map: %s: %s" % (field, reason)
             continue
         if field == id_property:
             yield "property_map: %s is the id field (id_property) and cannot also be a property" % field
@@ -285,8 +307,9 @@ class ProfileInput:
                 continue
             values, seen = [], {}
             for name, value in entry["properties"].items():
-                if not isinstance(name, str) or not name.strip():
-                    yield problem(number, None, prefix, "property names must be non-empty text, not %r" % (name,))
+                reason = property_name_problem(name)
+                if reason:
+                    yield problem(number, None, prefix, reason)
                     continue
                 first = seen.setdefault(name.lower(), name)
                 if first != name:

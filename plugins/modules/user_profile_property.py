@@ -61,6 +61,8 @@ options:
       - Numbers and booleans are written as the text M(spo.user_profiles.upa_import_file) writes for them, V(true) and
         V(false), and numbers as a JSON source writes them (V(1.50) stays V(1.50)).
       - A string for a multi-valued property (see O(multi_value_properties)) is split at O(multi_value_separator).
+      - A property name with a space at either end, or with an invisible character (such as U+200B or U+FEFF)
+        anywhere, is refused, naming the record and the name.
     type: dict
   profiles:
     description: Several users, each with its O(properties).
@@ -113,13 +115,17 @@ options:
       - Required with O(src) and O(records).
     type: str
   property_map:
-    description: Source field to profile property. Required with O(src) and O(records).
+    description:
+      - Source field to profile property. Required with O(src) and O(records).
+      - A property with a space at either end of its name, or with an invisible character anywhere, is refused, as in
+        O(properties).
     type: dict
   multi_value_properties:
     description:
       - The tenant's own multi-valued properties. SharePoint's standard ones (V(SPS-Skills), V(SPS-Interests),
         V(SPS-PastProjects), V(SPS-School), V(SPS-Responsibility), V(SPS-MemberOf)) are known.
       - A text value for one of them is split at O(multi_value_separator), and clearing one writes an empty list.
+      - A name with a space at either end, or with an invisible character anywhere, is refused, as in O(properties).
     type: list
     elements: str
     default: []
@@ -289,7 +295,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency impo
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import DEFAULT_SEPARATOR, PropertyKinds
 from ansible_collections.spo.user_profiles.plugins.module_utils.progress import UsersProgress
-from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import ProfileInput
+from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import ProfileInput, property_name_problem
 from ansible_collections.spo.user_profiles.plugins.module_utils.property_sync import PropertySync, failure_message
 
 INPUTS = ("user", "profiles", "src", "records")
@@ -324,6 +330,10 @@ def option_problems(params):
     yield from minimum_problems(params, {"concurrency": 1, "allowed_failures": 0, "max_problems": 1, "progress_interval": 0})
     if not params["multi_value_separator"]:
         yield "multi_value_separator must not be empty"
+    for name in params["multi_value_properties"]:
+        reason = property_name_problem(name)
+        if reason:
+            yield "multi_value_properties: %s" % reason
     if params["src"] is not None:
         yield from import_readers.option_problems(params["format"], params["encoding"], params["delimiter"])
         message = import_readers.src_problem(params["src"])

@@ -126,6 +126,8 @@ def test_with_progress_interval_the_users_done_are_left_for_the_action(tenant, c
     (dict(user="a@contoso.com", properties={}, concurrency=0), "concurrency must be 1 or more"),
     (dict(user="a@contoso.com", properties={}, progress_interval=-1), "progress_interval must be 0 or more"),
     (dict(user="a@contoso.com", properties={}, multi_value_separator=""), "multi_value_separator must not be empty"),
+    (dict(user="a@contoso.com", properties={}, multi_value_properties=["Certifications", " Certifications"]),
+     "multi_value_properties: ' Certifications' holds U+0020 (SPACE) at character 1"),
     (dict(src="/x.csv"), "missing parameter(s) required by 'src': id_property, property_map"),
     (dict(user="a@contoso.com"), "parameters are required together: user, properties"),
 ])
