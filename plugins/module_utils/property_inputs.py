@@ -29,7 +29,9 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.import_validatio
     ID_PATTERNS, Problems, id_key, number_problem, problem,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.odata import CLAIMS_PREFIX
-from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import DEFAULT_SEPARATOR, desired_value
+from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import (
+    DEFAULT_SEPARATOR, READ_SEPARATOR, desired_value,
+)
 
 _SCALARS = (str, bool, int, float)
 _PRINCIPAL_NAME = re.compile(ID_PATTERNS["principal_name"]).search
@@ -64,6 +66,23 @@ def value_problem(value):
             return _text_problem(item)
         if number_problem(item):
             return number_problem(item)
+    return None
+
+
+def _items_problem(name, items):
+    """Why the items of a multi value of the property `name` (in desired_value's form) cannot be written as they are,
+    or None. GetPropertiesFor answers the items joined with READ_SEPARATOR, so an item holding it, or an empty one,
+    is not read back as it was written, and would be written again on every run. Text split at the separator is
+    stripped and loses its empty items; a list is taken as it is given, so an item with spaces at its ends, which the
+    same text would not give, is refused rather than stripped."""
+    for item in items:
+        if item == "":
+            return "an item of %s is empty: leave it out (an empty list clears the property)" % name
+        if item != item.strip():
+            return "the item %r of %s has spaces at its ends: give %r" % (item, name, item.strip())
+        if READ_SEPARATOR in item:
+            return ("the item %r of %s holds %r, which SharePoint joins the items of a multi value with when it reads "
+                    "them: give each value as an item of its own" % (item, name, READ_SEPARATOR))
     return None
 
 
@@ -219,8 +238,8 @@ class ProfileInput:
                 key = id_key(_user_key(user))
                 if not ids.add(key):
                     suspects.add(key)
-            for field, _name, value in values:
-                reason = value_problem(value)
+            for field, name, value in values:
+                reason = value_problem(value) or self._multi_value_problem(name, value)
                 if reason:
                     problems.report(number, line, field, reason)
         if suspects:
@@ -237,6 +256,11 @@ class ProfileInput:
             desired = dict((name, desired_value(value, self.kinds.is_multi(name), self.separator))
                            for _field, name, value in values)
             yield number, user, desired
+
+    def _multi_value_problem(self, name, value):
+        """_items_problem of the value as it would be written (None for a single value)."""
+        written = desired_value(value, self.kinds.is_multi(name), self.separator)
+        return _items_problem(name, written) if isinstance(written, list) else None
 
     def _duplicate_problems(self, suspects):
         """The second pass, when two users' hashes met: a problem for each user given again (in another case, or as

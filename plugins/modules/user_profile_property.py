@@ -61,6 +61,11 @@ options:
       - Numbers and booleans are written as the text M(spo.user_profiles.upa_import_file) writes for them, V(true) and
         V(false), and numbers as a JSON source writes them (V(1.50) stays V(1.50)).
       - A string for a multi-valued property (see O(multi_value_properties)) is split at O(multi_value_separator).
+      - The items of a list are written as they are given. SharePoint joins the items of a multi-valued property with
+        V(|) when it reads them, so an empty item, or an item holding V(|), would not read back as written and would be
+        written again on every run. Such items, and items with spaces at their ends (which text split at
+        O(multi_value_separator) never has), are refused, naming the record, the property and the item. Leave empty
+        items out; V([]) clears the property.
       - A property name with a space at either end, or with an invisible character (such as U+200B or U+FEFF)
         anywhere, is refused, naming the record and the name.
     type: dict
@@ -82,6 +87,7 @@ options:
       - A CSV (with a header row), JSON or JSON Lines file on the managed node, with a column (field) naming the user
         (O(id_property)) and the columns that O(property_map) maps to profile properties. Other columns are ignored.
       - Empty cells clear the property. The cells of multi-valued properties are split at O(multi_value_separator).
+        A list (in a JSON or JSON Lines source, or in O(records)) takes the rules of a list in O(properties).
       - The file is copied once to a private temporary file on the managed node, which is checked and then written from,
         so what is written is what was checked even if O(src) changes while the task runs. The copy is removed at the
         end.
@@ -132,6 +138,7 @@ options:
   multi_value_separator:
     description:
       - Where a text value of a multi-valued property is split; items are stripped of spaces and empty ones dropped.
+        With another separator, an item that holds V(|) is refused, as an item of a list in O(properties) is.
       - The default is the separator SharePoint itself uses when it returns a multi-valued property as one string.
     type: str
     default: "|"

@@ -97,6 +97,42 @@ def test_values_that_cannot_be_written_are_refused():
                       (1, "profiles[].properties.C"), (2, "profiles[].properties.office"), (3, "properties")]
 
 
+@pytest.mark.parametrize("value, expected", [
+    (["Python|Ansible"], "the item 'Python|Ansible' of SPS-Skills holds '|', which SharePoint joins the items of a "
+                         "multi value with when it reads them: give each value as an item of its own"),
+    (["Python", ""], "an item of SPS-Skills is empty: leave it out (an empty list clears the property)"),
+    ([" c "], "the item ' c ' of SPS-Skills has spaces at its ends: give 'c'"),
+    (["Go", "C#\t"], "the item 'C#\\t' of SPS-Skills has spaces at its ends: give 'C#'"),
+])
+def test_a_list_item_that_would_not_be_read_back_as_written_is_refused(value, expected):
+    inputs = ProfileInput(KINDS, profiles=[{"user": "a@contoso.com", "properties": {"CostCenter": "ok"}},
+                                           {"user": "b@contoso.com", "properties": {"SPS-Skills": value}}])
+    assert [(found["record"], found["field"], found["message"]) for found in problems_of(inputs)] == [
+        (2, "profiles[].properties.SPS-Skills", expected)]
+
+
+def test_text_is_split_stripped_and_loses_empty_items_but_a_split_item_holding_the_read_separator_is_refused(tmp_path):
+    src = tmp_path / "people.csv"
+    src.write_text("upn,skills,cc\na@contoso.com, Go ;;Rust,A|B\nb@contoso.com,C|D;Go,x\n", encoding="utf-8")
+    mapping = {"skills": "SPS-Skills", "cc": "CostCenter"}
+    inputs = ProfileInput(KINDS, src=str(src), id_property="upn", property_map=mapping, separator=";")
+    assert [(found["record"], found["line"], found["field"], found["message"]) for found in problems_of(inputs)] == [
+        (2, 3, "skills", "the item 'C|D' of SPS-Skills holds '|', which SharePoint joins the items of a multi value "
+                         "with when it reads them: give each value as an item of its own")]
+    src.write_text("upn,skills,cc\na@contoso.com, Go ;;Rust,A|B\n", encoding="utf-8")
+    inputs = ProfileInput(KINDS, src=str(src), id_property="upn", property_map=mapping, separator=";")
+    assert entries(inputs) == [(1, "a@contoso.com", {"SPS-Skills": ["Go", "Rust"], "CostCenter": "A|B"})]
+
+
+def test_a_list_from_a_json_source_is_checked_as_an_inline_list(tmp_path):
+    src = tmp_path / "people.jsonl"
+    src.write_text('{"upn": "a@contoso.com", "certs": ["AZ-104", ""]}\n{"upn": "b@contoso.com", "certs": [" AZ-900"]}\n',
+                   encoding="utf-8")
+    inputs = ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"certs": "Certifications"})
+    assert [(found["record"], found["line"], found["field"]) for found in problems_of(inputs)] == [
+        (1, 1, "certs"), (2, 2, "certs")]
+
+
 @pytest.mark.parametrize("name, expected", [
     ("CostCenter", None),
     ("SPS-Skills", None),

@@ -90,6 +90,15 @@ def test_a_user_given_twice_as_claims_name_and_principal_name_is_refused_and_not
     assert tenant.calls == []
 
 
+def test_a_list_item_holding_the_read_separator_is_refused_and_nothing_is_sent(tenant, capsys):
+    result = run(capsys, profiles=[{"user": "adele@contoso.com", "properties": {"CostCenter": "CC-9"}},
+                                   {"user": "alex@contoso.com", "properties": {"SPS-Skills": ["Go", "Python|Ansible"]}}])
+    assert result["failed"] is True and result["problem_count"] == 1
+    assert ("record 2, field 'profiles[].properties.SPS-Skills': the item 'Python|Ansible' of SPS-Skills holds '|'"
+            in result["msg"])
+    assert tenant.calls == []
+
+
 def test_a_boolean_is_written_as_upa_import_file_writes_it(tenant, capsys):
     result = run(capsys, user="adele@contoso.com", properties={"CostCenter": True})
     assert result["users"][0]["written"] == ["CostCenter"]
