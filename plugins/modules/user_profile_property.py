@@ -60,6 +60,10 @@ options:
         multi-valued property; V(null) or V("") clears it.
       - Numbers and booleans are written as the text M(spo.user_profiles.upa_import_file) writes for them, V(true) and
         V(false), and numbers as a JSON source writes them (V(1.50) stays V(1.50)).
+      - SharePoint reads a property it types as boolean back as V(True) or V(False). A boolean (V(true) in YAML or JSON)
+        is taken to be the same value as that text, so a rerun writes nothing. Text is compared as text, so a CSV cell or a
+        string V("true") differs from V(True), and is written again on every run; give such a property V(True) or
+        V(False) in text.
       - A string for a multi-valued property (see O(multi_value_properties)) is split at O(multi_value_separator).
       - The items of a list are written as they are given. SharePoint joins the items of a multi-valued property with
         V(|) when it reads them, so an empty item, or an item holding V(|), would not read back as written and would be

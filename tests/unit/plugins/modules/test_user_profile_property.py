@@ -105,6 +105,16 @@ def test_a_boolean_is_written_as_upa_import_file_writes_it(tenant, capsys):
     assert tenant.people["adele@contoso.com"]["CostCenter"] == "true"
 
 
+def test_a_boolean_for_a_property_sharepoint_types_as_boolean_is_unchanged_on_a_rerun(tenant, capsys):
+    tenant.booleans = {"SPS-HideFromAddressLists"}
+    tenant.people["adele@contoso.com"]["SPS-HideFromAddressLists"] = "False"
+    args = dict(user="adele@contoso.com", properties={"SPS-HideFromAddressLists": True})
+    assert run(capsys, **args)["changed"] is True
+    assert tenant.people["adele@contoso.com"]["SPS-HideFromAddressLists"] == "True"
+    again = run(capsys, **args)
+    assert again["changed"] is False and again["summary"]["unchanged"] == 1 and len(tenant.writes()) == 1
+
+
 def test_more_failed_users_than_allowed_fails_the_task_listing_them(tenant, capsys):
     profiles = [{"user": "adele@contoso.com", "properties": {"CostCenter": "CC-7"}},
                 {"user": "ghost@contoso.com", "properties": {"CostCenter": "CC-7"}}]
