@@ -31,6 +31,11 @@ READ_SEPARATOR = "|"
 DEFAULT_SEPARATOR = "|"
 
 
+class _BooleanText(str):
+    """The text written for a boolean given as one (a JSON or YAML true: "true"). GetPropertiesFor answers a property
+    SharePoint types as boolean as .NET prints it ("True"): the same value, which same() sees as such."""
+
+
 def _folded(names):
     return frozenset(name.lower() for name in names)
 
@@ -62,13 +67,16 @@ def _text(value):
 def desired_value(value, multi, separator=DEFAULT_SEPARATOR):
     """A module input as it is written: a list of text for a multi-valued property (a string is split at
     `separator`, items stripped, empty ones dropped), text for a single value. None and "" clear either kind.
-    Numbers and booleans are the text upa_import_file writes for them ("true", "1.50")."""
+    Numbers and booleans are the text upa_import_file writes for them ("true", "1.50"); a single boolean's text
+    remembers it was one, for same()."""
     if value is None or value == "":
         return [] if multi else ""
     if isinstance(value, (list, tuple)):
         return [written_text(item) for item in value]
     if multi:
         return [part.strip() for part in written_text(value).split(separator) if part.strip()]
+    if isinstance(value, bool):
+        return _BooleanText(written_text(value))
     return written_text(value)
 
 
@@ -85,9 +93,12 @@ def current_value(value, multi):
 
 def same(current, desired, ordered=False):
     """Whether a property already has the desired value (both in desired_value's form). Multi values compare as
-    multisets unless `ordered`."""
+    multisets unless `ordered`; a boolean given as one is also the same as SharePoint's text for it ("True")."""
     if isinstance(desired, list) and not ordered:
         return sorted(current) == sorted(desired)
+    if isinstance(desired, _BooleanText):
+        # The .NET text of the same boolean ("True") is the same value; the text "true" given as text is only text.
+        return current in (desired, desired.capitalize())
     return current == desired
 
 

@@ -29,7 +29,9 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.import_validatio
     ID_PATTERNS, Problems, id_key, number_problem, problem,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.odata import CLAIMS_PREFIX
-from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import DEFAULT_SEPARATOR, desired_value
+from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import (
+    DEFAULT_SEPARATOR, READ_SEPARATOR, desired_value,
+)
 
 _SCALARS = (str, bool, int, float)
 _PRINCIPAL_NAME = re.compile(ID_PATTERNS["principal_name"]).search
@@ -37,7 +39,7 @@ _PRINCIPAL_NAME = re.compile(ID_PATTERNS["principal_name"]).search
 # CLAIMS_PREFIX and the user principal name only (what the CLI for Microsoft 365 and PnP send to PeopleManager).
 # Compared without case, so that "I:0#.F|..." is not taken for a principal name.
 _CLAIMS_PREFIXES = ("i:0", "c:0")
-# Control and format characters (U+200B, U+FEFF, ...): invisible in a user name, as whitespace is.
+# Control and format characters (U+200B, U+FEFF, ...): invisible in a user or property name, as whitespace is.
 _HIDDEN_CATEGORIES = ("Cc", "Cf")
 
 
@@ -64,6 +66,42 @@ def value_problem(value):
             return _text_problem(item)
         if number_problem(item):
             return number_problem(item)
+    return None
+
+
+def _items_problem(name, items):
+    """Why the items of a multi value of the property `name` (in desired_value's form) cannot be written as they are,
+    or None. GetPropertiesFor answers the items joined with READ_SEPARATOR, so an item holding it, or an empty one,
+    is not read back as it was written, and would be written again on every run. Text split at the separator is
+    stripped and loses its empty items; a list is taken as it is given, so an item with spaces at its ends, which the
+    same text would not give, is refused rather than stripped."""
+    for item in items:
+        if item == "":
+            return "an item of %s is empty: leave it out (an empty list clears the property)" % name
+        if item != item.strip():
+            return "the item %r of %s has spaces at its ends: give %r" % (item, name, item.strip())
+        if READ_SEPARATOR in item:
+            return ("the item %r of %s holds %r, which SharePoint joins the items of a multi value with when it reads "
+                    "them: give each value as an item of its own" % (item, name, READ_SEPARATOR))
+    return None
+
+
+def _character(char):
+    """A character as one can look it up: U+200B (ZERO WIDTH SPACE)."""
+    name = unicodedata.name(char, "")
+    return "U+%04X%s" % (ord(char), " (%s)" % name if name else "")
+
+
+def property_name_problem(name):
+    """Why a property name cannot be sent, or None. A control or format character anywhere, or whitespace at its
+    ends, is refused: " CostCenter" would look like CostCenter and yet count as another property."""
+    if not isinstance(name, str) or not name.strip():
+        return "property names must be non-empty text, not %r" % (name,)
+    start, end = len(name) - len(name.lstrip()), len(name.rstrip())
+    for at, char in enumerate(name):
+        if at < start or at >= end or unicodedata.category(char) in _HIDDEN_CATEGORIES:
+            where = "%r holds %s at character %d" % (name, _character(char), at + 1)
+            return where + ": a property name has no invisible characters, nor spaces at its ends"
     return None
 
 
@@ -105,9 +143,8 @@ def user_problem(user):
         return "%r is not a user principal name (name@domain)" % user
     if visible != user:
         at, char = next((at, char) for at, char in enumerate(user, 1) if _hidden(char))
-        name = unicodedata.name(char, "")
-        return "%r holds U+%04X%s at character %d: a user name has no spaces or invisible characters" % (
-            user, ord(char), " (%s)" % name if name else "", at)
+        return "%r holds %s at character %d: a user name has no spaces or invisible characters" % (
+            user, _character(char), at)
     return None
 
 
@@ -129,6 +166,10 @@ def _map_problems(id_property, property_map):
     for field, target in property_map.items():
         if not isinstance(field, str) or not field or not isinstance(target, str) or not target:
             yield "property_map: %r: %r: source fields and properties must be non-empty text" % (field, target)
+            continue
+        reason = property_name_problem(target)
+        if reason:
+            yield "property_map: %s: %s" % (field, reason)
             continue
         if field == id_property:
             yield "property_map: %s is the id field (id_property) and cannot also be a property" % field
@@ -197,8 +238,8 @@ class ProfileInput:
                 key = id_key(_user_key(user))
                 if not ids.add(key):
                     suspects.add(key)
-            for field, _name, value in values:
-                reason = value_problem(value)
+            for field, name, value in values:
+                reason = value_problem(value) or self._multi_value_problem(name, value)
                 if reason:
                     problems.report(number, line, field, reason)
         if suspects:
@@ -215,6 +256,11 @@ class ProfileInput:
             desired = dict((name, desired_value(value, self.kinds.is_multi(name), self.separator))
                            for _field, name, value in values)
             yield number, user, desired
+
+    def _multi_value_problem(self, name, value):
+        """_items_problem of the value as it would be written (None for a single value)."""
+        written = desired_value(value, self.kinds.is_multi(name), self.separator)
+        return _items_problem(name, written) if isinstance(written, list) else None
 
     def _duplicate_problems(self, suspects):
         """The second pass, when two users' hashes met: a problem for each user given again (in another case, or as
@@ -285,8 +331,9 @@ class ProfileInput:
                 continue
             values, seen = [], {}
             for name, value in entry["properties"].items():
-                if not isinstance(name, str) or not name.strip():
-                    yield problem(number, None, prefix, "property names must be non-empty text, not %r" % (name,))
+                reason = property_name_problem(name)
+                if reason:
+                    yield problem(number, None, prefix, reason)
                     continue
                 first = seen.setdefault(name.lower(), name)
                 if first != name:

@@ -60,7 +60,18 @@ options:
         multi-valued property; V(null) or V("") clears it.
       - Numbers and booleans are written as the text M(spo.user_profiles.upa_import_file) writes for them, V(true) and
         V(false), and numbers as a JSON source writes them (V(1.50) stays V(1.50)).
+      - SharePoint reads a property it types as boolean back as V(True) or V(False). A boolean (V(true) in YAML or JSON)
+        is taken to be the same value as that text, so a rerun writes nothing. Text is compared as text, so a CSV cell or a
+        string V("true") differs from V(True), and is written again on every run; give such a property V(True) or
+        V(False) in text.
       - A string for a multi-valued property (see O(multi_value_properties)) is split at O(multi_value_separator).
+      - The items of a list are written as they are given. SharePoint joins the items of a multi-valued property with
+        V(|) when it reads them, so an empty item, or an item holding V(|), would not read back as written and would be
+        written again on every run. Such items, and items with spaces at their ends (which text split at
+        O(multi_value_separator) never has), are refused, naming the record, the property and the item. Leave empty
+        items out; V([]) clears the property.
+      - A property name with a space at either end, or with an invisible character (such as U+200B or U+FEFF)
+        anywhere, is refused, naming the record and the name.
     type: dict
   profiles:
     description: Several users, each with its O(properties).
@@ -81,6 +92,7 @@ options:
         (field) naming the user (O(id_property)) and the columns that O(property_map) maps to profile properties. Other
         columns are ignored.
       - Empty cells clear the property. The cells of multi-valued properties are split at O(multi_value_separator).
+        A list (in a JSON or JSON Lines source, or in O(records)) takes the rules of a list in O(properties).
       - The file is copied once to a private temporary file on the managed node, which is checked and then written from,
         so what is written is what was checked even if O(src) changes while the task runs. The copy is removed at the
         end.
@@ -114,19 +126,24 @@ options:
       - Required with O(src) and O(records).
     type: str
   property_map:
-    description: Source field to profile property. Required with O(src) and O(records).
+    description:
+      - Source field to profile property. Required with O(src) and O(records).
+      - A property with a space at either end of its name, or with an invisible character anywhere, is refused, as in
+        O(properties).
     type: dict
   multi_value_properties:
     description:
       - The tenant's own multi-valued properties. SharePoint's standard ones (V(SPS-Skills), V(SPS-Interests),
         V(SPS-PastProjects), V(SPS-School), V(SPS-Responsibility), V(SPS-MemberOf)) are known.
       - A text value for one of them is split at O(multi_value_separator), and clearing one writes an empty list.
+      - A name with a space at either end, or with an invisible character anywhere, is refused, as in O(properties).
     type: list
     elements: str
     default: []
   multi_value_separator:
     description:
       - Where a text value of a multi-valued property is split; items are stripped of spaces and empty ones dropped.
+        With another separator, an item that holds V(|) is refused, as an item of a list in O(properties) is.
       - The default is the separator SharePoint itself uses when it returns a multi-valued property as one string.
     type: str
     default: "|"
@@ -293,7 +310,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency impo
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import DEFAULT_SEPARATOR, PropertyKinds
 from ansible_collections.spo.user_profiles.plugins.module_utils.progress import UsersProgress
-from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import ProfileInput
+from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import ProfileInput, property_name_problem
 from ansible_collections.spo.user_profiles.plugins.module_utils.property_sync import PropertySync, failure_message
 
 INPUTS = ("user", "profiles", "src", "records")
@@ -328,6 +345,10 @@ def option_problems(params):
     yield from minimum_problems(params, {"concurrency": 1, "allowed_failures": 0, "max_problems": 1, "progress_interval": 0})
     if not params["multi_value_separator"]:
         yield "multi_value_separator must not be empty"
+    for name in params["multi_value_properties"]:
+        reason = property_name_problem(name)
+        if reason:
+            yield "multi_value_properties: %s" % reason
     if params["src"] is not None:
         yield from import_readers.option_problems(params["format"], params["encoding"], params["delimiter"])
         message = import_readers.src_problem(params["src"])

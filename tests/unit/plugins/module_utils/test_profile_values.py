@@ -60,6 +60,21 @@ def test_multi_values_compare_without_order_unless_ordered():
     assert same("x", "x") and not same("x", "X")
 
 
+@pytest.mark.parametrize("current, value, expected", [
+    ("True", True, True),  # as GetPropertiesFor answers a property SharePoint types as boolean
+    ("False", False, True),
+    ("true", True, True),  # as written to a text property
+    ("False", True, False),
+    ("TRUE", True, False),
+    ("1", True, False),
+    ("True", "true", False),  # text is text: only a boolean given as one is compared as a boolean
+    ("true", "True", False),
+])
+def test_a_boolean_given_as_one_is_the_same_as_sharepoints_text_for_it(current, value, expected):
+    assert same(current, desired_value(value, False)) is expected
+    assert compare({"IsPublic": current}, {"IsPublic": desired_value(value, False)})[0][3] is not expected
+
+
 def test_compare_finds_what_differs_case_insensitive_names_and_clearing():
     current = {"Department": "Sales", "SPS-Skills": "python|ansible", "AboutMe": "hi", "Office": ""}
     desired = {"department": "Sales", "SPS-Skills": ["ansible", "python"], "AboutMe": "", "Office": "", "Unknown": ""}

@@ -11,7 +11,9 @@ import pytest
 from ansible_collections.spo.user_profiles.plugins.module_utils import import_build
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import ImportFileError
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import PropertyKinds
-from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import ProfileInput, user_problem, value_problem
+from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import (
+    ProfileInput, property_name_problem, user_problem, value_problem,
+)
 
 KINDS = PropertyKinds(multi_value=["Certifications"])
 
@@ -95,9 +97,77 @@ def test_values_that_cannot_be_written_are_refused():
                       (1, "profiles[].properties.C"), (2, "profiles[].properties.office"), (3, "properties")]
 
 
+@pytest.mark.parametrize("value, expected", [
+    (["Python|Ansible"], "the item 'Python|Ansible' of SPS-Skills holds '|', which SharePoint joins the items of a "
+                         "multi value with when it reads them: give each value as an item of its own"),
+    (["Python", ""], "an item of SPS-Skills is empty: leave it out (an empty list clears the property)"),
+    ([" c "], "the item ' c ' of SPS-Skills has spaces at its ends: give 'c'"),
+    (["Go", "C#\t"], "the item 'C#\\t' of SPS-Skills has spaces at its ends: give 'C#'"),
+])
+def test_a_list_item_that_would_not_be_read_back_as_written_is_refused(value, expected):
+    inputs = ProfileInput(KINDS, profiles=[{"user": "a@contoso.com", "properties": {"CostCenter": "ok"}},
+                                           {"user": "b@contoso.com", "properties": {"SPS-Skills": value}}])
+    assert [(found["record"], found["field"], found["message"]) for found in problems_of(inputs)] == [
+        (2, "profiles[].properties.SPS-Skills", expected)]
+
+
+def test_text_is_split_stripped_and_loses_empty_items_but_a_split_item_holding_the_read_separator_is_refused(tmp_path):
+    src = tmp_path / "people.csv"
+    src.write_text("upn,skills,cc\na@contoso.com, Go ;;Rust,A|B\nb@contoso.com,C|D;Go,x\n", encoding="utf-8")
+    mapping = {"skills": "SPS-Skills", "cc": "CostCenter"}
+    inputs = ProfileInput(KINDS, src=str(src), id_property="upn", property_map=mapping, separator=";")
+    assert [(found["record"], found["line"], found["field"], found["message"]) for found in problems_of(inputs)] == [
+        (2, 3, "skills", "the item 'C|D' of SPS-Skills holds '|', which SharePoint joins the items of a multi value "
+                         "with when it reads them: give each value as an item of its own")]
+    src.write_text("upn,skills,cc\na@contoso.com, Go ;;Rust,A|B\n", encoding="utf-8")
+    inputs = ProfileInput(KINDS, src=str(src), id_property="upn", property_map=mapping, separator=";")
+    assert entries(inputs) == [(1, "a@contoso.com", {"SPS-Skills": ["Go", "Rust"], "CostCenter": "A|B"})]
+
+
+def test_a_list_from_a_json_source_is_checked_as_an_inline_list(tmp_path):
+    src = tmp_path / "people.jsonl"
+    src.write_text('{"upn": "a@contoso.com", "certs": ["AZ-104", ""]}\n{"upn": "b@contoso.com", "certs": [" AZ-900"]}\n',
+                   encoding="utf-8")
+    inputs = ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"certs": "Certifications"})
+    assert [(found["record"], found["line"], found["field"]) for found in problems_of(inputs)] == [
+        (1, 1, "certs"), (2, 2, "certs")]
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("CostCenter", None),
+    ("SPS-Skills", None),
+    ("Cost Center", None),  # a space inside is seen
+    (" CostCenter", "' CostCenter' holds U+0020 (SPACE) at character 1"),
+    ("CostCenter\u00a0", "'CostCenter\\xa0' holds U+00A0 (NO-BREAK SPACE) at character 11"),
+    ("Cost\u200bCenter", "'Cost\\u200bCenter' holds U+200B (ZERO WIDTH SPACE) at character 5"),
+    ("\ufeffCostCenter", "'\\ufeffCostCenter' holds U+FEFF (ZERO WIDTH NO-BREAK SPACE) at character 1"),
+    ("Cost\tCenter", "'Cost\\tCenter' holds U+0009 at character 5"),
+    ("  ", "property names must be non-empty text, not '  '"),
+    (7, "property names must be non-empty text, not 7"),
+])
+def test_property_name_problem(name, expected):
+    found = property_name_problem(name)
+    assert found is None if expected is None else found.startswith(expected)
+    if found and "holds" in found:
+        assert found.endswith(": a property name has no invisible characters, nor spaces at its ends")
+
+
+def test_a_property_name_with_spaces_at_its_ends_or_invisible_characters_is_refused_naming_its_record():
+    inputs = ProfileInput(KINDS, profiles=[
+        {"user": "a@contoso.com", "properties": {"CostCenter": "1"}},
+        {"user": "b@contoso.com", "properties": {" CostCenter": "1", "CostCenter": "2"}},
+        {"user": "c@contoso.com", "properties": {"Cost\u200bCenter": "1"}},
+    ])
+    assert [(found["record"], found["field"], found["message"].split(":")[0]) for found in problems_of(inputs)] == [
+        (2, "profiles[].properties", "' CostCenter' holds U+0020 (SPACE) at character 1"),
+        (3, "profiles[].properties", "'Cost\\u200bCenter' holds U+200B (ZERO WIDTH SPACE) at character 5")]
+
+
 @pytest.mark.parametrize("property_map, expected", [
     ({}, "property_map: map at least one source field"),
     ({"cc": ""}, "source fields and properties must be non-empty text"),
+    ({"cc": "CostCenter ", "cc2": "CostCenter"}, "property_map: cc: 'CostCenter ' holds U+0020 (SPACE) at character 11"),
+    ({"cc": "Cost\ufeffCenter"}, "property_map: cc: 'Cost\\ufeffCenter' holds U+FEFF"),
     ({"upn": "UserName"}, "upn is the id field"),
     ({"a": "Office", "b": "office"}, "a and b both map to the property office"),
 ])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import desired_value
 from ansible_collections.spo.user_profiles.plugins.module_utils.property_sync import PropertySync, is_user_failure
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_profiles import FakePeopleManager
 
@@ -13,12 +14,14 @@ NOT_EDITABLE = "-1, Microsoft.Office.Server.UserProfiles.PropertyNotEditableExce
 
 
 class FakeTenantPeople(FakePeopleManager):
-    """FakePeopleManager that refuses some properties the way SharePoint does (HTTP 500, odata.error), and can fail
-    every request after some number of them (as a revoked permission would)."""
+    """FakePeopleManager that refuses some properties the way SharePoint does (HTTP 500, odata.error), types some as
+    boolean (stored as a boolean, read back as .NET prints it: "True"), and can fail every request after some number
+    of them (as a revoked permission would)."""
 
-    def __init__(self, people, refused=(), fail_after=None, fail_status=403):
+    def __init__(self, people, refused=(), fail_after=None, fail_status=403, booleans=()):
         super().__init__(people)
         self.refused = set(refused)
+        self.booleans = set(booleans)
         self.fail_after = fail_after
         self.fail_status = fail_status
         self.limiter = None
@@ -30,7 +33,11 @@ class FakeTenantPeople(FakePeopleManager):
             self.calls.append((method, url, json))
             raise SpoError("Property Not Editable: This property can only be modified by an administrator.", status=500,
                            code=NOT_EDITABLE, operation=operation)
-        return super().sp(method, url, operation, json=json, **kw)
+        answer = super().sp(method, url, operation, json=json, **kw)
+        if json is not None and json.get("propertyName") in self.booleans:
+            profile = self.people[json["accountName"].split("|")[-1]]
+            profile[json["propertyName"]] = str(json["propertyValue"].lower() == "true")
+        return answer
 
 
 def people(count):
@@ -71,6 +78,20 @@ def test_ordered_writes_a_different_order():
     result = PropertySync(client, concurrency=1, ordered=True).run(desired_for(1))
     assert result["users"][0]["written"] == ["SPS-Skills"]
     assert client.writes()[0][2]["propertyValues"] == ["b", "a"]
+
+
+def test_a_boolean_rerun_against_a_property_sharepoint_types_as_boolean_writes_nothing():
+    client = FakeTenantPeople({"u@contoso.com": {"IsPublic": "False", "Flag": "False", "Note": "True"}},
+                              booleans={"IsPublic", "Flag"})
+    desired = {"IsPublic": True, "Flag": "true", "Note": "true"}
+    entries = [(1, "u@contoso.com", dict((name, desired_value(value, False)) for name, value in desired.items()))]
+    first = PropertySync(client, concurrency=1).run(entries)
+    assert first["users"][0]["written"] == ["IsPublic", "Flag", "Note"]
+    assert client.people["u@contoso.com"] == {"IsPublic": "True", "Flag": "True", "Note": "true"}
+    again = PropertySync(client, concurrency=1).run(entries)
+    # A boolean given as one is unchanged; the text "true" is text, and differs from "True".
+    assert again["changed"] is True and again["users"][0]["written"] == ["Flag"]
+    assert again["diff"] == {"before": {"u@contoso.com": {"Flag": "True"}}, "after": {"u@contoso.com": {"Flag": "true"}}}
 
 
 def test_check_mode_reads_compares_and_writes_nothing():

@@ -90,10 +90,29 @@ def test_a_user_given_twice_as_claims_name_and_principal_name_is_refused_and_not
     assert tenant.calls == []
 
 
+def test_a_list_item_holding_the_read_separator_is_refused_and_nothing_is_sent(tenant, capsys):
+    result = run(capsys, profiles=[{"user": "adele@contoso.com", "properties": {"CostCenter": "CC-9"}},
+                                   {"user": "alex@contoso.com", "properties": {"SPS-Skills": ["Go", "Python|Ansible"]}}])
+    assert result["failed"] is True and result["problem_count"] == 1
+    assert ("record 2, field 'profiles[].properties.SPS-Skills': the item 'Python|Ansible' of SPS-Skills holds '|'"
+            in result["msg"])
+    assert tenant.calls == []
+
+
 def test_a_boolean_is_written_as_upa_import_file_writes_it(tenant, capsys):
     result = run(capsys, user="adele@contoso.com", properties={"CostCenter": True})
     assert result["users"][0]["written"] == ["CostCenter"]
     assert tenant.people["adele@contoso.com"]["CostCenter"] == "true"
+
+
+def test_a_boolean_for_a_property_sharepoint_types_as_boolean_is_unchanged_on_a_rerun(tenant, capsys):
+    tenant.booleans = {"SPS-HideFromAddressLists"}
+    tenant.people["adele@contoso.com"]["SPS-HideFromAddressLists"] = "False"
+    args = dict(user="adele@contoso.com", properties={"SPS-HideFromAddressLists": True})
+    assert run(capsys, **args)["changed"] is True
+    assert tenant.people["adele@contoso.com"]["SPS-HideFromAddressLists"] == "True"
+    again = run(capsys, **args)
+    assert again["changed"] is False and again["summary"]["unchanged"] == 1 and len(tenant.writes()) == 1
 
 
 def test_more_failed_users_than_allowed_fails_the_task_listing_them(tenant, capsys):
@@ -126,6 +145,8 @@ def test_with_progress_interval_the_users_done_are_left_for_the_action(tenant, c
     (dict(user="a@contoso.com", properties={}, concurrency=0), "concurrency must be 1 or more"),
     (dict(user="a@contoso.com", properties={}, progress_interval=-1), "progress_interval must be 0 or more"),
     (dict(user="a@contoso.com", properties={}, multi_value_separator=""), "multi_value_separator must not be empty"),
+    (dict(user="a@contoso.com", properties={}, multi_value_properties=["Certifications", " Certifications"]),
+     "multi_value_properties: ' Certifications' holds U+0020 (SPACE) at character 1"),
     (dict(src="/x.csv"), "missing parameter(s) required by 'src': id_property, property_map"),
     (dict(user="a@contoso.com"), "parameters are required together: user, properties"),
 ])
