@@ -195,10 +195,23 @@ class SpoModule:
             self.fail_json(msg=missing_required_lib("cryptography"), exception=auth.CRYPTOGRAPHY_IMP_ERR)
 
     def fail_from_error(self, err, **result):
-        """SpoError -> fail_json with msg, status, error_code, request_id and operation."""
+        """SpoError -> fail_json with msg, status, error_code, request_id and operation; for a failed sign-in or a token
+        refused (HTTP 401) also `credential`, the kind the module signed in with, so that the roles' reports say which
+        variables to check."""
         fields = err.to_result()
+        if err.operation == auth.SIGN_IN_OPERATION or err.status == 401:
+            fields["credential"] = self._credential_kind()
         fields.update(result)
         self.fail_json(msg=str(err), **fields)
+
+    def _credential_kind(self):
+        """access_token, certificate or client_secret: what auth.TokenProvider signs in with (in that order), or None."""
+        params = self.params
+        if params["access_token"]:
+            return "access_token"
+        if params["certificate_path"]:
+            return "certificate"
+        return "client_secret" if params["client_secret"] else None
 
     def exit_json(self, **result):
         self.module.exit_json(**result)

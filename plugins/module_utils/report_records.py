@@ -47,12 +47,24 @@ _HINTS = {
     "sync": "Fix the cause named above and run again: users already in sync are not sent again.",
 }
 _STATUS_HINTS = {
-    401: "Check spo_client_id, spo_tenant_id and the certificate registered in the app registration.",
     403: ("Grant the app registration the permissions the README lists for this step (application permissions, "
           "with admin consent), then run again."),
     429: "The tenant is throttling this app: run again later, or with fewer tenants at once.",
     503: "The service is busy: run again later, or with fewer tenants at once.",
 }
+# A sign-in that failed, or a token the service refused (HTTP 401), by the credential the module signed in with (the
+# `credential` of its failure, base.py). The tenant signed in to is spo_tenant_id, else spo_tenant's initial domain.
+_SIGN_IN_HINTS = {
+    "access_token": ("Give a new spo_access_token, issued for this tenant (spo_tenant, the inventory host name unless "
+                     "set) and for the API named above: a given token is used as is, never renewed."),
+    "certificate": ("Check spo_certificate_path (and spo_certificate_password), that its certificate is the one uploaded "
+                    "to the app registration spo_client_id names, and the tenant signed in to: spo_tenant_id, else "
+                    "<spo_tenant>.onmicrosoft.com (spo_tenant is the inventory host name unless set)."),
+    "client_secret": ("Sign in with a certificate: set spo_certificate_path (with spo_client_id); SharePoint, which every "
+                      "step calls, refuses tokens obtained with spo_client_secret."),
+}
+_NO_CREDENTIAL_HINT = ("Check the credential (spo_client_id with spo_certificate_path, or spo_access_token) and the "
+                       "tenant: spo_tenant (the inventory host name unless set) or spo_tenant_id.")
 # A module that found a permission missing in the token stopped before changing anything (permissions.py).
 _MISSING_PERMISSION_HINT = ("Grant the app registration the permission named above (an application permission of the "
                             "API named, with admin consent), then run again; this step changed nothing.")
@@ -81,8 +93,8 @@ def failure(task_name, action, result, report_path=None):
     if not message:
         message = "the task failed without a message"
     hint = _STATUS_HINTS.get(failed.get("status")) or _HINTS.get(step)
-    if failed.get("operation") == "sign in" and failed.get("status") != 403:
-        hint = _STATUS_HINTS[401]
+    if failed.get("status") == 401 or (failed.get("operation") == "sign in" and failed.get("status") != 403):
+        hint = _SIGN_IN_HINTS.get(failed.get("credential"), _NO_CREDENTIAL_HINT)
     if failed.get("error_code") == "MissingPermission":
         hint = _MISSING_PERMISSION_HINT
     if step == "outcome" and report_path:

@@ -132,7 +132,9 @@ failure_message:
   type: str
   sample: >-
     contoso: bulk import failed at step 'upload': sign in: AADSTS700016: Application not found (HTTP 400).
-    Check spo_client_id, spo_tenant_id and the certificate registered in the app registration.
+    Check spo_certificate_path (and spo_certificate_password), that its certificate is the one uploaded to the app
+    registration spo_client_id names, and the tenant signed in to: spo_tenant_id, else <spo_tenant>.onmicrosoft.com
+    (spo_tenant is the inventory host name unless set).
 json_path:
   description: The path of the JSON report.
   returned: always

@@ -198,7 +198,22 @@ def test_fail_from_error_reports_every_field_and_hides_secrets(capsys):
     assert result["msg"] == "read profile: Access denied. (HTTP 403, -2147024891, System.UnauthorizedAccessException, request id rid-1)"
     assert (result["status"], result["error_code"], result["request_id"], result["operation"], result["user"]) == (
         403, "-2147024891, System.UnauthorizedAccessException", "rid-1", "read profile", "adele@contoso.com")
+    assert "credential" not in result
     assert SECRET not in json.dumps(result)
+
+
+@pytest.mark.parametrize("options, kind", [
+    ({"access_token": TOKEN, "client_id": "app", "certificate_path": "/secure/app.pem"}, "access_token"),
+    ({"client_id": "app", "certificate_path": "/secure/app.pem", "client_secret": SECRET}, "certificate"),
+    ({"client_id": "app", "client_secret": SECRET}, "client_secret"),
+    ({"client_id": "app"}, None),
+])
+@pytest.mark.parametrize("error", [SpoError("refused", operation=auth.SIGN_IN_OPERATION),
+                                   SpoError("Unauthorized", status=401, operation="read job list")])
+def test_a_failed_sign_in_or_refused_token_names_the_kind_of_credential_used_never_its_value(capsys, options, kind, error):
+    code, result = run_module(capsys, dict(options, tenant="contoso"), lambda module: module.fail_from_error(error))
+    assert code == 1 and result["credential"] == kind
+    assert SECRET not in json.dumps(result) and TOKEN not in json.dumps(result)
 
 
 def test_the_text_of_a_key_file_given_as_certificate_path_appears_nowhere(capsys):

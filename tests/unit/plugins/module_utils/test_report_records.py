@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.spo.user_profiles.plugins.module_utils import report_records
 
 FILE = {"name": "hr-0123456789abcdef.json", "records": 22, "uploaded": True,
@@ -125,6 +127,38 @@ def test_a_sign_in_failure_points_at_the_credentials_not_at_uploaded_files():
     assert "spo_client_id" in line and "certificate" in line
     assert "left in place" not in line and "uploaded" not in error["hint"]
     assert line.startswith("contoso: bulk import failed at step 'upload': sign in: AADSTS700027")
+
+
+@pytest.mark.parametrize("result, named, not_named", [
+    # An expired token: nothing else to check but the token and the tenant it was issued for.
+    ({"msg": "sign in: access_token expired 60 seconds ago (at 2026-03-01 06:00:00 UTC): a given token is never "
+             "renewed; give a new one, or credentials to sign in with", "operation": "sign in", "status": None,
+      "credential": "access_token"},
+     ["spo_access_token", "spo_tenant"], ["spo_certificate_path", "spo_client_id"]),
+    # A token the service refused, in a step after the sign-in.
+    ({"msg": "read job list: Unauthorized (HTTP 401)", "operation": "read job list", "status": 401,
+      "credential": "access_token"},
+     ["spo_access_token", "spo_tenant"], ["spo_certificate_path"]),
+    # A mistyped tenant: the tenant signed in to is spo_tenant's initial domain.
+    ({"msg": "sign in: cannot use the sign-in authority for tenant_id contosso.onmicrosoft.com: Unable to get "
+             "authority configuration", "operation": "sign in", "status": None, "credential": "certificate"},
+     ["spo_tenant_id", "<spo_tenant>.onmicrosoft.com", "spo_client_id"], ["spo_access_token"]),
+    ({"msg": "sign in: cannot read certificate_path /secure/nope.pem: No such file or directory",
+      "operation": "sign in", "status": None, "credential": "certificate"},
+     ["spo_certificate_path", "spo_certificate_password"], ["spo_access_token", "spo_client_secret"]),
+    ({"msg": "sign in: SharePoint Online refuses app-only tokens obtained with a client secret",
+      "operation": "sign in", "status": None, "credential": "client_secret"},
+     ["spo_certificate_path", "spo_client_id", "spo_client_secret"], ["spo_access_token"]),
+    # No credential at all (a module run outside the roles, which check that one is set).
+    ({"msg": "sign in: give certificate_path (or client_secret for Graph only, or access_token) to sign in",
+      "operation": "sign in", "status": None, "credential": None},
+     ["spo_client_id", "spo_certificate_path", "spo_access_token", "spo_tenant"], []),
+])
+def test_a_sign_in_failure_names_the_variables_of_the_credential_used(result, named, not_named):
+    error = report_records.failure("Build, check and upload the import files", "spo.user_profiles.upa_import_file",
+                                   dict(result, failed=True))
+    assert [name for name in named if name not in error["hint"]] == []
+    assert [name for name in not_named if name in error["hint"]] == []
 
 
 def test_a_wait_that_ran_out_is_a_failure_of_the_wait_and_says_the_job_goes_on():
@@ -253,3 +287,4 @@ def test_a_failed_baseline_record_says_the_users_are_sent_again():
 def test_without_delta_there_is_no_delta_section():
     queue = queued()
     assert report_records.bulk_import(False, "src", upload(), queue, waited(queue))["delta"] is None
+
