@@ -66,15 +66,34 @@ def mapping(id_property, id_type, property_map, jobs=()):
             "property_map": dict(property_map), "fields": mapped_fields(id_property, property_map), "jobs": sorted(jobs)}
 
 
+def _map_changes(before, now):
+    """What changed between two property maps, field by field, as a person reads it."""
+    if not isinstance(before, dict):
+        return ["another property map"]
+    changes = []
+    for field in sorted(set(before) | set(now)):
+        if field not in now:
+            changes.append("%s -> %s no longer mapped" % (field, before[field]))
+        elif field not in before:
+            changes.append("%s -> %s added" % (field, now[field]))
+        elif before[field] != now[field]:
+            changes.append("%s -> %s instead of %s" % (field, now[field], before[field]))
+    return changes
+
+
 def _mapping_difference(header, wanted):
     """Why a baseline's header does not fit the wanted mapping, or None when it does."""
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise BaselineUnusable("it is not a baseline of this collection")
     if header.get("version") != VERSION:
         raise BaselineUnusable("it has format version %r, this collection reads %d" % (header.get("version"), VERSION))
-    for key, what in (("id_property", "id property"), ("id_type", "id type"), ("property_map", "property map")):
-        if header.get(key) != wanted[key]:
-            return "the %s changed (%r in the baseline, %r now)" % (what, header.get(key), wanted[key])
+    changes = ["%s %s instead of %s" % (what, wanted[key], header.get(key))
+               for key, what in (("id_property", "id property"), ("id_type", "id type"))
+               if header.get(key) != wanted[key]]
+    if header.get("property_map") != wanted["property_map"]:
+        changes += _map_changes(header.get("property_map"), wanted["property_map"])
+    if changes:
+        return "was recorded with another mapping: %s" % ", ".join(changes)
     fields = header.get("fields")
     if not isinstance(fields, list) or sorted(fields) != sorted(wanted["fields"]):
         raise BaselineUnusable("its fields %r do not match its property map" % (fields,))

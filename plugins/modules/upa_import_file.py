@@ -514,7 +514,7 @@ def _delta(module, client, params, where, tmpdir):
     wanted = import_baseline.mapping(params["id_property"], params["id_type"], params["property_map"])
     baseline, info = import_baseline.read_baseline(client, where[0], where[1], params["name"], tmpdir, wanted)
     if info["message"]:
-        module.warn("%s: every user is sent (a full import)" % info["message"])
+        module.warn("%s, so every user is sent (a full import)" % info["message"])
     return import_delta.Delta(baseline, params["id_property"], wanted["fields"], clear_missing=params["clear_missing"],
                               omit_empty=params["omit_empty"]), info
 

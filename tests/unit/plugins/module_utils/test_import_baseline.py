@@ -58,9 +58,9 @@ def test_values_follow_the_current_field_order_when_the_map_is_the_same(tmp_path
 
 
 @pytest.mark.parametrize("change, words", [
-    ({"property_map": {"cc": "CostCenter"}}, "property map changed"),
-    ({"id_type": "principal_name"}, "id type changed"),
-    ({"id_property": "upn"}, "id property changed"),
+    ({"property_map": {"cc": "CostCenter"}}, "^was recorded with another mapping: bld -> Building no longer mapped$"),
+    ({"id_type": "principal_name"}, "^was recorded with another mapping: id type principal_name instead of email$"),
+    ({"id_property": "upn"}, "^was recorded with another mapping: id property upn instead of mail$"),
 ])
 def test_another_mapping_means_mapping_changed(tmp_path, change, words):
     path = write_baseline(tmp_path / "b.gz", [("anna@x.com", ("1000", "B1"))])
@@ -69,6 +69,16 @@ def test_another_mapping_means_mapping_changed(tmp_path, change, words):
     with pytest.raises(import_baseline.BaselineUnusable, match=words) as caught:
         load(tmp_path, path, wanted)
     assert caught.value.mapping_changed
+
+
+def test_a_mapping_change_is_told_field_by_field_in_words_not_as_python_values(tmp_path):
+    path = write_baseline(tmp_path / "b.gz", [("anna@x.com", ("1000", "B1"))])
+    wanted = import_baseline.mapping("upn", "principal_name", {"cc": "CostCentre", "dept": "Department"})
+    with pytest.raises(import_baseline.BaselineUnusable) as caught:
+        load(tmp_path, path, wanted)
+    assert str(caught.value) == (
+        "was recorded with another mapping: id property upn instead of mail, id type principal_name instead of email, "
+        "bld -> Building no longer mapped, cc -> CostCentre instead of CostCenter, dept -> Department added")
 
 
 def test_a_truncated_file_is_unusable(tmp_path):
@@ -112,7 +122,9 @@ def test_read_baseline_statuses(tmp_path):
 
     other = import_baseline.mapping("mail", "email", {"cc": "CostCenter"})
     baseline, info = import_baseline.read_baseline(sp, SITE, FOLDER, "hr", str(tmp_path), other)
-    assert baseline is None and info["status"] == "mapping_changed" and "property map changed" in info["message"]
+    assert baseline is None and info["status"] == "mapping_changed"
+    assert info["message"] == ("the baseline %s/hr-baseline.jsonl.gz was recorded with another mapping: "
+                               "bld -> Building no longer mapped" % FOLDER)
 
     sp.files[FOLDER + "/hr-baseline.jsonl.gz"] = b"\x1f\x8b garbage"
     baseline, info = import_baseline.read_baseline(sp, SITE, FOLDER, "hr", str(tmp_path), WANTED)

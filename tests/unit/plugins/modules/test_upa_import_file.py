@@ -111,6 +111,20 @@ def test_a_damaged_baseline_is_a_warning_and_a_full_import(sharepoint, capsys, m
     assert len(warnings) == 1 and "cannot be used" in warnings[0] and "a full import" in warnings[0]
 
 
+def test_a_baseline_of_another_mapping_is_a_warning_that_says_what_changed(sharepoint, capsys, monkeypatch, tmp_path):
+    from ansible_collections.spo.user_profiles.plugins.module_utils import import_baseline
+    warnings = []
+    monkeypatch.setattr(SpoModule, "warn", lambda self, msg: warnings.append(msg))
+    writer = import_baseline.BaselineWriter(str(tmp_path / "b.gz"), import_baseline.mapping("mail", "email", {"cc": "Cost"}))
+    writer.write("anna@contoso.com", ("Müller",))
+    sharepoint.folders.add(FOLDER)
+    sharepoint.files[FOLDER + "/hr-baseline.jsonl.gz"] = open(writer.finish(), "rb").read()
+    result = run(capsys, **present_args(delta=True))
+    assert result["records"] == 2 and result["delta"]["baseline"]["status"] == "mapping_changed"
+    assert warnings == ["the baseline %s/hr-baseline.jsonl.gz was recorded with another mapping: cc -> CostCenter "
+                        "instead of Cost, so every user is sent (a full import)" % FOLDER]
+
+
 def test_check_identities_needs_an_id_type(sharepoint, capsys):
     args = present_args(check_identities=True)
     del args["id_type"]
