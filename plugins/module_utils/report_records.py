@@ -70,6 +70,11 @@ _MISSING_PERMISSION_HINT = ("Grant the app registration the permission named abo
                             "API named, with admin consent), then run again; this step changed nothing.")
 
 
+def count_text(number, noun, plural=None):
+    """"1 user", "2 users", "0 users": a count and its noun (the reports' lines are built from counts)."""
+    return "%s %s" % (number, noun if number == 1 else plural or noun + "s")
+
+
 def _short_action(action):
     return (action or "").rsplit(".", 1)[-1]
 
@@ -238,10 +243,11 @@ def _bulk_summary(outcome, files, jobs, users, per_user):
 def _jobs_summary(outcome, files, jobs, users):
     if outcome == "would_import":
         would_queue = {job["file"] for job in jobs if job["outcome"] == "would_queue"}
-        return "would import %d users" % sum(int(item.get("records") or 0) for item in files
-                                             if item.get("uploaded") or item.get("name") in would_queue)
+        records = sum(int(item.get("records") or 0) for item in files
+                      if item.get("uploaded") or item.get("name") in would_queue)
+        return "would import %s" % count_text(records, "user")
     if outcome == "unchanged":
-        return "unchanged (%d users)" % users["unchanged"] if users["unchanged"] else "unchanged"
+        return "unchanged (%s)" % count_text(users["unchanged"], "user") if users["unchanged"] else "unchanged"
     if users["submitted"]:
         text = "%d imported" % users["imported"]
         if users["failed"]:
@@ -339,9 +345,9 @@ def profile_photos(check_mode, sync=None, error=None):
     else:
         outcome = "synced" if counts["changed"] else "unchanged"
     if outcome in ("unchanged",):
-        text = "unchanged (%d users)" % counts["total"]
+        text = "unchanged (%s)" % count_text(counts["total"], "user")
     elif outcome == "would_sync":
-        text = "would change %d of %d users" % (counts["changed"], counts["total"])
+        text = "would change %d of %s" % (counts["changed"], count_text(counts["total"], "user"))
     else:
         text = "%d changed" % counts["changed"] + (", %d failed" % counts["failed"] if counts["failed"] else "")
     return {

@@ -8,11 +8,18 @@ The records themselves are built by module_utils/report_records.py; this file on
 
 from __future__ import annotations
 
+from ansible_collections.spo.user_profiles.plugins.module_utils.report_records import count_text
+
 SECTION_TITLES = {"bulk_import": "Bulk import", "profile_photos": "Profile photos"}
 SECTION_LABELS = {"bulk_import": "properties", "profile_photos": "photos"}
-# The terminal table fits in 100 columns: tenant, sync, outcome, changes, and what is left for the error.
+# The terminal table fits in 100 columns: tenant, sync, outcome, changes (each at most this wide), and what is left
+# for the error.
 TABLE_WIDTHS = (18, 10, 22, 22)
 TABLE_WIDTH = 99
+
+
+def _one_line(value):
+    return " ".join(str(value or "").split())
 
 
 def _cell(value):
@@ -27,7 +34,7 @@ def _words(outcome):
 
 
 def _fit(text, width):
-    text = " ".join(str(text or "").split())
+    text = _one_line(text)
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
@@ -40,8 +47,11 @@ def _problem_text(problem):
 
 
 def _bulk_import(lines, record):
-    lines.append("- Source: `%s`: %s records, %s properties" % (
-        record.get("source"), record.get("records", "?"), record.get("properties", "?")))
+    lines.append("- Source: `%s`" % record.get("source"))
+    if record.get("records") is not None:
+        # upa_import_file's counts: what went into the import files (with a delta, only the users that changed).
+        lines.append("- Import files: %s, %s (ids included)" % (
+            count_text(record["records"], "user"), count_text(record.get("properties"), "name/value pair")))
     if record.get("ignored_fields"):
         lines.append("- Source fields not mapped (left out): %s" % ", ".join(record["ignored_fields"]))
     users = record.get("users") or {}
@@ -52,8 +62,9 @@ def _bulk_import(lines, record):
     per_user = record.get("per_user")
     if per_user:
         counts = per_user.get("users") or {}
-        lines.append("- Written user by user: %s users changed (%s properties), %s unchanged, %s failed" % (
-            counts.get("changed", 0), per_user.get("written", 0), counts.get("unchanged", 0), counts.get("failed", 0)))
+        lines.append("- Written user by user: %s changed (%s), %s unchanged, %s failed" % (
+            count_text(counts.get("changed", 0), "user"), count_text(per_user.get("written", 0), "property", "properties"),
+            counts.get("unchanged", 0), counts.get("failed", 0)))
         for item in per_user.get("failures") or ():
             lines.append("  - %s: %s" % (_cell(item.get("user")), _cell(item.get("error"))))
     if record.get("delta"):
@@ -63,9 +74,10 @@ def _bulk_import(lines, record):
             "%s: %s" % (item.get("id"), item.get("reason")) for item in record["left_out"])))
     retention = record.get("retention")
     if retention:
-        lines.append("- Clean-up: %d old files, %d log folders and %d job records removed" % (
-            len(retention.get("removed_files") or ()), len(retention.get("removed_log_folders") or ()),
-            len(retention.get("removed_jobs") or ())))
+        lines.append("- Clean-up: %s, %s and %s removed" % (
+            count_text(len(retention.get("removed_files") or ()), "old file"),
+            count_text(len(retention.get("removed_log_folders") or ()), "log folder"),
+            count_text(len(retention.get("removed_jobs") or ()), "job record")))
     if record.get("files"):
         lines += ["", "| File | Records | Uploaded |", "|---|---:|---|"]
         for item in record["files"]:
@@ -94,15 +106,15 @@ def _bulk_import(lines, record):
 def _delta(lines, delta):
     counts = delta.get("counts") or {}
     baseline = delta.get("baseline") or {}
-    against = ("the baseline of %s users" % baseline.get("users") if baseline.get("status") == "used"
+    against = ("the baseline of %s" % count_text(baseline.get("users"), "user") if baseline.get("status") == "used"
                else "no baseline (%s)" % (baseline.get("message") or "every user sent"))
     statuses = ("added", "changed", "cleared", "unchanged", "left_out", "not_in_source")
     lines.append("- Delta against %s: %s" % (against, ", ".join(
         "%s %s" % (counts.get(key, 0), key.replace("_", " ")) for key in statuses)))
     recorded = delta.get("recorded")
     if recorded:
-        lines.append("- Baseline recorded: %s users, %s with new values, %s to be sent again" % (
-            recorded.get("users"), (recorded.get("counts") or {}).get("recorded", 0),
+        lines.append("- Baseline recorded: %s, %s with new values, %s to be sent again" % (
+            count_text(recorded.get("users"), "user"), (recorded.get("counts") or {}).get("recorded", 0),
             (recorded.get("counts") or {}).get("not_recorded", 0)))
     changed = [entry for entry in delta.get("users") or () if entry.get("status") != "left_out"]
     if changed:
@@ -163,16 +175,20 @@ def combined_markdown(combined):
 
 
 def terminal_table(rows):
-    """The compact table for the terminal: one line a tenant and job, at most 99 characters."""
+    """The compact table for the terminal: one line a tenant and job, at most 99 characters.
+
+    Each column is as wide as its longest cell, up to TABLE_WIDTHS, so that the error keeps the rest of the line: a
+    failed tenant's row (outcome "failed", no changes) shows most of its message, not only its first words.
+    """
     head = ("Tenant", "Sync", "Outcome", "Changes")
-    error_width = TABLE_WIDTH - sum(TABLE_WIDTHS) - len(TABLE_WIDTHS)
+    lines = [(head, "Error")] + [((row["tenant"], SECTION_LABELS.get(row["section"], row["section"]),
+                                   _words(row["outcome"]), row["changes"]), row["error"]) for row in rows]
+    widths = [min(limit, max(len(_one_line(values[column])) for values, _error in lines))
+              for column, limit in enumerate(TABLE_WIDTHS)]
+    error_width = TABLE_WIDTH - sum(widths) - len(widths)
 
     def line(values, error):
-        cells = [_fit(value, width).ljust(width) for value, width in zip(values, TABLE_WIDTHS)]
+        cells = [_fit(value, width).ljust(width) for value, width in zip(values, widths)]
         return (" ".join(cells) + " " + _fit(error, error_width)).rstrip()
 
-    out = [line(head, "Error")]
-    for row in rows:
-        out.append(line((row["tenant"], SECTION_LABELS.get(row["section"], row["section"]), _words(row["outcome"]),
-                         row["changes"]), row["error"]))
-    return out
+    return [line(values, error) for values, error in lines]

@@ -288,3 +288,15 @@ def test_without_delta_there_is_no_delta_section():
     queue = queued()
     assert report_records.bulk_import(False, "src", upload(), queue, waited(queue))["delta"] is None
 
+
+def test_one_user_is_counted_in_the_singular():
+    one = dict(FILE, records=1)
+    queue = {"results": [{"item": one, "changed": True, "job": {"job_id": None, "state": None}}]}
+    record = report_records.bulk_import(True, "src", upload(files=[one]), queue, {"results": []})
+    assert record["summary"] == "would import 1 user"
+    queue = queued(changed=False, state="Succeeded")
+    queue["results"][0]["item"] = one
+    record = report_records.bulk_import(False, "src", upload(files=[one], changed=False), queue, waited(queue))
+    assert record["summary"] == "unchanged (1 user)"
+    photos = report_records.profile_photos(False, {"summary": {"total": 1, "changed": 0, "unchanged": 1, "failed": 0}})
+    assert photos["summary"] == "unchanged (1 user)"

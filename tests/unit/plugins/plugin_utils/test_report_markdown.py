@@ -31,7 +31,30 @@ def test_tenant_markdown_names_counts_job_and_log_lines_with_pipes_escaped():
     assert "- Users submitted 22, imported 20, failed 2" in text and "  - IdentityNotResolvable: 2" in text
     assert "| j-1 | hr-1.json | yes | Succeeded | succeeded_with_failures | t0 | t1 | 61.5 | 2 |" in text
     assert "| a\\|b@x.com | IdentityNotResolvable | no |" in text
-    assert "Clean-up: 1 old files, 0 log folders and 1 job records removed" in text
+    assert "Clean-up: 1 old file, 0 log folders and 1 job record removed" in text
+
+
+def test_the_counts_of_the_import_files_are_not_called_the_sources():
+    # upa_import_file's counts: the users in the files and their name/value pairs, ids included (a source of 3 rows
+    # with 1 user left out gives 2 users).
+    record = bulk_record(records=2, properties=4, left_out=[{"id": "ghost@x.com", "reason": "no such user"}],
+                         left_out_count=1)
+    text = report_markdown.tenant_markdown({"tenant": "contoso", "run_id": "r1", "sections": {"bulk_import": record}})
+    assert "- Source: `/srv/hr.csv`\n- Import files: 2 users, 4 name/value pairs (ids included)\n" in text
+    assert "2 records" not in text and "4 properties" not in text
+    one = report_markdown.tenant_markdown({"tenant": "contoso", "run_id": "r1",
+                                           "sections": {"bulk_import": bulk_record(records=1, properties=1)}})
+    assert "- Import files: 1 user, 1 name/value pair (ids included)" in one
+
+
+def test_a_count_of_one_takes_the_singular():
+    per_user = {"users": {"total": 2, "changed": 1, "unchanged": 1, "failed": 0}, "written": 1, "failures": []}
+    delta = {"baseline": {"status": "used", "users": 1}, "users_listed_all": True, "counts": {"unchanged": 1},
+             "users": [], "recorded": {"users": 1, "counts": {}}}
+    text = report_markdown.tenant_markdown({"tenant": "contoso", "run_id": "r1", "sections": {
+        "bulk_import": bulk_record(per_user=per_user, delta=delta)}})
+    assert "- Written user by user: 1 user changed (1 property), 1 unchanged, 0 failed" in text
+    assert "- Delta against the baseline of 1 user:" in text and "- Baseline recorded: 1 user," in text
 
 
 def test_writes_user_by_user_are_a_line_with_their_failures():
@@ -70,6 +93,22 @@ def test_a_delta_shows_its_counts_each_change_and_where_the_rest_is():
     assert "| anna@x.com | changed | CostCenter | 1\\|0 | 11 |" in text
     assert "every one is in `contoso.changes.jsonl`" in text
     assert "- Left out of the file (1): ghost@x.com: no such user in Entra ID" in text
+
+
+def test_terminal_table_gives_a_failed_tenant_s_error_the_room_the_other_columns_leave():
+    message = ("upload: sign in: cannot use the sign-in authority for tenant_id contosso.onmicrosoft.com: Unable to "
+               "get authority configuration")
+    table = report_markdown.terminal_table([{"tenant": "contoso", "section": "bulk_import", "outcome": "failed",
+                                             "changes": "-", "error": message}])
+    assert table[0].startswith("Tenant  Sync       Outcome Changes Error")
+    assert all(len(line) <= 99 for line in table)
+    # 64 characters of the message, not its first 22.
+    assert table[1].endswith(" upload: sign in: cannot use the sign-in authority for tenant_id…")
+    mixed = report_markdown.terminal_table([
+        {"tenant": "contoso", "section": "bulk_import", "outcome": "failed", "changes": "-", "error": message},
+        {"tenant": "fabrikam", "section": "bulk_import", "outcome": "imported_with_failures",
+         "changes": "300 imported, 4 failed", "error": ""}])
+    assert all(len(line) <= 99 for line in mixed) and "fabrikam properties imported with failures 300 imported" in mixed[2]
 
 
 def test_terminal_table_cuts_long_cells_and_keeps_rows_short():
