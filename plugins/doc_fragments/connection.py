@@ -50,8 +50,10 @@ options:
   client_secret:
     description:
       - A client secret of the app registration.
-      - Microsoft Graph accepts it; SharePoint Online does not (it answers C(Unsupported app only token)), so a module
-        that calls SharePoint fails before the call with an explanation when only a secret is given.
+      - Not enough on its own for any module of this collection. Microsoft Graph accepts a token obtained with it,
+        but SharePoint Online does not (it answers C(Unsupported app only token)), and every module calls SharePoint
+        (M(spo.user_profiles.profile_photo) too, even with only V(graph) in its targets, since its manifest is on
+        SharePoint). With only a secret, a module fails when it signs in, before any request, saying so.
       - When O(certificate_path) is given as well, the certificate is used.
       - If not set, the value of the E(SPO_CLIENT_SECRET) environment variable is used.
     type: str
@@ -107,6 +109,6 @@ notes:
     Tokens, secrets and keys never appear in results or errors.
 requirements:
   - requests >= 2.28
-  - msal >= 1.24 (unless O(access_token) is given)
+  - msal >= 1.35 (unless O(access_token) is given; signing in with O(certificate_path) needs 1.35 or later)
   - cryptography (with O(certificate_path))
 """

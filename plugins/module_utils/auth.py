@@ -413,8 +413,7 @@ class TokenProvider:
         if not creds.client_id:
             raise SpoError("client_id is required to sign in (or give access_token)", operation=SIGN_IN_OPERATION)
         if not creds.certificate_path and not creds.client_secret:
-            raise SpoError("give certificate_path (or client_secret for Graph only, or access_token) to sign in",
-                           operation=SIGN_IN_OPERATION)
+            raise SpoError("give certificate_path (or access_token) to sign in", operation=SIGN_IN_OPERATION)
         if resource == SHAREPOINT and not creds.certificate_path:
             raise SpoError(SECRET_FOR_SHAREPOINT_MESSAGE, operation=SIGN_IN_OPERATION)
         if not HAS_MSAL:

@@ -150,7 +150,7 @@ def test_a_sign_in_failure_points_at_the_credentials_not_at_uploaded_files():
       "operation": "sign in", "status": None, "credential": "client_secret"},
      ["spo_certificate_path", "spo_client_id", "spo_client_secret"], ["spo_access_token"]),
     # No credential at all (a module run outside the roles, which check that one is set).
-    ({"msg": "sign in: give certificate_path (or client_secret for Graph only, or access_token) to sign in",
+    ({"msg": "sign in: give certificate_path (or access_token) to sign in",
       "operation": "sign in", "status": None, "credential": None},
      ["spo_client_id", "spo_certificate_path", "spo_access_token", "spo_tenant"], []),
 ])
