@@ -12,8 +12,8 @@ short_description: Record what SharePoint Online bulk import jobs imported as th
 version_added: 1.0.0
 description:
   - After import jobs have ended, records the values they imported for each user as the tenant's baseline, which
-    M(spo.user_profiles.upa_import_file) with O(spo.user_profiles.upa_import_file#module:delta=true) compares the
-    next source with, so that only what changed is sent.
+    O(spo.user_profiles.upa_import_file#module:delta=true) compares the next source with, so that only what changed
+    is sent.
   - The baseline is one file in the import folder (C(<name>-baseline.jsonl.gz)), so a run from a fresh container or
     another machine sees it. It carries the O(property_map), O(id_property) and O(id_type) it was built with; a
     baseline built with others is replaced.

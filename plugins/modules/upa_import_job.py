@@ -87,8 +87,8 @@ options:
     description:
       - Wait until the job has finished, decide its outcome (RV(job.outcome)) and fail the task when that is a failure.
       - With V(false), the job is returned as it was queued or found, without a verdict, also when it has already
-        ended; M(spo.user_profiles.upa_job_info) with O(spo.user_profiles.upa_job_info#module:job_id) waits for it
-        and decides its outcome, as the P(spo.user_profiles.bulk_import#role) role does.
+        ended. To wait for it and decide its outcome later, give its RV(job.job_id) to
+        O(spo.user_profiles.upa_job_info#module:job_id), as the P(spo.user_profiles.bulk_import#role) role does.
       - With V(false) and several O(source_uri), every job but the last is still waited for and judged, so that the
         jobs run one after another.
     type: bool
