@@ -116,11 +116,14 @@ step "Profile photos across the three tenants: ansible-playbook spo.user_profile
 "$BIN/ansible-playbook" -i "$WORK/inventory" spo.user_profiles.sync_photos -e spo_run_id=demo-photos
 
 if [ "${DEMO_RERUN:-1}" = "1" ]; then
-    step "Rerun of both with unchanged sources: the bulk import sends only the 4 users per tenant its job refused (they are retried; nothing else is sent), the photos change nothing"
+    step "Rerun of both with unchanged sources: the bulk import sends only the 4 users per tenant its job refused (they are retried; nothing else is sent), the photos change nothing (the photo of the unknown user fails again)"
+    # The evidence: each run's table across tenants, contoso's delta line, and the recap.
     "$BIN/ansible-playbook" -i "$WORK/inventory" spo.user_profiles.sync_profiles -e spo_run_id=demo-profiles-rerun \
-        | sed -n '/PLAY RECAP/,$p'
+        | sed -n '/^Tenant /,/^Reports: /p; /PLAY RECAP/,$p'
+    printf 'contoso.md: '; grep '^- Delta' "$WORK/reports/demo-profiles-rerun/contoso.md"
+    echo
     "$BIN/ansible-playbook" -i "$WORK/inventory" spo.user_profiles.sync_photos -e spo_run_id=demo-photos-rerun \
-        | sed -n '/PLAY RECAP/,$p'
+        | sed -n '/^Tenant /,/^Reports: /p; /PLAY RECAP/,$p'
 fi
 
 step "Combined report of the first bulk import ($WORK/reports/demo-profiles/combined.md)"
