@@ -155,8 +155,8 @@ options:
     default: false
   concurrency:
     description:
-      - The most requests in flight at once. The run starts below it and adapts to how the tenant answers (see
-        RV(concurrency)).
+      - The most requests in flight at once. The run starts below it and adapts to how the tenant answers; the return
+        value RV(concurrency) shows how it adapted.
     type: int
     default: 16
   workers:
