@@ -15,7 +15,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.import_delta imp
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_diff import Changes
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import open_source
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import (
-    DEFAULT_MAX_PROBLEMS, Problems, RecordChecks, check_inputs, duplicate_problems, format_problem,
+    DEFAULT_MAX_PROBLEMS, Problems, RecordChecks, check_inputs, duplicate_problems, format_problem, unencodable_message,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_writer import (
     DEFAULT_MAX_BYTES, DEFAULT_MAX_PROPERTIES, ImportFileWriter, UnencodableText, full_record_encoder,
@@ -37,10 +37,12 @@ def build_import_files(tmpdir, prefix, id_property, property_map, id_type=None, 
     ``max_problems``), ``problem_count`` and ``changes`` (import_diff.Changes: what each user gets, who is left out).
     Raises import_readers.ImportFileError when the source cannot be read.
 
-    ``delta`` (import_delta.Delta) decides what each user is sent; without one, every value of every user.
+    ``delta`` (import_delta.Delta) decides what each user is sent; without one, every value of every user. A source
+    without records is refused when the delta clears missing users (it would clear every user of the baseline).
     ``schema`` (import_schema.RecordSchema) checks each source record; a record that breaks it is a problem, or, with
-    ``skip_invalid``, a user left out. ``identities`` (identity_check.IdentityCheck) leaves out the users that do not
-    exist, are guests or are disabled.
+    ``skip_invalid``, a user left out (but for bytes the source's encoding cannot read, which are a problem always).
+    ``identities`` (identity_check.IdentityCheck) leaves out the users that do not exist, are guests or are disabled;
+    they are looked up only once every record has passed its checks.
     """
     problems = Problems(max_problems)
     for found in check_inputs(id_property, property_map, id_type, records):
@@ -53,17 +55,20 @@ def build_import_files(tmpdir, prefix, id_property, property_map, id_type=None, 
     if not problems.count:
         source = open_source(id_property, fields, src=src, records=records, fmt=fmt, encoding=encoding, delimiter=delimiter,
                              whole_records=schema is not None)
-        checks = RecordChecks(id_property, fields, problems, id_type=id_type, text_values=source.text_values)
         output = _Output(writer, problems, changes, identities, source.encoding, id_property, fields, omit_empty)
         if delta is None and identities is not None:
             delta = Delta(None, id_property, fields, omit_empty=omit_empty)
         try:
-            _read(source, checks, delta, schema, skip_invalid, changes, output)
-            if delta is None:
-                changes.counts[ADDED] += writer.records
-            if checks.suspects:
-                for found in duplicate_problems(source, checks.suspects, id_property):
-                    problems.add(found)
+            if identities is not None:
+                # Graph is asked about no user of a source that is refused: a first pass checks every record and
+                # compares, looks up and writes nothing.
+                _read_and_find_duplicates(source, _record_checks(source, id_property, fields, problems, id_type), schema,
+                                          skip_invalid, Changes(property_map, fields, max_users=0), None, _ChecksOnly())
+            if not problems.count:
+                _read_and_find_duplicates(source, _record_checks(source, id_property, fields, problems, id_type), schema,
+                                          skip_invalid, changes, delta, output)
+                if delta is None:
+                    changes.counts[ADDED] += writer.records
         except BaseException:
             writer.discard()
             changes.close()
@@ -83,6 +88,19 @@ def build_import_files(tmpdir, prefix, id_property, property_map, id_type=None, 
     return result
 
 
+def _record_checks(source, id_property, fields, problems, id_type):
+    return RecordChecks(id_property, fields, problems, id_type=id_type, text_values=source.text_values,
+                        encoding=source.encoding)
+
+
+def _read_and_find_duplicates(source, checks, schema, skip_invalid, changes, delta, output):
+    """_read, then the second pass for duplicate ids when two id hashes met."""
+    _read(source, checks, delta, schema, skip_invalid, changes, output)
+    if checks.suspects:
+        for found in duplicate_problems(source, checks.suspects, checks.id_property):
+            checks.problems.add(found)
+
+
 def _read(source, checks, delta, schema, skip_invalid, changes, output):
     """The pass over the source: every record checked; sent on while no problem has been found.
 
@@ -97,6 +115,7 @@ def _read(source, checks, delta, schema, skip_invalid, changes, output):
     send = output.send
     write_full = output.write_full
     items = source if schema is None else _with_schema_errors(source, schema.iter_errors)
+    number = 0
     for item in items:
         if isinstance(item, dict):
             problems.add(item)
@@ -105,6 +124,9 @@ def _read(source, checks, delta, schema, skip_invalid, changes, output):
         if schema is not None:
             errors = item[5]
             if errors:
+                # Bytes the encoding cannot read are the file's problem, not the record's: never left out.
+                if checks.undecodable(number, line, record_id, item[3]):
+                    continue
                 broken = [schema.problem(number, line, error) for error in errors]
                 if skip_invalid:
                     _leave_out_invalid(record_id, number, line, broken, delta, changes)
@@ -124,6 +146,11 @@ def _read(source, checks, delta, schema, skip_invalid, changes, output):
         else:
             send(number, line, record_id, decision)
     if not problems.count and delta is not None:
+        if not number and delta.clear_missing:
+            problems.report(None, None, None, "the source holds no records, and with clear_missing that would clear every "
+                                              "user of the baseline: an empty export is more likely a failed one than "
+                                              "every user gone")
+            return
         for record_id, decision in delta.missing():
             if decision.record is None:
                 count(record_id, decision)
@@ -162,6 +189,19 @@ def _leave_out_invalid(record_id, number, line, broken, delta, changes):
         record_id = None
     changes.left_out(record_id, number, line, "record_schema: " + "; ".join(
         format_problem(dict(found, record=None, line=None)) for found in broken))
+
+
+class _ChecksOnly:
+    """The output of a pass that only checks the records: nothing is looked up or written."""
+
+    def send(self, number, line, record_id, decision):
+        pass
+
+    def write_full(self, number, line, record_id, values):
+        pass
+
+    def flush(self):
+        pass
 
 
 class _Output:
@@ -233,14 +273,3 @@ class _Output:
         # Not written so: write() of the record built leaves out empty values (omit_empty), or says why it cannot be
         # written (the field UTF-8 cannot carry; the limit a record too large for a file passes, as it is refused again).
         return self.write(number, line, full_record(self.id_property, self.fields, record_id, values, self.omit_empty))
-
-
-def unencodable_message(char, encoding):
-    """Why a value with a lone surrogate cannot be imported: the source's bytes, or a JSON escape, in words."""
-    code = ord(char) if char else None
-    if code is None:
-        return "the text cannot be written as UTF-8"
-    if encoding is not None and 0xDC80 <= code <= 0xDCFF:
-        return "byte 0x%02X is not valid %s text: the source is in another encoding; set encoding" % (code - 0xDC00, encoding)
-    return ("the text holds a lone surrogate (U+%04X: half of a pair, as a JSON \\u escape can give it), which UTF-8 "
-            "cannot carry" % code)

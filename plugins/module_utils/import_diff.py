@@ -47,7 +47,9 @@ class Changes:
         if path:
             if os.path.dirname(path):
                 os.makedirs(os.path.dirname(path), exist_ok=True)
-            self._handle = open(path, "w", encoding="utf-8")
+            # A left-out record's id or reason may hold half a surrogate pair (a JSON escape, or a byte the source's
+            # encoding could not read): written as the JSON escape it stands for, not a UnicodeEncodeError.
+            self._handle = open(path, "w", encoding="utf-8", errors="backslashreplace")
 
     def add(self, record_id, decision):
         """Count a decision of import_delta; list or write it when it changes something."""

@@ -16,8 +16,10 @@ themselves in a second pass over the source only when two hashes meet.
 
 from __future__ import annotations
 
+import codecs
 import math
 import re
+import unicodedata
 
 from ansible_collections.spo.user_profiles.plugins.module_utils._id_table import IdTable
 from ansible_collections.spo.user_profiles.plugins.module_utils._json_stream import literal_text
@@ -38,25 +40,49 @@ _SYNCED_BY_LOWER_NAME = {name.lower(): name for name in ENTRA_SYNCED_CORE_PROPER
 ID_TYPES = ("email", "cloud_id", "principal_name")
 DEFAULT_MAX_PROBLEMS = 20
 
-# One pattern per id type, valid in both Python and ECMA-262 so that users' own validators agree.
-# The lookahead refuses whitespace anywhere (Python's "$" would accept a trailing newline otherwise).
+# What no value may hold: the C0 controls but tab, line feed and carriage return, DEL, the C1 controls, and
+# surrogates (bytes the source's encoding could not read, or half a pair from a JSON escape), which UTF-8 cannot carry.
+_VALUE_REFUSED = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
+# The format characters (Unicode category Cf, Unicode 15.1): invisible, so an id with a zero width space looks like
+# the id without it, and is another. Those beyond U+FFFF are the characters themselves, not escapes: Python and
+# ECMA-262 with the "u" flag (which JSON Schema validators set) read them so, and neither reads the other's escape.
+_FORMAT_CHARACTERS = (r"\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+                      r"\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+                      "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+                      "\U000e0001\U000e0020-\U000e007f")
+# What no id may hold: every control, whitespace but the space (the no-break space U+00A0 too), the format characters
+# and surrogates.
+_ID_REFUSED = r"\x00-\x1f\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000" + _FORMAT_CHARACTERS + r"\ud800-\udfff"
+
+# One pattern per id type, valid in both Python and ECMA-262 so that users' own validators agree. Every id matches
+# the first (None): no refused character, no space at either end. "(?![\s\S])" ends the text, and the lookahead
+# refuses whitespace anywhere, where Python's "$" would accept a trailing newline.
 _NO_SPACE = r"(?![\s\S]*\s)"
 ID_PATTERNS = {
-    None: r"\S",
+    None: r"^[^ %s](?:[^%s]*[^ %s])?(?![\s\S])" % (_ID_REFUSED, _ID_REFUSED, _ID_REFUSED),
     "email": "^" + _NO_SPACE + PRINCIPAL_NAME_PATTERN + "$",
     "principal_name": "^" + _NO_SPACE + PRINCIPAL_NAME_PATTERN + "$",
     "cloud_id": "^" + _NO_SPACE + GUID_PATTERN + "$",
 }
+# Every text value matches this (a value may end in a line break, so "$" is enough).
+VALUE_PATTERN = "^[^%s]*$" % _VALUE_REFUSED
 # The same rules for the hot path, without the lookahead: fullmatch does what the lookahead and "$" do together.
 _FAST_ID_PATTERNS = {
     "email": PRINCIPAL_NAME_PATTERN,
     "principal_name": PRINCIPAL_NAME_PATTERN,
     "cloud_id": GUID_PATTERN,
 }
-_ID_EXPECTED = {None: "a non-empty string", "email": "an email address", "principal_name": "a user principal name (name@domain)",
+# The hot path looks for these only in text that is not printable (str.isprintable is false for every one of them).
+_id_refused = re.compile("[%s]" % _ID_REFUSED).search
+_value_refused = re.compile("[%s]" % _VALUE_REFUSED).search
+_undecodable = re.compile(r"[\udc80-\udcff]").search
+_format_character = re.compile("[%s]" % _FORMAT_CHARACTERS).match
+_ID_EXPECTED = {"email": "an email address", "principal_name": "a user principal name (name@domain)",
                 "cloud_id": "an Entra object id (GUID)"}
 
 _SCALAR = {"type": ["string", "number", "boolean"]}
+# A source value: a scalar, and text without the characters no value may hold (pattern applies to strings only).
+_SOURCE_VALUE = {"type": ["string", "number", "boolean"], "pattern": VALUE_PATTERN}
 
 IMPORT_FILE_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -106,7 +132,7 @@ def record_schema(id_property, mapped_fields, id_type=None):
     id_schema = {"type": "string", "pattern": ID_PATTERNS[None]}
     if id_type is not None:
         id_schema = {"type": "string", "allOf": [{"pattern": ID_PATTERNS[None]}, {"pattern": ID_PATTERNS[id_type]}]}
-    properties = {field: _SCALAR for field in mapped_fields if field != id_property}
+    properties = {field: _SOURCE_VALUE for field in mapped_fields if field != id_property}
     properties[id_property] = id_schema
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -170,7 +196,25 @@ def _input_problems(id_property, property_map, id_type, records):
         yield "records: must be a list of records, not %s" % type(records).__name__
 
 
-def synced_target_problems(property_map):
+def target_clashes(property_map):
+    """(field, message) for each source field mapped to a property an earlier field is mapped to already: the
+    service keeps one value of a property, so the other would be lost. Property names do not depend on case."""
+    first = {}
+    for field, target in property_map.items():
+        if isinstance(target, str) and target:
+            earlier = first.setdefault(target.lower(), field)
+            if earlier != field:
+                yield field, "%s and %s both map to the property %s" % (earlier, field, target)
+
+
+def target_problems(property_map):
+    """The property map's targets the bulk API cannot take: Entra-synced ones, and two fields mapped to one."""
+    yield from _synced_target_problems(property_map)
+    for field, message in target_clashes(property_map):
+        yield problem(None, None, field, message)
+
+
+def _synced_target_problems(property_map):
     """A problem for each target the bulk API does not import because Entra ID owns it (names compared without case)."""
     for source, target in property_map.items():
         synced = _SYNCED_BY_LOWER_NAME.get(str(target).lower())
@@ -181,11 +225,11 @@ def synced_target_problems(property_map):
 
 
 def check_inputs(id_property, property_map, id_type=None, records=None):
-    """Problems with the mapping itself (INPUTS_SCHEMA, Entra-synced targets); an empty list when fine."""
+    """Problems with the mapping itself (INPUTS_SCHEMA, target_problems); an empty list when fine."""
     problems = [problem(None, None, None, message) for message in _input_problems(id_property, property_map, id_type, records)]
     if problems:
         return problems
-    problems.extend(synced_target_problems(property_map))
+    problems.extend(target_problems(property_map))
     if id_property in property_map:
         problems.append(problem(None, None, id_property, "the id property is written as the identity and must not be mapped"))
     return problems
@@ -216,7 +260,7 @@ def number_problem(value):
 
 def _to_text(value):
     """A value as written in the file: strings as they are, booleans as JSON prints them, numbers as the source wrote
-    them (JSON) or as Python prints them (inline records)."""
+    them (JSON) or as Python prints them (the integers of inline records)."""
     if isinstance(value, str):
         return value
     if value is True:
@@ -224,28 +268,67 @@ def _to_text(value):
     if value is False:
         return "false"
     text = literal_text(value)
-    if text is not None:
-        return text
-    if isinstance(value, int):
-        return str(value)
-    return repr(value)
+    return text if text is not None else str(value)
+
+
+def unencodable_message(char, encoding):
+    """Why a value with a lone surrogate cannot be imported: the source's bytes, or a JSON escape, in words."""
+    code = ord(char) if char else None
+    if code is None:
+        return "the text cannot be written as UTF-8"
+    if encoding is not None and 0xDC80 <= code <= 0xDCFF:
+        return "byte 0x%02X is not valid %s text: the source is in another encoding; set encoding" % (code - 0xDC00, encoding)
+    return ("the text holds a lone surrogate (U+%04X: half of a pair, as a JSON \\u escape can give it), which UTF-8 "
+            "cannot carry" % code)
+
+
+def _c1_problem(what, code, encoding, rule):
+    """A C1 control, in words: most likely a byte of cp1252 (0x80 is the euro sign) that latin-1 read as U+0080..U+009F."""
+    try:
+        meant = " (%s)" % bytes([code]).decode("cp1252")
+    except UnicodeDecodeError:
+        meant = ""
+    text = "the %s holds the control character U+%04X, most likely byte 0x%02X of cp1252 text%s read as " % (
+        what, code, code, meant)
+    if encoding is not None and not codecs.lookup(encoding).name.startswith("utf"):
+        return text + "%s: the file is probably cp1252; set encoding: cp1252" % encoding
+    return text + "latin-1 before it came here; %s" % rule
+
+
+def _character_problem(what, char, encoding):
+    """Why the id or a value ("what") cannot hold this character, naming its code point."""
+    code = ord(char)
+    if 0xD800 <= code <= 0xDFFF:
+        return unencodable_message(char, encoding)
+    if what == "id":
+        rule = "an id may hold no control or format characters and no whitespace but the space"
+    else:
+        rule = "a value may hold tabs and line breaks, no other control characters"
+    if 0x80 <= code <= 0x9F:
+        return _c1_problem(what, code, encoding, rule)
+    if code < 0x20 or code == 0x7F:
+        return "the %s holds the control character U+%04X: %s" % (what, code, rule)
+    kind = "an invisible format character" if _format_character(char) else "whitespace other than the space"
+    return "the %s holds U+%04X (%s), %s: %s" % (what, code, unicodedata.name(char, "unnamed"), kind, rule)
 
 
 class RecordChecks:
     """The per-record rules of one mapping (record_schema, precompiled) and the first pass of duplicate detection.
 
     ``fields``: the mapped source fields, in the order of each record's values. ``text_values``: every value is a
-    str already (CSV), so the type checks are skipped. The ids whose hashes met are in ``suspects``.
+    str already (CSV), so the type checks are skipped. ``encoding``: the encoding the source file was declared in
+    (None for inline records), for the messages about bytes it cannot read. The ids whose hashes met are in
+    ``suspects``.
     """
 
-    def __init__(self, id_property, fields, problems, id_type=None, text_values=False):
+    def __init__(self, id_property, fields, problems, id_type=None, text_values=False, encoding=None):
         self.id_property = id_property
         self.fields = fields
         self.problems = problems
         self.id_type = id_type
         self.text_values = text_values
-        self.id_check = re.compile(ID_PATTERNS[None]).search
-        self.id_format_check = re.compile(_FAST_ID_PATTERNS[id_type]).fullmatch if id_type else self.id_check
+        self.encoding = encoding
+        self.id_format_check = re.compile(_FAST_ID_PATTERNS[id_type]).fullmatch if id_type else None
         self.ids = IdTable()
         self.suspects = set()
 
@@ -255,36 +338,81 @@ class RecordChecks:
             self.problems.report(number, line, self.id_property, "the id is missing" if record_id is None
                                  else "the id must be a string, not %s" % type(record_id).__name__)
             return None
-        if not self.id_format_check(record_id):
-            if not self.id_check(record_id):
-                self.problems.report(number, line, self.id_property, "the id is empty")
-            else:
-                self.problems.report(number, line, self.id_property, "%r is not %s (id_type %s)" % (
-                    record_id, _ID_EXPECTED[self.id_type], self.id_type))
+        # Printable text without a space at either end holds no refused character: only other ids are looked into.
+        if not record_id or record_id[0] == " " or record_id[-1] == " " or not record_id.isprintable():
+            reason = self._id_text_problem(record_id)
+            if reason:
+                self.problems.report(number, line, self.id_property, reason)
+                return None
+        if self.id_format_check is not None and not self.id_format_check(record_id):
+            self.problems.report(number, line, self.id_property, "%r is not %s (id_type %s)" % (
+                record_id, _ID_EXPECTED[self.id_type], self.id_type))
             return None
         key = id_key(record_id)
         if not self.ids.add(key):
             self.suspects.add(key)
-        if self.text_values:
-            return values
-        return self._scalar_values(number, line, values)
+        if not self.text_values:
+            return self._scalar_values(number, line, values)
+        # Printable text holds no refused character: only the values of records with other text are looked into.
+        if not "".join(values).isprintable():
+            for name, value in zip(self.fields, values):
+                if self._refused_text(number, line, name, value):
+                    return None
+        return values
+
+    def _refused_text(self, number, line, name, value):
+        """Whether the value holds a character no value may hold, reported if so."""
+        found = _value_refused(value)
+        if found:
+            self.problems.report(number, line, name, _character_problem("value", found.group(), self.encoding))
+        return found is not None
+
+    def _id_text_problem(self, record_id):
+        """Why the id is no text an id can be, or None."""
+        if not record_id.strip():
+            return "the id is empty"
+        found = _id_refused(record_id)
+        if found:
+            return _character_problem("id", found.group(), self.encoding)
+        if record_id[0] == " " or record_id[-1] == " ":
+            return "the id %r starts or ends with a space" % record_id
+        return None
+
+    def undecodable(self, number, line, record_id, values):
+        """Whether the id or a value holds bytes the source's encoding cannot read, reported if so: for a record left
+        out (skip_invalid), as such bytes say that the encoding option is wrong for the whole file."""
+        if self.encoding is None:
+            return False
+        for name, value in zip([self.id_property] + list(self.fields), [record_id] + list(values)):
+            found = _undecodable(value) if isinstance(value, str) else None
+            if found:
+                self.problems.report(number, line, name, unencodable_message(found.group(), self.encoding))
+                return True
+        return False
 
     def _scalar_values(self, number, line, values):
-        """The values as text, or None (after reporting) when one is not a string, number or boolean."""
+        """The values as text, or None (after reporting) when one is not a string, number or boolean, or is text no
+        value may be."""
         converted = []
         for name, value in zip(self.fields, values):
-            if not isinstance(value, str):
-                if isinstance(value, (bool, int, float)):
-                    reason = number_problem(value)
-                    if reason:
-                        self.problems.report(number, line, name, reason)
-                        return None
-                    value = _to_text(value)
-                else:
-                    self.problems.report(number, line, name, "a %s value cannot be imported: the bulk API takes single "
-                                         "values (string, number or boolean) only"
-                                         % ("null" if value is None else type(value).__name__))
+            if isinstance(value, str):
+                if not value.isprintable() and self._refused_text(number, line, name, value):
                     return None
+            elif isinstance(value, (bool, int, float)):
+                reason = number_problem(value)
+                if not reason and isinstance(value, float) and literal_text(value) is None:
+                    # An inline float: YAML read 1.50 as 1.5, and 12345678901234567890.0 as 1.2345678901234567e+19.
+                    reason = ("the decimal number %r no longer holds the text it was written as (YAML reads 1.50 as 1.5); "
+                              "quote the value so that it stays text as written" % value)
+                if reason:
+                    self.problems.report(number, line, name, reason)
+                    return None
+                value = _to_text(value)
+            else:
+                self.problems.report(number, line, name, "a %s value cannot be imported: the bulk API takes single "
+                                     "values (string, number or boolean) only"
+                                     % ("null" if value is None else type(value).__name__))
+                return None
             converted.append(value)
         return converted
 

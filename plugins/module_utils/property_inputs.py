@@ -26,7 +26,7 @@ import unicodedata
 from ansible_collections.spo.user_profiles.plugins.module_utils._id_table import IdTable
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import ImportFileError, open_source, src_problem
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import (
-    ID_PATTERNS, Problems, id_key, number_problem, problem,
+    ID_PATTERNS, Problems, id_key, number_problem, problem, target_clashes,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.odata import CLAIMS_PREFIX
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import (
@@ -162,7 +162,7 @@ def _map_problems(id_property, property_map):
     if not isinstance(property_map, dict) or not property_map:
         yield "property_map: map at least one source field to a profile property"
         return
-    targets = {}
+    named = {}
     for field, target in property_map.items():
         if not isinstance(field, str) or not field or not isinstance(target, str) or not target:
             yield "property_map: %r: %r: source fields and properties must be non-empty text" % (field, target)
@@ -173,9 +173,9 @@ def _map_problems(id_property, property_map):
             continue
         if field == id_property:
             yield "property_map: %s is the id field (id_property) and cannot also be a property" % field
-        first = targets.setdefault(target.lower(), field)
-        if first != field:
-            yield "property_map: %s and %s both map to the property %s" % (first, field, target)
+        named[field] = target
+    for dummy, message in target_clashes(named):
+        yield "property_map: " + message
 
 
 class ProfileInput:

@@ -26,6 +26,8 @@ description:
   - With O(delta=true), only what changed since the tenant's baseline is written - the users whose values differ, and
     for them only the values that differ. The baseline is a file in O(folder) that
     M(spo.user_profiles.upa_import_baseline) writes after the jobs succeeded. An unchanged source gives no file.
+  - A source without records (a CSV file with its header only, an empty JSON list) gives no file, so there is no job
+    to queue; with O(delta=true) and O(clear_missing=true) it is refused (see O(clear_missing)).
   - With O(record_schema), every source record must satisfy the data owner's JSON Schema before anything leaves the
     machine; with O(check_identities=true), users that do not exist in Entra ID, guests and disabled accounts are left
     out of the file and listed with the reason.
@@ -67,6 +69,10 @@ options:
   records:
     description:
       - The records inline, a list of dictionaries.
+      - Values are text, integers (written as digits) and booleans (written V(true) and V(false)). A decimal number
+        such as V(1.50) is refused, naming the record and field, because YAML has already turned it into a
+        floating-point number that no longer holds the text written (V(1.5)); quote it (V("1.50")) so it stays text as
+        written.
       - Mutually exclusive with O(src).
     type: list
     elements: dict
@@ -79,15 +85,20 @@ options:
       - A JSON source is one document. Content after it, a field named twice in a record and a number beyond the range
         of a double are refused, naming the record and line. Numbers are written as the source writes them (V(1.50)
         stays C(1.50)).
+      - In every format, a value may hold tabs and line breaks but no other control character (C0, DEL, C1); such a
+        value is refused, naming the record, line, field and character.
     type: str
     choices: [auto, csv, json, jsonl]
     default: auto
   encoding:
     description:
       - Text encoding of O(src). A byte order mark of this encoding is skipped.
-      - Bytes that are not valid in this encoding are reported with their record and line; nothing is uploaded.
+      - Bytes that are not valid in this encoding are reported with their record and line; nothing is uploaded (with
+        O(skip_invalid) too, as such bytes mean the encoding is wrong for the whole file).
       - A file whose own bytes say otherwise (a byte order mark of another encoding, the NUL bytes of UTF-16 without a
         mark, UTF-8 text under a one-byte encoding such as V(latin-1)) is refused, naming the encoding to set.
+      - A C1 control character (U+0080 to U+009F) in a value most likely is a cp1252 file read in another encoding
+        (cp1252's euro sign is byte 0x80, which V(latin-1) reads as U+0080); the problem says so.
     type: str
     default: utf-8
   delimiter:
@@ -108,6 +119,9 @@ options:
     description:
       - When given, every id must look like one; V(email) and V(principal_name) need C(name@domain),
         V(cloud_id) needs an Entra object id (a GUID).
+      - With any id type, and without one, an id may not start or end with a space, nor hold control characters,
+        whitespace other than the space (such as the no-break space U+00A0) or invisible format characters (such as
+        the zero width space U+200B or a byte order mark U+FEFF); such an id looks like another user's and is not.
     type: str
     choices: [email, cloud_id, principal_name]
   property_map:
@@ -115,6 +129,8 @@ options:
       - Source field to SharePoint user profile property. The file contains the id field and these fields only.
       - A mapped field missing from the source is an error; source fields that are not mapped are left out and
         listed in RV(ignored_fields).
+      - Two source fields mapped to the same property (names compared without regard to case) are refused, because the
+        service keeps one value of a property and the other would be lost.
       - Targets synchronised from Entra ID (for example V(Department), V(Title), V(Manager), V(Office), V(WorkPhone))
         are refused, because the service does not import them; use M(spo.user_profiles.user_profile_property) or
         change them in Entra ID.
@@ -173,7 +189,8 @@ options:
         longer has.
       - When false, removed values are not sent and the profiles keep them (C(kept_values) in RV(delta.counts) counts
         them).
-      - Careful with a truncated source, which looks like users removed.
+      - Careful with a truncated source, which looks like users removed. A source without any record is refused, as it
+        would clear every user of the baseline; nothing is written.
     type: bool
     default: false
   check_identities:

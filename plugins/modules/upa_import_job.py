@@ -74,6 +74,8 @@ options:
     description:
       - Maps the property names in the file (keys) to user profile property names (values).
       - Every property in the file other than O(id_property) must be mapped; an unmapped one aborts the import.
+      - Two properties of the file mapped to the same profile property (names compared without regard to case) are
+        refused before the job is queued, because the service would keep only one of their values.
       - Only properties that users cannot edit themselves can be imported; multi-value and taxonomy properties
         cannot be imported at all.
       - Required with O(source_uri).
@@ -390,7 +392,7 @@ def present(module):
     # A job queued on a file it cannot read ends in Error and stays in the tenant's job list: refused first.
     problems.extend(import_location.source_uri_problem(uri, module.tenant_urls()) for uri in params["source_uri"] or [])
     problems.extend("property_map.%s: %s" % (found["field"], found["message"])
-                    for found in import_validation.synced_target_problems(params["property_map"] or {}))
+                    for found in import_validation.target_problems(params["property_map"] or {}))
     module.fail_on_option_problems(problems)
     client = module.client(permissions.BULK_IMPORT)
     run = import_run.ImportRun(

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import (
-    identity_check, import_baseline, import_build, import_delta, import_readers, import_schema, import_validation,
+    identity_check, import_baseline, import_build, import_delta, import_diff, import_readers, import_schema,
+    import_validation,
 )
 
 SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "docs", "schemas", "import_file.schema.json")
@@ -65,7 +66,13 @@ def test_omit_empty(tmp_path):
     assert result["properties"] == 2
 
 
-SCALARS = st.one_of(st.text(max_size=8), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False))
+# What inline records may hold: text without control characters (tab and line breaks aside), integers and booleans.
+TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=[
+    chr(code) for code in list(range(0x20)) + list(range(0x7F, 0xA0)) if chr(code) not in "\t\n\r"]), max_size=8)
+SCALARS = st.one_of(TEXT, st.booleans(), st.integers())
+# Ids: no control, format or whitespace characters but the space, and no space at either end.
+IDS = st.text(st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zl", "Zp", "Zs"), whitelist_characters=" "),
+              min_size=1, max_size=10).filter(lambda text: text.strip(" ") == text)
 
 
 def _as_written(value):
@@ -73,7 +80,7 @@ def _as_written(value):
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(users=st.lists(st.tuples(st.text(min_size=1, max_size=10).filter(str.strip), SCALARS, SCALARS), max_size=12,
+@given(users=st.lists(st.tuples(IDS, SCALARS, SCALARS), max_size=12,
                       unique_by=lambda user: user[0].strip().lower()),
        max_properties=st.integers(min_value=3, max_value=10))
 def test_valid_records_round_trip(tmp_path, users, max_properties):
@@ -215,3 +222,73 @@ def test_a_delta_names_its_files_after_the_baseline_it_was_compared_with(tmp_pat
             str(work), "p", "upn", MAP, records=records)["files"][0]["sha256"]
     # the same delta against the same baseline has the same name (a rerun follows its job); another baseline, another
     assert names[2] == names[3] and len(set(names[:3])) == 3
+
+
+# --- a source without records ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,text", [("h.csv", "upn,City,Office\n"), ("e.json", "[]"), ("e.jsonl", "")])
+def test_a_source_without_records_is_refused_when_it_would_clear_the_baseline(tmp_path, baseline, name, text):
+    result = build(tmp_path, src=write(tmp_path, name, text), delta=delta_for(baseline, clear_missing=True))
+    assert messages(result) == ["the source holds no records, and with clear_missing that would clear every user of the "
+                                "baseline: an empty export is more likely a failed one than every user gone"]
+    assert result["files"] == [] and sum(result["changes"].counts.values()) == 0
+
+
+def test_a_source_without_records_sends_nothing_otherwise(tmp_path, baseline):
+    src = write(tmp_path, "h.csv", "upn,City,Office\n")
+    kept = build(tmp_path, src=src, delta=delta_for(baseline))
+    assert kept["problems"] == [] and kept["files"] == [] and statuses(kept) == {"not_in_source": 3}
+    plain = build(tmp_path, records=[])
+    assert plain["problems"] == [] and plain["files"] == [] and plain["records"] == 0
+
+
+# --- bytes the encoding cannot read: the whole file's problem -----------------------------------------------------
+
+LATIN1_ID = "upn,City,Office,Note\na@x.com,Oslo,1,n\nm\xfcller@x.com,Rome,2b,n\nc@x.com,Lima,3,n\n".encode("latin-1")
+
+
+def test_skip_invalid_does_not_leave_out_a_record_the_encoding_cannot_read(tmp_path):
+    src = tmp_path / "l.csv"
+    src.write_bytes(LATIN1_ID)
+    result = build(tmp_path, src=str(src), schema=import_schema.RecordSchema(RULES), skip_invalid=True)
+    assert messages(result) == ["record 2, line 3, field 'upn': byte 0xFC is not valid utf-8 text: the source is in "
+                                "another encoding; set encoding"]
+    assert result["files"] == [] and result["changes"].left_out_listed == []
+
+
+class RecordingGraph:
+    """Graph answering every user lookup with one user; the reads are recorded."""
+
+    def __init__(self):
+        self.batches = []
+
+    def graph(self, method, path, operation, json=None):
+        self.batches.append(json["requests"])
+        return {"responses": [{"id": request["id"], "status": 200, "body": {"value": []}} for request in json["requests"]]}
+
+
+@pytest.mark.parametrize("data", [LATIN1_ID, "upn,City,Office\na@x.com,Oslo,1\nb@x.com,M\xfcller,2\n".encode("latin-1")])
+def test_the_identity_check_looks_nobody_up_in_a_file_the_encoding_cannot_read(tmp_path, data):
+    src = tmp_path / "l.csv"
+    src.write_bytes(data)
+    graph = RecordingGraph()
+    result = build(tmp_path, src=str(src), id_type="email", identities=identity_check.IdentityCheck(graph, "email"))
+    assert result["problem_count"] == 1 and "byte 0xFC is not valid utf-8 text" in messages(result)[0]
+    assert graph.batches == [] and result["changes"].left_out_listed == []
+
+
+def test_the_identity_check_looks_nobody_up_when_a_late_record_is_refused(tmp_path):
+    records = user_records(identity_check.USERS_PER_BATCH * 2) + [{"upn": "z@x.com", "City": "c\x00", "Office": "o"}]
+    identities = FakeIdentities({})
+    result = build(tmp_path, records=records, identities=identities)
+    assert result["problem_count"] == 1 and identities.calls == []
+
+
+def test_a_left_out_record_with_half_a_surrogate_pair_is_written_to_the_changes_file(tmp_path):
+    src = write(tmp_path, "s.json", '[{"upn": "a\\ud800@x.com", "City": "Oslo", "Office": "x1"},'
+                                    ' {"upn": "b@x.com", "City": "Rome", "Office": "2"}]')
+    path = tmp_path / "changes.jsonl"
+    result = build(tmp_path, src=src, schema=import_schema.RecordSchema(RULES), skip_invalid=True,
+                   changes=import_diff.Changes(MAP, ["City", "Office"], path=str(path)))
+    assert result["problems"] == [] and result["records"] == 1
+    assert [json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines()] == ["a\ud800@x.com"]

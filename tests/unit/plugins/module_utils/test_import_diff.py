@@ -105,3 +105,12 @@ def test_read_profile_befores_fills_in_what_the_profiles_hold(monkeypatch):
     assert reads == ["anna@x.com", "ghost@x.com"]
     assert entries[0]["properties"]["CostCenter"]["before"] == "0999" and entries[0]["profile"] == "read"
     assert entries[1]["profile"] == "not found" and entries[1]["properties"]["CostCenter"]["before"] is None
+
+
+def test_half_a_surrogate_pair_is_written_to_the_file_as_its_json_escape(tmp_path):
+    path = tmp_path / "changes.jsonl"
+    found = changes(path=str(path))
+    found.left_out("a\udcfc@x.com", 2, 3, "record_schema: '\udcfc' does not match")
+    found.close()
+    entry = json.loads(path.read_text(encoding="utf-8"))
+    assert entry["id"] == "a\udcfc@x.com" and entry["reason"] == "record_schema: '\udcfc' does not match"

@@ -481,16 +481,21 @@ def _expected_text(value):
     return value if isinstance(value, str) and not isinstance(value, _Literal) else _json_text(value)
 
 
+# The control characters no value may hold: C0 but tab, line feed and carriage return; DEL; C1.
+_CONTROLS = set(map(chr, range(0x20))) - set("\t\n\r") | set(map(chr, range(0x7F, 0xA0)))
+
+
 def _representable(value):
-    """Whether the import can hold the value as the source wrote it: not null, not half a surrogate pair, not a number
-    a double cannot hold (one that reads as infinity, or as 0 though its digits are not all 0)."""
+    """Whether the import can hold the value as the source wrote it: not null, not half a surrogate pair, not a control
+    character but tab and line breaks, not a number a double cannot hold (one that reads as infinity, or as 0 though
+    its digits are not all 0)."""
     if value is None:
         return False
     if isinstance(value, _Literal):
         number = float(value)
         mantissa = value.lower().split("e")[0]
         return number not in (float("inf"), float("-inf")) and (number != 0 or not any(digit in mantissa for digit in "123456789"))
-    return not isinstance(value, str) or not any("\ud800" <= char <= "\udfff" for char in value)
+    return not isinstance(value, str) or not any("\ud800" <= char <= "\udfff" or char in _CONTROLS for char in value)
 
 
 def _refused_fields(record):
@@ -545,7 +550,8 @@ def test_generated_csv_sources_round_trip_exactly_or_are_refused(tmp_path, users
     except import_readers.ImportFileError as err:  # mostly NUL characters: not text in a one-byte-per-character encoding
         assert "NUL bytes" in str(err) and any("\0" in value for user in users for value in user)
         return
-    broken = [number for number, user in enumerate(users, 1) if any(mark in value for value in user for mark in "\r\n")]
+    broken = [number for number, user in enumerate(users, 1)
+              if any(mark in value for value in user for mark in "\r\n") or not all(map(_representable, user))]
     if broken:
         assert result["problems"] and result["problems"][0]["record"] == broken[0]
         assert result["files"] == []

@@ -180,3 +180,31 @@ def test_a_missing_jsonschema_is_named(sharepoint, capsys, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_jsonschema)
     result = run(capsys, **present_args(record_schema={"type": "object"}))
     assert result["failed"] is True and "jsonschema" in result["msg"] and "record_schema" in result["msg"]
+
+
+def test_two_fields_on_one_property_fail_before_any_request(sharepoint, capsys):
+    records = [{"mail": "anna@contoso.com", "cc": "1", "cost": "2"}]
+    result = run(capsys, **present_args(records=records, property_map={"cc": "CostCenter", "cost": "costcenter"}))
+    assert result["failed"] is True and "cc and cost both map to the property costcenter" in result["msg"]
+    assert sharepoint.calls == [] and sharepoint.asked_needs == []
+
+
+def test_a_source_without_records_uploads_no_file(sharepoint, capsys, tmp_path):
+    src = tmp_path / "header-only.csv"
+    src.write_text("mail,cc\n", encoding="utf-8")
+    args = present_args(src=str(src))
+    del args["records"]
+    result = run(capsys, **args)
+    assert result["changed"] is False and result["files"] == [] and result["records"] == 0
+    assert not sharepoint.files
+
+
+def test_a_source_without_records_that_would_clear_the_baseline_fails(sharepoint, capsys, tmp_path):
+    from ansible_collections.spo.user_profiles.plugins.module_utils import import_baseline
+    writer = import_baseline.BaselineWriter(str(tmp_path / "b.gz"), import_baseline.mapping("mail", "email", {"cc": "CostCenter"}))
+    writer.write("anna@contoso.com", ("Müller",))
+    sharepoint.folders.add(FOLDER)
+    sharepoint.files[FOLDER + "/hr-baseline.jsonl.gz"] = open(writer.finish(), "rb").read()
+    result = run(capsys, **present_args(records=[], delta=True, clear_missing=True))
+    assert result["failed"] is True and "the source holds no records, and with clear_missing" in result["msg"]
+    assert list(sharepoint.files) == [FOLDER + "/hr-baseline.jsonl.gz"]

@@ -139,3 +139,11 @@ def test_waiting_decides_the_outcome_once(tenant, capsys):
 def test_retention_is_no_longer_an_option(capsys):
     result = run_module(upa_import_job, capsys, job_id="5f4e7a2c-1111-2222-3333-444455556666", retention={"name": "hr"})
     assert result["failed"] is True and "Unsupported parameters" in result["msg"] and "retention" in result["msg"]
+
+
+def test_two_fields_on_one_property_are_refused_before_anything_is_sent(tenant, capsys):
+    result = run_module(upa_import_job, capsys, wait=False,
+                        **present(property_map={"cc": "CostCenter", "cost": "costcenter"}))
+    assert result["failed"] is True and result["msg"] == (
+        "property_map.cost: cc and cost both map to the property costcenter (nothing was sent)")
+    assert tenant.asked_needs == [] and tenant.requests == [] and tenant.rest_calls == []
