@@ -338,16 +338,18 @@ class RecordChecks:
             self.problems.report(number, line, self.id_property, "the id is missing" if record_id is None
                                  else "the id must be a string, not %s" % type(record_id).__name__)
             return None
-        # Printable text without a space at either end holds no refused character: only other ids are looked into.
-        if not record_id or record_id[0] == " " or record_id[-1] == " " or not record_id.isprintable():
-            reason = self._id_text_problem(record_id)
+        # Printable text holds no refused character, and the id types' formats hold no space: only other ids are
+        # looked into, and told what is wrong with them.
+        id_format_check = self.id_format_check
+        if id_format_check is None:
+            good = record_id and record_id[0] != " " and record_id[-1] != " " and record_id.isprintable()
+        else:
+            good = record_id.isprintable() and id_format_check(record_id)
+        if not good:
+            reason = self._id_problem(record_id)
             if reason:
                 self.problems.report(number, line, self.id_property, reason)
                 return None
-        if self.id_format_check is not None and not self.id_format_check(record_id):
-            self.problems.report(number, line, self.id_property, "%r is not %s (id_type %s)" % (
-                record_id, _ID_EXPECTED[self.id_type], self.id_type))
-            return None
         key = id_key(record_id)
         if not self.ids.add(key):
             self.suspects.add(key)
@@ -367,8 +369,8 @@ class RecordChecks:
             self.problems.report(number, line, name, _character_problem("value", found.group(), self.encoding))
         return found is not None
 
-    def _id_text_problem(self, record_id):
-        """Why the id is no text an id can be, or None."""
+    def _id_problem(self, record_id):
+        """Why the id cannot be one, or None: text no id can be, or not the form of id_type."""
         if not record_id.strip():
             return "the id is empty"
         found = _id_refused(record_id)
@@ -376,6 +378,8 @@ class RecordChecks:
             return _character_problem("id", found.group(), self.encoding)
         if record_id[0] == " " or record_id[-1] == " ":
             return "the id %r starts or ends with a space" % record_id
+        if self.id_format_check is not None and not self.id_format_check(record_id):
+            return "%r is not %s (id_type %s)" % (record_id, _ID_EXPECTED[self.id_type], self.id_type)
         return None
 
     def undecodable(self, number, line, record_id, values):
