@@ -15,10 +15,10 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.import_delta imp
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_diff import Changes
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import open_source
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import (
-    DEFAULT_MAX_PROBLEMS, Problems, RecordChecks, check_inputs, duplicate_problems, format_problem, unencodable_message,
+    DEFAULT_MAX_PROBLEMS, Problems, RecordChecks, check_inputs, duplicate_problems, format_problem,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_writer import (
-    DEFAULT_MAX_BYTES, DEFAULT_MAX_PROPERTIES, ImportFileWriter, UnencodableText, full_record_encoder,
+    DEFAULT_MAX_BYTES, DEFAULT_MAX_PROPERTIES, ImportFileWriter, full_record_encoder,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.identity_check import USERS_PER_BATCH
 
@@ -55,7 +55,7 @@ def build_import_files(tmpdir, prefix, id_property, property_map, id_type=None, 
     if not problems.count:
         source = open_source(id_property, fields, src=src, records=records, fmt=fmt, encoding=encoding, delimiter=delimiter,
                              whole_records=schema is not None)
-        output = _Output(writer, problems, changes, identities, source.encoding, id_property, fields, omit_empty)
+        output = _Output(writer, problems, changes, identities, id_property, fields, omit_empty)
         if delta is None and identities is not None:
             delta = Delta(None, id_property, fields, omit_empty=omit_empty)
         try:
@@ -207,8 +207,7 @@ class _ChecksOnly:
 class _Output:
     """Where the records to send go: through the identity check, a batch of users at a time, into the writer."""
 
-    def __init__(self, writer, problems, changes, identities, encoding, id_property, fields, omit_empty):
-        self.encoding = encoding
+    def __init__(self, writer, problems, changes, identities, id_property, fields, omit_empty):
         self.writer = writer
         self.problems = problems
         self.changes = changes
@@ -231,10 +230,9 @@ class _Output:
 
     def flush(self):
         pending, self.pending = self.pending, []
-        if not pending:
-            return
-        # Once the build is refused, nobody is looked up; the records are still encoded, to report bad text.
-        reasons = self.identities.reasons([item[2] for item in pending]) if not self.problems.count else {}
+        if not pending or self.problems.count:
+            return  # once the build is refused, nobody is looked up and nothing is written
+        reasons = self.identities.reasons([item[2] for item in pending])
         for number, line, record_id, decision in pending:
             reason = reasons.get(user_key(record_id))
             if reason:
@@ -249,13 +247,10 @@ class _Output:
     def write(self, number, line, record):
         """Write one record; False (and a problem) when it cannot be, or once the build is refused."""
         problems = self.problems
-        try:
-            data = self.writer.encode(record)  # once the build is refused, only to report text UTF-8 cannot carry
-        except UnencodableText as err:
-            problems.report(number, line, err.field, unencodable_message(err.char, self.encoding))
-            return False
         if problems.count:
             return False
+        # RecordChecks let no text through that UTF-8 cannot carry: the writer's UnencodableText is not met here.
+        data = self.writer.encode(record)
         if self.writer.add_encoded(data, len(record)):
             return True
         problems.report(number, line, None, self.writer.oversize(len(record), len(data)))
@@ -265,11 +260,8 @@ class _Output:
         """write() of a user's full record (import_delta.full_record), encoded from the id and values without building
         the record: every user of a plain build comes this way."""
         if not self.problems.count and (not self.omit_empty or all(values)):
-            try:
-                if self._add_encoded(self._encode_full(record_id, values), self._full_properties):
-                    return True
-            except UnicodeEncodeError:
-                pass
+            if self._add_encoded(self._encode_full(record_id, values), self._full_properties):
+                return True
         # Not written so: write() of the record built leaves out empty values (omit_empty), or says why it cannot be
-        # written (the field UTF-8 cannot carry; the limit a record too large for a file passes, as it is refused again).
+        # written (the limit a record too large for a file passes, as it is refused again).
         return self.write(number, line, full_record(self.id_property, self.fields, record_id, values, self.omit_empty))
