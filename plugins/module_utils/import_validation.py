@@ -258,7 +258,7 @@ def number_problem(value):
             "as a string (\"%s\") if that text is meant" % (text, text))
 
 
-def _to_text(value):
+def value_text(value):
     """A value as written in the file: strings as they are, booleans as JSON prints them, numbers as the source wrote
     them (JSON) or as Python prints them (the integers of inline records)."""
     if isinstance(value, str):
@@ -411,7 +411,7 @@ class RecordChecks:
                 if reason:
                     self.problems.report(number, line, name, reason)
                     return None
-                value = _to_text(value)
+                value = value_text(value)
             else:
                 self.problems.report(number, line, name, "a %s value cannot be imported: the bulk API takes single "
                                      "values (string, number or boolean) only"

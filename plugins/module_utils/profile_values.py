@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ansible_collections.spo.user_profiles.plugins.module_utils._json_stream import literal_text
 # The text upa_import_file writes for a number or a boolean: one source gives one value whichever module writes it.
-from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import _to_text as written_text
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import value_text as written_text
 
 # SharePoint's standard multi-valued string properties.
 STANDARD_MULTI_VALUE = ("SPS-Interests", "SPS-MemberOf", "SPS-PastProjects", "SPS-Responsibility", "SPS-School",

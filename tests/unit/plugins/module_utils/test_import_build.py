@@ -76,7 +76,7 @@ IDS = st.text(st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zl", "Zp", 
 
 
 def _as_written(value):
-    return value if isinstance(value, str) else import_validation._to_text(value)
+    return value if isinstance(value, str) else import_validation.value_text(value)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
