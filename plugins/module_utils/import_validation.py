@@ -196,6 +196,29 @@ def _input_problems(id_property, property_map, id_type, records):
         yield "records: must be a list of records, not %s" % type(records).__name__
 
 
+# Control and format characters (U+200B, U+FEFF, ...): invisible in a user or property name, as whitespace is.
+HIDDEN_CATEGORIES = ("Cc", "Cf")
+
+
+def character_text(char):
+    """A character as one can look it up: U+200B (ZERO WIDTH SPACE)."""
+    name = unicodedata.name(char, "")
+    return "U+%04X%s" % (ord(char), " (%s)" % name if name else "")
+
+
+def property_name_problem(name):
+    """Why a property name cannot be sent, or None. A control or format character anywhere, or whitespace at its
+    ends, is refused: " CostCenter" would look like CostCenter and yet count as another property."""
+    if not isinstance(name, str) or not name.strip():
+        return "property names must be non-empty text, not %r" % (name,)
+    start, end = len(name) - len(name.lstrip()), len(name.rstrip())
+    for at, char in enumerate(name):
+        if at < start or at >= end or unicodedata.category(char) in HIDDEN_CATEGORIES:
+            where = "%r holds %s at character %d" % (name, character_text(char), at + 1)
+            return where + ": a property name has no invisible characters, nor spaces at its ends"
+    return None
+
+
 def target_clashes(property_map):
     """(field, message) for each source field mapped to a property an earlier field is mapped to already: the
     service keeps one value of a property, so the other would be lost. Property names do not depend on case."""
@@ -208,7 +231,12 @@ def target_clashes(property_map):
 
 
 def target_problems(property_map):
-    """The property map's targets the bulk API cannot take: Entra-synced ones, and two fields mapped to one."""
+    """The property map's targets the bulk API cannot take: names with hidden characters, Entra-synced ones, and two
+    fields mapped to one."""
+    for field, target in property_map.items():
+        reason = property_name_problem(target)
+        if reason:
+            yield problem(None, None, field, reason)
     yield from _synced_target_problems(property_map)
     for field, message in target_clashes(property_map):
         yield problem(None, None, field, message)

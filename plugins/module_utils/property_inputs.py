@@ -26,7 +26,8 @@ import unicodedata
 from ansible_collections.spo.user_profiles.plugins.module_utils._id_table import IdTable
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import ImportFileError, open_source, src_problem
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import (
-    ID_PATTERNS, Problems, id_key, number_problem, problem, target_clashes,
+    HIDDEN_CATEGORIES, ID_PATTERNS, Problems, character_text, id_key, number_problem, problem, property_name_problem,
+    target_clashes,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.odata import CLAIMS_PREFIX
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import (
@@ -39,8 +40,6 @@ _PRINCIPAL_NAME = re.compile(ID_PATTERNS["principal_name"]).search
 # CLAIMS_PREFIX and the user principal name only (what the CLI for Microsoft 365 and PnP send to PeopleManager).
 # Compared without case, so that "I:0#.F|..." is not taken for a principal name.
 _CLAIMS_PREFIXES = ("i:0", "c:0")
-# Control and format characters (U+200B, U+FEFF, ...): invisible in a user or property name, as whitespace is.
-_HIDDEN_CATEGORIES = ("Cc", "Cf")
 
 
 def _text_problem(text):
@@ -86,29 +85,10 @@ def _items_problem(name, items):
     return None
 
 
-def _character(char):
-    """A character as one can look it up: U+200B (ZERO WIDTH SPACE)."""
-    name = unicodedata.name(char, "")
-    return "U+%04X%s" % (ord(char), " (%s)" % name if name else "")
-
-
-def property_name_problem(name):
-    """Why a property name cannot be sent, or None. A control or format character anywhere, or whitespace at its
-    ends, is refused: " CostCenter" would look like CostCenter and yet count as another property."""
-    if not isinstance(name, str) or not name.strip():
-        return "property names must be non-empty text, not %r" % (name,)
-    start, end = len(name) - len(name.lstrip()), len(name.rstrip())
-    for at, char in enumerate(name):
-        if at < start or at >= end or unicodedata.category(char) in _HIDDEN_CATEGORIES:
-            where = "%r holds %s at character %d" % (name, _character(char), at + 1)
-            return where + ": a property name has no invisible characters, nor spaces at its ends"
-    return None
-
-
 def _hidden(char):
     """Whether a character is one no one sees in a user: "ann@contoso.com" with a space or a U+200B after it would
     look like "ann@contoso.com" and yet not be the same user."""
-    return char.isspace() or unicodedata.category(char) in _HIDDEN_CATEGORIES
+    return char.isspace() or unicodedata.category(char) in HIDDEN_CATEGORIES
 
 
 def _visible(user):
@@ -144,7 +124,7 @@ def user_problem(user):
     if visible != user:
         at, char = next((at, char) for at, char in enumerate(user, 1) if _hidden(char))
         return "%r holds %s at character %d: a user name has no spaces or invisible characters" % (
-            user, _character(char), at)
+            user, character_text(char), at)
     return None
 
 

@@ -310,7 +310,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency impo
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import DEFAULT_SEPARATOR, PropertyKinds
 from ansible_collections.spo.user_profiles.plugins.module_utils.progress import UsersProgress
-from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import ProfileInput, property_name_problem
+from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import ProfileInput
 from ansible_collections.spo.user_profiles.plugins.module_utils.property_sync import PropertySync, failure_message
 
 INPUTS = ("user", "profiles", "src", "records")
@@ -346,7 +346,7 @@ def option_problems(params):
     if not params["multi_value_separator"]:
         yield "multi_value_separator must not be empty"
     for name in params["multi_value_properties"]:
-        reason = property_name_problem(name)
+        reason = import_validation.property_name_problem(name)
         if reason:
             yield "multi_value_properties: %s" % reason
     if params["src"] is not None:

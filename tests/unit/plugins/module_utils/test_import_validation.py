@@ -285,3 +285,30 @@ def test_a_float_of_an_inline_record_is_refused(tmp_path, value):
 def test_integers_and_booleans_of_inline_records_are_written_as_text(tmp_path):
     result = build(tmp_path, records=[{"upn": "a@x.com", "City": 12345678901234567890, "Office": True}])
     assert read_back(result["files"][0]["path"]) == [{"upn": "a@x.com", "City": "12345678901234567890", "Office": "true"}]
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("CostCenter", None),
+    ("SPS-Skills", None),
+    ("Cost Center", None),  # a space inside is seen
+    (" CostCenter", "' CostCenter' holds U+0020 (SPACE) at character 1"),
+    ("CostCenter\u00a0", "'CostCenter\\xa0' holds U+00A0 (NO-BREAK SPACE) at character 11"),
+    ("Cost\u200bCenter", "'Cost\\u200bCenter' holds U+200B (ZERO WIDTH SPACE) at character 5"),
+    ("\ufeffCostCenter", "'\\ufeffCostCenter' holds U+FEFF (ZERO WIDTH NO-BREAK SPACE) at character 1"),
+    ("Cost\tCenter", "'Cost\\tCenter' holds U+0009 at character 5"),
+    ("  ", "property names must be non-empty text, not '  '"),
+    (7, "property names must be non-empty text, not 7"),
+])
+def test_property_name_problem(name, expected):
+    found = import_validation.property_name_problem(name)
+    assert found is None if expected is None else found.startswith(expected)
+    if found and "holds" in found:
+        assert found.endswith(": a property name has no invisible characters, nor spaces at its ends")
+
+
+@pytest.mark.parametrize("target", [" CostCenter", "Cost\u200bCenter"])
+def test_a_target_with_hidden_characters_is_refused_naming_its_field(target):
+    found = list(import_validation.target_problems({"cc": target}))
+    assert [(item["field"], item["message"].split(":")[0]) for item in found] == [
+        ("cc", "%r holds %s at character %d" % (target, "U+0020 (SPACE)" if target[0] == " " else "U+200B (ZERO WIDTH SPACE)",
+                                                1 if target[0] == " " else 5))]

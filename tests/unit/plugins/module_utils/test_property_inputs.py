@@ -12,7 +12,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils import import_bu
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import ImportFileError
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import PropertyKinds
 from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import (
-    ProfileInput, property_name_problem, user_problem, value_problem,
+    ProfileInput, user_problem, value_problem,
 )
 
 KINDS = PropertyKinds(multi_value=["Certifications"])
@@ -131,25 +131,6 @@ def test_a_list_from_a_json_source_is_checked_as_an_inline_list(tmp_path):
     inputs = ProfileInput(KINDS, src=str(src), id_property="upn", property_map={"certs": "Certifications"})
     assert [(found["record"], found["line"], found["field"]) for found in problems_of(inputs)] == [
         (1, 1, "certs"), (2, 2, "certs")]
-
-
-@pytest.mark.parametrize("name, expected", [
-    ("CostCenter", None),
-    ("SPS-Skills", None),
-    ("Cost Center", None),  # a space inside is seen
-    (" CostCenter", "' CostCenter' holds U+0020 (SPACE) at character 1"),
-    ("CostCenter\u00a0", "'CostCenter\\xa0' holds U+00A0 (NO-BREAK SPACE) at character 11"),
-    ("Cost\u200bCenter", "'Cost\\u200bCenter' holds U+200B (ZERO WIDTH SPACE) at character 5"),
-    ("\ufeffCostCenter", "'\\ufeffCostCenter' holds U+FEFF (ZERO WIDTH NO-BREAK SPACE) at character 1"),
-    ("Cost\tCenter", "'Cost\\tCenter' holds U+0009 at character 5"),
-    ("  ", "property names must be non-empty text, not '  '"),
-    (7, "property names must be non-empty text, not 7"),
-])
-def test_property_name_problem(name, expected):
-    found = property_name_problem(name)
-    assert found is None if expected is None else found.startswith(expected)
-    if found and "holds" in found:
-        assert found.endswith(": a property name has no invisible characters, nor spaces at its ends")
 
 
 def test_a_property_name_with_spaces_at_its_ends_or_invisible_characters_is_refused_naming_its_record():
