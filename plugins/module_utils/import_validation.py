@@ -286,6 +286,17 @@ def number_problem(value):
             "as a string (\"%s\") if that text is meant" % (text, text))
 
 
+def _kind_of(value):
+    """What a value that is not a single value is, in JSON's words (an object that names a member twice is an object)."""
+    if value is None:
+        return "a null value"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return "a %s value" % type(value).__name__
+
+
 def value_text(value):
     """A value as written in the file: strings as they are, booleans as JSON prints them, numbers as the source wrote
     them (JSON) or as Python prints them (the integers of inline records)."""
@@ -441,9 +452,8 @@ class RecordChecks:
                     return None
                 value = value_text(value)
             else:
-                self.problems.report(number, line, name, "a %s value cannot be imported: the bulk API takes single "
-                                     "values (string, number or boolean) only"
-                                     % ("null" if value is None else type(value).__name__))
+                self.problems.report(number, line, name, "%s cannot be imported: the bulk API takes single values "
+                                     "(string, number or boolean) only" % _kind_of(value))
                 return None
             converted.append(value)
         return converted

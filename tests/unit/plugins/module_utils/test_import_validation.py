@@ -34,7 +34,11 @@ _names = st.text(min_size=1, max_size=3)
     ({"upn": None, "City": "A", "Office": "1"}, "record 1, field 'upn': the id is missing"),
     ({"upn": "  ", "City": "A", "Office": "1"}, "record 1, field 'upn': the id is empty"),
     ({"upn": 5, "City": "A", "Office": "1"}, "record 1, field 'upn': the id must be a string, not int"),
-    ({"upn": "a@x.com", "City": {"a": 1}, "Office": "1"}, "record 1, field 'City': a dict value cannot be imported"),
+    ({"upn": "a@x.com", "City": {"a": 1}, "Office": "1"}, "record 1, field 'City': an object cannot be imported"),
+    # an object that names a member twice is an object all the same
+    ({"upn": "a@x.com", "City": _json_stream.DECODER.decode('{"a": 1, "a": 2}'), "Office": "1"},
+     "record 1, field 'City': an object cannot be imported"),
+    ({"upn": "a@x.com", "City": ["A"], "Office": "1"}, "record 1, field 'City': a list cannot be imported"),
     ({"upn": "a@x.com", "City": "A", "Office": None}, "record 1, field 'Office': a null value cannot be imported"),
     ("a@x.com", "record 1: the record is a str, not an object"),
 ])
