@@ -348,8 +348,12 @@ class _FileSource(_Source):
         self.path = path
         self.codec = codec
         self.encoding = encoding
+        self._first_read = None
 
     def __iter__(self):
+        # Every pass must read the file the first one read: the duplicate pass reads it again after the build, and a
+        # file rewritten in between (or during a pass) could hide a duplicate in what is sent.
+        self._check_unchanged()
         try:
             yield from self._items()
         except UnicodeDecodeError:
@@ -358,6 +362,17 @@ class _FileSource(_Source):
             line, what, reason = _undecodable_at(self.path, self.codec)
             yield problem(None, line, None, "%s not valid %s text (%s): the source is in another encoding, or damaged; set "
                                             "encoding" % (what, self.encoding, reason))
+        self._check_unchanged()
+
+    def _check_unchanged(self):
+        """ImportFileError when the file is not as the first pass found it (size and time of its last change)."""
+        found = os.stat(self.path)
+        state = (found.st_size, found.st_mtime_ns)
+        if self._first_read is None:
+            self._first_read = state
+        elif state != self._first_read:
+            raise ImportFileError("src: %s changed while it was read; nothing was sent: run again once it is written in "
+                                  "full" % self.path)
 
     def _items(self):
         raise NotImplementedError

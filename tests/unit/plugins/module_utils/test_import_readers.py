@@ -564,3 +564,17 @@ def test_a_header_of_one_column_holding_another_delimiter_says_so(tmp_path):
     result = build(tmp_path, src=write(tmp_path, "semi.csv", "upn;City;Office\na@x.com;A;1\n"))
     assert messages(result)[0] == ("line 1, field 'upn': the id column is missing from the header (the header is one "
                                    "column, 'upn;City;Office': is the delimiter ';'?)")
+
+
+@pytest.mark.parametrize("change", ["rewritten", "touched"])
+def test_a_source_file_that_changes_between_passes_is_refused(tmp_path, change):
+    # the duplicate pass reads the file again: it must be the file the first pass read
+    path = write(tmp_path, "s.csv", "upn,City\na@x.com,A\n")
+    source = import_readers.open_source("upn", ["City"], src=path)
+    assert list(source) == [(1, 2, "a@x.com", ("A",))]
+    if change == "rewritten":
+        write(tmp_path, "s.csv", "upn,City\na@x.com,A\nb@x.com,B\n")
+    else:
+        os.utime(path, ns=(os.stat(path).st_atime_ns, os.stat(path).st_mtime_ns + 1))
+    with pytest.raises(import_readers.ImportFileError, match="changed while it was read; nothing was sent"):
+        list(source)
