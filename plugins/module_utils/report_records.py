@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 
 # A job is this run's when this run queued it; the outcomes a job can have (decided by the modules).
 JOB_SUCCEEDED = ("succeeded", "succeeded_with_failures")
@@ -65,6 +66,11 @@ _SIGN_IN_HINTS = {
 }
 _NO_CREDENTIAL_HINT = ("Check the credential (spo_client_id with spo_certificate_path, or spo_access_token) and the "
                        "tenant: spo_tenant (the inventory host name unless set) or spo_tenant_id.")
+# The queue call's refusal of targets the bulk API cannot take (the service's words: sp-dev-docs#7159, the bulk API
+# doc): in the role, such properties are declared and written user by user after the import.
+_REFUSED_TARGETS = re.compile(r"Property Names \[([^\]]*)\] are (Taxonomic Properties|editable by user)", re.IGNORECASE)
+_REFUSED_TARGETS_HINT = ("Declare %s in bulk_import_%s and set bulk_import_write_per_user: true: the role then leaves "
+                         "them out of the bulk import and writes them user by user after it.")
 # A module that found a permission missing in the token stopped before changing anything (permissions.py).
 _MISSING_PERMISSION_HINT = ("Grant the app registration the permission named above (an application permission of the "
                             "API named, with admin consent), then run again; this step changed nothing.")
@@ -102,6 +108,10 @@ def failure(task_name, action, result, report_path=None):
         hint = _SIGN_IN_HINTS.get(failed.get("credential"), _NO_CREDENTIAL_HINT)
     if failed.get("error_code") == "MissingPermission":
         hint = _MISSING_PERMISSION_HINT
+    refused = _REFUSED_TARGETS.search(message) if step == "queue" else None
+    if refused:
+        kind = "multi_value_properties" if refused.group(2).lower().startswith("taxonomic") else "user_editable_properties"
+        hint = _REFUSED_TARGETS_HINT % (refused.group(1), kind)
     if step == "outcome" and report_path:
         hint = "%s (%s)" % (hint, report_path)
     return {"step": step, "task": task_name or None, "message": message, "hint": hint,

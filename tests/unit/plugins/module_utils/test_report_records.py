@@ -171,6 +171,19 @@ def test_a_wait_that_ran_out_is_a_failure_of_the_wait_and_says_the_job_goes_on()
     assert "next run waits for it" in error["hint"] and error["job_id"] == JOB_ID
 
 
+@pytest.mark.parametrize("refusal, variable", [
+    ("Property Names [Languages] are Taxonomic Properties: the bulk import API cannot import multi-value or taxonomy "
+     "properties (Languages); leave them out of property_map and write them user by user with "
+     "spo.user_profiles.user_profile_property", "bulk_import_multi_value_properties"),
+    ("Property Names [AboutMe] are editable by user.", "bulk_import_user_editable_properties"),
+])
+def test_a_property_the_bulk_api_refuses_is_explained_with_the_role_s_variables(refusal, variable):
+    failed = {"failed": True, "results": [{"failed": True, "msg": "queue import job for hr-1.json: %s" % refusal}]}
+    error = report_records.failure("Queue", "spo.user_profiles.upa_import_job", failed)
+    assert error["step"] == "queue" and variable in error["hint"] and "bulk_import_write_per_user: true" in error["hint"]
+    assert error["hint"].startswith("Declare %s in " % refusal.split("[")[1].split("]")[0])
+
+
 def test_a_permission_error_says_what_to_grant():
     error = report_records.failure("Queue", "spo.user_profiles.upa_import_job",
                                    {"failed": True, "results": [{"failed": True, "msg": "Access denied", "status": 403}]})
