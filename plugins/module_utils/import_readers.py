@@ -393,7 +393,16 @@ class JsonLinesSource(_FileSource):
                 except JsonFormatError as err:
                     yield problem(number, line_no, None, "not valid JSON: %s" % err.reason)
                     continue
+                if _holds_records(record):
+                    yield problem(number, line_no, None, 'the line is a JSON document whose "value" array holds the '
+                                                         "records, not a record: read the file with format json")
+                    continue
                 yield from self._mapped(number, line_no, record, escaped_surrogates(text))
+
+
+def _holds_records(record):
+    """Whether a JSON Lines line is a whole import-file document, {"value": [records]}, rather than one record."""
+    return isinstance(record, dict) and list(record) == ["value"] and isinstance(record["value"], list)
 
 
 class JsonSource(_FileSource):

@@ -578,3 +578,11 @@ def test_a_source_file_that_changes_between_passes_is_refused(tmp_path, change):
         os.utime(path, ns=(os.stat(path).st_atime_ns, os.stat(path).st_mtime_ns + 1))
     with pytest.raises(import_readers.ImportFileError, match="changed while it was read; nothing was sent"):
         list(source)
+
+
+def test_a_json_document_read_as_json_lines_is_named_as_such(tmp_path):
+    path = write(tmp_path, "s.txt", '{"value": [{"upn": "a@x.com", "City": "A"}]}\n')
+    source = import_readers.open_source("upn", ["City"], src=path, fmt="jsonl")
+    assert list(source) == [{"record": 1, "line": 1, "field": None, "message": 'the line is a JSON document whose "value" '
+                                                                           "array holds the records, not a record: read "
+                                                                           "the file with format json"}]
