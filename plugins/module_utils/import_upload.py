@@ -27,6 +27,14 @@ def site_and_folder(root_url, site, folder):
     return site_url, site_path + "/" + folder.strip("/")
 
 
+def log_folder_places(site_url, folder_url):
+    """Where the log folders of jobs on files of folder_url may be: the root of its document library (where the bulk
+    API doc puts them) and the folder itself (docs/protocol_notes.md, "Log folders")."""
+    site_path = urlsplit(site_url).path.rstrip("/")
+    library = site_path + "/" + folder_url[len(site_path):].strip("/").split("/")[0]
+    return [library] if library.rstrip("/") == folder_url.rstrip("/") else [library, folder_url]
+
+
 def _origin(site_url):
     parts = urlsplit(site_url)
     return "%s://%s" % (parts.scheme, parts.netloc)
@@ -64,7 +72,7 @@ def _prefix_log_folders(client, site_url, folder_url, prefix, records):
     job_ids = set()
     for item in records:
         job_ids.update(job_records.recorded_job_ids(client, site_url, item["server_relative_url"]))
-    return [item for item in spo_files.list_folders(client, site_url, folder_url)
+    return [item for place in log_folder_places(site_url, folder_url) for item in spo_files.list_folders(client, site_url, place)
             if job_records.log_folder_owner(item["name"], prefix, job_ids)[1]]
 
 

@@ -176,7 +176,8 @@ def clean(client, options, check_mode=False):
     plan = _Plan(client, site_url, options["name"], options["keep"], cutoff)
     plan.survey_files(spo_files.list_files(client, site_url, folder_url))
     # Log folders name their jobs even when the folders stay (remove_logs=false): the job records still go.
-    plan.survey_folders(spo_files.list_folders(client, site_url, folder_url))
+    for place in import_upload.log_folder_places(site_url, folder_url):
+        plan.survey_folders(spo_files.list_folders(client, site_url, place))
     remove_folders = plan.remove_folders if options["remove_logs"] else []
     delete_jobs = plan.jobs_to_delete()
     if not check_mode:

@@ -3,7 +3,7 @@
 Settings live in scopes: the global scope (tenant None) and one scope per tenant name. A tenant's
 setting wins over the global one. Keys: throttle, reset, load (dicts), latency_ms, token_lifetime,
 job_delay, job_duration, job_outcome, queue_empty_guid, job_list_threshold, complete_with_error_state,
-log_folder_naming, max_file_bytes, max_properties (see docs/developer_guide.md for each).
+log_folder_naming, log_folder_location, max_file_bytes, max_properties (see docs/developer_guide.md for each).
 """
 
 import random
@@ -11,6 +11,7 @@ import threading
 
 # Settings that choose between the forms the service is documented (or seen) to take.
 _CHOICES = {"complete_with_error_state": ("Succeeded", "Error"), "log_folder_naming": ("job_id", "file_name"),
+            "log_folder_location": ("library", "file_folder"),
             "job_outcome": ("InternalError", "stuck_queued")}
 ENTRA_HOST = "login.microsoftonline.com"
 

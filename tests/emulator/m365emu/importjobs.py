@@ -20,8 +20,10 @@ Outcome rules (the reference, §1.4 and §2.1):
 - per-record problems (MissingIdentity, IdentityNotResolvable, InvalidPropertyValue for arrays and
   objects) skip that record only; the job ends with Error ImportCompleteWithError(30), in state
   Succeeded(4), or Error(5) when the complete_with_error_state setting says so (undocumented).
-- Once the source file was found, the log folder "<folder of the source file>/<job id>/" is written
-  (or "<file name stem>_<job id>/" with the log_folder_naming setting "file_name"),
+- Once the source file was found, the log folder "<library of the source file>/<job id>/" is written: in the
+  document library the file is in, named after the job (the bulk API doc; spo_protocol.md §3.2 and §9.4), or
+  "<folder of the source file>/<job id>/" with the log_folder_location setting "file_folder" (unconfirmed), and
+  named "<file name stem>_<job id>/" with the log_folder_naming setting "file_name" (PnP's docs),
   holding "<job id>.log" with one line per problem ("Code - identity message", CRLF line ends; empty
   when all went well), and LogFolderUri is its absolute URL. DataFileNotExist, DataFileNotInTenant and
   the InternalError fault leave LogFolderUri null (there is no folder to write into).
@@ -38,7 +40,7 @@ import time
 import uuid
 from urllib.parse import quote, unquote, urlsplit
 
-from . import spfiles
+from . import spfiles, webs
 from .faults import FAULTS
 
 SUBMITTED, PROCESSING, QUEUED, SUCCEEDED, ERROR = 1, 2, 3, 4, 5
@@ -292,6 +294,17 @@ def _log_folder_name(tenant, job_id, file_name):
     return job_id
 
 
+def _log_folder_parent(tenant, kind, file_url):
+    """Where a job's log folder goes: the root of the file's document library (the first folder of its path within
+    its web), or the file's own folder with the log_folder_location setting "file_folder"."""
+    folder = file_url.rpartition("/")[0]
+    if _setting("log_folder_location", "library", tenant) == "file_folder":
+        return folder
+    web = webs.web_of(tenant, kind, file_url)
+    library = [part for part in file_url[len(web):].split("/") if part][0]
+    return "%s/%s" % (web, library)
+
+
 def finish(tenant, job, state, error, log_lines):
     job["State"] = state
     job["Error"] = error
@@ -299,8 +312,8 @@ def finish(tenant, job, state, error, log_lines):
     location = job.get("_source")
     if location and error not in (DATA_FILE_NOT_EXIST, DATA_FILE_NOT_IN_TENANT):
         kind, file_url, host = location
-        folder, _sep, file_name = file_url.rpartition("/")
-        log_folder = "%s/%s" % (folder, _log_folder_name(tenant, job["JobId"], file_name))
+        file_name = file_url.rpartition("/")[2]
+        log_folder = "%s/%s" % (_log_folder_parent(tenant, kind, file_url), _log_folder_name(tenant, job["JobId"], file_name))
         text = "".join(line + "\r\n" for line in log_lines)
         spfiles.write_small_file(tenant, kind, "%s/%s.log" % (log_folder, job["JobId"]), text.encode("utf-8"))
         job["LogFolderUri"] = "https://%s%s" % (host, quote(log_folder))

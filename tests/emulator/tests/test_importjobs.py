@@ -66,11 +66,11 @@ def test_states_go_submitted_processing_queued_succeeded(sp):
     assert sp.tenant.profile("jdoe@contoso.com")["CostCenter"] == "4711"
 
 
-def test_success_applies_values_and_writes_an_empty_log_next_to_the_source(sp):
+def test_success_applies_values_and_writes_an_empty_log_in_the_library_of_the_source(sp):
     put(sp, [{"IdName": "jdoe@contoso.com", "CC": "1", "Building": "B7"}, {"IdName": "ANN@contoso.com", "CC": 2}])
     job = wait_for_job(sp, queue(sp))
     assert (job["State"], job["Error"]) == (4, 0)
-    assert job["LogFolderUri"] == "https://contoso.sharepoint.com/Shared%%20Documents/import/%s" % job["JobId"]
+    assert job["LogFolderUri"] == "https://contoso.sharepoint.com/Shared%%20Documents/%s" % job["JobId"]
     assert log_of(sp, job) == ""
     assert sp.tenant.profile("jdoe@contoso.com")["Building"] == "B7"
     assert sp.tenant.profile("ann@contoso.com")["CostCenter"] == "2"
@@ -121,18 +121,21 @@ def test_log_folder_named_after_the_job_or_starting_with_the_file_name(sp, namin
     FAULTS.update({"tenant": "contoso", "log_folder_naming": naming})
     put(sp, [{"IdName": "ghost@contoso.com", "CC": "x"}])
     job = wait_for_job(sp, queue(sp))
-    expected = "https://contoso.sharepoint.com/Shared%20Documents/import/" + folder.format(job=job["JobId"])
+    expected = "https://contoso.sharepoint.com/Shared%20Documents/" + folder.format(job=job["JobId"])
     assert job["LogFolderUri"] == expected
     assert "IdentityNotResolvable - ghost@contoso.com" in log_of(sp, job)
 
 
-def test_a_job_in_a_subsite_logs_next_to_its_file(sp):
+@pytest.mark.parametrize("location, parent", [("library", "/Shared%20Documents/"), ("file_folder", "/Shared%20Documents/in/")])
+def test_a_job_in_a_subsite_logs_in_its_files_library_or_beside_it(sp, location, parent):
+    # the bulk API doc: in the library of the import file (its root); the setting: in the file's own folder
+    FAULTS.update({"tenant": "contoso", "log_folder_location": location})
     site = ROOT + "/sites/hr/emea"
     sp.request("POST", site + "/_api/web/GetFolderByServerRelativeUrl('Shared Documents')/Folders/add('in')")
     sp.upload("/sites/hr/emea/Shared Documents/in", "p.json",
               codecs.BOM_UTF8 + json.dumps({"value": [{"IdName": "ghost@contoso.com", "CC": "x"}]}).encode())
     job = wait_for_job(sp, queue(sp, source=site + "/Shared Documents/in/p.json"))
-    assert job["LogFolderUri"] == site + "/Shared%20Documents/in/" + job["JobId"]
+    assert job["LogFolderUri"] == site + parent + job["JobId"]
     assert "IdentityNotResolvable" in log_of(sp, job)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ansible_collections.spo.user_profiles.plugins.module_utils import import_upload
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_import_build import (
     build, user_records,
@@ -65,3 +67,13 @@ def test_site_and_folder():
         "https://c.sharepoint.com/sites/hr", "/sites/hr/Docs/x")
     assert import_upload.site_and_folder("https://c.sharepoint.com", "https://c.sharepoint.com/sites/a", "D") == (
         "https://c.sharepoint.com/sites/a", "/sites/a/D")
+
+
+@pytest.mark.parametrize("site_url, folder_url, places", [
+    ("https://contoso.sharepoint.com", "/Shared Documents/ProfileImport", ["/Shared Documents", "/Shared Documents/ProfileImport"]),
+    ("https://contoso.sharepoint.com/sites/hr", "/sites/hr/Dokumente/Profil/Import",
+     ["/sites/hr/Dokumente", "/sites/hr/Dokumente/Profil/Import"]),
+    ("https://contoso.sharepoint.com", "/Shared Documents", ["/Shared Documents"]),
+])
+def test_log_folders_are_looked_for_at_the_library_root_and_in_the_import_folder(site_url, folder_url, places):
+    assert import_upload.log_folder_places(site_url, folder_url) == places

@@ -32,16 +32,16 @@ class FakeClient:
     root_url = ROOT
 
 
-def entry(name, days_old):
+def entry(name, days_old, parent=FOLDER):
     moment = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=days_old)
-    return {"name": name, "server_relative_url": FOLDER + "/" + name, "time_last_modified": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return {"name": name, "server_relative_url": parent + "/" + name, "time_last_modified": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 @pytest.fixture
 def library(monkeypatch):
     """The import folder (files with their bytes, folders) and the service's jobs; what clean() read and deleted."""
     state = {"files": {}, "folders": [], "jobs": {}, "deleted": [], "job_lists": 0, "gets": [], "listed": [],
-             "list_refused": False}
+             "listed_folders": [], "list_refused": False}
 
     def add_file(name, days_old, data=b"{}"):
         state["files"][name] = (entry(name, days_old), data)
@@ -76,7 +76,11 @@ def library(monkeypatch):
         return state["jobs"].pop(job_id, None) is not None
 
     monkeypatch.setattr(retention.spo_files, "list_files", list_files)
-    monkeypatch.setattr(retention.spo_files, "list_folders", lambda client, site_url, folder_url: state["folders"])
+    def list_folders(client, site_url, folder_url):
+        state["listed_folders"].append(folder_url)
+        return [item for item in state["folders"] if item["server_relative_url"].rpartition("/")[0] == folder_url]
+
+    monkeypatch.setattr(retention.spo_files, "list_folders", list_folders)
     monkeypatch.setattr(retention.spo_files, "read_file", read_file)
     monkeypatch.setattr(retention.spo_files, "delete_file", lambda client, site_url, url: state["deleted"].append(("file", url.rsplit("/", 1)[1])))
     monkeypatch.setattr(retention.spo_files, "delete_folder", lambda client, site_url, url: state["deleted"].append(("folder", url.rsplit("/", 1)[1])))
@@ -124,6 +128,20 @@ def test_only_the_prefixs_old_files_records_and_log_folders_go_with_their_job_re
     assert library["deleted"][-1] == ("file", HR_A + ".jobs.json")
     assert library["job_lists"] == 0, "every old file had a record: the job list is not read"
     assert set(library["jobs"]) == {OTHER_JOB}
+
+
+def test_log_folders_at_the_root_of_the_library_go_too(library):
+    # the bulk API doc puts a job's log folder in the import file's library, named after the job: at its root
+    library["add_file"](HR_A + ".json", 40)
+    library["add_record"](HR_A, 40, OLD_JOB)
+    library["add_job"](OLD_JOB, HR_A + ".json")
+    library["add_job"](OTHER_JOB, OTHER + ".json")
+    library["folders"] = [entry(OLD_JOB, 40, parent="/Shared Documents"), entry(OTHER_JOB, 40, parent="/Shared Documents"),
+                          entry("ProfileImport", 40, parent="/Shared Documents")]
+    result = retention.clean(FakeClient(), options())
+    assert result["removed_log_folders"] == [OLD_JOB] and result["removed_jobs"] == [OLD_JOB]
+    assert library["listed_folders"] == ["/Shared Documents", FOLDER]
+    assert ("folder", OTHER_JOB) not in library["deleted"]
 
 
 def test_the_current_runs_files_and_jobs_are_kept(library):
