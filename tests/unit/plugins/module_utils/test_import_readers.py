@@ -583,6 +583,5 @@ def test_a_source_file_that_changes_between_passes_is_refused(tmp_path, change):
 def test_a_json_document_read_as_json_lines_is_named_as_such(tmp_path):
     path = write(tmp_path, "s.txt", '{"value": [{"upn": "a@x.com", "City": "A"}]}\n')
     source = import_readers.open_source("upn", ["City"], src=path, fmt="jsonl")
-    assert list(source) == [{"record": 1, "line": 1, "field": None, "message": 'the line is a JSON document whose "value" '
-                                                                           "array holds the records, not a record: read "
-                                                                           "the file with format json"}]
+    message = 'the line is a JSON document whose "value" array holds the records, not a record: read the file with format json'
+    assert list(source) == [{"record": 1, "line": 1, "field": None, "message": message}]

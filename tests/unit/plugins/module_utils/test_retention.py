@@ -75,11 +75,11 @@ def library(monkeypatch):
         state["deleted"].append(("job", job_id))
         return state["jobs"].pop(job_id, None) is not None
 
-    monkeypatch.setattr(retention.spo_files, "list_files", list_files)
     def list_folders(client, site_url, folder_url):
         state["listed_folders"].append(folder_url)
         return [item for item in state["folders"] if item["server_relative_url"].rpartition("/")[0] == folder_url]
 
+    monkeypatch.setattr(retention.spo_files, "list_files", list_files)
     monkeypatch.setattr(retention.spo_files, "list_folders", list_folders)
     monkeypatch.setattr(retention.spo_files, "read_file", read_file)
     monkeypatch.setattr(retention.spo_files, "delete_file", lambda client, site_url, url: state["deleted"].append(("file", url.rsplit("/", 1)[1])))
