@@ -223,7 +223,7 @@ def detect_format(path, encoding="utf-8", codec=None):
             first = json.loads(first_line)
         except ValueError:
             return "json"
-        if isinstance(first, dict) and list(first) == ["value"] and isinstance(first["value"], list):
+        if _holds_records(first):
             return "json"
         return "jsonl"
     return "csv"
