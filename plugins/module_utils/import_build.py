@@ -61,12 +61,14 @@ def build_import_files(tmpdir, prefix, id_property, property_map, id_type=None, 
         try:
             if identities is not None:
                 # Graph is asked about no user of a source that is refused: a first pass checks every record and
-                # compares, looks up and writes nothing.
-                _read_and_find_duplicates(source, _record_checks(source, id_property, fields, problems, id_type), schema,
-                                          skip_invalid, Changes(property_map, fields, max_users=0), None, _ChecksOnly())
+                # finds the duplicates; it compares, looks up and writes nothing.
+                _read_and_find_duplicates(source, _record_checks(source, id_property, fields, problems, id_type), None,
+                                          schema, skip_invalid, Changes(property_map, fields, max_users=0), _ChecksOnly())
             if not problems.count:
-                _read_and_find_duplicates(source, _record_checks(source, id_property, fields, problems, id_type), schema,
-                                          skip_invalid, changes, delta, output)
+                # After that first pass, the duplicates are known already.
+                read = _read if identities is not None else _read_and_find_duplicates
+                read(source, _record_checks(source, id_property, fields, problems, id_type), delta, schema, skip_invalid,
+                     changes, output)
                 if delta is None:
                     changes.counts[ADDED] += writer.records
         except BaseException:
@@ -93,7 +95,7 @@ def _record_checks(source, id_property, fields, problems, id_type):
                         encoding=source.encoding)
 
 
-def _read_and_find_duplicates(source, checks, schema, skip_invalid, changes, delta, output):
+def _read_and_find_duplicates(source, checks, delta, schema, skip_invalid, changes, output):
     """_read, then the second pass for duplicate ids when two id hashes met."""
     _read(source, checks, delta, schema, skip_invalid, changes, output)
     if checks.suspects:
