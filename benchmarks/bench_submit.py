@@ -12,7 +12,11 @@ interleaved, each on a new source file:
 - the script: a plain office365-rest-python-client script doing the same without any validation - csv, one
   json.dumps, upload (an upload session, 10 MB chunks), queue (the REST form) - started as a new Python process.
 - for comparison (no target): a playbook of the same two tasks with ansible.builtin.ping for each module, minus the
-  no-op playbook: what any two module tasks cost before they do anything (Ansible's floor).
+  no-op playbook: what any two module tasks cost before they do anything (Ansible's floor);
+- for comparison (no target): the same two tasks with a module that only imports what every module of the collection
+  needs to sign in and send requests (msal, which imports requests, and cryptography.x509), minus the no-op playbook;
+  and a Python process that imports the same for the script: the work alone (read, validate, build, upload, queue)
+  of each, above the start-up and the imports both sides pay.
 Targets: collection / script <= 1.0 (the best run of each: the machines are shared and a busy moment only ever slows
 a run down); and memory flat: the peak RSS of upa_import_file (run as Ansible runs
 it, in a process of its own) for 2 x --users minus --users <= 20 MB, where the script's grows with the users.
@@ -33,7 +37,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_multi_tenant import CLIENT_ID, SEEDS, Emulator, certificate_pem  # noqa: E402  (one emulator harness)
+from bench_multi_tenant import (  # noqa: E402  (one emulator harness, one module of dependencies)
+    CLIENT_ID, SEEDS, Emulator, certificate_pem, write_dependencies_module)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIME_TARGET = 1.0
@@ -110,7 +115,8 @@ NOOP = """
         msg: nothing
 """
 
-# The submission's two tasks with a module that does nothing for each: Ansible's own cost of two module tasks.
+# The submission's two tasks with a module that does nothing for each: Ansible's own cost of two module tasks
+# (ansible.builtin.ping), or that with the collection's dependencies (spo_dependencies, from bench_multi_tenant).
 FLOOR = """
 - name: Two module tasks that do nothing
   hosts: localhost
@@ -118,10 +124,14 @@ FLOOR = """
   gather_facts: false
   tasks:
     - name: Build, validate and upload
-      ansible.builtin.ping:
+      %(module)s:
     - name: Queue
-      ansible.builtin.ping:
+      %(module)s:
 """
+
+# What the script imports before its work, in the script's Python: its start-up and the dependencies it shares with
+# the collection (office365-rest-python-client signs in with msal).
+SCRIPT_IMPORTS = "import msal, office365.sharepoint.client_context; from cryptography import x509"
 
 # A process that runs a command and prints the peak RSS of it (and only it), in KiB: started while this benchmark is
 # small, since Linux keeps ru_maxrss across fork and exec.
@@ -208,7 +218,10 @@ def main():
         with open(os.path.join(work, "noop.yml"), "w", encoding="utf-8") as handle:
             handle.write(NOOP)
         with open(os.path.join(work, "floor.yml"), "w", encoding="utf-8") as handle:
-            handle.write(FLOOR)
+            handle.write(FLOOR % {"module": "ansible.builtin.ping"})
+        with open(os.path.join(work, "dependencies.yml"), "w", encoding="utf-8") as handle:
+            handle.write(FLOOR % {"module": "spo_dependencies"})
+        write_dependencies_module(work)
         with open(os.path.join(work, "script.py"), "w", encoding="utf-8") as handle:
             handle.write(SCRIPT)
         playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
@@ -227,17 +240,22 @@ def main():
                                                  "memory-%s.json" % label], env, work) / 1024.0
 
         collection_times, script_times, noop_times, floor_times = [], [], [], []
+        dependencies_times, script_import_times = [], []
         for repeat in range(args.repeats):
             src = os.path.join(work, "users-%d.csv" % repeat)
             write_csv(src, args.users, seed=repeat)
             noop_times.append(timed([playbook, "noop.yml"], env, work))
             floor_times.append(timed([playbook, "floor.yml"], env, work))
+            dependencies_times.append(timed([playbook, "dependencies.yml"], env, work))
+            script_import_times.append(timed([args.script_python, "-c", SCRIPT_IMPORTS], env, work))
             collection_times.append(timed([playbook, "submit.yml", "-e", "src=%s" % src, "-e", "prefix=r%d" % repeat],
                                           env, work))
             script_times.append(timed([args.script_python, "script.py", src, os.path.join(work, "s.json"),
                                        "script-%d.json" % repeat], env, work))
-            print("repeat %d: playbook %.2f s, no-op playbook %.2f s, two pings %.2f s, script %.2f s" % (
-                repeat + 1, collection_times[-1], noop_times[-1], floor_times[-1], script_times[-1]), flush=True)
+            print("repeat %d: playbook %.2f s, no-op playbook %.2f s, two pings %.2f s, two dependency imports %.2f s, "
+                  "script %.2f s, the script's imports %.2f s" % (
+                      repeat + 1, collection_times[-1], noop_times[-1], floor_times[-1], dependencies_times[-1],
+                      script_times[-1], script_import_times[-1]), flush=True)
         jobs = emulator.call("GET", "/tenants/%s/jobs" % TENANT)["jobs"]
         ours = min(collection_times) - min(noop_times)
         script = min(script_times)
@@ -258,6 +276,12 @@ def main():
         floor = min(floor_times) - min(noop_times)
         print("Ansible's floor for two module tasks (two pings - the no-op playbook): %.2f s; the collection above it: "
               "%.2f s, %.2fx the script" % (floor, ours - floor, (ours - floor) / script))
+        ours_work = min(collection_times) - min(dependencies_times)
+        script_work = script - min(script_import_times)
+        print("the work alone: the collection above two module tasks that import its dependencies %.2f s (%.2f s - "
+              "%.2f s), the script above its own imports %.2f s (%.2f s - %.2f s): %.2fx" % (
+                  ours_work, min(collection_times), min(dependencies_times), script_work, script,
+                  min(script_import_times), ours_work / script_work))
         return 0 if time_ok and memory_ok else 1
     finally:
         if emulator:
