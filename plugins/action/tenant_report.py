@@ -66,7 +66,8 @@ def build_record(section, check_mode, results, failure, markdown_path):
                                 f"expected {', '.join(RESULT_KEYS[section])}")
     error = None
     if failure:
-        error = report_records.failure(failure.get("task"), failure.get("action"), failure.get("result"), markdown_path)
+        error = report_records.failure(failure.get("task"), failure.get("action"), failure.get("result"), markdown_path,
+                                       section)
     if section == "bulk_import":
         return report_records.bulk_import(check_mode, error=error, **results)
     return report_records.profile_photos(check_mode, error=error, **results)

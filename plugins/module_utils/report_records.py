@@ -76,6 +76,43 @@ _MISSING_PERMISSION_HINT = ("Grant the app registration the permission named abo
                             "API named, with admin consent), then run again; this step changed nothing.")
 
 
+# The module options a failure's message may name, by the role variable that sets each in a role's tasks: the hint
+# names the variable, which is what a user of the role changes. Only names that read as options, not as words.
+ROLE_VARIABLES = {
+    "bulk_import": {
+        "id_property": "bulk_import_id_property", "id_type": "bulk_import_id_type",
+        "property_map": "bulk_import_property_map", "record_schema": "bulk_import_record_schema",
+        "skip_invalid": "bulk_import_skip_invalid", "clear_missing": "bulk_import_clear_missing",
+        "check_identities": "bulk_import_check_identities", "max_diff_users": "bulk_import_diff_users",
+        "encoding": "bulk_import_encoding", "delimiter": "bulk_import_csv_delimiter",
+        "multi_value_properties": "bulk_import_multi_value_properties",
+        "multi_value_separator": "bulk_import_multi_value_separator",
+        "allowed_failures": "bulk_import_allowed_failures", "wait_seconds": "bulk_import_wait_timeout",
+        "older_than_days": "bulk_import_retention_days",
+    },
+    "profile_photos": {
+        "src_dir": "profile_photos_src_dir", "name_format": "profile_photos_name_format",
+        "thumbnail_sizes": "profile_photos_thumbnail_sizes", "graph_max_px": "profile_photos_graph_max_px",
+        "jpeg_quality": "profile_photos_jpeg_quality", "exchange_sync_state": "profile_photos_exchange_sync_state",
+        "archive_dir": "profile_photos_archive_dir", "fail_on_error": "profile_photos_fail_on_error",
+    },
+}
+_OPTION_NAMES = dict((section, re.compile(r"(?<![\w-])(%s)(?![\w-])" % "|".join(sorted(options, key=len, reverse=True))))
+                     for section, options in ROLE_VARIABLES.items())
+
+
+def _role_variables_named(section, message):
+    """"In this role, property_map is bulk_import_property_map." for the options the message names, or ""."""
+    pattern = _OPTION_NAMES.get(section)
+    named = []
+    for option in pattern.findall(message) if pattern else ():
+        if option not in named:
+            named.append(option)
+    if not named:
+        return ""
+    return "In this role, %s." % ", ".join("%s is %s" % (option, ROLE_VARIABLES[section][option]) for option in named)
+
+
 def count_text(number, noun, plural=None):
     """"1 user", "2 users", "0 users": a count and its noun (the reports' lines are built from counts)."""
     return "%s %s" % (number, noun if number == 1 else plural or noun + "s")
@@ -93,8 +130,9 @@ def _first_failed(result):
     return result or {}
 
 
-def failure(task_name, action, result, report_path=None):
-    """The error of a record: {step, task, message, hint} from the task that failed and its result."""
+def failure(task_name, action, result, report_path=None, section=None):
+    """The error of a record: {step, task, message, hint} from the task that failed and its result; the hint names the
+    variables of the role (`section`) that set the options the message names."""
     step = STEPS.get(_short_action(action), _short_action(action) or "unknown")
     failed = _first_failed(result)
     message = str(failed.get("msg") or "").strip()
@@ -114,6 +152,9 @@ def failure(task_name, action, result, report_path=None):
         hint = _REFUSED_TARGETS_HINT % (refused.group(1), kind)
     if step == "outcome" and report_path:
         hint = "%s (%s)" % (hint, report_path)
+    variables = _role_variables_named(section, message)
+    if variables:
+        hint = "%s %s" % (hint, variables) if hint else variables
     return {"step": step, "task": task_name or None, "message": message, "hint": hint,
             "status": failed.get("status"), "job_id": job.get("job_id")}
 

@@ -4,7 +4,10 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+import yaml
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import report_records
 
@@ -313,3 +316,60 @@ def test_one_user_is_counted_in_the_singular():
     assert record["summary"] == "unchanged (1 user)"
     photos = report_records.profile_photos(False, {"summary": {"total": 1, "changed": 0, "unchanged": 1, "failed": 0}})
     assert photos["summary"] == "unchanged (1 user)"
+
+
+@pytest.mark.parametrize("section, action, message, named", [
+    ("bulk_import", "spo.user_profiles.upa_import_file",
+     "1 problem, nothing was uploaded: field 'cc': cost_center and cc both map to the property CostCenter; "
+     "property_map maps two source fields to one property", ["property_map is bulk_import_property_map"]),
+    ("bulk_import", "spo.user_profiles.upa_import_file",
+     "record 3 (line 4), field 'city': the value holds the control character U+0096, most likely byte 0x96 of cp1252 "
+     "text read as utf-8: the file is probably cp1252; set encoding: cp1252", ["encoding is bulk_import_encoding"]),
+    ("bulk_import", "spo.user_profiles.user_profile_property",
+     "2 option problems, nothing was sent: id_property: mail is also mapped; multi_value_separator: must not be empty",
+     ["id_property is bulk_import_id_property", "multi_value_separator is bulk_import_multi_value_separator"]),
+    ("profile_photos", "spo.user_profiles.profile_photo",
+     "thumbnail_sizes: give three sizes (small, medium, large), not 2", ["thumbnail_sizes is profile_photos_thumbnail_sizes"]),
+])
+def test_a_failure_that_names_a_module_option_names_the_role_variable_that_sets_it(section, action, message, named):
+    error = report_records.failure("A step", action, {"failed": True, "msg": message}, section=section)
+    assert [text for text in named if text not in error["hint"]] == []
+    assert error["hint"].count("In this role,") == 1
+
+
+@pytest.mark.parametrize("section, message", [
+    ("bulk_import", "bulk_import_property_map is not set: map at least one source field to a profile property"),
+    ("bulk_import", "the file is not UTF-8 text"),
+    (None, "property_map: cost_center and cc both map to the property CostCenter"),
+    ("profile_photos", "property_map: an option of another role"),
+])
+def test_a_failure_names_no_role_variable_where_its_message_names_no_option_of_the_role(section, message):
+    error = report_records.failure("A step", "spo.user_profiles.upa_import_file", {"failed": True, "msg": message},
+                                   section=section)
+    assert "In this role" not in (error["hint"] or "")
+
+
+@pytest.mark.parametrize("section", sorted(report_records.ROLE_VARIABLES))
+def test_the_role_variables_of_the_hints_are_the_ones_the_role_s_tasks_pass_to_those_options(section):
+    """Each option is set in the role's tasks from an expression naming its variable (directly, or through a variable
+    of the role's own that is defined from it), and each variable is one the role documents."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(report_records.__file__))))
+    with open(os.path.join(root, "roles", section, "tasks", "main.yml"), encoding="utf-8") as handle:
+        tasks = yaml.safe_load(handle)
+    with open(os.path.join(root, "roles", section, "meta", "argument_specs.yml"), encoding="utf-8") as handle:
+        documented = yaml.safe_load(handle)["argument_specs"]["main"]["options"]
+    options, derived = {}, {}
+    for block in tasks:
+        derived.update(block.get("vars") or {})
+        for task in block.get("block") or []:
+            for action, args in task.items():
+                if action.startswith("spo.user_profiles.") and isinstance(args, dict):
+                    for option, value in args.items():
+                        options.setdefault(option, []).append(str(value))
+    wrong = []
+    for option, variable in report_records.ROLE_VARIABLES[section].items():
+        values = options.get(option, [])
+        sources = values + [str(derived[name]) for name in derived for value in values if name in value]
+        if variable not in documented or not any(variable in text for text in sources):
+            wrong.append((option, variable))
+    assert wrong == []
