@@ -78,6 +78,8 @@ _MISSING_PERMISSION_HINT = ("Grant the app registration the permission named abo
 
 # The module options a failure's message may name, by the role variable that sets each in a role's tasks: the hint
 # names the variable, which is what a user of the role changes. Only names that read as options, not as words.
+_CONNECTION_OPTIONS = ("tenant_id", "client_id", "certificate_path", "certificate_password", "client_secret",
+                       "access_token", "ca_path", "validate_certs", "max_retries")
 ROLE_VARIABLES = {
     "bulk_import": {
         "id_property": "bulk_import_id_property", "id_type": "bulk_import_id_type",
@@ -97,20 +99,26 @@ ROLE_VARIABLES = {
         "archive_dir": "profile_photos_archive_dir", "fail_on_error": "profile_photos_fail_on_error",
     },
 }
-_OPTION_NAMES = dict((section, re.compile(r"(?<![\w-])(%s)(?![\w-])" % "|".join(sorted(options, key=len, reverse=True))))
-                     for section, options in ROLE_VARIABLES.items())
+# Both roles set the connection options from the host's spo_ variables (the connection_options lookup).
+CONNECTION_VARIABLES = dict((option, "spo_" + option) for option in _CONNECTION_OPTIONS)
+_OPTION_NAMES = dict(
+    (section, re.compile(r"(?<![\w-])(%s)(?![\w-])" % "|".join(sorted(list(options) + list(CONNECTION_VARIABLES),
+                                                                       key=len, reverse=True))))
+    for section, options in ROLE_VARIABLES.items())
 
 
-def _role_variables_named(section, message):
-    """"In this role, property_map is bulk_import_property_map." for the options the message names, or ""."""
+def _role_variables_named(section, message, hint):
+    """"In this role, property_map is bulk_import_property_map." for the options the message names whose variable the
+    hint does not name already, or ""."""
     pattern = _OPTION_NAMES.get(section)
+    variables = dict(ROLE_VARIABLES.get(section, {}), **CONNECTION_VARIABLES)
     named = []
     for option in pattern.findall(message) if pattern else ():
-        if option not in named:
+        if option not in named and variables[option] not in (hint or ""):
             named.append(option)
     if not named:
         return ""
-    return "In this role, %s." % ", ".join("%s is %s" % (option, ROLE_VARIABLES[section][option]) for option in named)
+    return "In this role, %s." % ", ".join("%s is %s" % (option, variables[option]) for option in named)
 
 
 def count_text(number, noun, plural=None):
@@ -152,7 +160,7 @@ def failure(task_name, action, result, report_path=None, section=None):
         hint = _REFUSED_TARGETS_HINT % (refused.group(1), kind)
     if step == "outcome" and report_path:
         hint = "%s (%s)" % (hint, report_path)
-    variables = _role_variables_named(section, message)
+    variables = _role_variables_named(section, message, hint)
     if variables:
         hint = "%s %s" % (hint, variables) if hint else variables
     return {"step": step, "task": task_name or None, "message": message, "hint": hint,

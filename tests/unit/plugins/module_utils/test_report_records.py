@@ -9,6 +9,8 @@ import os
 import pytest
 import yaml
 
+from ansible_collections.spo.user_profiles.plugins.lookup.connection_options import OPTIONS as CONNECTION_OPTIONS
+from ansible_collections.spo.user_profiles.plugins.lookup.connection_options import PREFIX as CONNECTION_PREFIX
 from ansible_collections.spo.user_profiles.plugins.module_utils import report_records
 
 FILE = {"name": "hr-0123456789abcdef.json", "records": 22, "uploaded": True,
@@ -330,6 +332,9 @@ def test_one_user_is_counted_in_the_singular():
      ["id_property is bulk_import_id_property", "multi_value_separator is bulk_import_multi_value_separator"]),
     ("profile_photos", "spo.user_profiles.profile_photo",
      "thumbnail_sizes: give three sizes (small, medium, large), not 2", ["thumbnail_sizes is profile_photos_thumbnail_sizes"]),
+    ("profile_photos", "spo.user_profiles.profile_photo",
+     "ca_path: /etc/ssl/proxy.pem does not exist; give the CA bundle (PEM) that issued the certificates of the service",
+     ["ca_path is spo_ca_path"]),
 ])
 def test_a_failure_that_names_a_module_option_names_the_role_variable_that_sets_it(section, action, message, named):
     error = report_records.failure("A step", action, {"failed": True, "msg": message}, section=section)
@@ -373,3 +378,17 @@ def test_the_role_variables_of_the_hints_are_the_ones_the_role_s_tasks_pass_to_t
         if variable not in documented or not any(variable in text for text in sources):
             wrong.append((option, variable))
     assert wrong == []
+
+
+def test_a_sign_in_failure_does_not_name_again_the_variables_its_hint_names():
+    result = {"failed": True, "msg": "sign in: cannot read certificate_path /secure/nope.pem: No such file or directory",
+              "operation": "sign in", "status": None, "credential": "certificate"}
+    error = report_records.failure("Build, check and upload the import files", "spo.user_profiles.upa_import_file",
+                                   result, section="bulk_import")
+    assert "spo_certificate_path" in error["hint"] and "In this role" not in error["hint"]
+
+
+def test_the_connection_variables_of_the_hints_are_the_ones_the_connection_options_lookup_reads():
+    assert report_records.CONNECTION_VARIABLES
+    assert all(CONNECTION_PREFIX + option == variable and option in CONNECTION_OPTIONS
+               for option, variable in report_records.CONNECTION_VARIABLES.items())
