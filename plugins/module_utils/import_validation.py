@@ -263,9 +263,14 @@ def check_inputs(id_property, property_map, id_type=None, records=None):
     return problems
 
 
+def _compared(value):
+    """An id as ids are compared: case and spaces around ignored."""
+    return value.strip().lower()
+
+
 def id_key(value):
-    """The key of an id in the table of seen ids (duplicate_problems compares ids by it): case and spaces around ignored."""
-    return hash(value.strip().lower())
+    """The key of an id in the table of seen ids (duplicate_problems compares ids as it does)."""
+    return hash(_compared(value))
 
 
 # A number's text with a non-zero digit before its exponent: if it reads as 0, it was too small for a double.
@@ -459,17 +464,26 @@ class RecordChecks:
         return converted
 
 
-def duplicate_problems(items, suspects, id_property):
+def duplicate_problems(items, suspects, id_property, key=None):
     """The second pass, over a source's items again when two id hashes met: a problem for each real duplicate,
-    naming where the id was first seen. Other problems of the source were reported by the first pass."""
+    naming where the id was first seen, and as what when it was written otherwise. Other problems of the source were
+    reported by the first pass.
+
+    ``key``: a function from an id to what it stands for, as the first pass gave that to id_key (the claims name and
+    the principal name of a user stand for the same user), or to None for an id that names nobody; without it, an id
+    stands for itself."""
     first_seen = {}
     for item in items:
         if isinstance(item, dict):
             continue
         number, line, record_id = item[0], item[1], item[2]
-        if not isinstance(record_id, str) or id_key(record_id) not in suspects:
+        if not isinstance(record_id, str):
             continue
-        seen = first_seen.setdefault(record_id.strip().lower(), (number, line))
+        named = record_id if key is None else key(record_id)
+        if named is None or id_key(named) not in suspects:
+            continue
+        seen = first_seen.setdefault(_compared(named), (number, line, record_id))
         if seen[0] != number:
             where = "record %d" % seen[0] + (" (line %d)" % seen[1] if seen[1] is not None else "")
-            yield problem(number, line, id_property, "duplicate id %r, first seen at %s" % (record_id, where))
+            yield problem(number, line, id_property, "duplicate id %r, first seen at %s%s" % (
+                record_id, where, " as %r" % seen[2] if seen[2] != record_id else ""))

@@ -51,7 +51,8 @@ def test_record_problems(tmp_path, record, expected):
 def test_duplicate_ids_case_insensitive_with_lines(tmp_path):
     src = write(tmp_path, "d.csv", "upn,City,Office\na@x.com,A,1\nb@x.com,B,2\nA@X.com,C,3\n")
     result = build(tmp_path, src=src)
-    assert messages(result) == ["record 3, line 4, field 'upn': duplicate id 'A@X.com', first seen at record 1 (line 2)"]
+    assert messages(result) == [
+        "record 3, line 4, field 'upn': duplicate id 'A@X.com', first seen at record 1 (line 2) as 'a@x.com'"]
     assert os.listdir(str(tmp_path)) == ["d.csv"]
 
 
@@ -184,7 +185,21 @@ def test_record_checks_give_text_values_and_remember_ids_that_met():
     assert len(checks.suspects) == 1
     items = [(1, None, "a@x.com", []), {"record": 2}, (4, 6, "A@X.com", [])]
     assert list(import_validation.duplicate_problems(items, checks.suspects, "upn")) == [
-        {"record": 4, "line": 6, "field": "upn", "message": "duplicate id 'A@X.com', first seen at record 1"}]
+        {"record": 4, "line": 6, "field": "upn", "message": "duplicate id 'A@X.com', first seen at record 1 as 'a@x.com'"}]
+
+
+def test_duplicate_problems_compare_ids_by_their_key_and_name_the_form_first_seen():
+    # The key of "a@x.com" and of "user:A@X.com" is one user; None names nobody and is never a duplicate.
+    def key(record_id):
+        return None if record_id.startswith("nobody") else record_id.split(":")[-1]
+
+    suspects = {import_validation.id_key("a@x.com"), import_validation.id_key("nobody")}
+    items = [(1, 2, "user:A@X.com", []), (2, 3, "b@x.com", []), (3, 4, "a@x.com", []), (4, 5, "nobody", []),
+             (5, 6, "nobody", []), (6, 7, "user:A@X.com", [])]
+    assert [(found["record"], found["message"])
+            for found in import_validation.duplicate_problems(items, suspects, "user", key=key)] == [
+        (3, "duplicate id 'a@x.com', first seen at record 1 (line 2) as 'user:A@X.com'"),
+        (6, "duplicate id 'user:A@X.com', first seen at record 1 (line 2)")]
 
 
 # two fields on one property ----------------------------------------------------------------------------------------
