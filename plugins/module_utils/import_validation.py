@@ -353,7 +353,7 @@ def _character_problem(what, char, encoding):
     if code < 0x20 or code == 0x7F:
         return "the %s holds the control character U+%04X: %s" % (what, code, rule)
     kind = "an invisible format character" if _format_character(char) else "whitespace other than the space"
-    return "the %s holds U+%04X (%s), %s: %s" % (what, code, unicodedata.name(char, "unnamed"), kind, rule)
+    return "the %s holds %s, %s: %s" % (what, character_text(char), kind, rule)
 
 
 class RecordChecks:

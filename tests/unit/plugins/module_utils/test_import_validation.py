@@ -235,6 +235,16 @@ def test_ids_with_invisible_characters_or_surrounding_space_are_refused(tmp_path
     assert messages(result)[0].startswith("record 1, field 'upn': " + expected)
 
 
+@pytest.mark.parametrize("char", ["\u200b", "\U00013439"])
+def test_an_id_names_a_character_as_character_text_does(tmp_path, char):
+    # U+13439, a format character since Unicode 15.0, has no name in a Python of an older Unicode (3.11 and before):
+    # its code point alone names it, as in the messages about users and property names.
+    result = build(tmp_path, records=[{"upn": "ann@x.com" + char, "City": "A", "Office": "1"}])
+    assert messages(result) == [
+        "record 1, field 'upn': the id holds %s, an invisible format character: an id may hold no control or format "
+        "characters and no whitespace but the space" % import_validation.character_text(char)]
+
+
 def test_an_id_with_a_zero_width_space_is_named_with_its_line(tmp_path):
     src = write(tmp_path, "z.csv", "upn,City,Office\nann@x.com,A,1\nann@x.com\u200b,B,2\n")
     assert messages(build(tmp_path, src=src, id_type="email")) == [
