@@ -72,7 +72,7 @@ _FAST_ID_PATTERNS = {
     "principal_name": PRINCIPAL_NAME_PATTERN,
     "cloud_id": GUID_PATTERN,
 }
-# The hot path looks for these only in text that is not printable (str.isprintable is false for every one of them).
+# The hot paths look for these only in text that is not printable (str.isprintable is false for every one of them).
 _id_refused = re.compile("[%s]" % _ID_REFUSED).search
 _value_refused = re.compile("[%s]" % _VALUE_REFUSED).search
 _undecodable = re.compile(r"[\udc80-\udcff]").search
@@ -196,24 +196,28 @@ def _input_problems(id_property, property_map, id_type, records):
         yield "records: must be a list of records, not %s" % type(records).__name__
 
 
-# Control and format characters (U+200B, U+FEFF, ...): invisible in a user or property name, as whitespace is.
-HIDDEN_CATEGORIES = ("Cc", "Cf")
-
-
 def character_text(char):
     """A character as one can look it up: U+200B (ZERO WIDTH SPACE)."""
     name = unicodedata.name(char, "")
     return "U+%04X%s" % (ord(char), " (%s)" % name if name else "")
 
 
+def hidden_in_name(char):
+    """Whether a character is one no one sees in a name (an id, a user, a property name): a control or format
+    character, whitespace but the space, or half a surrogate pair; what no id may hold (ID_PATTERNS). "ann@x.com"
+    with a U+200B or a U+00A0 in it would look like a name it is not. The space is seen, but not at a name's ends:
+    where a name may not hold it, the caller refuses it too."""
+    return _id_refused(char) is not None
+
+
 def property_name_problem(name):
-    """Why a property name cannot be sent, or None. A control or format character anywhere, or whitespace at its
-    ends, is refused: " CostCenter" would look like CostCenter and yet count as another property."""
+    """Why a property name cannot be sent, or None. A character hidden in a name (hidden_in_name) anywhere, or
+    whitespace at its ends, is refused: " CostCenter" would look like CostCenter and yet count as another property."""
     if not isinstance(name, str) or not name.strip():
         return "property names must be non-empty text, not %r" % (name,)
     start, end = len(name) - len(name.lstrip()), len(name.rstrip())
     for at, char in enumerate(name):
-        if at < start or at >= end or unicodedata.category(char) in HIDDEN_CATEGORIES:
+        if at < start or at >= end or hidden_in_name(char):
             where = "%r holds %s at character %d" % (name, character_text(char), at + 1)
             return where + ": a property name has no invisible characters, nor spaces at its ends"
     return None

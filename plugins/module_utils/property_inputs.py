@@ -21,12 +21,11 @@ import os
 import re
 import shutil
 import tempfile
-import unicodedata
 
 from ansible_collections.spo.user_profiles.plugins.module_utils._id_table import IdTable
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import ImportFileError, open_source, src_problem
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import (
-    HIDDEN_CATEGORIES, ID_PATTERNS, Problems, character_text, duplicate_problems, id_key, number_problem, problem,
+    ID_PATTERNS, Problems, character_text, duplicate_problems, hidden_in_name, id_key, number_problem, problem,
     property_name_problem, target_clashes,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.odata import CLAIMS_PREFIX
@@ -86,9 +85,10 @@ def _items_problem(name, items):
 
 
 def _hidden(char):
-    """Whether a character is one no one sees in a user: "ann@contoso.com" with a space or a U+200B after it would
-    look like "ann@contoso.com" and yet not be the same user."""
-    return char.isspace() or unicodedata.category(char) in HIDDEN_CATEGORIES
+    """Whether a user cannot hold a character: one hidden in a name, or a space, which no user name has.
+    "ann@contoso.com" with a space or a U+200B after it would look like "ann@contoso.com" and yet not be the same
+    user."""
+    return char == " " or hidden_in_name(char)
 
 
 def _visible(user):

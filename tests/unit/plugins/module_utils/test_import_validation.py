@@ -257,6 +257,21 @@ def test_spaces_inside_an_untyped_id_are_allowed(tmp_path):
     assert result["problems"] == [] and result["records"] == 1
 
 
+def test_hidden_in_name_is_what_no_id_may_hold_and_no_name_shows():
+    # One rule for ids, users and property names: inside a name, the ids' pattern (exported to JSON Schema) refuses
+    # a character just when hidden_in_name says it is hidden; every control, format and surrogate character and all
+    # whitespace but the space is; and none of them is printable, which the fast paths rely on.
+    id_pattern = re.compile(import_validation.ID_PATTERNS[None]).match
+    wrong = []
+    for code in range(0x110000):
+        char = chr(code)
+        hidden = import_validation.hidden_in_name(char)
+        invisible = char != " " and (char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Cs"))
+        if hidden != (id_pattern("a%sa" % char) is None) or (invisible and not hidden) or (hidden and char.isprintable()):
+            wrong.append("U+%04X" % code)
+    assert wrong == []
+
+
 def test_every_format_character_of_this_python_is_refused_in_ids():
     refused = re.compile("[%s]" % import_validation._FORMAT_CHARACTERS)
     missing = ["U+%04X" % code for code in range(0x110000)
@@ -325,6 +340,11 @@ def test_integers_and_booleans_of_inline_records_are_written_as_text(tmp_path):
     ("Cost\u200bCenter", "'Cost\\u200bCenter' holds U+200B (ZERO WIDTH SPACE) at character 5"),
     ("\ufeffCostCenter", "'\\ufeffCostCenter' holds U+FEFF (ZERO WIDTH NO-BREAK SPACE) at character 1"),
     ("Cost\tCenter", "'Cost\\tCenter' holds U+0009 at character 5"),
+    # whitespace but the space, inside the name too: "Cost\u00a0Center" looks like "Cost Center" and is not
+    ("Cost\u00a0Center", "'Cost\\xa0Center' holds U+00A0 (NO-BREAK SPACE) at character 5"),
+    ("Cost\u3000Center", "'Cost\\u3000Center' holds U+3000 (IDEOGRAPHIC SPACE) at character 5"),
+    ("Cost\u2028Center", "'Cost\\u2028Center' holds U+2028 (LINE SEPARATOR) at character 5"),
+    ("CostCenter\ud800", "'CostCenter\\ud800' holds U+D800 at character 11"),  # half a surrogate pair
     ("  ", "property names must be non-empty text, not '  '"),
     (7, "property names must be non-empty text, not 7"),
 ])
