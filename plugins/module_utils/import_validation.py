@@ -72,7 +72,7 @@ _FAST_ID_PATTERNS = {
     "principal_name": PRINCIPAL_NAME_PATTERN,
     "cloud_id": GUID_PATTERN,
 }
-# The hot path looks for these only in text that is not printable (str.isprintable is false for every one of them).
+# The hot paths look for these only in text that is not printable (str.isprintable is false for every one of them).
 _id_refused = re.compile("[%s]" % _ID_REFUSED).search
 _value_refused = re.compile("[%s]" % _VALUE_REFUSED).search
 _undecodable = re.compile(r"[\udc80-\udcff]").search
@@ -196,24 +196,28 @@ def _input_problems(id_property, property_map, id_type, records):
         yield "records: must be a list of records, not %s" % type(records).__name__
 
 
-# Control and format characters (U+200B, U+FEFF, ...): invisible in a user or property name, as whitespace is.
-HIDDEN_CATEGORIES = ("Cc", "Cf")
-
-
 def character_text(char):
     """A character as one can look it up: U+200B (ZERO WIDTH SPACE)."""
     name = unicodedata.name(char, "")
     return "U+%04X%s" % (ord(char), " (%s)" % name if name else "")
 
 
+def hidden_in_name(char):
+    """Whether a character is one no one sees in a name (an id, a user, a property name): a control or format
+    character, whitespace but the space, or half a surrogate pair; what no id may hold (ID_PATTERNS). "ann@x.com"
+    with a U+200B or a U+00A0 in it would look like a name it is not. The space is seen, but not at a name's ends:
+    where a name may not hold it, the caller refuses it too."""
+    return _id_refused(char) is not None
+
+
 def property_name_problem(name):
-    """Why a property name cannot be sent, or None. A control or format character anywhere, or whitespace at its
-    ends, is refused: " CostCenter" would look like CostCenter and yet count as another property."""
+    """Why a property name cannot be sent, or None. A character hidden in a name (hidden_in_name) anywhere, or
+    whitespace at its ends, is refused: " CostCenter" would look like CostCenter and yet count as another property."""
     if not isinstance(name, str) or not name.strip():
         return "property names must be non-empty text, not %r" % (name,)
     start, end = len(name) - len(name.lstrip()), len(name.rstrip())
     for at, char in enumerate(name):
-        if at < start or at >= end or unicodedata.category(char) in HIDDEN_CATEGORIES:
+        if at < start or at >= end or hidden_in_name(char):
             where = "%r holds %s at character %d" % (name, character_text(char), at + 1)
             return where + ": a property name has no invisible characters, nor spaces at its ends"
     return None
@@ -263,9 +267,14 @@ def check_inputs(id_property, property_map, id_type=None, records=None):
     return problems
 
 
+def _compared(value):
+    """An id as ids are compared: case and spaces around ignored."""
+    return value.strip().lower()
+
+
 def id_key(value):
-    """The key of an id in the table of seen ids (duplicate_problems compares ids by it): case and spaces around ignored."""
-    return hash(value.strip().lower())
+    """The key of an id in the table of seen ids (duplicate_problems compares ids as it does)."""
+    return hash(_compared(value))
 
 
 # A number's text with a non-zero digit before its exponent: if it reads as 0, it was too small for a double.
@@ -348,7 +357,7 @@ def _character_problem(what, char, encoding):
     if code < 0x20 or code == 0x7F:
         return "the %s holds the control character U+%04X: %s" % (what, code, rule)
     kind = "an invisible format character" if _format_character(char) else "whitespace other than the space"
-    return "the %s holds U+%04X (%s), %s: %s" % (what, code, unicodedata.name(char, "unnamed"), kind, rule)
+    return "the %s holds %s, %s: %s" % (what, character_text(char), kind, rule)
 
 
 class RecordChecks:
@@ -459,17 +468,26 @@ class RecordChecks:
         return converted
 
 
-def duplicate_problems(items, suspects, id_property):
+def duplicate_problems(items, suspects, id_property, key=None):
     """The second pass, over a source's items again when two id hashes met: a problem for each real duplicate,
-    naming where the id was first seen. Other problems of the source were reported by the first pass."""
+    naming where the id was first seen, and as what when it was written otherwise. Other problems of the source were
+    reported by the first pass.
+
+    ``key``: a function from an id to what it stands for, as the first pass gave that to id_key (the claims name and
+    the principal name of a user stand for the same user), or to None for an id that names nobody; without it, an id
+    stands for itself."""
     first_seen = {}
     for item in items:
         if isinstance(item, dict):
             continue
         number, line, record_id = item[0], item[1], item[2]
-        if not isinstance(record_id, str) or id_key(record_id) not in suspects:
+        if not isinstance(record_id, str):
             continue
-        seen = first_seen.setdefault(record_id.strip().lower(), (number, line))
+        named = record_id if key is None else key(record_id)
+        if named is None or id_key(named) not in suspects:
+            continue
+        seen = first_seen.setdefault(_compared(named), (number, line, record_id))
         if seen[0] != number:
             where = "record %d" % seen[0] + (" (line %d)" % seen[1] if seen[1] is not None else "")
-            yield problem(number, line, id_property, "duplicate id %r, first seen at %s" % (record_id, where))
+            yield problem(number, line, id_property, "duplicate id %r, first seen at %s%s" % (
+                record_id, where, " as %r" % seen[2] if seen[2] != record_id else ""))

@@ -21,13 +21,12 @@ import os
 import re
 import shutil
 import tempfile
-import unicodedata
 
 from ansible_collections.spo.user_profiles.plugins.module_utils._id_table import IdTable
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import ImportFileError, open_source, src_problem
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import (
-    HIDDEN_CATEGORIES, ID_PATTERNS, Problems, character_text, id_key, number_problem, problem, property_name_problem,
-    target_clashes,
+    ID_PATTERNS, Problems, character_text, duplicate_problems, hidden_in_name, id_key, number_problem, problem,
+    property_name_problem, target_clashes,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.odata import CLAIMS_PREFIX
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import (
@@ -86,9 +85,10 @@ def _items_problem(name, items):
 
 
 def _hidden(char):
-    """Whether a character is one no one sees in a user: "ann@contoso.com" with a space or a U+200B after it would
-    look like "ann@contoso.com" and yet not be the same user."""
-    return char.isspace() or unicodedata.category(char) in HIDDEN_CATEGORIES
+    """Whether a user cannot hold a character: one hidden in a name, or a space, which no user name has.
+    "ann@contoso.com" with a space or a U+200B after it would look like "ann@contoso.com" and yet not be the same
+    user."""
+    return char == " " or hidden_in_name(char)
 
 
 def _visible(user):
@@ -223,7 +223,7 @@ class ProfileInput:
                 if reason:
                     problems.report(number, line, field, reason)
         if suspects:
-            for found in self._duplicate_problems(suspects):
+            for found in duplicate_problems(self._items(), suspects, self.id_field, key=_user_key):
                 problems.add(found)
         self._checked = not problems.count
         return problems
@@ -241,23 +241,6 @@ class ProfileInput:
         """_items_problem of the value as it would be written (None for a single value)."""
         written = desired_value(value, self.kinds.is_multi(name), self.separator)
         return _items_problem(name, written) if isinstance(written, list) else None
-
-    def _duplicate_problems(self, suspects):
-        """The second pass, when two users' hashes met: a problem for each user given again (in another case, or as
-        a claims name and a principal name), naming where it was first seen and as what."""
-        first_seen = {}
-        for item in self._items():
-            if isinstance(item, dict):
-                continue
-            number, line, user = item[0], item[1], item[2]
-            key = _user_key(user)
-            if key is None or id_key(key) not in suspects:
-                continue
-            seen = first_seen.setdefault(key, (number, line, user))
-            if seen[0] != number:
-                where = "record %d" % seen[0] + (" (line %d)" % seen[1] if seen[1] is not None else "")
-                yield problem(number, line, self.id_field, "duplicate id %r, first seen at %s%s" % (
-                    user, where, " as %r" % seen[2] if seen[2] != user else ""))
 
     def _take_snapshot(self):
         """Copy src to a private directory, for check() and the iteration to read (records need no copy)."""

@@ -131,6 +131,9 @@ options:
         listed in RV(ignored_fields).
       - Two source fields mapped to the same property (names compared without regard to case) are refused, because the
         service keeps one value of a property and the other would be lost.
+      - A target with a space at either end, or with an invisible character anywhere (a control or format character,
+        such as U+200B, or whitespace other than the space, such as U+00A0), is refused, because it would look like
+        another property and not be it.
       - Targets synchronised from Entra ID (for example V(Department), V(Title), V(Manager), V(Office), V(WorkPhone))
         are refused, because the service does not import them; use M(spo.user_profiles.user_profile_property) or
         change them in Entra ID.

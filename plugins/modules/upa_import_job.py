@@ -76,6 +76,9 @@ options:
       - Every property in the file other than O(id_property) must be mapped; an unmapped one aborts the import.
       - Two properties of the file mapped to the same profile property (names compared without regard to case) are
         refused before the job is queued, because the service would keep only one of their values.
+      - A profile property name with a space at either end, or with an invisible character anywhere (a control or
+        format character, such as U+200B, or whitespace other than the space, such as U+00A0), is refused before the
+        job is queued.
       - Only properties that users cannot edit themselves can be imported; multi-value and taxonomy properties
         cannot be imported at all.
       - Required with O(source_uri).

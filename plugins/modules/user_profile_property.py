@@ -70,8 +70,9 @@ options:
         written again on every run. Such items, and items with spaces at their ends (which text split at
         O(multi_value_separator) never has), are refused, naming the record, the property and the item. Leave empty
         items out; V([]) clears the property.
-      - A property name with a space at either end, or with an invisible character (such as U+200B or U+FEFF)
-        anywhere, is refused, naming the record and the name.
+      - A property name with a space at either end, or with an invisible character anywhere (a control or format
+        character, such as U+200B or U+FEFF, or whitespace other than the space, such as U+00A0), is refused, naming
+        the record and the name.
     type: dict
   profiles:
     description: Several users, each with its O(properties).

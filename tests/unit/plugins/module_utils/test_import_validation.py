@@ -51,7 +51,8 @@ def test_record_problems(tmp_path, record, expected):
 def test_duplicate_ids_case_insensitive_with_lines(tmp_path):
     src = write(tmp_path, "d.csv", "upn,City,Office\na@x.com,A,1\nb@x.com,B,2\nA@X.com,C,3\n")
     result = build(tmp_path, src=src)
-    assert messages(result) == ["record 3, line 4, field 'upn': duplicate id 'A@X.com', first seen at record 1 (line 2)"]
+    assert messages(result) == [
+        "record 3, line 4, field 'upn': duplicate id 'A@X.com', first seen at record 1 (line 2) as 'a@x.com'"]
     assert os.listdir(str(tmp_path)) == ["d.csv"]
 
 
@@ -184,7 +185,21 @@ def test_record_checks_give_text_values_and_remember_ids_that_met():
     assert len(checks.suspects) == 1
     items = [(1, None, "a@x.com", []), {"record": 2}, (4, 6, "A@X.com", [])]
     assert list(import_validation.duplicate_problems(items, checks.suspects, "upn")) == [
-        {"record": 4, "line": 6, "field": "upn", "message": "duplicate id 'A@X.com', first seen at record 1"}]
+        {"record": 4, "line": 6, "field": "upn", "message": "duplicate id 'A@X.com', first seen at record 1 as 'a@x.com'"}]
+
+
+def test_duplicate_problems_compare_ids_by_their_key_and_name_the_form_first_seen():
+    # The key of "a@x.com" and of "user:A@X.com" is one user; None names nobody and is never a duplicate.
+    def key(record_id):
+        return None if record_id.startswith("nobody") else record_id.split(":")[-1]
+
+    suspects = {import_validation.id_key("a@x.com"), import_validation.id_key("nobody")}
+    items = [(1, 2, "user:A@X.com", []), (2, 3, "b@x.com", []), (3, 4, "a@x.com", []), (4, 5, "nobody", []),
+             (5, 6, "nobody", []), (6, 7, "user:A@X.com", [])]
+    assert [(found["record"], found["message"])
+            for found in import_validation.duplicate_problems(items, suspects, "user", key=key)] == [
+        (3, "duplicate id 'a@x.com', first seen at record 1 (line 2) as 'user:A@X.com'"),
+        (6, "duplicate id 'user:A@X.com', first seen at record 1 (line 2)")]
 
 
 # two fields on one property ----------------------------------------------------------------------------------------
@@ -220,6 +235,16 @@ def test_ids_with_invisible_characters_or_surrounding_space_are_refused(tmp_path
     assert messages(result)[0].startswith("record 1, field 'upn': " + expected)
 
 
+@pytest.mark.parametrize("char", ["\u200b", "\U00013439"])
+def test_an_id_names_a_character_as_character_text_does(tmp_path, char):
+    # U+13439, a format character since Unicode 15.0, has no name in a Python of an older Unicode (3.11 and before):
+    # its code point alone names it, as in the messages about users and property names.
+    result = build(tmp_path, records=[{"upn": "ann@x.com" + char, "City": "A", "Office": "1"}])
+    assert messages(result) == [
+        "record 1, field 'upn': the id holds %s, an invisible format character: an id may hold no control or format "
+        "characters and no whitespace but the space" % import_validation.character_text(char)]
+
+
 def test_an_id_with_a_zero_width_space_is_named_with_its_line(tmp_path):
     src = write(tmp_path, "z.csv", "upn,City,Office\nann@x.com,A,1\nann@x.com\u200b,B,2\n")
     assert messages(build(tmp_path, src=src, id_type="email")) == [
@@ -230,6 +255,21 @@ def test_an_id_with_a_zero_width_space_is_named_with_its_line(tmp_path):
 def test_spaces_inside_an_untyped_id_are_allowed(tmp_path):
     result = build(tmp_path, records=[{"upn": "Ann Smith", "City": "A", "Office": "1"}])
     assert result["problems"] == [] and result["records"] == 1
+
+
+def test_hidden_in_name_is_what_no_id_may_hold_and_no_name_shows():
+    # One rule for ids, users and property names: inside a name, the ids' pattern (exported to JSON Schema) refuses
+    # a character just when hidden_in_name says it is hidden; every control, format and surrogate character and all
+    # whitespace but the space is; and none of them is printable, which the fast paths rely on.
+    id_pattern = re.compile(import_validation.ID_PATTERNS[None]).match
+    wrong = []
+    for code in range(0x110000):
+        char = chr(code)
+        hidden = import_validation.hidden_in_name(char)
+        invisible = char != " " and (char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Cs"))
+        if hidden != (id_pattern("a%sa" % char) is None) or (invisible and not hidden) or (hidden and char.isprintable()):
+            wrong.append("U+%04X" % code)
+    assert wrong == []
 
 
 def test_every_format_character_of_this_python_is_refused_in_ids():
@@ -300,6 +340,11 @@ def test_integers_and_booleans_of_inline_records_are_written_as_text(tmp_path):
     ("Cost\u200bCenter", "'Cost\\u200bCenter' holds U+200B (ZERO WIDTH SPACE) at character 5"),
     ("\ufeffCostCenter", "'\\ufeffCostCenter' holds U+FEFF (ZERO WIDTH NO-BREAK SPACE) at character 1"),
     ("Cost\tCenter", "'Cost\\tCenter' holds U+0009 at character 5"),
+    # whitespace but the space, inside the name too: "Cost\u00a0Center" looks like "Cost Center" and is not
+    ("Cost\u00a0Center", "'Cost\\xa0Center' holds U+00A0 (NO-BREAK SPACE) at character 5"),
+    ("Cost\u3000Center", "'Cost\\u3000Center' holds U+3000 (IDEOGRAPHIC SPACE) at character 5"),
+    ("Cost\u2028Center", "'Cost\\u2028Center' holds U+2028 (LINE SEPARATOR) at character 5"),
+    ("CostCenter\ud800", "'CostCenter\\ud800' holds U+D800 at character 11"),  # half a surrogate pair
     ("  ", "property names must be non-empty text, not '  '"),
     (7, "property names must be non-empty text, not 7"),
 ])

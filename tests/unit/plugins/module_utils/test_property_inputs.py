@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import import_build
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import ImportFileError
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import character_text
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import PropertyKinds
 from ansible_collections.spo.user_profiles.plugins.module_utils.property_inputs import (
     ProfileInput, user_problem, value_problem,
@@ -138,10 +139,12 @@ def test_a_property_name_with_spaces_at_its_ends_or_invisible_characters_is_refu
         {"user": "a@contoso.com", "properties": {"CostCenter": "1"}},
         {"user": "b@contoso.com", "properties": {" CostCenter": "1", "CostCenter": "2"}},
         {"user": "c@contoso.com", "properties": {"Cost\u200bCenter": "1"}},
+        {"user": "d@contoso.com", "properties": {"Cost Center": "1", "Cost\u00a0Center": "2"}},
     ])
     assert [(found["record"], found["field"], found["message"].split(":")[0]) for found in problems_of(inputs)] == [
         (2, "profiles[].properties", "' CostCenter' holds U+0020 (SPACE) at character 1"),
-        (3, "profiles[].properties", "'Cost\\u200bCenter' holds U+200B (ZERO WIDTH SPACE) at character 5")]
+        (3, "profiles[].properties", "'Cost\\u200bCenter' holds U+200B (ZERO WIDTH SPACE) at character 5"),
+        (4, "profiles[].properties", "'Cost\\xa0Center' holds U+00A0 (NO-BREAK SPACE) at character 5")]
 
 
 @pytest.mark.parametrize("property_map, expected", [
@@ -219,6 +222,8 @@ def test_value_problem(value, ok):
     ("jdoe@contoso.com\u3000", "U+3000 (IDEOGRAPHIC SPACE) at character 17"),
     ("i:0#.f|membership|jdoe@contoso.com\u200e", "U+200E (LEFT-TO-RIGHT MARK) at character 35"),
     ("jd\x00oe@contoso.com", "U+0000 at character 3"),
+    # a format character since Unicode 15.0, named as this Python's Unicode can (by its code point alone before 3.12)
+    ("jd\U00013439oe@contoso.com", "%s at character 3" % character_text("\U00013439")),
 ])
 def test_spaces_and_invisible_characters_in_a_user_are_refused_naming_the_code_point(user, code_point):
     assert user_problem(user) == "%r holds %s: a user name has no spaces or invisible characters" % (user, code_point)
