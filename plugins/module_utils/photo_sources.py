@@ -15,6 +15,7 @@ import re
 import unicodedata
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.constants import PRINCIPAL_NAME_PATTERN
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import character_text, hidden_in_name
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -51,6 +52,22 @@ def name_fields(file_name):
 
 _looks_like_upn = re.compile(PRINCIPAL_NAME_PATTERN).fullmatch
 
+
+def _upn_problem(user):
+    """What is wrong with a user as a user principal name a photo can go to ("is not a user principal name ..."), or
+    None. A space at its ends or a character hidden in a name is refused, not removed, as the other modules refuse it:
+    "ann@contoso.com" with a U+200B in it looks like that user and is another."""
+    if user != user.strip(" "):
+        return "starts or ends with a space: a user principal name has none"
+    hidden = next(((at, char) for at, char in enumerate(user, 1) if hidden_in_name(char)), None)
+    if hidden:
+        return "holds %s at character %d: a user principal name has no invisible characters" % (
+            character_text(hidden[1]), hidden[0])
+    if not _looks_like_upn(user) or ".." in user:
+        return "is not a user principal name (name@domain)"
+    return None
+
+
 # The first row of a mapping file is a header only when it is exactly these names (in any case): a first row that
 # differs is a mapping like the others, never skipped unseen.
 MAPPING_HEADER = ("file", "upn")
@@ -82,8 +99,9 @@ def upn_from_name(file_name, name_format):
     without its extension is the UPN, whatever the image type).
     """
     upn = _format_name(name_format, name_fields(file_name))
-    if not _looks_like_upn(upn) or ".." in upn:
-        raise ValueError("%s maps to %r, which is not a user principal name" % (file_name, upn))
+    reason = _upn_problem(upn)
+    if reason:
+        raise ValueError("%s maps to %r, which %s" % (file_name, upn, reason))
     return upn
 
 
@@ -120,8 +138,8 @@ def read_mapping(path):
     try:
         for row in reader:
             line, end = end + 1, reader.line_num
-            cells = [cell.strip() for cell in row]
-            if not any(cells):
+            cells = row
+            if not any(cell.strip() for cell in cells):
                 continue  # a blank line maps nothing
             is_first, first = first, False
             where = "%s line %d" % (path, line)
@@ -133,15 +151,17 @@ def read_mapping(path):
                 problems.append("%s: expected two columns, file name and UPN, not %d%s" % (
                     where, len(cells), " (quote a file name that holds a comma)" if len(cells) > 2 else ""))
                 continue
-            if is_first and tuple(cell.lower() for cell in cells) == MAPPING_HEADER:
+            if is_first and tuple(cell.strip().lower() for cell in cells) == MAPPING_HEADER:
                 continue
+            # A cell is taken as written: a file name may hold spaces at its ends, and a user never does.
             name, user = cells
             if not name:
                 problems.append("%s: the file name is empty" % where)
                 continue
-            if not _looks_like_upn(user):
-                problems.append("%s: %r is not a user principal name (name@domain)%s" % (
-                    where, user, "; a header row is %s" % ",".join(MAPPING_HEADER) if is_first else ""))
+            reason = _upn_problem(user)
+            if reason:
+                problems.append("%s: %r %s%s" % (
+                    where, user, reason, "; a header row is %s" % ",".join(MAPPING_HEADER) if is_first else ""))
                 continue
             earlier = line_of_user.setdefault(user.lower(), line)
             if earlier != line:
@@ -169,10 +189,11 @@ def _listed(photos, need_files):
     problems = []
     for index, item in enumerate(photos):
         where = "photos[%d]" % index
-        user = item["user"].strip()
+        user = item["user"]
         path = item.get("path")
-        if not _looks_like_upn(user):
-            problems.append("%s: %r is not a user principal name (name@domain)" % (where, user))
+        reason = _upn_problem(user)
+        if reason:
+            problems.append("%s: %r %s" % (where, user, reason))
             continue
         if need_files and path and not os.path.isfile(path):
             problems.append("%s.path: %s %s" % (where, path, "is not a file" if os.path.exists(path) else "does not exist"))

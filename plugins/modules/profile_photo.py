@@ -53,6 +53,9 @@ options:
         description:
           - The user principal name, for example V(jdoe@contoso.com). A user that is none, or that is in two
             entries, refuses the task.
+          - A user with a space at either end, or with an invisible character (a control or format character such as
+            U+200B, or whitespace such as U+00A0), refuses the task: it would look like a user it is not. This holds
+            for the users of O(name_format) and O(mapping) too.
           - Several users may have the same O(photos[].path) (a default photo); each of them gets it.
         type: str
         required: true
@@ -83,8 +86,8 @@ options:
   mapping:
     description:
       - A CSV file in UTF-8 with two columns, file name and user principal name, used instead of O(name_format).
-      - The first row is a header, and skipped, only when it reads V(file,upn) (in any case). Every other row maps a
-        file; blank lines are skipped.
+      - The first row is a header, and skipped, only when it reads V(file,upn) (in any case, spaces around the names
+        allowed). Every other row maps a file; blank lines are skipped. Cells are taken as written, spaces included.
       - The file name may be given with or without its extension. It is compared with the names in O(src_dir) without
         regard to case (or to how accents are encoded); a row that matches several files is refused.
       - Several rows may name the same file, and each of their users gets that photo. A user is on one row only.

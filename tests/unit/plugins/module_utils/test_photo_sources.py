@@ -48,7 +48,7 @@ def test_resolve_sources_from_directory_reports_bad_names_and_duplicates(tmp_pat
     write_image(tmp_path / "nobody.jpg")
     (tmp_path / "readme.txt").write_text("not a photo")
     _entries, problems = photo_sources.resolve_sources(src_dir=str(tmp_path))
-    assert problems == ["nobody.jpg maps to 'nobody', which is not a user principal name",
+    assert problems == ["nobody.jpg maps to 'nobody', which is not a user principal name (name@domain)",
                         "B@contoso.com is given several photos: B@contoso.com.png, b@contoso.com.jpg; "
                         "a user has one photo"]
 
@@ -67,8 +67,46 @@ def test_resolve_sources_with_csv_mapping(tmp_path):
 
 
 def test_resolve_sources_from_list():
-    entries, problems = photo_sources.resolve_sources(photos=[{"user": " x@contoso.com ", "path": "/p/x.jpg"}])
+    entries, problems = photo_sources.resolve_sources(photos=[{"user": "x@contoso.com", "path": "/p/x.jpg"}])
     assert entries == [{"user": "x@contoso.com", "path": "/p/x.jpg"}] and problems == []
+
+
+@pytest.mark.parametrize("user, problem", [
+    (" x@contoso.com ", "starts or ends with a space: a user principal name has none"),
+    ("x@contoso.com\u200b", "holds U+200B (ZERO WIDTH SPACE) at character 14: a user principal name has no invisible"),
+    ("x\u00a0y@contoso.com", "holds U+00A0 (NO-BREAK SPACE) at character 2"),
+    ("\ufeffx@contoso.com", "holds U+FEFF (ZERO WIDTH NO-BREAK SPACE) at character 1"),
+])
+def test_a_user_with_spaces_at_its_ends_or_invisible_characters_is_refused_not_trimmed(tmp_path, user, problem):
+    """As user_profile_property and user_profile_info refuse it: the user it looks like is another one."""
+    entries, problems = photo_sources.resolve_sources(photos=[{"user": user, "path": "/p/x.jpg"}])
+    assert entries == [] and len(problems) == 1 and problems[0].startswith("photos[0]: %r " % user)
+    assert problem in problems[0]
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("file,upn\nx.jpg,%s\n" % user, encoding="utf-8")
+    write_image(tmp_path / "x.jpg")
+    entries, problems = photo_sources.resolve_sources(src_dir=str(tmp_path), mapping=str(mapping))
+    assert entries == [] and len(problems) == 1 and problems[0].startswith("%s line 2: %r " % (mapping, user))
+    assert problem in problems[0]
+
+
+def test_a_file_named_after_a_user_with_an_invisible_character_is_refused(tmp_path):
+    write_image(tmp_path / "ann@contoso.com\u200b.jpg")
+    entries, problems = photo_sources.resolve_sources(src_dir=str(tmp_path))
+    assert entries == [] and problems == [
+        "ann@contoso.com\u200b.jpg maps to %r, which holds U+200B (ZERO WIDTH SPACE) at character 16: a user principal "
+        "name has no invisible characters" % "ann@contoso.com\u200b"]
+
+
+def test_a_mapping_header_with_spaces_is_still_its_header_and_a_file_name_is_taken_as_written(tmp_path):
+    write_image(tmp_path / "a.jpg")
+    mapping = tmp_path / "map.csv"
+    mapping.write_text(" File , UPN \na.jpg,ann@contoso.com\n", encoding="utf-8")
+    entries, problems = photo_sources.resolve_sources(src_dir=str(tmp_path), mapping=str(mapping))
+    assert problems == [] and [entry["user"] for entry in entries] == ["ann@contoso.com"]
+    mapping.write_text("file,upn\na.jpg ,ann@contoso.com\n", encoding="utf-8")
+    entries, problems = photo_sources.resolve_sources(src_dir=str(tmp_path), mapping=str(mapping))
+    assert entries == [] and problems == ["a.jpg is not in the mapping file %s" % mapping]
 
 
 def test_a_listed_user_that_is_no_principal_name_is_a_problem_naming_its_entry():
@@ -84,7 +122,7 @@ def test_a_listed_user_that_is_no_principal_name_is_a_problem_naming_its_entry()
 def test_a_listed_user_in_two_entries_is_a_problem_naming_both():
     _entries, problems = photo_sources.resolve_sources(photos=[{"user": "ann@contoso.com", "path": "/p/a.jpg"},
                                                                {"user": "bob@contoso.com", "path": "/p/a.jpg"},
-                                                               {"user": " ANN@contoso.com", "path": "/p/a.jpg"}])
+                                                               {"user": "ANN@contoso.com", "path": "/p/a.jpg"}])
     assert problems == ["ann@contoso.com is given several photos: photos[0], photos[2]; a user has one photo"]
 
 
@@ -154,7 +192,8 @@ def test_a_user_on_two_rows_is_refused_naming_both_lines(photo_dir, second):
 @pytest.mark.parametrize("text, problem", [
     ("ann.jpg,ann@contoso.com\nbob.jpg,notaupn\n", "map.csv line 2: 'notaupn' is not a user principal name (name@domain)"),
     ("ann.jpg,ann@contoso.com\nbob.jpg,a\u00a0b@contoso.com\n",
-     "map.csv line 2: 'a\\xa0b@contoso.com' is not a user principal name (name@domain)"),
+     "map.csv line 2: 'a\\xa0b@contoso.com' holds U+00A0 (NO-BREAK SPACE) at character 2: a user principal name has no "
+     "invisible characters"),
     ("ann.jpg,ann@contoso.com\ncat.png,cat@contoso.com,extra\n",
      "map.csv line 2: expected two columns, file name and UPN, not 3 (quote a file name that holds a comma)"),
     ("ann.jpg,ann@contoso.com\nSmith, John.jpg,smith@contoso.com\n",
