@@ -54,7 +54,7 @@ options:
           - The user principal name, for example V(jdoe@contoso.com). A user that is none, or that is in two
             entries, refuses the task.
           - A user with a space at either end, or with an invisible character (a control or format character such as
-            U+200B, or whitespace such as U+00A0), refuses the task: it would look like a user it is not. This holds
+            U+200B, or whitespace such as U+00A0), refuses the task, as it would look like a user it is not. This holds
             for the users of O(name_format) and O(mapping) too.
           - Several users may have the same O(photos[].path) (a default photo); each of them gets it.
         type: str
