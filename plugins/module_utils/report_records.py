@@ -101,10 +101,15 @@ ROLE_VARIABLES = {
 }
 # Both roles set the connection options from the host's spo_ variables (the connection_options lookup).
 CONNECTION_VARIABLES = dict((option, "spo_" + option) for option in _CONNECTION_OPTIONS)
-_OPTION_NAMES = dict(
-    (section, re.compile(r"(?<![\w-])(%s)(?![\w-])" % "|".join(sorted(list(options) + list(CONNECTION_VARIABLES),
-                                                                       key=len, reverse=True))))
-    for section, options in ROLE_VARIABLES.items())
+
+
+def _option_names(options):
+    """A pattern finding these option names as words of their own (not inside bulk_import_property_map)."""
+    return re.compile(r"(?<![\w-])(%s)(?![\w-])" % "|".join(sorted(options, key=len, reverse=True)))
+
+
+_OPTION_NAMES = dict((section, _option_names(list(options) + list(CONNECTION_VARIABLES)))
+                     for section, options in ROLE_VARIABLES.items())
 
 
 def _role_variables_named(section, message, hint):
