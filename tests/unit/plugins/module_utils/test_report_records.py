@@ -9,8 +9,6 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.spo.user_profiles.plugins.lookup.connection_options import OPTIONS as CONNECTION_OPTIONS
-from ansible_collections.spo.user_profiles.plugins.lookup.connection_options import PREFIX as CONNECTION_PREFIX
 from ansible_collections.spo.user_profiles.plugins.module_utils import report_records
 
 FILE = {"name": "hr-0123456789abcdef.json", "records": 22, "uploaded": True,
@@ -387,8 +385,3 @@ def test_a_sign_in_failure_does_not_name_again_the_variables_its_hint_names():
                                    result, section="bulk_import")
     assert "spo_certificate_path" in error["hint"] and "In this role" not in error["hint"]
 
-
-def test_the_connection_variables_of_the_hints_are_the_ones_the_connection_options_lookup_reads():
-    assert report_records.CONNECTION_VARIABLES
-    assert all(CONNECTION_PREFIX + option == variable and option in CONNECTION_OPTIONS
-               for option, variable in report_records.CONNECTION_VARIABLES.items())
