@@ -384,4 +384,3 @@ def test_a_sign_in_failure_does_not_name_again_the_variables_its_hint_names():
     error = report_records.failure("Build, check and upload the import files", "spo.user_profiles.upa_import_file",
                                    result, section="bulk_import")
     assert "spo_certificate_path" in error["hint"] and "In this role" not in error["hint"]
-
