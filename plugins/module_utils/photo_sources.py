@@ -63,7 +63,7 @@ def _upn_problem(user):
     if hidden:
         return "holds %s at character %d: a user principal name has no invisible characters" % (
             character_text(hidden[1]), hidden[0])
-    if not _looks_like_upn(user) or ".." in user:
+    if not _looks_like_upn(user):
         return "is not a user principal name (name@domain)"
     return None
 
@@ -99,16 +99,18 @@ def upn_from_name(file_name, name_format):
     without its extension is the UPN, whatever the image type).
     """
     upn = _format_name(name_format, name_fields(file_name))
-    reason = _upn_problem(upn)
+    # {middle} of a name with no middle words, or dots in a name, can join two dots
+    reason = _upn_problem(upn) or (".." in upn and "is not a user principal name (name@domain)")
     if reason:
         raise ValueError("%s maps to %r, which %s" % (file_name, upn, reason))
     return upn
 
 
 def _file_key(name):
-    """How a mapping's file name is compared with the names in src_dir: without case, and in one Unicode form (a file
-    copied from macOS has its accents decomposed, a name typed in a spreadsheet composed)."""
-    return unicodedata.normalize("NFC", name).lower()
+    """How a mapping's file name is compared with the names in src_dir: without case, spaces at its ends, and in one
+    Unicode form (a file copied from macOS has its accents decomposed, a name typed in a spreadsheet composed). Names
+    that meet so are told apart by _mapped: a row matching several files is refused."""
+    return unicodedata.normalize("NFC", name.strip(" ")).lower()
 
 
 def _not_utf8(path, data, err):
@@ -138,7 +140,9 @@ def read_mapping(path):
     try:
         for row in reader:
             line, end = end + 1, reader.line_num
-            cells = row
+            # Spaces around a cell are the CSV's layout ("ann.jpg, ann@contoso.com"): neither a file name in the
+            # mapping (matched without case or extension) nor a user principal name is told apart by them.
+            cells = [cell.strip(" ") for cell in row]
             if not any(cell.strip() for cell in cells):
                 continue  # a blank line maps nothing
             is_first, first = first, False
@@ -151,11 +155,10 @@ def read_mapping(path):
                 problems.append("%s: expected two columns, file name and UPN, not %d%s" % (
                     where, len(cells), " (quote a file name that holds a comma)" if len(cells) > 2 else ""))
                 continue
-            if is_first and tuple(cell.strip().lower() for cell in cells) == MAPPING_HEADER:
+            if is_first and tuple(cell.lower() for cell in cells) == MAPPING_HEADER:
                 continue
-            # A cell is taken as written: a file name may hold spaces at its ends, and a user never does.
             name, user = cells
-            if not name:
+            if not name.strip():
                 problems.append("%s: the file name is empty" % where)
                 continue
             reason = _upn_problem(user)
@@ -237,8 +240,8 @@ def _mapped(src_dir, names, mapping):
             entries.append({"user": row["user"], "path": os.path.join(src_dir, name)})
     for line, files in sorted(files_of_line.items()):
         if len(files) > 1:
-            problems.append("%s line %d: matches several files, %s (file names are compared without regard to case); "
-                            "name one" % (mapping, line, ", ".join(files)))
+            problems.append("%s line %d: matches several files, %s (file names are compared without regard to case "
+                            "or to spaces at their ends); name one" % (mapping, line, ", ".join(files)))
     return entries, problems
 
 

@@ -54,8 +54,9 @@ options:
           - The user principal name, for example V(jdoe@contoso.com). A user that is none, or that is in two
             entries, refuses the task.
           - A user with a space at either end, or with an invisible character (a control or format character such as
-            U+200B, or whitespace such as U+00A0), refuses the task, as it would look like a user it is not. This holds
-            for the users of O(name_format) and O(mapping) too.
+            U+200B, or whitespace such as U+00A0), refuses the task, as it would look like a user it is not. Users made
+            by O(name_format) and the users of O(mapping) are checked the same way (in the mapping, spaces around a
+            cell are its layout and ignored).
           - Several users may have the same O(photos[].path) (a default photo); each of them gets it.
         type: str
         required: true
@@ -86,10 +87,11 @@ options:
   mapping:
     description:
       - A CSV file in UTF-8 with two columns, file name and user principal name, used instead of O(name_format).
-      - The first row is a header, and skipped, only when it reads V(file,upn) (in any case, spaces around the names
-        allowed). Every other row maps a file; blank lines are skipped. Cells are taken as written, spaces included.
+      - The first row is a header, and skipped, only when it reads V(file,upn) (in any case). Every other row maps a
+        file; blank lines are skipped. Spaces around a cell are ignored, as in V(ann.jpg, ann@contoso.com).
       - The file name may be given with or without its extension. It is compared with the names in O(src_dir) without
-        regard to case (or to how accents are encoded); a row that matches several files is refused.
+        regard to case, to spaces at its ends or to how accents are encoded; a row that matches several files is
+        refused.
       - Several rows may name the same file, and each of their users gets that photo. A user is on one row only.
       - Rows whose file is not in O(src_dir) (a photo archived by an earlier run, for example) are ignored. Files of
         O(src_dir) that are not in the mapping refuse the task.

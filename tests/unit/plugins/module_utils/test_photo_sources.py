@@ -77,11 +77,19 @@ def test_resolve_sources_from_list():
     ("x\u00a0y@contoso.com", "holds U+00A0 (NO-BREAK SPACE) at character 2"),
     ("\ufeffx@contoso.com", "holds U+FEFF (ZERO WIDTH NO-BREAK SPACE) at character 1"),
 ])
-def test_a_user_with_spaces_at_its_ends_or_invisible_characters_is_refused_not_trimmed(tmp_path, user, problem):
+def test_a_listed_user_with_spaces_at_its_ends_or_invisible_characters_is_refused_not_trimmed(user, problem):
     """As user_profile_property and user_profile_info refuse it: the user it looks like is another one."""
     entries, problems = photo_sources.resolve_sources(photos=[{"user": user, "path": "/p/x.jpg"}])
     assert entries == [] and len(problems) == 1 and problems[0].startswith("photos[0]: %r " % user)
     assert problem in problems[0]
+
+
+@pytest.mark.parametrize("user, problem", [
+    ("x@contoso.com\u200b", "holds U+200B (ZERO WIDTH SPACE) at character 14: a user principal name has no invisible"),
+    ("x\u00a0y@contoso.com", "holds U+00A0 (NO-BREAK SPACE) at character 2"),
+    ("\ufeffx@contoso.com", "holds U+FEFF (ZERO WIDTH NO-BREAK SPACE) at character 1"),
+])
+def test_a_mapped_user_with_invisible_characters_is_refused_naming_its_line(tmp_path, user, problem):
     mapping = tmp_path / "map.csv"
     mapping.write_text("file,upn\nx.jpg,%s\n" % user, encoding="utf-8")
     write_image(tmp_path / "x.jpg")
@@ -98,15 +106,32 @@ def test_a_file_named_after_a_user_with_an_invisible_character_is_refused(tmp_pa
         "name has no invisible characters" % "ann@contoso.com\u200b"]
 
 
-def test_a_mapping_header_with_spaces_is_still_its_header_and_a_file_name_is_taken_as_written(tmp_path):
+def test_spaces_around_the_cells_of_a_mapping_are_its_layout(tmp_path):
+    write_image(tmp_path / "a.jpg")
+    write_image(tmp_path / "b.jpg")
+    mapping = tmp_path / "map.csv"
+    mapping.write_text(" File , UPN \na.jpg, ann@contoso.com\nb.jpg ,bob@contoso.com\n", encoding="utf-8")
+    entries, problems = photo_sources.resolve_sources(src_dir=str(tmp_path), mapping=str(mapping))
+    assert problems == [] and [(entry["user"], os.path.basename(entry["path"])) for entry in entries] == [
+        ("ann@contoso.com", "a.jpg"), ("bob@contoso.com", "b.jpg")]
+
+
+def test_a_mapping_row_that_matches_two_files_apart_only_by_spaces_is_refused(tmp_path):
+    write_image(tmp_path / "a.jpg")
+    write_image(tmp_path / " a.jpg")
+    mapping = tmp_path / "map.csv"
+    mapping.write_text("file,upn\na.jpg,ann@contoso.com\n", encoding="utf-8")
+    _entries, problems = photo_sources.resolve_sources(src_dir=str(tmp_path), mapping=str(mapping))
+    assert problems == ["%s line 2: matches several files,  a.jpg, a.jpg (file names are compared without regard to "
+                        "case or to spaces at their ends); name one" % mapping]
+
+
+def test_a_mapping_row_with_a_file_name_of_spaces_is_refused(tmp_path):
     write_image(tmp_path / "a.jpg")
     mapping = tmp_path / "map.csv"
-    mapping.write_text(" File , UPN \na.jpg,ann@contoso.com\n", encoding="utf-8")
-    entries, problems = photo_sources.resolve_sources(src_dir=str(tmp_path), mapping=str(mapping))
-    assert problems == [] and [entry["user"] for entry in entries] == ["ann@contoso.com"]
-    mapping.write_text("file,upn\na.jpg ,ann@contoso.com\n", encoding="utf-8")
-    entries, problems = photo_sources.resolve_sources(src_dir=str(tmp_path), mapping=str(mapping))
-    assert entries == [] and problems == ["a.jpg is not in the mapping file %s" % mapping]
+    mapping.write_text("file,upn\n  ,ann@contoso.com\n", encoding="utf-8")
+    _entries, problems = photo_sources.resolve_sources(src_dir=str(tmp_path), mapping=str(mapping))
+    assert problems == ["%s line 2: the file name is empty" % mapping]
 
 
 def test_a_listed_user_that_is_no_principal_name_is_a_problem_naming_its_entry():
@@ -262,7 +287,7 @@ def test_a_row_that_matches_several_files_is_refused(photo_dir):
     write_image(photo_dir / "ann.png")
     _entries, problems = mapped(photo_dir, "ann,ann@contoso.com\nbob.jpg,bob@contoso.com\ncat.png,cat@contoso.com\n")
     assert problems == ["map.csv line 1: matches several files, ann.jpg, ann.png (file names are compared without "
-                        "regard to case); name one"]
+                        "regard to case or to spaces at their ends); name one"]
 
 
 def test_file_names_that_differ_only_in_case_are_one_name_for_the_mapping(photo_dir):
@@ -271,7 +296,7 @@ def test_file_names_that_differ_only_in_case_are_one_name_for_the_mapping(photo_
         pytest.skip("the file system does not tell names apart by case")
     _entries, problems = mapped(photo_dir, "ann.jpg,ann@contoso.com\nbob.jpg,bob@contoso.com\ncat.png,cat@contoso.com\n")
     assert problems == ["map.csv line 1: matches several files, ANN.JPG, ann.jpg (file names are compared without "
-                        "regard to case); name one"]
+                        "regard to case or to spaces at their ends); name one"]
 
 
 def test_file_names_are_compared_in_one_unicode_form(photo_dir):
