@@ -77,9 +77,11 @@ _MISSING_PERMISSION_HINT = ("Grant the app registration the permission named abo
 
 
 # The module options a failure's message may name, by the role variable that sets each in a role's tasks: the hint
-# names the variable, which is what a user of the role changes. Only names that read as options, not as words.
+# names the variable, which is what a user of the role changes. Only names that read as options, not as words, and
+# those in _LEADING_OPTIONS only where a message starts its problem with them ("site: ...", "photos[2]: ...").
 _CONNECTION_OPTIONS = ("tenant_id", "client_id", "certificate_path", "certificate_password", "client_secret",
-                       "access_token", "ca_path", "validate_certs", "max_retries")
+                       "access_token", "ca_path", "validate_certs", "max_retries", "timeout", "cloud")
+_LEADING_OPTIONS = ("site", "src", "photos")
 ROLE_VARIABLES = {
     "bulk_import": {
         "id_property": "bulk_import_id_property", "id_type": "bulk_import_id_type",
@@ -90,13 +92,14 @@ ROLE_VARIABLES = {
         "multi_value_properties": "bulk_import_multi_value_properties",
         "multi_value_separator": "bulk_import_multi_value_separator",
         "allowed_failures": "bulk_import_allowed_failures", "wait_seconds": "bulk_import_wait_timeout",
-        "older_than_days": "bulk_import_retention_days",
+        "older_than_days": "bulk_import_retention_days", "site": "bulk_import_site", "src": "bulk_import_src",
     },
     "profile_photos": {
         "src_dir": "profile_photos_src_dir", "name_format": "profile_photos_name_format",
         "thumbnail_sizes": "profile_photos_thumbnail_sizes", "graph_max_px": "profile_photos_graph_max_px",
         "jpeg_quality": "profile_photos_jpeg_quality", "exchange_sync_state": "profile_photos_exchange_sync_state",
         "archive_dir": "profile_photos_archive_dir", "fail_on_error": "profile_photos_fail_on_error",
+        "photos": "profile_photos_list",
     },
 }
 # Both roles set the connection options from the host's spo_ variables (the connection_options lookup).
@@ -104,8 +107,14 @@ CONNECTION_VARIABLES = dict((option, "spo_" + option) for option in _CONNECTION_
 
 
 def _option_names(options):
-    """A pattern finding these option names as words of their own (not inside bulk_import_property_map)."""
-    return re.compile(r"(?<![\w-])(%s)(?![\w-])" % "|".join(sorted(options, key=len, reverse=True)))
+    """A pattern finding these option names as words of their own: not inside bulk_import_property_map, and not as the
+    name of a source field ("field 'tenant_id'")."""
+    words = [name for name in options if name not in _LEADING_OPTIONS]
+    leading = [name for name in options if name in _LEADING_OPTIONS]
+    alternatives = ["(?:%s)(?![\\w-])" % "|".join(sorted(words, key=len, reverse=True))]
+    if leading:
+        alternatives.append("(?:%s)(?=[:\\[])" % "|".join(leading))
+    return re.compile(r"(?<![\w-])(?<!field ')(%s)" % "|".join(alternatives))
 
 
 _OPTION_NAMES = dict((section, _option_names(list(options) + list(CONNECTION_VARIABLES)))

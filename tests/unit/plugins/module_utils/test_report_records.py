@@ -333,6 +333,14 @@ def test_one_user_is_counted_in_the_singular():
     ("profile_photos", "spo.user_profiles.profile_photo",
      "ca_path: /etc/ssl/proxy.pem does not exist; give the CA bundle (PEM) that issued the certificates of the service",
      ["ca_path is spo_ca_path"]),
+    ("bulk_import", "spo.user_profiles.upa_import_file",
+     "site: https://fabrikam.sharepoint.com/sites/hr is not in this tenant (contoso.sharepoint.com)",
+     ["site is bulk_import_site"]),
+    ("profile_photos", "spo.user_profiles.profile_photo",
+     "photos[2]: 'ann@contoso.com\\u200b' holds U+200B (ZERO WIDTH SPACE) at character 16",
+     ["photos is profile_photos_list"]),
+    ("bulk_import", "spo.user_profiles.upa_import_file", "timeout must be a positive number of seconds",
+     ["timeout is spo_timeout"]),
 ])
 def test_a_failure_that_names_a_module_option_names_the_role_variable_that_sets_it(section, action, message, named):
     error = report_records.failure("A step", action, {"failed": True, "msg": message}, section=section)
@@ -345,6 +353,8 @@ def test_a_failure_that_names_a_module_option_names_the_role_variable_that_sets_
     ("bulk_import", "the file is not UTF-8 text"),
     (None, "property_map: cost_center and cc both map to the property CostCenter"),
     ("profile_photos", "property_map: an option of another role"),
+    ("bulk_import", "record 2 (line 3), field 'tenant_id': the value holds the control character U+0007"),
+    ("bulk_import", "the site of the import files is read only; the src of a photo is another thing"),
 ])
 def test_a_failure_names_no_role_variable_where_its_message_names_no_option_of_the_role(section, message):
     error = report_records.failure("A step", "spo.user_profiles.upa_import_file", {"failed": True, "msg": message},
