@@ -15,9 +15,10 @@ Starts its own emulator on a free port with a temporary data dir, sets every imp
   4. Ansible's own floor for a chain of this shape, for comparison (no target): the role's tasks over as many hosts,
      with ansible.builtin.ping for each module run and a sleep as long as a job for the wait - what any collection
      pays for these tasks before it does anything;
-  5. the same floor with its dependencies (no target): each module run a module that only imports what every module
-     of the collection must import to sign in and send a request (msal, which imports requests, and
-     cryptography.x509) - what this collection pays before it does anything, with the dependencies it is built on.
+  5. the same floor with its dependencies (no target): each module run, the wait's too, a module that only imports
+     what every module of the collection must import to sign in and send a request (msal, requests and the parts of
+     cryptography that module_utils/auth.py imports) - what this collection pays before it does anything, with the
+     dependencies it is built on.
 Usage: python benchmarks/bench_multi_tenant.py [--tenants 20] [--job-seconds 60] [--users 50] [--repeats 3]
        python benchmarks/bench_multi_tenant.py --quick      (3 tenants, 6 s jobs, one repeat: a quick check)
 """
@@ -166,7 +167,8 @@ def write_inventory(work, emulator, tenants, data_dir, label):
 
 # The role's task list (roles/bulk_import/tasks/main.yml) with a module that does nothing for each of its modules, and a
 # sleep as long as a job for the wait: Ansible's own cost for a chain of this shape. Keep it in step with the role.
-# Its module is ansible.builtin.ping, or spo_dependencies (DEPENDENCIES_MODULE below).
+# Its module is ansible.builtin.ping (and ansible.builtin.command for the wait), or spo_dependencies
+# (DEPENDENCIES_MODULE below) for all of them.
 FLOOR_PLAYBOOK = """
 - name: Ansible's floor for the bulk_import chain
   hosts: spo_tenants
@@ -190,7 +192,7 @@ FLOOR_PLAYBOOK = """
           loop: [1]
           register: queue
         - name: Wait
-          ansible.builtin.command: sleep %(job_seconds)d
+          %(wait)s
           changed_when: false
           loop: [1]
           register: wait
@@ -226,12 +228,21 @@ FLOOR_PLAYBOOK = """
 
 # A module that imports what every module of the collection imports to sign in and send requests, and does nothing:
 # written as <work>/library/spo_dependencies.py, beside the playbooks that use it.
+# As module_utils/auth.py imports them; module_utils/http.py imports requests, which msal imports too. With `seconds`,
+# it sleeps that long (the wait for a job).
 DEPENDENCIES_MODULE = """#!/usr/bin/python
-from ansible.module_utils.basic import AnsibleModule
-import msal  # imports requests
-from cryptography import x509
+import time
 
-AnsibleModule(argument_spec={}, supports_check_mode=True).exit_json(changed=False, loaded=[msal.__name__, x509.__name__])
+from ansible.module_utils.basic import AnsibleModule
+import msal
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+module = AnsibleModule(argument_spec={"seconds": {"type": "int", "default": 0}}, supports_check_mode=True)
+time.sleep(module.params["seconds"])
+module.exit_json(changed=False, loaded=[item.__name__ for item in (msal, requests, x509, hashes, serialization, pkcs12)])
 """
 
 
@@ -251,7 +262,9 @@ def floor_cpu(work, tenants, job_seconds, module="ansible.builtin.ping"):
                      + "  vars:\n    ansible_connection: local\n    ansible_python_interpreter: %s\n" % sys.executable)
     playbook = os.path.join(work, "floor.yml")
     with open(playbook, "w", encoding="utf-8") as handle:
-        handle.write(FLOOR_PLAYBOOK % {"job_seconds": job_seconds, "module": module})
+        wait = ("ansible.builtin.command: sleep %d" % job_seconds if module == "ansible.builtin.ping"
+                else "%s: {seconds: %d}" % (module, job_seconds))
+        handle.write(FLOOR_PLAYBOOK % {"module": module, "wait": wait})
     write_dependencies_module(work)
     env = dict(os.environ, ANSIBLE_FORKS=str(tenants), ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_RETRY_FILES_ENABLED="false")
     cpu_before = children_cpu()
@@ -363,8 +376,8 @@ def main():
         print("Ansible's own floor for this chain (its tasks with ansible.builtin.ping for each module and a %d s sleep for "
               "the wait, %d hosts): %.2f CPU-s per tenant; the collection above it: %.2f CPU-s per tenant"
               % (args.job_seconds, args.tenants, floor, cpu - floor))
-        print("the same floor with the collection's dependencies (each module run imports msal, requests and "
-              "cryptography.x509, and does nothing): %.2f CPU-s per tenant (target <= %.1f for the whole run: %s); the "
+        print("the same floor with the collection's dependencies (each module run, the wait's too, imports msal, requests "
+              "and cryptography as ours do, and does nothing else): %.2f CPU-s per tenant (target <= %.1f for the whole run: %s); the "
               "collection above it: %.2f CPU-s per tenant"
               % (dependencies_floor, TARGET_CPU_PER_TENANT,
                  "within reach" if dependencies_floor < TARGET_CPU_PER_TENANT else "out of reach: the floor is above it",
