@@ -118,6 +118,14 @@ def escaped_surrogates(text, start=0, end=None):
     return {char for char in found if text.find(char, start, end) < 0}
 
 
+def line_breaks(text, after_cr=False, start=0, end=None):
+    """How many lines text[start:end] ends: CR, LF and CR LF each end one, as the readers split lines. After text
+    that ended in CR (``after_cr``), a first LF ends none: it is the rest of that CR LF."""
+    end = len(text) if end is None else end
+    return (text.count("\n", start, end) + text.count("\r", start, end) - text.count("\r\n", start, end)
+            - (after_cr and text.startswith("\n", start, end)))
+
+
 def decode_line(text, line):
     """One JSON document in one line of text (JSON Lines); JsonFormatError naming the line and column."""
     try:
@@ -173,9 +181,8 @@ class _JsonStream:
         """The line of buffer[pos]; CR, LF and CR LF each end a line, as for CSV and JSON Lines sources."""
         start, buffer = self._counted, self.buffer
         if pos > start:
-            breaks = buffer.count("\n", start, pos) + buffer.count("\r", start, pos) - buffer.count("\r\n", start, pos)
             # a CR LF split between two counts is one line break, counted at its CR
-            self._lines += breaks - (self._after_cr and buffer[start] == "\n")
+            self._lines += line_breaks(buffer, self._after_cr, start, pos)
             self._after_cr = buffer[pos - 1] == "\r"
             self._counted = pos
         return self._lines

@@ -30,7 +30,7 @@ import os
 import re
 
 from ansible_collections.spo.user_profiles.plugins.module_utils._json_stream import (
-    DuplicateKeys, JsonFormatError, array_items, decode_line, escaped_surrogates,
+    DuplicateKeys, JsonFormatError, array_items, decode_line, escaped_surrogates, line_breaks,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import problem
 
@@ -176,18 +176,13 @@ def _undecodable_at(path, codec):
                 # err.start counts from the bytes the decoder held back, then the block: decode up to the error
                 _codec, data, start, end, reason = err.args
                 decoder.setstate(state)
-                line += _line_breaks(decoder.decode(block[:max(0, start - len(state[0]))]), after_cr)
+                line += line_breaks(decoder.decode(block[:max(0, start - len(state[0]))]), after_cr)
                 return line, ("byte %s is" if end - start == 1 else "bytes %s are") % " ".join(
                     "0x%02X" % byte for byte in data[start:end]), reason
-            line += _line_breaks(text, after_cr)
+            line += line_breaks(text, after_cr)
             after_cr = text.endswith("\r") or (after_cr and not text)
             if not block:
                 return None, "a part of the file is", "the file changed while it was read"
-
-
-def _line_breaks(text, after_cr):
-    """How many lines text ends (at CR, LF or CR LF), after text that ended in CR when ``after_cr``."""
-    return text.count("\n") + text.count("\r") - text.count("\r\n") - (after_cr and text.startswith("\n"))
 
 
 def _open_text(path, codec):

@@ -159,3 +159,10 @@ def test_numbers_keep_their_text_and_repeated_names_are_marked():
         "1.50", "1e2", "-0", None, None]
     record = items('[{"a": 1, "b": 2, "a": 3}]')[0]
     assert isinstance(record, _json_stream.DuplicateKeys) and record.duplicates == ["a"] and record["a"] == 3
+
+
+def test_line_breaks_count_cr_lf_and_cr_lf_once_also_when_a_cr_lf_is_split_between_two_counts():
+    assert _json_stream.line_breaks("a\nb\rc\r\nd") == 3
+    assert _json_stream.line_breaks("a\r") == 1 and _json_stream.line_breaks("\nb", after_cr=True) == 0
+    assert _json_stream.line_breaks("x\r\ny\n", False, 0, 2) == 1
+    assert _json_stream.line_breaks("x\r\ny\n", True, 2) == 1
