@@ -117,17 +117,19 @@ def _option_names(options):
     return re.compile(r"(?<![\w-])(?<!field ')(%s)" % "|".join(alternatives))
 
 
-_OPTION_NAMES = dict((section, _option_names(list(options) + list(CONNECTION_VARIABLES)))
-                     for section, options in ROLE_VARIABLES.items())
+# Per role: every variable behind an option (its own and the connection's), and the pattern finding those options.
+_VARIABLES = dict((section, dict(options, **CONNECTION_VARIABLES)) for section, options in ROLE_VARIABLES.items())
+_OPTION_NAMES = dict((section, _option_names(variables)) for section, variables in _VARIABLES.items())
 
 
 def _role_variables_named(section, message, hint):
     """"In this role, property_map is bulk_import_property_map." for the options the message names whose variable the
     hint does not name already, or ""."""
-    pattern = _OPTION_NAMES.get(section)
-    variables = dict(ROLE_VARIABLES.get(section, {}), **CONNECTION_VARIABLES)
+    if section not in _VARIABLES:
+        return ""
+    variables = _VARIABLES[section]
     named = []
-    for option in pattern.findall(message) if pattern else ():
+    for option in _OPTION_NAMES[section].findall(message):
         if option not in named and variables[option] not in (hint or ""):
             named.append(option)
     if not named:
