@@ -210,6 +210,15 @@ def hidden_in_name(char):
     return _id_refused(char) is not None
 
 
+def hidden_character(text, hidden=hidden_in_name):
+    """Where text holds its first character that ``hidden`` is true of (by default one hidden in a name), in words:
+    "holds U+200B (ZERO WIDTH SPACE) at character 16"; None when it holds none."""
+    for at, char in enumerate(text, 1):
+        if hidden(char):
+            return "holds %s at character %d" % (character_text(char), at)
+    return None
+
+
 def property_name_problem(name):
     """Why a property name cannot be sent, or None. A character hidden in a name (hidden_in_name) anywhere, or
     whitespace at its ends, is refused: " CostCenter" would look like CostCenter and yet count as another property."""

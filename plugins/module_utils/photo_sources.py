@@ -15,7 +15,7 @@ import re
 import unicodedata
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.constants import PRINCIPAL_NAME_PATTERN
-from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import character_text, hidden_in_name
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import hidden_character
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -59,10 +59,9 @@ def _upn_problem(user):
     "ann@contoso.com" with a U+200B in it looks like that user and is another."""
     if user != user.strip(" "):
         return "starts or ends with a space: a user principal name has none"
-    hidden = next(((at, char) for at, char in enumerate(user, 1) if hidden_in_name(char)), None)
+    hidden = hidden_character(user)
     if hidden:
-        return "holds %s at character %d: a user principal name has no invisible characters" % (
-            character_text(hidden[1]), hidden[0])
+        return hidden + ": a user principal name has no invisible characters"
     if not _looks_like_upn(user):
         return "is not a user principal name (name@domain)"
     return None

@@ -25,7 +25,7 @@ import tempfile
 from ansible_collections.spo.user_profiles.plugins.module_utils._id_table import IdTable
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import ImportFileError, open_source, src_problem
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import (
-    ID_PATTERNS, Problems, character_text, duplicate_problems, hidden_in_name, id_key, number_problem, problem,
+    ID_PATTERNS, Problems, duplicate_problems, hidden_character, hidden_in_name, id_key, number_problem, problem,
     property_name_problem, target_clashes,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.odata import CLAIMS_PREFIX
@@ -122,9 +122,7 @@ def user_problem(user):
             return "%r is not the claims name of a user (%sname@domain)" % (user, CLAIMS_PREFIX)
         return "%r is not a user principal name (name@domain)" % user
     if visible != user:
-        at, char = next((at, char) for at, char in enumerate(user, 1) if _hidden(char))
-        return "%r holds %s at character %d: a user name has no spaces or invisible characters" % (
-            user, character_text(char), at)
+        return "%r %s: a user name has no spaces or invisible characters" % (user, hidden_character(user, _hidden))
     return None
 
 

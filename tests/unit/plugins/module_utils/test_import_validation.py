@@ -361,3 +361,10 @@ def test_a_target_with_hidden_characters_is_refused_naming_its_field(target):
     assert [(item["field"], item["message"].split(":")[0]) for item in found] == [
         ("cc", "%r holds %s at character %d" % (target, "U+0020 (SPACE)" if target[0] == " " else "U+200B (ZERO WIDTH SPACE)",
                                                 1 if target[0] == " " else 5))]
+
+
+def test_hidden_character_names_the_first_hidden_one_and_where_it_is():
+    assert import_validation.hidden_character("ann@x.com") is None
+    assert import_validation.hidden_character("a\u00a0b\u200b") == "holds U+00A0 (NO-BREAK SPACE) at character 2"
+    assert import_validation.hidden_character("a b") is None
+    assert import_validation.hidden_character("a b", lambda char: char == " ") == "holds U+0020 (SPACE) at character 2"
