@@ -89,12 +89,9 @@ def test_a_listed_user_with_spaces_at_its_ends_or_invisible_characters_is_refuse
     ("x\u00a0y@contoso.com", "holds U+00A0 (NO-BREAK SPACE) at character 2"),
     ("\ufeffx@contoso.com", "holds U+FEFF (ZERO WIDTH NO-BREAK SPACE) at character 1"),
 ])
-def test_a_mapped_user_with_invisible_characters_is_refused_naming_its_line(tmp_path, user, problem):
-    mapping = tmp_path / "map.csv"
-    mapping.write_text("file,upn\nx.jpg,%s\n" % user, encoding="utf-8")
-    write_image(tmp_path / "x.jpg")
-    entries, problems = photo_sources.resolve_sources(src_dir=str(tmp_path), mapping=str(mapping))
-    assert entries == [] and len(problems) == 1 and problems[0].startswith("%s line 2: %r " % (mapping, user))
+def test_a_mapped_user_with_invisible_characters_is_refused_naming_its_line(photo_dir, user, problem):
+    entries, problems = mapped(photo_dir, "file,upn\nann.jpg,%s\nbob.jpg,bob@contoso.com\ncat.png,cat@contoso.com\n" % user)
+    assert entries == [] and len(problems) == 1 and problems[0].startswith("map.csv line 2: %r " % user)
     assert problem in problems[0]
 
 
@@ -106,32 +103,20 @@ def test_a_file_named_after_a_user_with_an_invisible_character_is_refused(tmp_pa
         "name has no invisible characters" % "ann@contoso.com\u200b"]
 
 
-def test_spaces_around_the_cells_of_a_mapping_are_its_layout(tmp_path):
-    write_image(tmp_path / "a.jpg")
-    write_image(tmp_path / "b.jpg")
-    mapping = tmp_path / "map.csv"
-    mapping.write_text(" File , UPN \na.jpg, ann@contoso.com\nb.jpg ,bob@contoso.com\n", encoding="utf-8")
-    entries, problems = photo_sources.resolve_sources(src_dir=str(tmp_path), mapping=str(mapping))
-    assert problems == [] and [(entry["user"], os.path.basename(entry["path"])) for entry in entries] == [
-        ("ann@contoso.com", "a.jpg"), ("bob@contoso.com", "b.jpg")]
+def test_spaces_around_the_cells_of_a_mapping_are_its_layout(photo_dir):
+    assert mapped(photo_dir, " File , UPN \nann.jpg, ann@contoso.com\nbob.jpg ,bob@contoso.com\ncat.png,cat@contoso.com\n") == (
+        [("ann@contoso.com", "ann.jpg"), ("bob@contoso.com", "bob.jpg"), ("cat@contoso.com", "cat.png")], [])
 
 
-def test_a_mapping_row_that_matches_two_files_apart_only_by_spaces_is_refused(tmp_path):
-    write_image(tmp_path / "a.jpg")
-    write_image(tmp_path / " a.jpg")
-    mapping = tmp_path / "map.csv"
-    mapping.write_text("file,upn\na.jpg,ann@contoso.com\n", encoding="utf-8")
-    _entries, problems = photo_sources.resolve_sources(src_dir=str(tmp_path), mapping=str(mapping))
-    assert problems == ["%s line 2: matches several files,  a.jpg, a.jpg (file names are compared without regard to "
-                        "case or to spaces at their ends); name one" % mapping]
+def test_a_mapping_row_that_matches_two_files_apart_only_by_spaces_is_refused(photo_dir):
+    write_image(photo_dir / " ann.jpg")
+    _entries, problems = mapped(photo_dir, "file,upn\nann.jpg,ann@contoso.com\nbob.jpg,bob@contoso.com\ncat.png,cat@contoso.com\n")
+    assert problems == ["map.csv line 2: matches several files,  ann.jpg, ann.jpg (file names are compared without "
+                        "regard to case or to spaces at their ends); name one"]
 
 
-def test_a_mapping_row_with_a_file_name_of_spaces_is_refused(tmp_path):
-    write_image(tmp_path / "a.jpg")
-    mapping = tmp_path / "map.csv"
-    mapping.write_text("file,upn\n  ,ann@contoso.com\n", encoding="utf-8")
-    _entries, problems = photo_sources.resolve_sources(src_dir=str(tmp_path), mapping=str(mapping))
-    assert problems == ["%s line 2: the file name is empty" % mapping]
+def test_a_mapping_row_with_a_file_name_of_spaces_is_refused(photo_dir):
+    assert mapped(photo_dir, "file,upn\n  ,ann@contoso.com\n")[1] == ["map.csv line 2: the file name is empty"]
 
 
 def test_a_listed_user_that_is_no_principal_name_is_a_problem_naming_its_entry():
