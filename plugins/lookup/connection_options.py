@@ -50,10 +50,7 @@ _raw:
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-# Module option -> inventory variable. The modules' argument spec (module_utils/base.py) has the same options.
-OPTIONS = ("tenant", "tenant_id", "client_id", "certificate_path", "certificate_password", "client_secret",
-           "access_token", "cloud", "ca_path", "validate_certs", "timeout", "max_retries")
-PREFIX = "spo_"
+from ansible_collections.spo.user_profiles.plugins.plugin_utils.connection_variables import host_options
 
 
 class LookupModule(LookupBase):
@@ -61,15 +58,4 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         if terms:
             raise AnsibleLookupError("connection_options takes no terms; it reads the host's spo_ variables")
-        variables = variables or {}
-        self._templar.available_variables = variables
-        options = {}
-        for name in OPTIONS:
-            key = PREFIX + name
-            if key in variables:
-                value = self._templar.template(variables[key])
-                if value is not None and value != "":
-                    options[name] = value
-        if "tenant" not in options:
-            options["tenant"] = variables.get("inventory_hostname")
-        return [options]
+        return [host_options(self._templar, variables or {})]

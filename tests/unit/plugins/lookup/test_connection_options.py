@@ -10,8 +10,7 @@ from ansible.errors import AnsibleLookupError
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
-from ansible_collections.spo.user_profiles.plugins.lookup.connection_options import OPTIONS, PREFIX, LookupModule
-from ansible_collections.spo.user_profiles.plugins.module_utils import report_records
+from ansible_collections.spo.user_profiles.plugins.lookup.connection_options import LookupModule
 
 
 def lookup(terms, variables):
@@ -32,9 +31,3 @@ def test_spo_tenant_wins_over_the_host_name():
 def test_terms_are_refused():
     with pytest.raises(AnsibleLookupError, match="takes no terms"):
         lookup(["x"], {})
-
-
-def test_the_variables_the_roles_failure_hints_name_for_connection_options_are_the_ones_this_lookup_reads():
-    assert report_records.CONNECTION_VARIABLES
-    assert all(PREFIX + option == variable and option in OPTIONS
-               for option, variable in report_records.CONNECTION_VARIABLES.items())
