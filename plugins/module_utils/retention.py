@@ -46,11 +46,17 @@ def parse_time(value):
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
 
 
-def option_problem(options):
-    """What is wrong with the options of ARGUMENT_SPEC, checked before connecting; None when nothing is."""
-    if options["older_than_days"] < 1:
-        return "older_than_days must be 1 or more"
-    return None
+# 100 years: older than any SharePoint file, and a cutoff a date can still hold (past year 1 it cannot).
+MAX_DAYS = 36500
+
+
+def option_problems(options):
+    """What is wrong with the options of ARGUMENT_SPEC, checked before connecting (None entries stand for fine ones)."""
+    days = options["older_than_days"]
+    return [None if 1 <= days <= MAX_DAYS else
+            "older_than_days must be from 1 to %d (100 years), not %d" % (MAX_DAYS, days),
+            # the prefix is matched in file and folder names: one that cannot name an import file matches none
+            import_location.name_problem("name", options["name"])]
 
 
 class _Plan:
@@ -168,9 +174,9 @@ class _Plan:
 def clean(client, options, check_mode=False):
     """Apply retention with the options of ARGUMENT_SPEC. Returns the result upa_retention reports; its "notices" are
     for the module to show as warnings."""
-    problem = option_problem(options)
-    if problem:
-        raise SpoError(problem)
+    problems = [problem for problem in option_problems(options) if problem]
+    if problems:
+        raise SpoError("; ".join(problems))
     cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=options["older_than_days"])
     site_url, folder_url = import_upload.site_and_folder(client.root_url, options["site"], options["folder"])
     plan = _Plan(client, site_url, options["name"], options["keep"], cutoff)

@@ -32,11 +32,14 @@ author:
   - Seed 085825a7 maintainers (@spo-user-profiles)
 options:
   name:
-    description: The file name prefix given to M(spo.user_profiles.upa_import_file).
+    description:
+      - The file name prefix given to M(spo.user_profiles.upa_import_file).
+      - A prefix that no import file can have (empty, with C(/), C(#), C(%), a character SharePoint refuses in names, or
+        a space at an end) is refused, as M(spo.user_profiles.upa_import_file) refuses it.
     type: str
     required: true
   older_than_days:
-    description: Remove what was last changed more than this many days ago.
+    description: Remove what was last changed more than this many days ago, from 1 to 36500 (100 years).
     type: int
     required: true
   keep:
@@ -130,7 +133,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.errors import Sp
 
 def main():
     module = SpoModule(retention.ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_on_option_problems([retention.option_problem(module.params)]
+    module.fail_on_option_problems(retention.option_problems(module.params)
                                    + import_location.folder_problems(module.params, module.tenant_urls()))
     try:
         result = retention.clean(module.client(permissions.BULK_IMPORT), module.params, check_mode=module.check_mode)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 
 import pytest
 
@@ -234,9 +235,30 @@ def test_parse_time_reads_sharepoint_times_and_refuses_garbage():
     assert retention.parse_time("yesterday") is None
 
 
-def test_a_retention_of_less_than_a_day_is_refused_before_anything_is_read(library):
-    assert retention.option_problem(options(older_than_days=0)) == "older_than_days must be 1 or more"
-    assert retention.option_problem(options()) is None
-    with pytest.raises(SpoError, match="older_than_days must be 1 or more"):
-        retention.clean(FakeClient(), options(older_than_days=0))
+@pytest.mark.parametrize("days", [0, retention.MAX_DAYS + 1, 10 ** 6])
+def test_a_retention_of_less_than_a_day_or_more_than_100_years_is_refused_before_anything_is_read(library, days):
+    message = "older_than_days must be from 1 to 36500 (100 years), not %d" % days
+    assert retention.option_problems(options(older_than_days=days)) == [message, None]
+    with pytest.raises(SpoError, match=re.escape(message)):
+        retention.clean(FakeClient(), options(older_than_days=days))
+    assert library["listed"] == []
+
+
+def test_100_years_is_a_retention(library):
+    assert retention.option_problems(options(older_than_days=retention.MAX_DAYS)) == [None, None]
+    assert retention.clean(FakeClient(), options(older_than_days=retention.MAX_DAYS))["changed"] is False
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("a/b", "name: 'a/b' is a file name prefix and cannot hold \"/\""),
+    ("", "name: '' has an empty name"),
+    ("hr*", "name: 'hr*' has '*' in 'hr*', which SharePoint does not allow in names"),
+    (" hr", "name: ' hr' has a name that starts or ends with a space (' hr')"),
+    ("hr#1", "name: 'hr#1' has '#' in 'hr#1'"),
+])
+def test_a_prefix_no_import_file_can_have_is_refused_before_anything_is_read(library, name, reason):
+    problems = retention.option_problems(options(name=name))
+    assert problems[0] is None and problems[1].startswith(reason)
+    with pytest.raises(SpoError, match=re.escape(reason)):
+        retention.clean(FakeClient(), options(name=name))
     assert library["listed"] == []

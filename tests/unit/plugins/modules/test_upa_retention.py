@@ -26,10 +26,19 @@ def client(monkeypatch):
     return serve_client(monkeypatch, FakeClient())
 
 
-def test_less_than_a_day_is_refused_before_connecting(monkeypatch, capsys):
+@pytest.mark.parametrize("days", [0, 10 ** 6])
+def test_less_than_a_day_or_more_than_100_years_is_refused_before_connecting(monkeypatch, capsys, days):
     refuse_client(monkeypatch)
-    result = run(capsys, name="hr", older_than_days=0)
-    assert result["failed"] is True and result["msg"] == "older_than_days must be 1 or more (nothing was sent)"
+    result = run(capsys, name="hr", older_than_days=days)
+    assert result["failed"] is True
+    assert result["msg"] == "older_than_days must be from 1 to 36500 (100 years), not %d (nothing was sent)" % days
+
+
+def test_a_prefix_no_import_file_can_have_is_refused_with_the_other_problems_before_connecting(monkeypatch, capsys):
+    refuse_client(monkeypatch)
+    result = run(capsys, name="hr/a", older_than_days=0)
+    assert result["failed"] is True and result["msg"].startswith("2 option problems, nothing was sent: ")
+    assert "name: 'hr/a' is a file name prefix and cannot hold \"/\"" in result["msg"]
 
 
 def test_a_site_of_another_tenant_and_a_folder_no_import_file_can_be_in_are_refused_together(monkeypatch, capsys):
@@ -56,3 +65,4 @@ def test_check_mode_reports_and_removes_nothing(client, library, capsys):
     result = run(capsys, name="hr", older_than_days=30, _ansible_check_mode=True)
     assert result["changed"] is True and result["removed_files"] == [HR_A + ".json"]
     assert library["deleted"] == []
+
