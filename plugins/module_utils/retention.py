@@ -23,6 +23,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils import job_api
 from ansible_collections.spo.user_profiles.plugins.module_utils import job_records
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_writer import name_pattern
+from ansible_collections.spo.user_profiles.plugins.module_utils.job_log import log_folder_name
 
 # The options of a clean-up, as upa_retention takes them (and documents them: keep both in step).
 ARGUMENT_SPEC = dict(
@@ -78,6 +79,13 @@ class _Plan:
 
     def _kept(self, name):
         return (name or "").lower() in self.keep
+
+    def _kept_job(self, job_id):
+        """A job named in keep, or whose source the service names as a kept file."""
+        if self._kept(job_id):
+            return True
+        job = self._job(job_id)
+        return job is not None and self._kept(job_api.source_file_name(job.get("source_uri")))
 
     def _old(self, item):
         moment = parse_time(item.get("time_last_modified"))
@@ -146,6 +154,7 @@ class _Plan:
     def _prefix_owns(self, item):
         """The job id of an old log folder of this prefix's jobs, or None: named after one of its files, after a job
         its records or the job list tie to one of them, or after a job whose source the service names as one of them.
+        Never the folder of a kept job, or one named after a kept file.
         """
         if not self._old(item):
             return None
@@ -153,7 +162,13 @@ class _Plan:
         if owned is None:
             job = self._job(job_id)
             owned = job is not None and bool(self.import_pattern.match(job_api.source_file_name(job.get("source_uri"))))
-        return job_id if owned and not self._kept(job_id) else None
+        if not owned or self._kept_job(job_id) or self._named_after_kept_file(item["name"]):
+            return None
+        return job_id
+
+    def _named_after_kept_file(self, folder_name):
+        stem = log_folder_name(folder_name)[0]  # PnP's form: "<file>_<job id>", the file with or without ".json"
+        return stem is not None and (self._kept(stem) or self._kept(stem + ".json"))
 
     def survey_folders(self, listed):
         for item in listed:
@@ -168,7 +183,8 @@ class _Plan:
 
     def jobs_to_delete(self):
         """The job records to delete: ended jobs (only those were added) the service still knows, never a kept one."""
-        return sorted(job_id for job_id in self.delete_jobs if self._job(job_id) is not None and not self._kept(job_id))
+        return sorted(job_id for job_id in self.delete_jobs
+                      if self._job(job_id) is not None and not self._kept_job(job_id))
 
 
 def clean(client, options, check_mode=False):

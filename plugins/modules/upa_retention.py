@@ -44,8 +44,9 @@ options:
     required: true
   keep:
     description:
-      - Import file names and job ids never removed (nor their job records and log folders), for example those of the
-        current run.
+      - Import file names and job ids never removed, for example those of the current run.
+      - A kept file keeps its job record file, the service's records of the jobs on it and their log folders; a kept
+        job id keeps the service's record of that job and its log folder.
     type: list
     elements: str
     default: []

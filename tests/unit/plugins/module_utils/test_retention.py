@@ -155,6 +155,27 @@ def test_the_current_runs_files_and_jobs_are_kept(library):
     assert result["removed_files"] == result["removed_log_folders"] == result["removed_jobs"] == []
 
 
+def test_a_kept_file_keeps_its_jobs_their_log_folders_and_its_record(library):
+    old_file, kept_job = "hr-1111111111111111", "b1a03182-1111-2222-3333-444455556666"
+    library["add_file"](HR_A + ".json", 40)
+    library["add_record"](HR_A, 40, CURRENT_JOB)
+    library["add_file"](old_file + ".json", 40)   # not kept: it goes, with its record, job and log folder
+    library["add_record"](old_file, 40, OLD_JOB)
+    library["add_job"](CURRENT_JOB, HR_A + ".json")
+    library["add_job"](PNP_JOB, HR_A + ".json")   # no record names it: only the service ties it to the kept file
+    library["add_job"](kept_job, HR_B + ".json")
+    library["add_job"](OLD_JOB, old_file + ".json")
+    library["folders"] = [entry(CURRENT_JOB, 40), entry(PNP_JOB, 40), entry("%s_%s" % (HR_B, kept_job), 40),
+                          entry("%s_%s" % (HR_A, GONE_JOB), 40),  # named after a kept file, its job forgotten
+                          entry(OLD_JOB, 40)]
+    result = retention.clean(FakeClient(), options(keep=[HR_A + ".json", HR_B.upper() + ".json"]))
+    assert result["removed_jobs"] == [OLD_JOB] and result["removed_log_folders"] == [OLD_JOB]
+    assert result["removed_files"] == [old_file + ".jobs.json", old_file + ".json"]
+    assert set(library["jobs"]) == {CURRENT_JOB, PNP_JOB, kept_job}
+    assert sorted(library["deleted"]) == sorted([("job", OLD_JOB), ("folder", OLD_JOB), ("file", old_file + ".json"),
+                                                 ("file", old_file + ".jobs.json")])
+
+
 def test_never_what_a_running_job_needs(library):
     library["add_file"](HR_A + ".json", 40)
     library["add_record"](HR_A, 40, RUNNING_JOB)
