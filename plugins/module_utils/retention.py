@@ -201,21 +201,33 @@ def clean(client, options, check_mode=False):
     for place in import_upload.log_folder_places(site_url, folder_url):
         plan.survey_folders(spo_files.list_folders(client, site_url, place))
     remove_folders = plan.remove_folders if options["remove_logs"] else []
+    remove_files = sorted(plan.remove_files, key=lambda item: item["name"].endswith(job_records.RECORD_SUFFIX))
     delete_jobs = plan.jobs_to_delete()
-    if not check_mode:
+    result = {"protected": sorted(plan.protected), "cutoff": cutoff.strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "notices": plan.notices}
+    if check_mode:
+        return _report(result, remove_files, remove_folders, delete_jobs)
+    deleted_jobs, deleted_folders, deleted_files = [], [], []
+    try:
         # Job records first, files last: a run cut short leaves the records that name what is left to delete.
         for job_id in delete_jobs:
             job_api.delete_job(client, job_id)
+            deleted_jobs.append(job_id)
         for item in remove_folders:
             spo_files.delete_folder(client, site_url, item["server_relative_url"])
-        for item in sorted(plan.remove_files, key=lambda item: item["name"].endswith(job_records.RECORD_SUFFIX)):
+            deleted_folders.append(item)
+        for item in remove_files:
             spo_files.delete_file(client, site_url, item["server_relative_url"])
-    return {
-        "changed": bool(plan.remove_files or remove_folders or delete_jobs),
-        "removed_files": sorted(item["name"] for item in plan.remove_files),
-        "removed_log_folders": sorted(item["name"] for item in remove_folders),
-        "removed_jobs": delete_jobs,
-        "protected": sorted(plan.protected),
-        "cutoff": cutoff.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "notices": plan.notices,
-    }
+            deleted_files.append(item)
+    except SpoError as err:
+        partial = _report(result, deleted_files, deleted_folders, deleted_jobs)
+        # the call that failed may have removed its item too
+        partial["changed"] = partial["changed"] or err.may_have_run
+        raise err.replace(result=partial) from err
+    return _report(result, deleted_files, deleted_folders, deleted_jobs)
+
+
+def _report(result, files, folders, job_ids):
+    """`result` with what was removed (or would be, in check mode), as upa_retention returns it."""
+    return dict(result, changed=bool(files or folders or job_ids), removed_files=sorted(item["name"] for item in files),
+                removed_log_folders=sorted(item["name"] for item in folders), removed_jobs=sorted(job_ids))

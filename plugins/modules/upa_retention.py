@@ -26,6 +26,8 @@ description:
     when the service refuses the list, such a file is kept and the module warns.
   - Never removes a file a job still needs (a job on it that is not C(Succeeded) or C(Error)), the log folder or the
     record of such a job, or anything named in O(keep).
+  - A failure part way (for example throttling that outlasts the retries) stops the run and fails the task, with
+    what was removed before it in the result (and C(changed) when anything was).
   - Used by the P(spo.user_profiles.bulk_import#role) role at the end of a successful run.
 version_added: 1.0.0
 author:
@@ -139,7 +141,11 @@ def main():
     try:
         result = retention.clean(module.client(permissions.BULK_IMPORT), module.params, check_mode=module.check_mode)
     except SpoError as err:
-        module.fail_from_error(err)
+        # a failure part way through reports what was removed before it (err.result)
+        result = dict(err.result)
+        for notice in result.pop("notices", []):
+            module.warn(notice)
+        module.fail_from_error(err, **result)
     for notice in result.pop("notices"):
         module.warn(notice)
     module.exit_json(**result)

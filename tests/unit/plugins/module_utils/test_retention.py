@@ -238,6 +238,46 @@ def test_check_mode_reports_and_deletes_nothing(library):
     assert library["deleted"] == []
 
 
+def test_a_run_cut_short_reports_what_it_removed_before(library, monkeypatch):
+    library["add_file"](HR_A + ".json", 40)
+    library["add_record"](HR_A, 40, OLD_JOB, PNP_JOB)
+    library["add_job"](OLD_JOB, HR_A + ".json")
+    library["add_job"](PNP_JOB, HR_A + ".json")
+    library["folders"] = [entry(OLD_JOB, 40)]
+    delete_file = retention.spo_files.delete_file
+
+    def refused_for_the_record(client, site_url, url):
+        if url.endswith(".jobs.json"):
+            raise SpoError("Server Too Busy.", status=503, operation="delete file %s" % url)
+        delete_file(client, site_url, url)
+
+    monkeypatch.setattr(retention.spo_files, "delete_file", refused_for_the_record)
+    with pytest.raises(SpoError, match="delete file %s/%s.jobs.json: Server Too Busy" % (FOLDER, HR_A)) as caught:
+        retention.clean(FakeClient(), options())
+    assert library["deleted"] == [("job", OLD_JOB), ("job", PNP_JOB), ("folder", OLD_JOB), ("file", HR_A + ".json")]
+    result = caught.value.result
+    assert result["changed"] is True and result["removed_jobs"] == [OLD_JOB, PNP_JOB]
+    assert result["removed_log_folders"] == [OLD_JOB] and result["removed_files"] == [HR_A + ".json"]
+    assert result["protected"] == [] and result["notices"] == [] and result["cutoff"]
+
+
+@pytest.mark.parametrize("may_have_run", [False, True])
+def test_a_run_cut_short_at_its_first_removal_changed_only_what_that_call_may_have(library, monkeypatch, may_have_run):
+    library["add_file"](HR_A + ".json", 40)
+    library["add_record"](HR_A, 40, OLD_JOB)
+    library["add_job"](OLD_JOB, HR_A + ".json")
+
+    def cut_off(client, job_id):
+        raise SpoError("Connection reset.", operation="delete import job %s" % job_id, may_have_run=may_have_run)
+
+    monkeypatch.setattr(retention.job_api, "delete_job", cut_off)
+    with pytest.raises(SpoError, match="delete import job") as caught:
+        retention.clean(FakeClient(), options())
+    result = caught.value.result
+    assert result["changed"] is may_have_run
+    assert result["removed_jobs"] == result["removed_log_folders"] == result["removed_files"] == []
+
+
 def test_nothing_old_reads_no_job(library):
     library["add_file"](HR_A + ".json", 2)
     library["add_record"](HR_A, 2, OLD_JOB)

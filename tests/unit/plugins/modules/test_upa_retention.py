@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.spo.user_profiles.plugins.module_utils import retention
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.modules import upa_retention
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils import test_retention
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_retention import (
-    HR_A, HR_B, OLD_JOB, FakeClient,
+    HR_A, HR_B, OLD_JOB, PNP_JOB, FakeClient,
 )
 from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.module_runs import refuse_client, run_module, serve_client
 
@@ -66,3 +68,22 @@ def test_check_mode_reports_and_removes_nothing(client, library, capsys):
     assert result["changed"] is True and result["removed_files"] == [HR_A + ".json"]
     assert library["deleted"] == []
 
+
+def test_a_failure_part_way_reports_what_was_removed_before_it(client, library, monkeypatch, capsys):
+    library["add_file"](HR_A + ".json", 40)
+    library["add_record"](HR_A, 40, OLD_JOB, PNP_JOB)
+    library["add_job"](OLD_JOB, HR_A + ".json")
+    library["add_job"](PNP_JOB, HR_A + ".json")
+    delete_job = retention.job_api.delete_job
+
+    def throttled_after_the_first(client, job_id):
+        if library["deleted"]:
+            raise SpoError("Server Too Busy.", status=503, operation="delete import job %s" % job_id)
+        return delete_job(client, job_id)
+
+    monkeypatch.setattr(retention.job_api, "delete_job", throttled_after_the_first)
+    result = run(capsys, name="hr", older_than_days=30)
+    assert result["failed"] is True and result["changed"] is True
+    assert result["msg"] == "delete import job %s: Server Too Busy. (HTTP 503)" % PNP_JOB
+    assert result["removed_jobs"] == [OLD_JOB] and result["removed_files"] == result["removed_log_folders"] == []
+    assert library["deleted"] == [("job", OLD_JOB)]
