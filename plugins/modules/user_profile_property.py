@@ -28,7 +28,8 @@ description:
   - A user fails alone when the service refuses something about that user (no profile, an unknown property, a property
     it will not write); the others go on, and the task fails at the end when more than O(allowed_failures) users
     failed, naming them. A failure that concerns every user (sign-in, permissions, throttling that outlasts the
-    retries) stops the run at once, with what was done so far in the result.
+    retries) stops the run at once, with what was done so far in the result, the properties already written for the
+    user it stopped at included.
 author:
   - Seed 085825a7 maintainers (@spo-user-profiles)
 extends_documentation_fragment:
