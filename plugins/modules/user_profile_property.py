@@ -59,12 +59,12 @@ options:
     description:
       - Property name to value for O(user). A string (or a number or boolean) sets a single value; a list sets a
         multi-valued property; V(null) or V("") clears it.
-      - Numbers and booleans are written as the text M(spo.user_profiles.upa_import_file) writes for them: V(true) and
-        V(false), integers as digits, and the numbers of a JSON source (O(src)) as it writes them (V(1.50) stays
-        V(1.50)).
+      - Numbers and booleans are written as the text M(spo.user_profiles.upa_import_file) writes for them. Booleans are
+        V(true) and V(false), integers are written as digits, and the numbers of a JSON source (O(src)) as it writes
+        them (V(1.50) stays V(1.50)).
       - A decimal number given in the task, such as V(1.50), is refused, naming the record and property, as
-        M(spo.user_profiles.upa_import_file) refuses it: YAML has already turned it into a floating-point number that
-        no longer holds the text written (V(1.5)). Quote it (V("1.50")) so that it stays text as written.
+        M(spo.user_profiles.upa_import_file) refuses it. YAML has already turned it into a floating-point number that
+        no longer holds the text written (V(1.5)); quote it (V("1.50")) so that it stays text as written.
       - SharePoint reads a property it types as boolean back as V(True) or V(False). A boolean (V(true) in YAML or JSON)
         is taken to be the same value as that text, so a rerun writes nothing. Text is compared as text, so a CSV cell or a
         string V("true") differs from V(True), and is written again on every run; give such a property V(True) or
