@@ -9,8 +9,8 @@ user by user, except the users the job's log names as failed: they keep their ol
 delta sends them again. A log that names a user its file does not hold (in a form the file's ids cannot be matched
 to) says nothing sure about who failed, so none of that job's users is recorded. Jobs are checked first, and nothing
 is recorded unless every one of them has ended with an import: a job still running, or one that imported nothing,
-fails the call with the baseline as it was. Files are streamed; memory holds the old baseline's index and the ids of
-users new to it.
+fails the call with the baseline as it was, and so does a job its record (job_records.py) says was queued with another
+mapping than the one given. Files are streamed; memory holds the old baseline's index and the ids of users new to it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.job_api import (
 from ansible_collections.spo.user_profiles.plugins.module_utils.job_log import (
     read_log_entries, summarize_log,
 )
+from ansible_collections.spo.user_profiles.plugins.module_utils.job_records import job_mapping, record_name, recorded_jobs
 
 MAX_LISTED = 100
 _OPERATION = "record the import baseline"
@@ -67,19 +68,52 @@ def _strangers(path, id_property, failed):
     return left
 
 
-def check_jobs(client, job_ids):
-    """The jobs, each with ``failed`` (the keys of its failed users) or ``skip`` (why none of its users is recorded).
+def _queued_with_problem(client, site_url, folder_url, job, given):
+    """Why the job cannot be recorded under the `given` mapping (job_records.job_mapping), or None.
 
-    SpoError, before anything is read or written, when a job is unknown, still running or imported nothing.
+    The record beside the job's file says the mapping it was queued with. Under another one the baseline would hold
+    values the job never imported (a property it did not send), and the next delta would leave them out for good. A job
+    the record does not name, or names without its mapping (queued by other means, or by collection 1.0.0), cannot be
+    checked. An id_type not given is not compared: the baseline then holds none, and fits a delta run that gives none.
+    """
+    record_url = folder_url.rstrip("/") + "/" + record_name(source_file_name(job["source_uri"]))
+    queued = next((found["mapping"] for found in recorded_jobs(client, site_url, record_url)
+                   if found["job_id"] == job["job_id"]), None)
+    if queued is None:
+        return None
+    differences = ["%s %r (given: %r)" % (option, queued[option], given[option])
+                   for option in ("property_map", "id_property", "id_type")
+                   if queued[option] != given[option] and not (option == "id_type" and given[option] is None)]
+    if not differences:
+        return None
+    return ("import job %s was queued with %s: under the mapping given, the baseline would hold values the job did not "
+            "import; give the mapping the job was queued with; nothing is recorded"
+            % (job["job_id"], ", ".join(differences)))
+
+
+def check_jobs(client, site_url, folder_url, job_ids, given):
+    """The jobs, each with ``failed`` (the keys of its failed users) or ``skip`` (why none of its users is recorded).
+    ``given``: the mapping to record them under (job_records.job_mapping). A job given twice (its id in another case,
+    or in braces) is one job.
+
+    SpoError, before anything is read or written, when a job is unknown, still running, imported nothing or was queued
+    with another mapping.
     """
     jobs = []
+    seen = set()
     for job_id in job_ids:
         job = get_job(client, job_id)
         if job is None:
             raise SpoError("import job %s is not in the tenant's job list; nothing is recorded" % job_id, operation=_OPERATION)
+        if job["job_id"] in seen:
+            continue
+        seen.add(job["job_id"])
         if job["state"] not in TERMINAL_STATES:
             raise SpoError("import job %s is still %s: the baseline records only what a finished job imported; nothing "
                            "is recorded" % (job_id, job["state"]), operation=_OPERATION)
+        problem = _queued_with_problem(client, site_url, folder_url, job, given)
+        if problem:
+            raise SpoError(problem, operation=_OPERATION)
         failed, skip = _failed_users(client, job)
         jobs.append(dict(job, failed=failed, skip=skip))
     return jobs
@@ -151,7 +185,7 @@ class _Merge:
 def record_jobs(client, site_url, folder_url, prefix, workdir, id_property, id_type, property_map, job_ids,
                 check_mode=False):
     """Advance the tenant's baseline with what the jobs imported. The module's result (see upa_import_baseline)."""
-    jobs = check_jobs(client, job_ids)
+    jobs = check_jobs(client, site_url, folder_url, job_ids, job_mapping(id_type, id_property, property_map))
     wanted = mapping(id_property, id_type, property_map, jobs=[job["job_id"] for job in jobs])
     old, previous = read_baseline(client, site_url, folder_url, prefix, workdir, wanted)
     old_jobs = old.jobs if old is not None else []

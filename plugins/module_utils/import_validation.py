@@ -291,13 +291,18 @@ _NONZERO_MANTISSA = re.compile(r"-?[0.]*[1-9]")
 
 
 def number_problem(value):
-    """Why a number cannot be imported as the text it says, or None: a JSON number beyond the range of a double (JSON
-    tools, record_schema among them, read 1e400 as infinity and 1e-400 as 0), or a float that is not finite."""
+    """Why a number cannot be written as the text it says, or None: a JSON number beyond the range of a double (JSON
+    tools, record_schema among them, read 1e400 as infinity and 1e-400 as 0), a float that is not finite, or an inline
+    float (one that did not come from JSON text): YAML read 1.50 as 1.5, and 12345678901234567890.0 as
+    1.2345678901234567e+19, so the text written is lost. Both the bulk import and the per-user writes ask this."""
     if not isinstance(value, float):
         return None
     text = literal_text(value)
     if math.isfinite(value) and not (value == 0 and text and _NONZERO_MANTISSA.match(text)):
-        return None
+        if text is not None:
+            return None
+        return ("the decimal number %r no longer holds the text it was written as (YAML reads 1.50 as 1.5); quote the "
+                "value so that it stays text as written" % value)
     if text is None:
         return "%r is not a finite number: the import takes text, finite numbers and booleans" % value
     return ("the number %s is beyond the range of a double-precision number, the form JSON tools read it in; write it "
@@ -461,10 +466,6 @@ class RecordChecks:
                     return None
             elif isinstance(value, (bool, int, float)):
                 reason = number_problem(value)
-                if not reason and isinstance(value, float) and literal_text(value) is None:
-                    # An inline float: YAML read 1.50 as 1.5, and 12345678901234567890.0 as 1.2345678901234567e+19.
-                    reason = ("the decimal number %r no longer holds the text it was written as (YAML reads 1.50 as 1.5); "
-                              "quote the value so that it stays text as written" % value)
                 if reason:
                     self.problems.report(number, line, name, reason)
                     return None

@@ -156,9 +156,14 @@ def read_record(client, source_uri):
                      queueing_mapping=_mapping(content.get("queueing_mapping")))
 
 
+def recorded_jobs(client, web_url, record_url):
+    """The jobs of the record file at record_url (server-relative), as parse_record gives them; [] when there is none."""
+    return parse_record(files.read_file(client, web_url, record_url, missing_ok=True))
+
+
 def recorded_job_ids(client, web_url, record_url):
     """The job ids of the record file at record_url (server-relative), newest first; [] when there is none."""
-    return [job["job_id"] for job in parse_record(files.read_file(client, web_url, record_url, missing_ok=True))]
+    return [job["job_id"] for job in recorded_jobs(client, web_url, record_url)]
 
 
 def write_record(client, record):

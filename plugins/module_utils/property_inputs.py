@@ -51,7 +51,8 @@ def _text_problem(text):
 
 def value_problem(value):
     """Why a value cannot be written, or None: text, a number, a boolean, null, or a list of text, numbers and
-    booleans can."""
+    booleans can, numbers by the rule of the bulk import (number_problem: a float no longer holding its text is
+    refused)."""
     items = value if isinstance(value, list) else [value]
     for item in items:
         if item is None and not isinstance(value, list):

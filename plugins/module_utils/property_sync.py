@@ -9,7 +9,8 @@ properties that differ, on a worker pool whose requests in flight adapt to the t
 A user fails alone when the service refuses something about that user (no profile, an unknown property, a property it
 will not write: answers it gives every time, such as HTTP 500 with an odata.error body); the others go on. A failure
 that is not about one user (sign-in, permissions, throttling that outlasts the retries, no connection) stops the run:
-the calls under way finish, no other starts, and the error carries what was done (err.result).
+the calls under way finish, no other starts, and the error carries what was done (err.result), the properties already
+written for a user it stopped in the middle of included.
 """
 
 from __future__ import annotations
@@ -44,12 +45,16 @@ class PropertySync:
         self.check_mode = check_mode
         self.limit = AdaptiveLimit(concurrency)
         self.progress = progress or UsersProgress(None)
+        self._stopped = []
 
     def run(self, entries, total=None):
         """The module result (without the decision to fail): changed, users (those written or failed), summary,
         failed_users, concurrency and diff. `total`: how many entries there are, for the progress file."""
         counts = {"total": 0, "changed": 0, "unchanged": 0, "failed": 0, "written": 0}
         records = []
+        # (number, record) of the users a run-stopping failure came in the middle of: their calls raise, so run_bounded
+        # yields no record of them, and it raises the first error only (list.append is atomic: workers add here).
+        self._stopped = []
         self.progress.start(total, self.limit)
         try:
             with self.client.limited_by(self.limit):
@@ -57,6 +62,8 @@ class PropertySync:
                     self._count(counts, records, number, record)
                     self.progress.advance()
         except SpoError as err:
+            for number, record in self._stopped:
+                self._count(counts, records, number, record)
             raise err.replace(result=self._result(records, counts))
         finally:
             self.progress.finish()
@@ -77,7 +84,7 @@ class PropertySync:
 
     def _one(self, entry):
         """Read, compare and write one user's properties; the user's record."""
-        _number, user, desired = entry
+        number, user, desired = entry
         record = {"user": user, "changed": False, "written": [], "error": None, "before": {}, "after": {}}
         try:
             current = profiles.get_properties(self.client, user)
@@ -94,9 +101,12 @@ class PropertySync:
                 try:
                     profiles.write_property(self.client, user, name, after)
                 except SpoError as err:
-                    if not is_user_failure(err):
-                        raise
                     errors.append(str(err))  # names the property and the user (the operation)
+                    if not is_user_failure(err):
+                        # The properties written for this user before, and the failure, are part of what the run did.
+                        stopped = dict(record, changed=bool(record["written"]), error="; ".join(errors))
+                        self._stopped.append((number, stopped))
+                        raise
                     continue
             record["written"].append(name)
             record["before"][name] = before

@@ -22,6 +22,12 @@ description:
     none of that job's users is recorded (a warning says so).
   - Every job must have ended with an import (C(Succeeded), or C(ImportCompleteWithError)); a job still running, or one
     that imported nothing (for example C(InternalError)), fails the task and the baseline stays as it was.
+  - Each job must be recorded with the O(property_map), O(id_property) and O(id_type) it was queued with, as the job
+    record M(spo.user_profiles.upa_import_job) keeps beside its file says. A job queued with others fails the task,
+    naming the job and both values, and nothing is recorded; else the baseline would hold values the job never
+    imported, and the next delta import would leave them out. A job that no such record names (queued by other means)
+    cannot be checked.
+  - A job given twice (its id in another case, too) is recorded once.
   - The new baseline is uploaded under a temporary name and then moved over the old one, so an interruption leaves
     the old baseline whole.
   - With O(state=absent), removes the baseline, so that the next delta import sends every user.
@@ -55,10 +61,15 @@ options:
     type: list
     elements: str
   id_property:
-    description: The id field of the import files, as given to M(spo.user_profiles.upa_import_file). Required with O(state=present).
+    description:
+      - The id field of the import files, as given to M(spo.user_profiles.upa_import_file) and
+        M(spo.user_profiles.upa_import_job). Required with O(state=present).
     type: str
   id_type:
-    description: The id type the files were built and queued with.
+    description:
+      - The id type the files were built and queued with.
+      - When not given, it is not compared with the jobs', and the baseline holds none (a delta import without
+        O(spo.user_profiles.upa_import_file#module:id_type) then uses it).
     type: str
     choices: [email, cloud_id, principal_name]
   property_map:

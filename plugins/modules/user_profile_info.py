@@ -44,12 +44,16 @@ options:
     description:
       - The properties to return; all of them when not given. Names compare without regard to case. A property a
         profile does not have is returned as null.
+      - A name with a space at either end, or with an invisible character anywhere (a control or format character, such
+        as U+200B or U+FEFF, or whitespace other than the space, such as U+00A0), is refused, naming it, before any
+        request. Such a name would look like a property's and yet be returned as null.
     type: list
     elements: str
   multi_value_properties:
     description:
       - The tenant's own multi-valued properties, returned as lists. SharePoint's standard ones (V(SPS-Skills),
         V(SPS-Interests), V(SPS-PastProjects), V(SPS-School), V(SPS-Responsibility), V(SPS-MemberOf)) are known.
+      - A name with a space at either end, or with an invisible character anywhere, is refused, as in O(properties).
     type: list
     elements: str
     default: []
@@ -122,6 +126,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils import permissio
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule, minimum_problems
 from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import DEFAULT_CONCURRENCY
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import property_name_problem
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_info import read_profiles
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import PropertyKinds
 from ansible_collections.spo.user_profiles.plugins.module_utils.progress import UsersProgress
@@ -142,6 +147,10 @@ def main():
     module = SpoModule(argument_spec(), supports_check_mode=True)
     params = module.params
     problems = ["users[%d]: %s" % (index, user_problem(user)) for index, user in enumerate(params["users"]) if user_problem(user)]
+    # A name with a hidden character names no property: it would be returned as null, as if the profiles had none.
+    problems.extend("%s[%d]: %s" % (option, index, property_name_problem(name))
+                    for option in ("properties", "multi_value_properties")
+                    for index, name in enumerate(params[option] or []) if property_name_problem(name))
     problems.extend(minimum_problems(params, {"concurrency": 1, "progress_interval": 0}))
     module.fail_on_option_problems(problems)
     try:

@@ -28,7 +28,8 @@ description:
   - A user fails alone when the service refuses something about that user (no profile, an unknown property, a property
     it will not write); the others go on, and the task fails at the end when more than O(allowed_failures) users
     failed, naming them. A failure that concerns every user (sign-in, permissions, throttling that outlasts the
-    retries) stops the run at once, with what was done so far in the result.
+    retries) stops the run at once, with what was done so far in the result, the properties already written for the
+    user it stopped at included.
 author:
   - Seed 085825a7 maintainers (@spo-user-profiles)
 extends_documentation_fragment:
@@ -58,8 +59,12 @@ options:
     description:
       - Property name to value for O(user). A string (or a number or boolean) sets a single value; a list sets a
         multi-valued property; V(null) or V("") clears it.
-      - Numbers and booleans are written as the text M(spo.user_profiles.upa_import_file) writes for them, V(true) and
-        V(false), and numbers as a JSON source writes them (V(1.50) stays V(1.50)).
+      - Numbers and booleans are written as the text M(spo.user_profiles.upa_import_file) writes for them. Booleans are
+        V(true) and V(false), integers are written as digits, and the numbers of a JSON source (O(src)) as it writes
+        them (V(1.50) stays V(1.50)).
+      - A decimal number given in the task, such as V(1.50), is refused, naming the record and property, as
+        M(spo.user_profiles.upa_import_file) refuses it. YAML has already turned it into a floating-point number that
+        no longer holds the text written (V(1.5)); quote it (V("1.50")) so that it stays text as written.
       - SharePoint reads a property it types as boolean back as V(True) or V(False). A boolean (V(true) in YAML or JSON)
         is taken to be the same value as that text, so a rerun writes nothing. Text is compared as text, so a CSV cell or a
         string V("true") differs from V(True), and is written again on every run; give such a property V(True) or

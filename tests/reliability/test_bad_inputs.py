@@ -114,6 +114,34 @@ def test_bad_role_input_fails_its_tenant_naming_it_and_changes_nothing(role_runs
     assert run["writes"] == [] and not run["jobs_changed"]
 
 
+def test_a_baseline_under_another_mapping_than_its_job_was_queued_with_is_refused_and_records_nothing(lab):
+    """A case the corpus cannot hold, as it needs a finished job first: upa_import_baseline given another property map
+    than the job was queued with (the job record beside its file says which). Recorded, the next delta would send
+    nothing for the property the job never imported."""
+    values = dict(lab.values, work=os.path.join(lab.work, "cases", "baseline-another-mapping"))
+    _write_files(values["work"], {"src.csv": "mail,cc\nann@main.example,CC-baseline\n"}, values)
+    connection = lab.connection(values["tenant"])
+    queued_with = dict(id_property="mail", property_map={"cc": "CostCenter"})
+    lab.emulator.faults(tenant=values["tenant"], job_delay=0, job_duration=0.5)
+    try:
+        upload = run_module("upa_import_file", dict(connection, src=values["work"] + "/src.csv", name="baseline-mapping",
+                                                    **queued_with))
+        job = run_module("upa_import_job", dict(connection, source_uri=[upload["files"][0]["source_uri"]], poll_interval=1,
+                                                max_poll_interval=1, wait_timeout=60, **queued_with))
+    finally:
+        lab.emulator.faults(tenant=values["tenant"], job_delay=None, job_duration=None)
+    assert job.get("failed") is not True and job["job"]["state"] == "Succeeded", job
+    jobs_before, seq = lab.jobs(*_tenants(lab)), lab.last_seq()
+
+    result = run_module("upa_import_baseline", dict(connection, job_id=[job["job"]["job_id"]], id_property="mail",
+                                                    property_map={"cc": "Building"}, name="baseline-mapping"))
+
+    assert result.get("failed") is True, result
+    assert re.search(r"import job %s was queued with property_map \{'cc': 'CostCenter'\} \(given: \{'cc': 'Building'\}\)"
+                     % job["job"]["job_id"], result["msg"]), result["msg"]
+    assert writes(lab.log_since(seq)) == [] and lab.jobs(*_tenants(lab)) == jobs_before
+
+
 # controls: the checks above can fail, and what they refuse is not what works ------------------------------------------
 
 def test_the_side_effect_check_sees_an_upload_and_a_queue(lab):

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from ansible_collections.spo.user_profiles.plugins.module_utils import import_baseline, import_record
+from ansible_collections.spo.user_profiles.plugins.module_utils import import_baseline, import_record, job_records
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_files import FakeSharePoint, SITE
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_job_api import ADMIN, FakeTenant
@@ -50,6 +50,12 @@ class FakeSharePointAndJobs(FakeSharePoint):
         return self.tenant.add_job(source=source, state=state, error=error,
                                    log_folder=SITE + folder if folder else None)
 
+    def record_job(self, job_id, name="hr-1.json", mapping=None):
+        """The job record beside the import file `name`, saying the job was queued with `mapping` (the test's)."""
+        queued_with = mapping or job_records.job_mapping("email", "mail", MAP)
+        jobs = [{"job_id": job_id, "queued_at": "2026-03-01T06:00:00Z", "mapping": queued_with}]
+        self.files[FOLDER + "/" + job_records.record_name(name)] = json.dumps({"jobs": jobs}).encode("utf-8")
+
     def baseline(self):
         data = gzip.decompress(self.files[BASELINE]).decode("utf-8")
         lines = [json.loads(line) for line in data.splitlines()]
@@ -61,9 +67,9 @@ def sp():
     return FakeSharePointAndJobs()
 
 
-def record(sp, tmp_path, job_ids, check_mode=False, property_map=None):
-    return import_record.record_jobs(sp, SITE, FOLDER, "hr", str(tmp_path), "mail", "email", property_map or MAP, job_ids,
-                                     check_mode=check_mode)
+def record(sp, tmp_path, job_ids, check_mode=False, property_map=None, id_property="mail", id_type="email"):
+    return import_record.record_jobs(sp, SITE, FOLDER, "hr", str(tmp_path), id_property, id_type, property_map or MAP,
+                                     job_ids, check_mode=check_mode)
 
 
 def test_a_first_job_becomes_the_baseline(sp, tmp_path):
@@ -209,6 +215,42 @@ def test_a_user_in_two_files_is_refused(sp, tmp_path):
     second = sp.job([{"mail": "ANNA@x.com", "cc": "2", "bld": "B"}], name="hr-2.json")
     with pytest.raises(SpoError, match="in more than one of the jobs' files"):
         record(sp, tmp_path, [first, second])
+
+
+def test_the_same_job_given_twice_is_one_job(sp, tmp_path):
+    job = sp.job([{"mail": "anna@x.com", "cc": "1", "bld": "B"}])
+    result = record(sp, tmp_path, [job, "{%s}" % job.upper()])
+    assert result["counts"] == {"recorded": 1, "unchanged": 0, "not_recorded": 0} and len(result["jobs"]) == 1
+    assert sp.baseline()[0]["jobs"] == [job]
+
+
+def test_a_job_recorded_with_the_mapping_it_was_queued_with(sp, tmp_path):
+    job = sp.job([{"mail": "anna@x.com", "cc": "1", "bld": "B"}])
+    sp.record_job(job)
+    assert record(sp, tmp_path, [job])["counts"]["recorded"] == 1
+    # an id_type not given is not compared: the baseline then holds none, and the delta run gives none either
+    assert record(sp, tmp_path, [job], id_type=None)["counts"]["recorded"] == 1
+    assert sp.baseline()[0]["id_type"] is None
+
+
+@pytest.mark.parametrize("given, words", [
+    (dict(property_map={"cc": "Building", "bld": "CostCenter"}),
+     "property_map {'cc': 'CostCenter', 'bld': 'Building'} (given: {'cc': 'Building', 'bld': 'CostCenter'})"),
+    (dict(id_property="upn"), "id_property 'mail' (given: 'upn')"),
+    (dict(id_type="principal_name"), "id_type 'email' (given: 'principal_name')"),
+])
+def test_a_job_queued_with_another_mapping_records_nothing(sp, tmp_path, given, words):
+    record(sp, tmp_path, [sp.job([{"mail": "anna@x.com", "cc": "1000", "bld": "B1"}])])
+    before = sp.files[BASELINE]
+    good = sp.job([{"mail": "anna@x.com", "cc": "2"}], name="hr-2.json")
+    other = sp.job([{"mail": "bjorn@x.com", "cc": "3"}], name="hr-3.json")
+    given_mapping = dict(job_records.job_mapping("email", "mail", MAP), **given)
+    sp.record_job(good, name="hr-2.json", mapping=given_mapping)
+    sp.record_job(other, name="hr-3.json")
+    with pytest.raises(SpoError) as caught:
+        record(sp, tmp_path, [good, other], **given)
+    assert str(caught.value).startswith("record the import baseline: import job %s was queued with %s: " % (other, words))
+    assert "nothing is recorded" in str(caught.value) and sp.files[BASELINE] == before
 
 
 def test_a_missing_import_file_is_refused(sp, tmp_path):

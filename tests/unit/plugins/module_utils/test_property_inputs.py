@@ -9,6 +9,7 @@ import os
 import pytest
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import import_build
+from ansible_collections.spo.user_profiles.plugins.module_utils._json_stream import JsonFloat
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_readers import ImportFileError
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import character_text
 from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values import PropertyKinds
@@ -204,8 +205,8 @@ def test_user_problem(user, expected):
 
 
 @pytest.mark.parametrize("value, ok", [
-    ("x", True), (1, True), (1.5, True), (True, True), (None, True), ([], True), (["a", 1, False], True),
-    ({"a": 1}, False), ([None], False), ([["a"]], False),
+    ("x", True), (1, True), (JsonFloat("1.50"), True), (True, True), (None, True), ([], True), (["a", 1, False], True),
+    ({"a": 1}, False), ([None], False), ([["a"]], False), (1.5, False), (["a", 2.5], False),
 ])
 def test_value_problem(value, ok):
     assert (value_problem(value) is None) is ok
@@ -317,3 +318,17 @@ def test_numbers_and_booleans_are_the_text_the_bulk_import_writes(tmp_path):
     assert desired == {"CostCenter": "true", "Off": "false", "N": "1.50", "Big": "12345678901234567890", "M": "-0"}
     inline = ProfileInput(KINDS, user="a@x.com", properties={"CostCenter": True, "SPS-Skills": [False, 2]})
     assert entries(inline)[0][2] == {"CostCenter": "true", "SPS-Skills": ["false", "2"]}
+
+
+@pytest.mark.parametrize("value", [1.50, 12345678901234567890.0, 1e16, 0.0])
+def test_an_inline_float_is_refused_as_the_bulk_import_refuses_it(tmp_path, value):
+    # YAML has already read 1.50 as 1.5: the text written is lost, whichever module is to write it
+    message = ("the decimal number %r no longer holds the text it was written as (YAML reads 1.50 as 1.5); quote the "
+               "value so that it stays text as written" % value)
+    built = import_build.build_import_files(str(tmp_path), "p", "upn", {"cc": "CostCenter"},
+                                            records=[{"upn": "a@x.com", "cc": value}])
+    assert [found["message"] for found in built["problems"]] == [message]
+    assert [found["message"] for found in problems_of(ProfileInput(KINDS, user="a@x.com", properties={"CostCenter": value}))] \
+        == [message]
+    records = ProfileInput(KINDS, records=[{"upn": "a@x.com", "cc": value}], id_property="upn", property_map={"cc": "CostCenter"})
+    assert [(found["record"], found["field"], found["message"]) for found in problems_of(records)] == [(1, "cc", message)]

@@ -137,8 +137,26 @@ def test_a_failure_that_concerns_every_user_stops_the_run_with_what_was_done():
     assert err.status == 403
     done = err.result
     assert 0 < done["summary"]["total"] < 40
-    assert done["summary"]["changed"] == len(done["users"]) == len(client.writes())
+    # (a user the failure came in the middle of is listed too, with the error)
+    assert done["summary"]["changed"] == len([user for user in done["users"] if user["changed"]]) == len(client.writes())
     assert client.limiter is None
+
+
+def test_a_run_stopped_in_the_middle_of_a_user_reports_what_was_written_for_it():
+    client = FakeTenantPeople(people(2), fail_after=5, fail_status=429)
+    desired = [(number, "u%02d@contoso.com" % number, {"CostCenter": "NEW", "AboutMe": "hi"}) for number in range(2)]
+    with pytest.raises(SpoError) as caught:
+        PropertySync(client, concurrency=1).run(desired)
+    err = caught.value
+    # u00 was done; u01 got CostCenter, then its AboutMe was throttled past the retries
+    assert [call[2]["propertyName"] for call in client.writes()] == ["CostCenter", "AboutMe", "CostCenter"]
+    assert str(err).startswith("set AboutMe of u01@contoso.com: ")
+    assert err.result["changed"] is True
+    assert err.result["summary"] == {"total": 2, "changed": 2, "unchanged": 0, "failed": 1, "written": 3}
+    assert err.result["users"] == [
+        {"user": "u00@contoso.com", "changed": True, "written": ["CostCenter", "AboutMe"], "error": None},
+        {"user": "u01@contoso.com", "changed": True, "written": ["CostCenter"], "error": str(err)}]
+    assert err.result["diff"]["after"]["u01@contoso.com"] == {"CostCenter": "NEW"}
 
 
 @pytest.mark.parametrize("status, per_user", [(500, True), (404, True), (400, True), (403, False), (401, False),

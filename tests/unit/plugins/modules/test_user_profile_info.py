@@ -43,6 +43,15 @@ def test_a_user_with_a_space_or_an_invisible_character_is_refused_before_any_req
     assert tenant.calls == []
 
 
+def test_a_property_name_with_an_invisible_character_is_refused_before_any_request(tenant, capsys):
+    result = run(capsys, users=["adele@contoso.com"], properties=["CostCenter", "CostCenter\u200b"],
+                 multi_value_properties=[" Certifications"])
+    assert result["failed"] is True
+    assert "properties[1]: 'CostCenter\\u200b' holds U+200B (ZERO WIDTH SPACE) at character 11" in result["msg"]
+    assert "multi_value_properties[0]: ' Certifications' holds U+0020 (SPACE) at character 1" in result["msg"]
+    assert tenant.calls == []
+
+
 def test_with_progress_interval_the_users_read_are_left_for_the_action(tenant, capsys, tmp_path):
     run(capsys, users=["adele@contoso.com", "ghost@contoso.com"], progress_interval=5, _ansible_tmpdir=str(tmp_path))
     users = json.loads((tmp_path / "spo-progress.json").read_text())["users"]
