@@ -12,6 +12,7 @@ import csv
 import io
 import os
 import re
+import string
 import unicodedata
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.constants import PRINCIPAL_NAME_PATTERN
@@ -74,12 +75,27 @@ MAPPING_HEADER = ("file", "upn")
 LISTED_PROBLEMS = 20
 
 
-def _format_name(name_format, fields):
+def _placeholder_problem(name_format, fields):
+    """The first placeholder of name_format that is not a plain {field} of `fields`, or a brace that opens none;
+    None when there is none. Attribute, index, conversion and format parts ("{upn.real}", "{upn[0]}", "{upn!r}") are
+    refused, not evaluated: a file name is text, and those would read other things than its words."""
     try:
-        return _strip_image_extension(name_format).format(**fields)
-    except (KeyError, IndexError, ValueError) as err:
+        parsed = list(string.Formatter().parse(name_format))
+    except ValueError as err:
+        return str(err)
+    for _literal, field, spec, conversion in parsed:
+        if field is not None and (field not in fields or spec or conversion):
+            return "{%s%s%s}" % (field, "!" + conversion if conversion else "", ":" + spec if spec else "")
+    return None
+
+
+def _format_name(name_format, fields):
+    pattern = _strip_image_extension(name_format)
+    problem = _placeholder_problem(pattern, fields)
+    if problem:
         raise ValueError("name_format %r: unknown or bad placeholder (%s); use %s" % (
-            name_format, err, ", ".join("{%s}" % key for key in sorted(fields))))
+            name_format, problem, ", ".join("{%s}" % key for key in sorted(fields))))
+    return pattern.format(**fields)
 
 
 def name_format_problem(name_format):

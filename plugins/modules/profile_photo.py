@@ -79,6 +79,8 @@ options:
         V({first}) and V({last}) are its first and last words (split on spaces and underscores),
         lower-cased, with accents removed (V(Zoë Müller.jpg) gives V(zoe) and V(muller));
         V({middle}) the words in between joined by dots; V({f}) and V({l}) the first letters.
+      - Only these plain placeholders are read. Anything else in braces, such as V({upn.real}), V({upn[0]}) or
+        V({first:.1}), refuses the task, naming it.
       - A trailing image extension in the format is ignored, so the default V({upn}.jpg) reads
         V(jdoe@contoso.com.png) as well.
       - Example, V({first}.{last}@contoso.com) maps V(John Doe.jpg) to V(john.doe@contoso.com).

@@ -160,7 +160,21 @@ def test_a_src_dir_that_is_no_directory_is_named(tmp_path, make, expected):
 def test_a_bad_name_format_is_one_problem_not_one_per_file():
     assert photo_sources.name_format_problem("{first}.{last}@contoso.com") is None
     assert photo_sources.name_format_problem("{login}@contoso.com").startswith(
-        "name_format '{login}@contoso.com': unknown or bad placeholder ('login'); use {f}, {first}")
+        "name_format '{login}@contoso.com': unknown or bad placeholder ({login}); use {f}, {first}")
+
+
+@pytest.mark.parametrize("name_format, placeholder", [
+    ("{upn.real}@contoso.com.jpg", "{upn.real}"),
+    ("{upn[x]}.jpg", "{upn[x]}"),
+    ("{upn[0]}.jpg", "{upn[0]}"),
+    ("{first!r}@contoso.com", "{first!r}"),
+    ("{first:.1}{last}@contoso.com", "{first:.1}"),
+    ("{}@contoso.com", "{}"),
+])
+def test_a_placeholder_that_is_no_plain_field_is_refused_not_evaluated(name_format, placeholder):
+    assert photo_sources.name_format_problem(name_format) == (
+        "name_format %r: unknown or bad placeholder (%s); use {f}, {first}, {l}, {last}, {middle}, {stem}, {upn}"
+        % (name_format, placeholder))
 
 
 # -- the mapping CSV ------------------------------------------------------------------------------

@@ -50,8 +50,11 @@ def sync(monkeypatch):
     ({"photos": [{"user": "ann@contoso.com"}]},
      "photos[].path is required with state=present (missing for ann@contoso.com) (nothing was sent)"),
     ({"src_dir": "/x", "name_format": "{login}@contoso.com"},
-     "name_format '{login}@contoso.com': unknown or bad placeholder ('login'); use {f}, {first}, {l}, {last}, {middle}, "
+     "name_format '{login}@contoso.com': unknown or bad placeholder ({login}); use {f}, {first}, {l}, {last}, {middle}, "
      "{stem}, {upn} (nothing was sent)"),
+    ({"src_dir": "/x", "name_format": "{upn.real}@contoso.com"},
+     "name_format '{upn.real}@contoso.com': unknown or bad placeholder ({upn.real}); use {f}, {first}, {l}, {last}, "
+     "{middle}, {stem}, {upn} (nothing was sent)"),
     ({"src_dir": "/x", "concurrency": 0, "workers": 0, "targets": []},
      "3 option problems, nothing was sent: concurrency must be 1 or more, not 0; workers must be 1 or more, not 0; "
      "targets must name at least one of sharepoint, graph"),
