@@ -25,7 +25,8 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.photo_manifest i
     MANIFEST_NAME, PhotoManifest, fingerprint, load_manifest, save_manifest,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.photo_targets import (
-    DEFAULT_FOLDER, DEFAULT_LIBRARY, TARGETS, GraphPhotos, SharePointPhotos, absolute_url, folder_url,
+    DEFAULT_FOLDER, DEFAULT_LIBRARY, TARGETS, GraphPhotos, SharePointPhotos, absolute_url, folder_url, sharepoint_account,
+    thumbnail_key,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.progress import UsersProgress
 
@@ -159,6 +160,7 @@ class PhotoSync(object):
                                            exchange_sync_state=options.get("exchange_sync_state"))
         self._writers = {"sharepoint": self.sharepoint, "graph": GraphPhotos(client)}
         self.manifest = PhotoManifest()
+        self._taken = {}
 
     def run(self, entries):
         """Sync every entry ({"user", "path"}, from sources photo_sources found no problem in); returns the module
@@ -166,6 +168,7 @@ class PhotoSync(object):
         self.manifest = load_manifest(self.client, self.sharepoint.site_url, self.folder)
         if self.manifest.stored:
             self.sharepoint.folder_ready = True  # the manifest is in it
+        self._taken = self._thumbnails_taken(entries)
         records = [_new_record(entry) for entry in entries]
         with self.client.limited_by(self.limit):
             if self.state == "absent":
@@ -186,6 +189,29 @@ class PhotoSync(object):
             manifest_written = True
         return _result(records, absolute_url(self.client, self.folder + "/" + MANIFEST_NAME), manifest_written,
                        self.limit.stats())
+
+    def _thumbnails_taken(self, entries):
+        """{thumbnail_key: user} of the users outside this run to whom an earlier run sent SharePoint thumbnails (the
+        manifest says so). Users of one run who would share thumbnails were refused with the sources."""
+        if "sharepoint" not in self.targets:
+            return {}
+        in_run = set(entry["user"].lower() for entry in entries)
+        return dict((thumbnail_key(upn), upn) for upn, sent in self.manifest.users.items()
+                    if "sharepoint" in sent and upn not in in_run)
+
+    def _thumbnails_of_another(self, record):
+        """Fail the user's SharePoint target, sending nothing there, when its thumbnails are another user's: writing
+        them would show this photo for that user, deleting them would take that user's photo away."""
+        upn = record["user"]
+        holder = self._taken.get(thumbnail_key(upn))
+        if holder is None:
+            return False
+        record["targets"]["sharepoint"] = "failed"
+        record["error"] = _join_error(record["error"], (
+            "sharepoint: its thumbnails would be %s_SThumb.jpg, _MThumb.jpg and _LThumb.jpg, which an earlier run sent "
+            "for %s; they were left alone (send %s with targets: [graph], or remove the photo of %s first)"
+            % (sharepoint_account(upn), holder, upn, holder)))
+        return True
 
     # -- present ---------------------------------------------------------------------------
 
@@ -216,6 +242,8 @@ class PhotoSync(object):
         needed = []
         reasons = set()
         for target in self.targets:
+            if target == "sharepoint" and self._thumbnails_of_another(record):
+                continue
             known = self.manifest.get(upn, target)
             if self.force:
                 needed.append(target)
@@ -291,6 +319,8 @@ class PhotoSync(object):
     def _apply_absent(self, record):
         upn = record["user"]
         for target in self.targets:
+            if target == "sharepoint" and self._thumbnails_of_another(record):
+                continue
             try:
                 removed = self._writers[target].remove(upn, self.check_mode)
             except SpoError as err:

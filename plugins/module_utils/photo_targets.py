@@ -34,6 +34,12 @@ def sharepoint_account(upn):
     return re.sub(r"[@.]", "_", upn)
 
 
+def thumbnail_key(upn):
+    """What a user's thumbnail file names are made of, as SharePoint compares file names (without case): users with
+    the same key ("a.b@x.com" and "a_b@x.com") would share one set of thumbnails."""
+    return sharepoint_account(upn).lower()
+
+
 def thumbnail_names(upn, labels=("S", "M", "L")):
     account = sharepoint_account(upn)
     return dict((label, "%s_%sThumb.jpg" % (account, label)) for label in labels)

@@ -13,6 +13,10 @@ description:
     (C({account}_SThumb.jpg), C(_MThumb.jpg), C(_LThumb.jpg), where C({account}) is the user principal name with
     C(@) and C(.) replaced by C(_)) in the My Site host's photo library, and links them to the profile through
     C(PictureURL) and C(SPS-PicturePlaceholderState).
+  - Two users whose C({account}) is the same (their names differ only by C(.) and C(_), as V(a.b@contoso.com) and
+    V(a_b@contoso.com)) cannot both have SharePoint thumbnails. Both in one task with O(state=present) and
+    O(targets) V(sharepoint) are refused with the sources. A user whose thumbnails an earlier run sent for the other
+    (the manifest says so) fails its V(sharepoint) target, and those thumbnails are neither replaced nor deleted.
   - Sends the photo, square and at most O(graph_max_px) pixels, re-encoded until it is under 4 MB, to Microsoft Graph
     (C(PUT /users/{upn}/photo/$value)), from where Exchange Online, Teams and Entra ID show it.
   - Sources may be JPEG, PNG, GIF, BMP, TIFF or WebP. EXIF orientation is applied; CMYK, palette and transparent
@@ -24,8 +28,9 @@ description:
     failure never stops the others; every user is reported, and the task fails at the end if any user failed (see
     O(fail_on_error)).
   - The sources are checked whole before anything is sent. An entry of O(photos), a file of O(src_dir) or a line of
-    O(mapping) that is wrong (a user that is no user principal name, a user given two photos, a file that maps to no
-    user, a malformed line) fails the task with one message naming each, and nothing is sent (see RV(problems)).
+    O(mapping) that is wrong (a user that is no user principal name, a user given two photos, two users whose
+    thumbnails would be the same files, a file that maps to no user, a malformed line) fails the task with one message
+    naming each, and nothing is sent (see RV(problems)).
   - Only the requests a change needs are sent. For a user the manifest does not know yet, three thumbnail uploads,
     C(PictureURL) and C(SPS-PicturePlaceholderState) (written without reading them first, since a photo being sent
     means they are written anyway) and the Graph photo; for a changed photo of a user it knows, the thumbnails and the
@@ -391,8 +396,10 @@ def main():
         problems.append(str(err))
     module.fail_on_option_problems(problems)
     try:
+        present = params["state"] == "present"
         entries, problems = photo_sources.resolve_sources(params["photos"], params["src_dir"], params["name_format"],
-                                                          params["mapping"], need_files=params["state"] == "present")
+                                                          params["mapping"], need_files=present,
+                                                          thumbnails=present and "sharepoint" in params["targets"])
     except (OSError, IOError, ValueError) as err:
         module.fail_json(msg="cannot read the sources: %s" % err)
     if problems:

@@ -244,6 +244,27 @@ def test_a_shared_source_is_archived_only_when_every_user_of_it_has_it(tenant, t
     assert message.startswith("1 of 2 users failed: bob@contoso.com: sharepoint: ") and "User Not Found" in message
 
 
+def test_thumbnails_an_earlier_run_sent_for_another_user_are_neither_replaced_nor_deleted(monkeypatch, tmp_path):
+    tenant = fake_tenant(monkeypatch, users=("a.b@contoso.com", "a_b@contoso.com"))
+    run_sync(tenant, [{"user": "a_b@contoso.com", "path": write_image(tmp_path / "blue.jpg", BLUE)}])
+    thumbnails = dict((path, data) for path, data in tenant.files.items() if path.endswith("Thumb.jpg"))
+    result = run_sync(tenant, [{"user": "a.b@contoso.com", "path": write_image(tmp_path / "red.jpg", RED)}])
+    user = result["users"][0]
+    assert result["failed_users"] == ["a.b@contoso.com"] and user["targets"] == {"sharepoint": "failed", "graph": "updated"}
+    assert user["error"] == (
+        "sharepoint: its thumbnails would be a_b_contoso_com_SThumb.jpg, _MThumb.jpg and _LThumb.jpg, which an earlier "
+        "run sent for a_b@contoso.com; they were left alone (send a.b@contoso.com with targets: [graph], or remove the "
+        "photo of a_b@contoso.com first)")
+    assert tenant.profiles["a.b@contoso.com"]["PictureURL"] == ""
+    removed = run_sync(tenant, [{"user": "a.b@contoso.com", "path": None}], state="absent")
+    assert removed["users"][0]["targets"] == {"sharepoint": "failed", "graph": "removed"}
+    assert dict((path, data) for path, data in tenant.files.items() if path.endswith("Thumb.jpg")) == thumbnails
+    # Removed together, neither takes the other's photo away.
+    both = run_sync(tenant, [{"user": "a.b@contoso.com", "path": None}, {"user": "a_b@contoso.com", "path": None}],
+                    state="absent")
+    assert both["failed_users"] == [] and not any(path.endswith("Thumb.jpg") for path in tenant.files)
+
+
 def test_exchange_sync_state_is_written_when_asked(tenant, sources):
     run_sync(tenant, sources[:1], exchange_sync_state=0)
     assert tenant.profiles["ann@contoso.com"]["SPS-PictureExchangeSyncState"] == "0"

@@ -112,6 +112,23 @@ def test_sources_with_problems_are_refused_whole_before_connecting(monkeypatch, 
     assert result["msg"] == "2 problem(s) in the photo sources, nothing was sent: " + "; ".join(problems)
 
 
+def test_users_whose_thumbnails_would_be_the_same_files_are_refused_only_when_thumbnails_are_sent(sync, capsys, tmp_path):
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"x")
+    photos = [{"user": "a.b@contoso.com", "path": str(photo)}, {"user": "a_b@contoso.com", "path": str(photo)}]
+    result = run(capsys, photos=photos)
+    assert result["failed"] is True and not sync.calls
+    assert result["problems"] == [
+        "a.b@contoso.com (photos[0]) and a_b@contoso.com (photos[1]) would share the SharePoint thumbnails "
+        "a_b_contoso_com_SThumb.jpg, _MThumb.jpg and _LThumb.jpg (named after the user principal name with \"@\" and "
+        "\".\" replaced by \"_\"), all of them showing the photo sent last; send all but one of them with targets: "
+        "[graph]"]
+    run(capsys, photos=photos, targets=["graph"])
+    run(capsys, photos=photos, state="absent")
+    assert [[entry["user"] for entry in entries] for _options, entries in sync.calls] == [
+        ["a.b@contoso.com", "a_b@contoso.com"]] * 2
+
+
 def test_a_bad_mapping_line_refuses_every_file_before_connecting(monkeypatch, capsys, tmp_path):
     refuse_client(monkeypatch)
     (tmp_path / "ann.jpg").write_bytes(b"x")
