@@ -62,17 +62,44 @@ def _safe_hash(path):
         return SpoError("%s: cannot read file: %s" % (path, err), operation="prepare photo")
 
 
-def _archive(record, archive_dir, check_mode):
-    """Move a source that was sent everywhere into archive_dir (check mode: only say where it would go)."""
-    destination = os.path.join(archive_dir, os.path.basename(record["path"]))
-    if check_mode:
-        record["archived"] = destination
-        return
+def _free_destination(archive_dir, file_name, check_mode, promised):
+    """A path in archive_dir that no file has: the file's name, or failing that "photo (2).jpg", "photo (3).jpg"...
+    Outside check mode the path is taken at once, as an empty file the move replaces, so that nothing else takes it;
+    in check mode `promised` holds the paths already said for this run's other sources."""
+    base, extension = os.path.splitext(file_name)
+    number = 1
+    while True:
+        destination = os.path.join(archive_dir, file_name if number == 1 else "%s (%d)%s" % (base, number, extension))
+        number += 1
+        if check_mode:
+            if not os.path.lexists(destination) and destination not in promised.values():
+                return destination
+            continue
+        try:
+            os.close(os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            continue
+        return destination
+
+
+def _archive(record, archive_dir, check_mode, promised):
+    """Move a source that was sent everywhere into archive_dir (check mode: only say where it would go), never onto
+    another file: sources of one run may share a name (/one/photo.jpg, /two/photo.jpg), and an earlier run may have
+    archived a photo of the same name. `promised`: {source: destination} of the sources archived so far."""
+    source = record["path"]
     try:
-        if not os.path.isdir(archive_dir):
-            os.makedirs(archive_dir)
-        shutil.move(record["path"], destination)
-        record["archived"] = destination
+        if source not in promised:
+            if not check_mode and not os.path.isdir(archive_dir):
+                os.makedirs(archive_dir)
+            destination = _free_destination(archive_dir, os.path.basename(source), check_mode, promised)
+            if not check_mode:
+                try:
+                    shutil.move(source, destination)
+                except BaseException:
+                    os.remove(destination)  # the empty file that held the name
+                    raise
+            promised[source] = destination
+        record["archived"] = promised[source]
     except (OSError, IOError, shutil.Error) as err:
         record["error"] = _join_error(record["error"], "archive: %s" % err)
 
@@ -180,8 +207,9 @@ class PhotoSync(object):
             self._settle(record)
         # A source shared by several users is archived once every one of them has it.
         failed_paths = set(record["path"] for record in records if record["action"] == "failed")
+        promised = {}
         for record in records:
-            self._archive_when_done(record, failed_paths)
+            self._archive_when_done(record, failed_paths, promised)
         manifest_written = False
         if self.manifest.dirty and not self.check_mode:
             self.sharepoint.ensure_folder()
@@ -343,11 +371,11 @@ class PhotoSync(object):
         if record["error"] is not None or any(value == "failed" for value in record["targets"].values()):
             record["action"] = "failed"
 
-    def _archive_when_done(self, record, failed_paths):
+    def _archive_when_done(self, record, failed_paths, promised):
         """A source sent everywhere for every user that has it is archived when asked."""
         if (self.archive_dir and record.get("path") and self.state == "present" and record["action"] != "failed"
                 and record["path"] not in failed_paths and os.path.exists(record["path"])):
-            _archive(record, self.archive_dir, self.check_mode)
+            _archive(record, self.archive_dir, self.check_mode, promised)
             if record["archived"]:
                 record["changed"] = True
             if record["error"]:

@@ -178,6 +178,9 @@ options:
     description:
       - Move each source file here once all its targets succeeded (or were already up to date).
         Sources of failed users stay where they are for the next run.
+      - No file is ever replaced. A source whose name a file here already has (archived by an earlier run, or another
+        source of this run with the same name from another directory) gets a number, as V(photo (2\).jpg);
+        RV(users[].archived) says where each went.
     type: path
   fail_on_error:
     description:
@@ -277,7 +280,7 @@ users:
       type: str
       sample: "graph: set Graph photo of jdoe@contoso.com: User not found (HTTP 404, Request_ResourceNotFound)"
     archived:
-      description: Where the source was moved to with O(archive_dir); null otherwise.
+      description: Where the source was moved to with O(archive_dir) (in check mode, would be); null otherwise.
       type: str
       sample: /srv/hr/photos/done/jdoe@contoso.com.jpg
 summary:

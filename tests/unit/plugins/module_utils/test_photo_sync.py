@@ -207,6 +207,40 @@ def test_archive_moves_only_fully_successful_sources(tenant, sources, tmp_path):
     assert result["failed_users"] == ["bob@contoso.com"]
 
 
+def test_archiving_never_replaces_a_file(tenant, tmp_path):
+    """Sources of one run with one name, and a photo an earlier run archived under that name: each file is kept."""
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    archive = tmp_path / "done"
+    archive.mkdir()
+    (archive / "photo.jpg").write_bytes(b"archived by an earlier run")
+    (archive / "photo (3).jpg").write_bytes(b"archived by hand")
+    entries = [{"user": "ann@contoso.com", "path": write_image(tmp_path / "one" / "photo.jpg", RED)},
+               {"user": "bob@contoso.com", "path": write_image(tmp_path / "two" / "photo.jpg", GREEN)}]
+    originals = dict((entry["user"], open(entry["path"], "rb").read()) for entry in entries)
+    preview = run_sync(tenant, entries, archive_dir=str(archive), check_mode=True)
+    expected = {"ann@contoso.com": str(archive / "photo (2).jpg"), "bob@contoso.com": str(archive / "photo (4).jpg")}
+    assert dict((user["user"], user["archived"]) for user in preview["users"]) == expected
+    assert sorted(os.listdir(str(archive))) == ["photo (3).jpg", "photo.jpg"]
+    result = run_sync(tenant, entries, archive_dir=str(archive))
+    assert dict((user["user"], user["archived"]) for user in result["users"]) == expected
+    assert all(open(expected[upn], "rb").read() == data for upn, data in originals.items())
+    assert (archive / "photo.jpg").read_bytes() == b"archived by an earlier run"
+    assert (archive / "photo (3).jpg").read_bytes() == b"archived by hand"
+    assert not any(os.path.exists(entry["path"]) for entry in entries)
+
+
+def test_a_source_that_cannot_be_moved_stays_and_leaves_no_empty_file_in_the_archive(tenant, sources, tmp_path,
+                                                                                      monkeypatch):
+    def refuse(source, destination):
+        raise OSError("permission denied")
+    monkeypatch.setattr(photo_sync.shutil, "move", refuse)
+    archive = tmp_path / "done"
+    result = run_sync(tenant, sources[:1], archive_dir=str(archive))
+    assert result["failed_users"] == ["ann@contoso.com"] and result["users"][0]["error"] == "archive: permission denied"
+    assert os.listdir(str(archive)) == [] and os.path.exists(sources[0]["path"])
+
+
 def test_users_sharing_one_source_file_each_get_the_photo(tenant, tmp_path):
     avatar = write_image(tmp_path / "default-avatar.jpg", GREEN)
     entries = [{"user": upn, "path": avatar} for upn in ("ann@contoso.com", "bob@contoso.com", "cid@contoso.com")]
