@@ -205,18 +205,36 @@ class PhotoSync(object):
         self.progress.finish()
         for record in records:
             self._settle(record)
+        manifest_written = self._save_manifest(records)
+        # Archived only once the manifest holds what was sent: a source the next run must send again stays.
         # A source shared by several users is archived once every one of them has it.
         failed_paths = set(record["path"] for record in records if record["action"] == "failed")
         promised = {}
         for record in records:
             self._archive_when_done(record, failed_paths, promised)
-        manifest_written = False
-        if self.manifest.dirty and not self.check_mode:
-            self.sharepoint.ensure_folder()
-            save_manifest(self.client, self.sharepoint.site_url, self.folder, self.manifest)
-            manifest_written = True
+        return self._result(records, manifest_written)
+
+    def _result(self, records, manifest_written):
         return _result(records, absolute_url(self.client, self.folder + "/" + MANIFEST_NAME), manifest_written,
                        self.limit.stats())
+
+    def _save_manifest(self, records):
+        """Write the manifest when it changed (not in check mode); whether it was written. When it cannot be, the error
+        raised holds the result (what was written for each user) and says what the next run does."""
+        if not self.manifest.dirty or self.check_mode:
+            return False
+        try:
+            self.sharepoint.ensure_folder()
+            save_manifest(self.client, self.sharepoint.site_url, self.folder, self.manifest)
+        except SpoError as err:
+            if self.state == "absent":
+                what = ("the photos were removed (see users), but the photo manifest was not saved: it still lists them "
+                        "as sent, so a user given a photo again needs force: true")
+            else:
+                what = ("the photos were sent (see users), but the photo manifest was not saved: the next run does not "
+                        "know they were, and sends them again%s" % ("; no source was archived" if self.archive_dir else ""))
+            raise err.replace(message="%s; %s" % (err.message, what), result=self._result(records, False)) from err
+        return True
 
     def _thumbnails_taken(self, entries):
         """{thumbnail_key: user} of the users outside this run to whom an earlier run sent SharePoint thumbnails (the

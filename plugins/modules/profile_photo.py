@@ -207,6 +207,8 @@ notes:
     The permissions are read from the access token's C(roles) claim before anything is changed; a
     missing one fails the task at once, naming it, its API and where to grant it.
   - The manifest is written once at the end of a run; do not run two syncs for the same tenant at the same time.
+    When it cannot be written, the task fails reporting every user as it does otherwise (what was written, with
+    C(changed)), and the message says what the next run does; no source is archived then.
   - The manifest lives on the My Site host even with O(targets=[graph]), so SharePoint access is needed in every case.
 """
 
@@ -372,6 +374,15 @@ def pipeline_settings(params):
     )
 
 
+def _reported(module, result):
+    """The sync's result as the module returns it: the diff only in diff mode."""
+    result = dict(result)
+    diff = result.pop("diff", None)
+    if module.diff_mode and diff is not None:
+        result["diff"] = diff
+    return result
+
+
 def main():
     module = SpoModule(
         argument_spec(),
@@ -423,13 +434,10 @@ def main():
         "progress": UsersProgress.of_module(module.module, params["progress_interval"]),
     })
     try:
-        result = sync.run(entries)
+        result = _reported(module, sync.run(entries))
     except SpoError as err:
-        module.fail_from_error(err)
-
-    diff = result.pop("diff")
-    if module.diff_mode:
-        result["diff"] = diff
+        # Raised after the writes too (the manifest not saved): its result reports what was written all the same.
+        module.fail_from_error(err, **_reported(module, err.result))
     failed = result["failed_users"]
     if failed and params["fail_on_error"]:
         module.fail_json(msg=photo_sync.failure_message(result), **result)

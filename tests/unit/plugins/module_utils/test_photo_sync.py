@@ -9,6 +9,7 @@ import os
 import pytest
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import files, image_pipeline, photo_manifest, photo_sync
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.progress import FILE_NAME, ProgressFile, UsersProgress
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_image_pipeline import (
     BLUE, GREEN, RED, decode,
@@ -165,6 +166,39 @@ def test_targets_are_tracked_separately(tenant, sources):
     assert tenant.graph and not any(path.endswith("Thumb.jpg") for path in tenant.files)
     result = run_sync(tenant, sources)
     assert all(user["targets"] == {"sharepoint": "updated", "graph": "unchanged"} for user in result["users"])
+
+
+def refuse_the_manifest(monkeypatch):
+    def save(client, site_url, folder, manifest):
+        raise SpoError("The request has been throttled.", status=429, operation="upload " + photo_manifest.MANIFEST_NAME)
+    monkeypatch.setattr(photo_sync, "save_manifest", save)
+
+
+def test_a_manifest_not_saved_fails_the_run_with_what_was_written_and_what_the_next_run_does(tenant, sources, tmp_path,
+                                                                                             monkeypatch):
+    refuse_the_manifest(monkeypatch)
+    archive = tmp_path / "done"
+    with pytest.raises(SpoError) as info:
+        run_sync(tenant, sources[:2], archive_dir=str(archive))
+    assert str(info.value) == (
+        "upload %s: The request has been throttled.; the photos were sent (see users), but the photo manifest was not "
+        "saved: the next run does not know they were, and sends them again; no source was archived (HTTP 429)"
+        % photo_manifest.MANIFEST_NAME)
+    result = info.value.result
+    assert result["changed"] is True and result["manifest_written"] is False
+    assert result["summary"] == {"total": 2, "changed": 2, "unchanged": 0, "failed": 0}
+    assert [(user["user"], user["targets"]) for user in result["users"]] == [
+        (upn, {"sharepoint": "updated", "graph": "updated"}) for upn in ("ann@contoso.com", "bob@contoso.com")]
+    assert not archive.exists() and all(os.path.exists(entry["path"]) for entry in sources)
+
+
+def test_a_manifest_not_saved_after_removals_says_a_photo_given_again_needs_force(tenant, sources, monkeypatch):
+    run_sync(tenant, sources)
+    refuse_the_manifest(monkeypatch)
+    with pytest.raises(SpoError, match="the photos were removed \\(see users\\), but the photo manifest was not saved: it "
+                                       "still lists them as sent, so a user given a photo again needs force: true") as info:
+        run_sync(tenant, [{"user": "ann@contoso.com", "path": None}], state="absent")
+    assert info.value.result["users"][0]["action"] == "removed" and info.value.result["changed"] is True
 
 
 def test_check_mode_writes_nothing_and_says_why(tenant, sources, tmp_path):

@@ -8,6 +8,7 @@ import types
 
 import pytest
 
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.modules import profile_photo
 from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.module_runs import refuse_client, run_module, serve_client
 
@@ -82,6 +83,23 @@ def test_with_fail_on_error_false_failed_users_are_reported_not_fatal(sync, caps
     photo.write_bytes(b"x")
     result = run(capsys, photos=[{"user": "ann@contoso.com", "path": str(photo)}], fail_on_error=False)
     assert "failed" not in result and result["failed_users"] == ["ghost@contoso.com"] and "diff" not in result
+
+
+def test_a_sync_failing_after_its_writes_reports_them(sync, capsys, tmp_path, monkeypatch):
+    def run_and_fail(self, entries):
+        raise SpoError("throttled; the photos were sent (see users), but the photo manifest was not saved", status=429,
+                       operation="upload manifest", result=dict(FakeSync.answer, manifest_written=False))
+    monkeypatch.setattr(FakeSync, "run", run_and_fail)
+    photo = tmp_path / "ann@contoso.com.jpg"
+    photo.write_bytes(b"x")
+    result = run(capsys, photos=[{"user": "ann@contoso.com", "path": str(photo)}])
+    assert result["failed"] is True and result["changed"] is True and result["status"] == 429
+    assert result["msg"] == ("upload manifest: throttled; the photos were sent (see users), but the photo manifest was "
+                             "not saved (HTTP 429)")
+    assert result["users"] == FakeSync.answer["users"] and result["summary"]["changed"] == 1
+    assert result["manifest_written"] is False and "diff" not in result  # the diff in diff mode only
+    assert run(capsys, photos=[{"user": "ann@contoso.com", "path": str(photo)}], _ansible_diff=True)["diff"] == (
+        FakeSync.answer["diff"])
 
 
 def test_by_default_the_ceiling_is_the_shared_one_and_no_progress_file_is_written(sync, capsys, tmp_path):
