@@ -55,6 +55,16 @@ def _join_error(existing, message):
     return message if not existing else existing + "; " + message
 
 
+def _fail_target(record, target, err):
+    """A target failed for the user: what it wrote before it failed, if anything (photo_targets), is a change."""
+    written = err.result.get("written")
+    record["targets"][target] = "failed"
+    record["error"] = _join_error(record["error"], "%s: %s%s" % (
+        target, err, " (written before it failed: %s)" % ", ".join(written) if written else ""))
+    if written:
+        record["changed"] = True
+
+
 def _safe_hash(path):
     try:
         return sha256_file(path)
@@ -343,8 +353,7 @@ class PhotoSync(object):
             try:
                 self._writers[target].put(upn, prepared, linked=self._linked(upn, target))
             except SpoError as err:
-                record["targets"][target] = "failed"
-                record["error"] = _join_error(record["error"], "%s: %s" % (target, err))
+                _fail_target(record, target, err)
                 continue
             record["targets"][target] = "updated"
             record["changed"] = True
@@ -370,8 +379,7 @@ class PhotoSync(object):
             try:
                 removed = self._writers[target].remove(upn, self.check_mode)
             except SpoError as err:
-                record["targets"][target] = "failed"
-                record["error"] = _join_error(record["error"], "%s: %s" % (target, err))
+                _fail_target(record, target, err)
                 continue
             if removed:
                 record["targets"][target] = "would remove" if self.check_mode else "removed"

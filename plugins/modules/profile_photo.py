@@ -263,7 +263,9 @@ users:
       type: str
       sample: /srv/hr/photos/jdoe@contoso.com.jpg
     changed:
-      description: Whether anything was (or in check mode would be) changed for this user.
+      description:
+        - Whether anything was (or in check mode would be) changed for this user. A failed user is changed too when a
+          target wrote a part of the photo before it failed; RV(users[].error) names those writes.
       type: bool
       sample: true
     action:
@@ -278,7 +280,9 @@ users:
       type: dict
       sample: {"sharepoint": "updated", "graph": "failed"}
     error:
-      description: Why this user failed, per target; null when it did not.
+      description:
+        - Why this user failed, per target, with what the target wrote before it failed, if anything; null when it
+          did not.
       type: str
       sample: "graph: set Graph photo of jdoe@contoso.com: User not found (HTTP 404, Request_ResourceNotFound)"
     archived:

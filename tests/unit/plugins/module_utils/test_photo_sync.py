@@ -15,7 +15,9 @@ from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_
     BLUE, GREEN, RED, decode,
 )
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_photo_sources import write_image
-from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_photo_targets import FOLDER, fake_tenant, sent
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_photo_targets import (
+    FOLDER, fake_tenant, sent, throttle,
+)
 
 
 @pytest.fixture
@@ -159,6 +161,20 @@ def test_one_failed_user_does_not_stop_the_others(tenant, sources, tmp_path):
     tenant.log.clear()
     again = run_sync(tenant, entries)
     assert sorted(user["user"] for user in again["users"] if user["action"] == "unchanged") == ["ann@contoso.com", "bob@contoso.com"]
+
+
+def test_a_user_whose_target_failed_after_writing_is_reported_changed(tenant, sources):
+    throttle(tenant, "_LThumb.jpg")
+    result = run_sync(tenant, sources[:1], targets=["sharepoint"])
+    user = result["users"][0]
+    assert result["changed"] is True and user["changed"] is True and user["action"] == "failed"
+    assert user["targets"] == {"sharepoint": "failed"}
+    assert user["error"] == ("sharepoint: upload %s/ann_contoso_com_LThumb.jpg: The request has been throttled. (HTTP 429) "
+                             "(written before it failed: PictureURL, ann_contoso_com_SThumb.jpg, ann_contoso_com_MThumb.jpg)"
+                             % FOLDER)
+    assert result["summary"] == {"total": 1, "changed": 1, "unchanged": 0, "failed": 1}
+    # nothing recorded as sent: the next run sends the whole photo again
+    assert "ann@contoso.com" not in json.loads(tenant.files.get(FOLDER + "/" + photo_manifest.MANIFEST_NAME, b'{"users": {}}'))["users"]
 
 
 def test_targets_are_tracked_separately(tenant, sources):

@@ -154,6 +154,53 @@ def test_sharepoint_put_links_the_profile_first_uploads_and_shows_the_photo_last
                             "set SPS-PicturePlaceholderState", "set SPS-PictureExchangeSyncState"]
 
 
+def throttle(tenant, name):
+    """Make the tenant refuse the upload of files whose name ends with `name` (as past the retries of throttling)."""
+    answer = tenant.sp
+
+    def sp(method, url, operation, **kw):
+        if "/Files/add(" in url and unquote(url).split("url='", 1)[1].split("'", 1)[0].endswith(name):
+            tenant.log.append((method, url))
+            raise SpoError("The request has been throttled.", status=429, operation=operation)
+        return answer(method, url, operation, **kw)
+    tenant.sp = sp
+
+
+def test_a_put_that_fails_after_some_of_its_writes_names_them(monkeypatch):
+    tenant = fake_tenant(monkeypatch)
+    monkeypatch.setattr(files, "ensure_folder", lambda client, site_url, folder: True)
+    throttle(tenant, "_MThumb.jpg")
+    with pytest.raises(SpoError, match="throttled") as info:
+        photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"]).put("ann@contoso.com", PREPARED)
+    assert info.value.result == {"written": ["the folder " + FOLDER, "PictureURL", "ann_contoso_com_SThumb.jpg"]}
+    tenant.log.clear()
+    with pytest.raises(SpoError) as info:
+        photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"]).put("bob@contoso.com", PREPARED, linked=True)
+    assert info.value.result == {"written": ["the folder " + FOLDER, "bob_contoso_com_SThumb.jpg"]}
+
+
+def test_a_put_that_fails_before_any_write_says_none():
+    tenant = FakeTenant(["ann@contoso.com"])
+    sharepoint = photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"])
+    sharepoint.folder_ready = True
+    throttle(tenant, "_SThumb.jpg")
+    with pytest.raises(SpoError) as info:
+        sharepoint.put("ann@contoso.com", PREPARED, linked=True)
+    assert info.value.result == {}
+
+
+def test_a_remove_that_fails_after_deleting_names_what_it_deleted(monkeypatch):
+    tenant = fake_tenant(monkeypatch)
+    sharepoint = photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"])
+    sharepoint.put("ann@contoso.com", PREPARED)
+    del tenant.profiles["ann@contoso.com"]  # the profile is gone: reading it fails
+    monkeypatch.setattr(photo_targets.profiles, "get_properties", lambda client, upn: (_ for _ in ()).throw(
+        SpoError("User Not Found", status=500, operation="read profile of %s" % upn)))
+    with pytest.raises(SpoError, match="User Not Found") as info:
+        sharepoint.remove("ann@contoso.com", check_mode=False)
+    assert info.value.result == {"written": ["deleted ann_contoso_com_%sThumb.jpg" % label for label in "SML"]}
+
+
 def test_a_linked_put_sends_the_thumbnails_only(monkeypatch):
     tenant = fake_tenant(monkeypatch)
     sharepoint = photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"])
