@@ -87,22 +87,23 @@ class SharePointPhotos(object):
         return absolute_url(self.client, self.folder + "/" + thumbnail_names(upn)["M"])
 
     def put(self, upn, prepared, linked=False):
-        """Upload the thumbnails and link them to the profile: PictureURL first, so that an account without a profile
-        fails before anything is uploaded (the service refuses the write), and the placeholder state, which shows the
-        photo, last. Nothing is read first: a photo being sent means those values are written anyway. When `linked`,
-        the profile already points at these thumbnails, and only they are sent. SPS-PictureExchangeSyncState, when
-        asked for, is written every time: what it holds is known only from a read, which costs as much."""
+        """Upload the thumbnails, then link them to the profile: PictureURL, and the placeholder state, which shows the
+        photo, last. Uploaded first, as Microsoft's uploader sample does, so that the profile never points at
+        thumbnails that are not there; an account without a profile then fails at the PictureURL write, after the
+        uploads (the error names them). Nothing is read first: a photo being sent means those values are written
+        anyway. When `linked`, the profile already points at these thumbnails, and only they are sent.
+        SPS-PictureExchangeSyncState, when asked for, is written every time: what it holds is known only from a read,
+        which costs as much."""
         written = []
         try:
             if self.ensure_folder():
                 written.append("the folder " + self.folder)
-            if not linked:
-                profiles.set_single(self.client, upn, PICTURE_URL, self.picture_url(upn))
-                written.append(PICTURE_URL)
             for label, name in thumbnail_names(upn, self.labels).items():
                 files.upload_bytes(self.client, self.site_url, self.folder, name, prepared["thumbnails"][label])
                 written.append(name)
             if not linked:
+                profiles.set_single(self.client, upn, PICTURE_URL, self.picture_url(upn))
+                written.append(PICTURE_URL)
                 profiles.set_single(self.client, upn, PLACEHOLDER_STATE, "0")
                 written.append(PLACEHOLDER_STATE)
             if self.exchange_sync_state is not None:

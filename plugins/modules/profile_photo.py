@@ -34,8 +34,10 @@ description:
   - Only the requests a change needs are sent. For a user the manifest does not know yet, three thumbnail uploads,
     C(PictureURL) and C(SPS-PicturePlaceholderState) (written without reading them first, since a photo being sent
     means they are written anyway) and the Graph photo; for a changed photo of a user it knows, the thumbnails and the
-    Graph photo only, the profile already pointing at them. An account without a profile fails at the C(PictureURL)
-    write, before anything is uploaded.
+    Graph photo only, the profile already pointing at them.
+  - The thumbnails are uploaded before C(PictureURL) is written, as Microsoft's uploader sample does, so that a
+    profile never points at thumbnails that are not there. An account without a profile fails at the C(PictureURL)
+    write, its thumbnails uploaded; RV(users[].error) names them.
   - Idempotent across machines. A small manifest of source-photo hashes is kept in the tenant, next to the
     thumbnails (C(spo-user-profiles-photo-manifest.json)), read once per run and written once at the end when
     something changed. An unchanged rerun, even from a fresh container, reads the manifest and writes nothing.
