@@ -20,7 +20,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils import permissio
 from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import DEFAULT_CONCURRENCY, AdaptiveLimit, run_bounded
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError, failed_users_message
 from ansible_collections.spo.user_profiles.plugins.module_utils.files import sha256_file
-from ansible_collections.spo.user_profiles.plugins.module_utils.image_pipeline import PipelineSettings, inspect_image, prepare_many
+from ansible_collections.spo.user_profiles.plugins.module_utils.image_pipeline import PipelineSettings, prepare_many
 from ansible_collections.spo.user_profiles.plugins.module_utils.photo_manifest import (
     MANIFEST_NAME, PhotoManifest, fingerprint, load_manifest, save_manifest,
 )
@@ -135,26 +135,6 @@ def _result(records, manifest_url, manifest_written, concurrency):
         "concurrency": concurrency,
         "diff": _diff(changed),
     }
-
-
-def _open_problem(path, settings):
-    """Check mode: why the source does not open as an image, or None."""
-    try:
-        inspect_image(path, settings)
-    except (SpoError, OSError, IOError) as err:
-        return str(err)
-    return None
-
-
-def _inspect(record, needed, problem):
-    """Check mode: a source that opens as an image would be sent; one that does not (problem) fails its user."""
-    if problem is not None:
-        record["action"] = "failed"
-        record["error"] = problem
-        return
-    record["changed"] = True
-    for target in needed:
-        record["targets"][target] = "would update"
 
 
 def failure_message(result):
@@ -317,11 +297,12 @@ class PhotoSync(object):
         work = self._plan_present(entries, records)
         self.progress.start(len(work), self.limit)
         if self.check_mode:
-            problems = {}  # a shared source is opened once
-            for record, needed in work:
-                if record["path"] not in problems:
-                    problems[record["path"]] = _open_problem(record["path"], self.settings)
-                _inspect(record, needed, problems[record["path"]])
+            # Prepared as in a real run, so that a photo the run cannot use fails here too (a truncated JPEG has a good
+            # header); nothing is sent.
+            for record, needed, _prepared in self._prepared(work):
+                record["changed"] = True
+                for target in needed:
+                    record["targets"][target] = "would update"
                 self.progress.advance()
             return
         for _item, _sent in run_bounded(self._apply_present, self._prepared(work), self.limit.ceiling):

@@ -199,7 +199,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Reports which users would change and why, without preparing or sending anything.
+    description:
+      - Reports which users would change and why, without sending anything.
+      - The photos that would be sent are prepared as in a real run, so that one the run could not use (a truncated
+        file, for example) fails its users here too.
   diff_mode:
     support: full
 notes:

@@ -232,6 +232,19 @@ def test_check_mode_writes_nothing_and_says_why(tenant, sources, tmp_path):
     assert "ann@contoso.com" not in result["diff"]["after"]
 
 
+def test_check_mode_fails_a_photo_the_run_cannot_use_though_its_header_is_good(tenant, sources):
+    """A truncated JPEG opens (its header is whole) and fails only when decoded: check mode says what the run does."""
+    data = open(write_image(tenant_path(sources, "bob@contoso.com"), GREEN, size=(400, 400)), "rb").read()
+    tenant_path(sources, "bob@contoso.com").write_bytes(data[:len(data) // 3])
+    preview = run_sync(tenant, sources, check_mode=True)
+    assert tenant.writes() == []
+    failed = preview["users"][1]
+    assert preview["failed_users"] == ["bob@contoso.com"] and "bob@contoso.com.jpg: cannot decode image" in failed["error"]
+    result = run_sync(tenant, sources)
+    assert result["failed_users"] == ["bob@contoso.com"] and result["users"][1]["error"] == failed["error"]
+    assert [user["action"] for user in preview["users"]] == [user["action"] for user in result["users"]]
+
+
 def test_absent_removes_everything_and_is_idempotent(tenant, sources):
     run_sync(tenant, sources)
     leaver = [{"user": "ann@contoso.com", "path": None}]
@@ -311,8 +324,9 @@ def test_a_shared_source_is_hashed_once_and_in_check_mode_opened_once(tenant, tm
     avatar = write_image(tmp_path / "default-avatar.jpg", GREEN)
     entries = [{"user": upn, "path": avatar} for upn in ("ann@contoso.com", "bob@contoso.com", "cid@contoso.com")]
     hashed, opened = [], []
+    prepare = image_pipeline.prepare_file
     monkeypatch.setattr(photo_sync, "sha256_file", lambda path: hashed.append(path) or files.sha256_file(path))
-    monkeypatch.setattr(photo_sync, "inspect_image", lambda path, settings: opened.append(path))
+    monkeypatch.setattr(image_pipeline, "prepare_file", lambda path, settings: opened.append(path) or prepare(path, settings))
     result = run_sync(tenant, entries, check_mode=True)
     assert result["summary"] == {"total": 3, "changed": 3, "unchanged": 0, "failed": 0}
     assert hashed == [avatar] and opened == [avatar]
