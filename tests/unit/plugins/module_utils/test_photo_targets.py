@@ -195,8 +195,10 @@ def test_a_remove_that_fails_after_deleting_names_what_it_deleted(monkeypatch):
     sharepoint = photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"])
     sharepoint.put("ann@contoso.com", PREPARED)
     del tenant.profiles["ann@contoso.com"]  # the profile is gone: reading it fails
-    monkeypatch.setattr(photo_targets.profiles, "get_properties", lambda client, upn: (_ for _ in ()).throw(
-        SpoError("User Not Found", status=500, operation="read profile of %s" % upn)))
+
+    def get_properties(client, upn):
+        raise SpoError("User Not Found", status=500, operation="read profile of %s" % upn)
+    monkeypatch.setattr(photo_targets.profiles, "get_properties", get_properties)
     with pytest.raises(SpoError, match="User Not Found") as info:
         sharepoint.remove("ann@contoso.com", check_mode=False)
     assert info.value.result == {"written": ["deleted ann_contoso_com_%sThumb.jpg" % label for label in "SML"]}
