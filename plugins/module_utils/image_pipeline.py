@@ -187,12 +187,6 @@ def prepare_image(data, name, settings):
     }
 
 
-def inspect_image(path, settings):
-    """A cheap validity check (header only) for check mode: raises SpoError like prepare_image would."""
-    with open(path, "rb") as handle:
-        open_image(handle, os.path.basename(path), settings.max_pixels).close()
-
-
 def prepare_file(path, settings):
     """Read, hash and prepare one file. Returns (True, result) or (False, SpoError); never raises.
 

@@ -12,10 +12,12 @@ import csv
 import io
 import os
 import re
+import string
 import unicodedata
 
 from ansible_collections.spo.user_profiles.plugins.module_utils.constants import PRINCIPAL_NAME_PATTERN
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_validation import hidden_character
+from ansible_collections.spo.user_profiles.plugins.module_utils.photo_targets import sharepoint_account, thumbnail_key
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -74,12 +76,27 @@ MAPPING_HEADER = ("file", "upn")
 LISTED_PROBLEMS = 20
 
 
-def _format_name(name_format, fields):
+def _placeholder_problem(name_format, fields):
+    """The first placeholder of name_format that is not a plain {field} of `fields`, or a brace that opens none;
+    None when there is none. Attribute, index, conversion and format parts ("{upn.real}", "{upn[0]}", "{upn!r}") are
+    refused, not evaluated: a file name is text, and those would read other things than its words."""
     try:
-        return _strip_image_extension(name_format).format(**fields)
-    except (KeyError, IndexError, ValueError) as err:
+        parsed = list(string.Formatter().parse(name_format))
+    except ValueError as err:
+        return str(err)
+    for _literal, field, spec, conversion in parsed:
+        if field is not None and (field not in fields or spec or conversion):
+            return "{%s%s%s}" % (field, "!" + conversion if conversion else "", ":" + spec if spec else "")
+    return None
+
+
+def _format_name(name_format, fields):
+    pattern = _strip_image_extension(name_format)
+    problem = _placeholder_problem(pattern, fields)
+    if problem:
         raise ValueError("name_format %r: unknown or bad placeholder (%s); use %s" % (
-            name_format, err, ", ".join("{%s}" % key for key in sorted(fields))))
+            name_format, problem, ", ".join("{%s}" % key for key in sorted(fields))))
+    return pattern.format(**fields)
 
 
 def name_format_problem(name_format):
@@ -217,7 +234,7 @@ def _named(src_dir, names, name_format):
 
 
 def _mapped(src_dir, names, mapping):
-    """{"user", "path"} of each file of src_dir the mapping file gives to one or more users, and the problems of the
+    """(where, user, path) of each file of src_dir the mapping file gives to one or more users, and the problems of the
     mapping and of the files it does not name."""
     rows, problems = read_mapping(mapping)
     if problems:
@@ -228,7 +245,7 @@ def _mapped(src_dir, names, mapping):
     for row in rows:
         rows_of.setdefault(_file_key(row["file"]), []).append(row)
     files_of_line = {}
-    entries = []
+    sources = []
     for name in names:
         found = rows_of.get(_file_key(name), []) + rows_of.get(_file_key(_strip_image_extension(name)), [])
         if not found:
@@ -236,12 +253,12 @@ def _mapped(src_dir, names, mapping):
             continue
         for row in found:
             files_of_line.setdefault(row["line"], []).append(name)
-            entries.append({"user": row["user"], "path": os.path.join(src_dir, name)})
+            sources.append(("%s line %d" % (mapping, row["line"]), row["user"], os.path.join(src_dir, name)))
     for line, files in sorted(files_of_line.items()):
         if len(files) > 1:
             problems.append("%s line %d: matches several files, %s (file names are compared without regard to case "
                             "or to spaces at their ends); name one" % (mapping, line, ", ".join(files)))
-    return entries, problems
+    return sources, problems
 
 
 def _one_photo_per_user(sources):
@@ -256,26 +273,50 @@ def _one_photo_per_user(sources):
     return problems
 
 
-def resolve_sources(photos=None, src_dir=None, name_format="{upn}.jpg", mapping=None, need_files=False):
+def _one_set_of_thumbnails_per_user(sources):
+    """Users whose SharePoint thumbnails would be the same files are a problem naming them: all of them would show
+    the photo sent last. The same user twice is _one_photo_per_user's problem, not this one."""
+    users_of = {}
+    for where, user, _path in sources:
+        users_of.setdefault(thumbnail_key(user), {}).setdefault(user.lower(), (user, where))
+    problems = []
+    for users in users_of.values():
+        if len(users) > 1:
+            named = ["%s (%s)" % pair for pair in users.values()]
+            problems.append(
+                "%s and %s would share the SharePoint thumbnails %s_SThumb.jpg, _MThumb.jpg and _LThumb.jpg (named after "
+                "the user principal name with \"@\" and \".\" replaced by \"_\"), all of them showing the photo sent "
+                "last; send all but one of them with targets: [graph]" % (
+                    ", ".join(named[:-1]), named[-1], sharepoint_account(next(iter(users.values()))[0])))
+    return problems
+
+
+def resolve_sources(photos=None, src_dir=None, name_format="{upn}.jpg", mapping=None, need_files=False,
+                    thumbnails=False):
     """Turn the module's inputs into ([{"user", "path"}], [problem]), the entries sorted by user.
 
     A problem is one line naming the entry of photos, the file of src_dir or the line of the mapping at fault; any
     problem refuses the whole run, so that nothing is sent from a source that is partly wrong. need_files: each path
-    of photos must be a file (state=present).
+    of photos must be a file (state=present). thumbnails: the photos are sent to SharePoint, where users whose
+    thumbnails would be the same files are refused.
     """
     if photos:
         sources, problems = _listed(photos, need_files)
+        problems.extend(_one_photo_per_user(sources))
     elif src_dir:
         if not os.path.isdir(src_dir):
             raise ValueError("src_dir: %s %s" % (src_dir, "is not a directory" if os.path.exists(src_dir) else "does not exist"))
         names = list_sources(src_dir)
         if mapping:
-            entries, problems = _mapped(src_dir, names, mapping)
-            return sorted(entries, key=lambda entry: entry["user"].lower()), problems
-        sources, problems = _named(src_dir, names, name_format)
+            # read_mapping refuses a user on two rows itself, naming the lines
+            sources, problems = _mapped(src_dir, names, mapping)
+        else:
+            sources, problems = _named(src_dir, names, name_format)
+            problems.extend(_one_photo_per_user(sources))
     else:
         return [], []
-    problems.extend(_one_photo_per_user(sources))
+    if thumbnails:
+        problems.extend(_one_set_of_thumbnails_per_user(sources))
     entries = [{"user": user, "path": path} for _where, user, path in sources]
     return sorted(entries, key=lambda entry: entry["user"].lower()), problems
 

@@ -20,12 +20,13 @@ from ansible_collections.spo.user_profiles.plugins.module_utils import permissio
 from ansible_collections.spo.user_profiles.plugins.module_utils.concurrency import DEFAULT_CONCURRENCY, AdaptiveLimit, run_bounded
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError, failed_users_message
 from ansible_collections.spo.user_profiles.plugins.module_utils.files import sha256_file
-from ansible_collections.spo.user_profiles.plugins.module_utils.image_pipeline import PipelineSettings, inspect_image, prepare_many
+from ansible_collections.spo.user_profiles.plugins.module_utils.image_pipeline import PipelineSettings, prepare_many
 from ansible_collections.spo.user_profiles.plugins.module_utils.photo_manifest import (
     MANIFEST_NAME, PhotoManifest, fingerprint, load_manifest, save_manifest,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.photo_targets import (
-    DEFAULT_FOLDER, DEFAULT_LIBRARY, TARGETS, GraphPhotos, SharePointPhotos, absolute_url, folder_url,
+    DEFAULT_FOLDER, DEFAULT_LIBRARY, TARGETS, GraphPhotos, SharePointPhotos, absolute_url, folder_url, sharepoint_account,
+    thumbnail_key,
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.progress import UsersProgress
 
@@ -54,6 +55,16 @@ def _join_error(existing, message):
     return message if not existing else existing + "; " + message
 
 
+def _fail_target(record, target, err):
+    """A target failed for the user: what it wrote before it failed, if anything (photo_targets), is a change."""
+    written = err.result.get("written")
+    record["targets"][target] = "failed"
+    record["error"] = _join_error(record["error"], "%s: %s%s" % (
+        target, err, " (written before it failed: %s)" % ", ".join(written) if written else ""))
+    if written:
+        record["changed"] = True
+
+
 def _safe_hash(path):
     try:
         return sha256_file(path)
@@ -61,17 +72,44 @@ def _safe_hash(path):
         return SpoError("%s: cannot read file: %s" % (path, err), operation="prepare photo")
 
 
-def _archive(record, archive_dir, check_mode):
-    """Move a source that was sent everywhere into archive_dir (check mode: only say where it would go)."""
-    destination = os.path.join(archive_dir, os.path.basename(record["path"]))
-    if check_mode:
-        record["archived"] = destination
-        return
+def _free_destination(archive_dir, file_name, check_mode, promised):
+    """A path in archive_dir that no file has: the file's name, or failing that "photo (2).jpg", "photo (3).jpg"...
+    Outside check mode the path is taken at once, as an empty file the move replaces, so that nothing else takes it;
+    in check mode `promised` holds the paths already said for this run's other sources."""
+    base, extension = os.path.splitext(file_name)
+    number = 1
+    while True:
+        destination = os.path.join(archive_dir, file_name if number == 1 else "%s (%d)%s" % (base, number, extension))
+        number += 1
+        if check_mode:
+            if not os.path.lexists(destination) and destination not in promised.values():
+                return destination
+            continue
+        try:
+            os.close(os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            continue
+        return destination
+
+
+def _archive(record, archive_dir, check_mode, promised):
+    """Move a source that was sent everywhere into archive_dir (check mode: only say where it would go), never onto
+    another file: sources of one run may share a name (/one/photo.jpg, /two/photo.jpg), and an earlier run may have
+    archived a photo of the same name. `promised`: {source: destination} of the sources archived so far."""
+    source = record["path"]
     try:
-        if not os.path.isdir(archive_dir):
-            os.makedirs(archive_dir)
-        shutil.move(record["path"], destination)
-        record["archived"] = destination
+        if source not in promised:
+            if not check_mode and not os.path.isdir(archive_dir):
+                os.makedirs(archive_dir)
+            destination = _free_destination(archive_dir, os.path.basename(source), check_mode, promised)
+            if not check_mode:
+                try:
+                    shutil.move(source, destination)
+                except BaseException:
+                    os.remove(destination)  # the empty file that held the name
+                    raise
+            promised[source] = destination
+        record["archived"] = promised[source]
     except (OSError, IOError, shutil.Error) as err:
         record["error"] = _join_error(record["error"], "archive: %s" % err)
 
@@ -97,26 +135,6 @@ def _result(records, manifest_url, manifest_written, concurrency):
         "concurrency": concurrency,
         "diff": _diff(changed),
     }
-
-
-def _open_problem(path, settings):
-    """Check mode: why the source does not open as an image, or None."""
-    try:
-        inspect_image(path, settings)
-    except (SpoError, OSError, IOError) as err:
-        return str(err)
-    return None
-
-
-def _inspect(record, needed, problem):
-    """Check mode: a source that opens as an image would be sent; one that does not (problem) fails its user."""
-    if problem is not None:
-        record["action"] = "failed"
-        record["error"] = problem
-        return
-    record["changed"] = True
-    for target in needed:
-        record["targets"][target] = "would update"
 
 
 def failure_message(result):
@@ -159,6 +177,7 @@ class PhotoSync(object):
                                            exchange_sync_state=options.get("exchange_sync_state"))
         self._writers = {"sharepoint": self.sharepoint, "graph": GraphPhotos(client)}
         self.manifest = PhotoManifest()
+        self._taken = {}
 
     def run(self, entries):
         """Sync every entry ({"user", "path"}, from sources photo_sources found no problem in); returns the module
@@ -166,6 +185,7 @@ class PhotoSync(object):
         self.manifest = load_manifest(self.client, self.sharepoint.site_url, self.folder)
         if self.manifest.stored:
             self.sharepoint.folder_ready = True  # the manifest is in it
+        self._taken = self._thumbnails_taken(entries)
         records = [_new_record(entry) for entry in entries]
         with self.client.limited_by(self.limit):
             if self.state == "absent":
@@ -175,17 +195,59 @@ class PhotoSync(object):
         self.progress.finish()
         for record in records:
             self._settle(record)
+        manifest_written = self._save_manifest(records)
+        # Archived only once the manifest holds what was sent: a source the next run must send again stays.
         # A source shared by several users is archived once every one of them has it.
         failed_paths = set(record["path"] for record in records if record["action"] == "failed")
+        promised = {}
         for record in records:
-            self._archive_when_done(record, failed_paths)
-        manifest_written = False
-        if self.manifest.dirty and not self.check_mode:
-            self.sharepoint.ensure_folder()
-            save_manifest(self.client, self.sharepoint.site_url, self.folder, self.manifest)
-            manifest_written = True
+            self._archive_when_done(record, failed_paths, promised)
+        return self._result(records, manifest_written)
+
+    def _result(self, records, manifest_written):
         return _result(records, absolute_url(self.client, self.folder + "/" + MANIFEST_NAME), manifest_written,
                        self.limit.stats())
+
+    def _save_manifest(self, records):
+        """Write the manifest when it changed (not in check mode); whether it was written. When it cannot be, the error
+        raised holds the result (what was written for each user) and says what the next run does."""
+        if not self.manifest.dirty or self.check_mode:
+            return False
+        try:
+            self.sharepoint.ensure_folder()
+            save_manifest(self.client, self.sharepoint.site_url, self.folder, self.manifest)
+        except SpoError as err:
+            if self.state == "absent":
+                what = ("the photos were removed (see users), but the photo manifest was not saved: it still lists them "
+                        "as sent, so a user given a photo again needs force: true")
+            else:
+                what = ("the photos were sent (see users), but the photo manifest was not saved: the next run does not "
+                        "know they were, and sends them again%s" % ("; no source was archived" if self.archive_dir else ""))
+            raise err.replace(message="%s; %s" % (err.message, what), result=self._result(records, False)) from err
+        return True
+
+    def _thumbnails_taken(self, entries):
+        """{thumbnail_key: user} of the users outside this run to whom an earlier run sent SharePoint thumbnails (the
+        manifest says so). Users of one run who would share thumbnails were refused with the sources."""
+        if "sharepoint" not in self.targets:
+            return {}
+        in_run = set(entry["user"].lower() for entry in entries)
+        return dict((thumbnail_key(upn), upn) for upn, sent in self.manifest.users.items()
+                    if "sharepoint" in sent and upn not in in_run)
+
+    def _thumbnails_of_another(self, record):
+        """Fail the user's SharePoint target, sending nothing there, when its thumbnails are another user's: writing
+        them would show this photo for that user, deleting them would take that user's photo away."""
+        upn = record["user"]
+        holder = self._taken.get(thumbnail_key(upn))
+        if holder is None:
+            return False
+        record["targets"]["sharepoint"] = "failed"
+        record["error"] = _join_error(record["error"], (
+            "sharepoint: its thumbnails would be %s_SThumb.jpg, _MThumb.jpg and _LThumb.jpg, which an earlier run sent "
+            "for %s; they were left alone (send %s with targets: [graph], or remove the photo of %s first)"
+            % (sharepoint_account(upn), holder, upn, holder)))
+        return True
 
     # -- present ---------------------------------------------------------------------------
 
@@ -216,6 +278,8 @@ class PhotoSync(object):
         needed = []
         reasons = set()
         for target in self.targets:
+            if target == "sharepoint" and self._thumbnails_of_another(record):
+                continue
             known = self.manifest.get(upn, target)
             if self.force:
                 needed.append(target)
@@ -233,11 +297,12 @@ class PhotoSync(object):
         work = self._plan_present(entries, records)
         self.progress.start(len(work), self.limit)
         if self.check_mode:
-            problems = {}  # a shared source is opened once
-            for record, needed in work:
-                if record["path"] not in problems:
-                    problems[record["path"]] = _open_problem(record["path"], self.settings)
-                _inspect(record, needed, problems[record["path"]])
+            # Prepared as in a real run, so that a photo the run cannot use fails here too (a truncated JPEG has a good
+            # header); nothing is sent.
+            for record, needed, _prepared in self._prepared(work):
+                record["changed"] = True
+                for target in needed:
+                    record["targets"][target] = "would update"
                 self.progress.advance()
             return
         for _item, _sent in run_bounded(self._apply_present, self._prepared(work), self.limit.ceiling):
@@ -269,8 +334,7 @@ class PhotoSync(object):
             try:
                 self._writers[target].put(upn, prepared, linked=self._linked(upn, target))
             except SpoError as err:
-                record["targets"][target] = "failed"
-                record["error"] = _join_error(record["error"], "%s: %s" % (target, err))
+                _fail_target(record, target, err)
                 continue
             record["targets"][target] = "updated"
             record["changed"] = True
@@ -291,11 +355,12 @@ class PhotoSync(object):
     def _apply_absent(self, record):
         upn = record["user"]
         for target in self.targets:
+            if target == "sharepoint" and self._thumbnails_of_another(record):
+                continue
             try:
                 removed = self._writers[target].remove(upn, self.check_mode)
             except SpoError as err:
-                record["targets"][target] = "failed"
-                record["error"] = _join_error(record["error"], "%s: %s" % (target, err))
+                _fail_target(record, target, err)
                 continue
             if removed:
                 record["targets"][target] = "would remove" if self.check_mode else "removed"
@@ -313,11 +378,11 @@ class PhotoSync(object):
         if record["error"] is not None or any(value == "failed" for value in record["targets"].values()):
             record["action"] = "failed"
 
-    def _archive_when_done(self, record, failed_paths):
+    def _archive_when_done(self, record, failed_paths, promised):
         """A source sent everywhere for every user that has it is archived when asked."""
         if (self.archive_dir and record.get("path") and self.state == "present" and record["action"] != "failed"
                 and record["path"] not in failed_paths and os.path.exists(record["path"])):
-            _archive(record, self.archive_dir, self.check_mode)
+            _archive(record, self.archive_dir, self.check_mode, promised)
             if record["archived"]:
                 record["changed"] = True
             if record["error"]:

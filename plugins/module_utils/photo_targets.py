@@ -8,6 +8,7 @@ the user in Exchange and Entra ID).
 
 Each target has put(upn, prepared, linked) and remove(upn, check_mode) -> whether something was (or would be) removed.
 `linked`: an earlier run sent this user's photo to the target (the manifest says so), so only the photo changes.
+An SpoError out of either, raised after a part of its writes, names them in its result: {"written": [what]}.
 """
 
 from __future__ import annotations
@@ -34,9 +35,20 @@ def sharepoint_account(upn):
     return re.sub(r"[@.]", "_", upn)
 
 
+def thumbnail_key(upn):
+    """What a user's thumbnail file names are made of, as SharePoint compares file names (without case): users with
+    the same key ("a.b@x.com" and "a_b@x.com") would share one set of thumbnails."""
+    return sharepoint_account(upn).lower()
+
+
 def thumbnail_names(upn, labels=("S", "M", "L")):
     account = sharepoint_account(upn)
     return dict((label, "%s_%sThumb.jpg" % (account, label)) for label in labels)
+
+
+def _after_writes(err, written):
+    """err, with the writes done before it in its result when there were any."""
+    return err.replace(result=dict(err.result, written=list(written))) if written else err
 
 
 def folder_url(library, folder):
@@ -63,43 +75,59 @@ class SharePointPhotos(object):
         self._existing_names = None
 
     def ensure_folder(self):
+        """Whether the folder was created now."""
         with self._folder_lock:
-            if not self.folder_ready:
-                files.ensure_folder(self.client, self.site_url, self.folder)
-                self.folder_ready = True
+            if self.folder_ready:
+                return False
+            created = files.ensure_folder(self.client, self.site_url, self.folder)
+            self.folder_ready = True
+            return created
 
     def picture_url(self, upn):
         return absolute_url(self.client, self.folder + "/" + thumbnail_names(upn)["M"])
 
     def put(self, upn, prepared, linked=False):
-        """Upload the thumbnails and link them to the profile: PictureURL first, so that an account without a profile
-        fails before anything is uploaded (the service refuses the write), and the placeholder state, which shows the
-        photo, last. Nothing is read first: a photo being sent means those values are written anyway. When `linked`,
-        the profile already points at these thumbnails, and only they are sent. SPS-PictureExchangeSyncState, when
-        asked for, is written every time: what it holds is known only from a read, which costs as much."""
-        self.ensure_folder()
-        if not linked:
-            profiles.set_single(self.client, upn, PICTURE_URL, self.picture_url(upn))
-        for label, name in thumbnail_names(upn, self.labels).items():
-            files.upload_bytes(self.client, self.site_url, self.folder, name, prepared["thumbnails"][label])
-        if not linked:
-            profiles.set_single(self.client, upn, PLACEHOLDER_STATE, "0")
-        if self.exchange_sync_state is not None:
-            profiles.set_single(self.client, upn, EXCHANGE_SYNC_STATE, str(self.exchange_sync_state))
+        """Upload the thumbnails, then link them to the profile: PictureURL, and the placeholder state, which shows the
+        photo, last. Uploaded first, as Microsoft's uploader sample does, so that the profile never points at
+        thumbnails that are not there; an account without a profile then fails at the PictureURL write, after the
+        uploads (the error names them). Nothing is read first: a photo being sent means those values are written
+        anyway. When `linked`, the profile already points at these thumbnails, and only they are sent.
+        SPS-PictureExchangeSyncState, when asked for, is written every time: what it holds is known only from a read,
+        which costs as much."""
+        written = []
+        try:
+            if self.ensure_folder():
+                written.append("the folder " + self.folder)
+            for label, name in thumbnail_names(upn, self.labels).items():
+                files.upload_bytes(self.client, self.site_url, self.folder, name, prepared["thumbnails"][label])
+                written.append(name)
+            if not linked:
+                profiles.set_single(self.client, upn, PICTURE_URL, self.picture_url(upn))
+                written.append(PICTURE_URL)
+                profiles.set_single(self.client, upn, PLACEHOLDER_STATE, "0")
+                written.append(PLACEHOLDER_STATE)
+            if self.exchange_sync_state is not None:
+                profiles.set_single(self.client, upn, EXCHANGE_SYNC_STATE, str(self.exchange_sync_state))
+        except SpoError as err:
+            raise _after_writes(err, written) from err
 
     def remove(self, upn, check_mode):
-        changed = False
         names = thumbnail_names(upn, self.labels).values()
-        if check_mode:
-            existing = self._existing_thumbnails()
-            changed = any(name.lower() in existing for name in names)
-        else:
-            for name in names:
-                if files.delete_file(self.client, self.site_url, self.folder + "/" + name):
-                    changed = True
-        desired = {PICTURE_URL: "", PLACEHOLDER_STATE: "1"}
-        props_changed, _before, _after = profiles.ensure_properties(self.client, upn, desired, check_mode=check_mode)
-        return changed or props_changed
+        deleted = []
+        try:
+            if check_mode:
+                existing = self._existing_thumbnails()
+                found = any(name.lower() in existing for name in names)
+            else:
+                for name in names:
+                    if files.delete_file(self.client, self.site_url, self.folder + "/" + name):
+                        deleted.append("deleted " + name)
+                found = bool(deleted)
+            desired = {PICTURE_URL: "", PLACEHOLDER_STATE: "1"}
+            props_changed, _before, _after = profiles.ensure_properties(self.client, upn, desired, check_mode=check_mode)
+        except SpoError as err:
+            raise _after_writes(err, deleted) from err
+        return found or props_changed
 
     def _existing_thumbnails(self):
         """Lower-case names in the photo folder, listed once (check mode reads instead of deleting)."""

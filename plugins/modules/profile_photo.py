@@ -13,6 +13,10 @@ description:
     (C({account}_SThumb.jpg), C(_MThumb.jpg), C(_LThumb.jpg), where C({account}) is the user principal name with
     C(@) and C(.) replaced by C(_)) in the My Site host's photo library, and links them to the profile through
     C(PictureURL) and C(SPS-PicturePlaceholderState).
+  - Two users whose C({account}) is the same (their names differ only by C(.) and C(_), as V(a.b@contoso.com) and
+    V(a_b@contoso.com)) cannot both have SharePoint thumbnails. Both in one task with O(state=present) and
+    O(targets) V(sharepoint) are refused with the sources. A user whose thumbnails an earlier run sent for the other
+    (the manifest says so) fails its V(sharepoint) target, and those thumbnails are neither replaced nor deleted.
   - Sends the photo, square and at most O(graph_max_px) pixels, re-encoded until it is under 4 MB, to Microsoft Graph
     (C(PUT /users/{upn}/photo/$value)), from where Exchange Online, Teams and Entra ID show it.
   - Sources may be JPEG, PNG, GIF, BMP, TIFF or WebP. EXIF orientation is applied; CMYK, palette and transparent
@@ -24,13 +28,16 @@ description:
     failure never stops the others; every user is reported, and the task fails at the end if any user failed (see
     O(fail_on_error)).
   - The sources are checked whole before anything is sent. An entry of O(photos), a file of O(src_dir) or a line of
-    O(mapping) that is wrong (a user that is no user principal name, a user given two photos, a file that maps to no
-    user, a malformed line) fails the task with one message naming each, and nothing is sent (see RV(problems)).
+    O(mapping) that is wrong (a user that is no user principal name, a user given two photos, two users whose
+    thumbnails would be the same files, a file that maps to no user, a malformed line) fails the task with one message
+    naming each, and nothing is sent (see RV(problems)).
   - Only the requests a change needs are sent. For a user the manifest does not know yet, three thumbnail uploads,
     C(PictureURL) and C(SPS-PicturePlaceholderState) (written without reading them first, since a photo being sent
     means they are written anyway) and the Graph photo; for a changed photo of a user it knows, the thumbnails and the
-    Graph photo only, the profile already pointing at them. An account without a profile fails at the C(PictureURL)
-    write, before anything is uploaded.
+    Graph photo only, the profile already pointing at them.
+  - The thumbnails are uploaded before C(PictureURL) is written, as Microsoft's uploader sample does, so that a
+    profile never points at thumbnails that are not there. An account without a profile fails at the C(PictureURL)
+    write, its thumbnails uploaded; RV(users[].error) names them.
   - Idempotent across machines. A small manifest of source-photo hashes is kept in the tenant, next to the
     thumbnails (C(spo-user-profiles-photo-manifest.json)), read once per run and written once at the end when
     something changed. An unchanged rerun, even from a fresh container, reads the manifest and writes nothing.
@@ -79,6 +86,8 @@ options:
         V({first}) and V({last}) are its first and last words (split on spaces and underscores),
         lower-cased, with accents removed (V(Zoë Müller.jpg) gives V(zoe) and V(muller));
         V({middle}) the words in between joined by dots; V({f}) and V({l}) the first letters.
+      - Only these plain placeholders are read. Anything else in braces, such as V({upn.real}), V({upn[0]}) or
+        V({first:.1}), refuses the task, naming it.
       - A trailing image extension in the format is ignored, so the default V({upn}.jpg) reads
         V(jdoe@contoso.com.png) as well.
       - Example, V({first}.{last}@contoso.com) maps V(John Doe.jpg) to V(john.doe@contoso.com).
@@ -171,6 +180,9 @@ options:
     description:
       - Move each source file here once all its targets succeeded (or were already up to date).
         Sources of failed users stay where they are for the next run.
+      - No file is ever replaced. A source whose name a file here already has (archived by an earlier run, or another
+        source of this run with the same name from another directory) gets a number, as V(photo (2\).jpg);
+        RV(users[].archived) says where each went.
     type: path
   fail_on_error:
     description:
@@ -187,7 +199,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Reports which users would change and why, without preparing or sending anything.
+    description:
+      - Reports which users would change and why, without sending anything.
+      - The photos that would be sent are prepared as in a real run, so that one the run could not use (a truncated
+        file, for example) fails its users here too.
   diff_mode:
     support: full
 notes:
@@ -197,6 +212,8 @@ notes:
     The permissions are read from the access token's C(roles) claim before anything is changed; a
     missing one fails the task at once, naming it, its API and where to grant it.
   - The manifest is written once at the end of a run; do not run two syncs for the same tenant at the same time.
+    When it cannot be written, the task fails reporting every user as it does otherwise (what was written, with
+    C(changed)), and the message says what the next run does; no source is archived then.
   - The manifest lives on the My Site host even with O(targets=[graph]), so SharePoint access is needed in every case.
 """
 
@@ -251,7 +268,9 @@ users:
       type: str
       sample: /srv/hr/photos/jdoe@contoso.com.jpg
     changed:
-      description: Whether anything was (or in check mode would be) changed for this user.
+      description:
+        - Whether anything was (or in check mode would be) changed for this user. A failed user is changed too when a
+          target wrote a part of the photo before it failed; RV(users[].error) names those writes.
       type: bool
       sample: true
     action:
@@ -266,11 +285,13 @@ users:
       type: dict
       sample: {"sharepoint": "updated", "graph": "failed"}
     error:
-      description: Why this user failed, per target; null when it did not.
+      description:
+        - Why this user failed, per target, with what the target wrote before it failed, if anything; null when it
+          did not.
       type: str
       sample: "graph: set Graph photo of jdoe@contoso.com: User not found (HTTP 404, Request_ResourceNotFound)"
     archived:
-      description: Where the source was moved to with O(archive_dir); null otherwise.
+      description: Where the source was moved to with O(archive_dir) (in check mode, would be); null otherwise.
       type: str
       sample: /srv/hr/photos/done/jdoe@contoso.com.jpg
 summary:
@@ -362,6 +383,15 @@ def pipeline_settings(params):
     )
 
 
+def _reported(module, result):
+    """The sync's result as the module returns it: the diff only in diff mode."""
+    result = dict(result)
+    diff = result.pop("diff", None)
+    if module.diff_mode and diff is not None:
+        result["diff"] = diff
+    return result
+
+
 def main():
     module = SpoModule(
         argument_spec(),
@@ -389,8 +419,10 @@ def main():
         problems.append(str(err))
     module.fail_on_option_problems(problems)
     try:
+        present = params["state"] == "present"
         entries, problems = photo_sources.resolve_sources(params["photos"], params["src_dir"], params["name_format"],
-                                                          params["mapping"], need_files=params["state"] == "present")
+                                                          params["mapping"], need_files=present,
+                                                          thumbnails=present and "sharepoint" in params["targets"])
     except (OSError, IOError, ValueError) as err:
         module.fail_json(msg="cannot read the sources: %s" % err)
     if problems:
@@ -411,13 +443,10 @@ def main():
         "progress": UsersProgress.of_module(module.module, params["progress_interval"]),
     })
     try:
-        result = sync.run(entries)
+        result = _reported(module, sync.run(entries))
     except SpoError as err:
-        module.fail_from_error(err)
-
-    diff = result.pop("diff")
-    if module.diff_mode:
-        result["diff"] = diff
+        # Raised after the writes too (the manifest not saved): its result reports what was written all the same.
+        module.fail_from_error(err, **_reported(module, err.result))
     failed = result["failed_users"]
     if failed and params["fail_on_error"]:
         module.fail_json(msg=photo_sync.failure_message(result), **result)

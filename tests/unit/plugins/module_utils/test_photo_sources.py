@@ -136,6 +136,42 @@ def test_a_listed_user_in_two_entries_is_a_problem_naming_both():
     assert problems == ["ann@contoso.com is given several photos: photos[0], photos[2]; a user has one photo"]
 
 
+def shared_thumbnails(account):
+    return ("would share the SharePoint thumbnails %s_SThumb.jpg, _MThumb.jpg and _LThumb.jpg (named after the user "
+            "principal name with \"@\" and \".\" replaced by \"_\"), all of them showing the photo sent last; send all "
+            "but one of them with targets: [graph]" % account)
+
+
+SHARED_THUMBNAILS = shared_thumbnails("a_b_contoso_com")
+
+
+def test_listed_users_whose_thumbnails_would_be_the_same_files_are_a_problem_naming_them():
+    photos = [{"user": "a.b@contoso.com", "path": "/p/red.jpg"}, {"user": "ann@contoso.com", "path": "/p/a.jpg"},
+              {"user": "A_b@contoso.com", "path": "/p/blue.jpg"}, {"user": "j.d_x@contoso.com", "path": "/p/c.jpg"},
+              {"user": "j_d.x@contoso.com", "path": "/p/c.jpg"}, {"user": "j.d.x@contoso.com", "path": "/p/c.jpg"}]
+    _entries, problems = photo_sources.resolve_sources(photos=photos, thumbnails=True)
+    assert problems == ["a.b@contoso.com (photos[0]) and A_b@contoso.com (photos[2]) " + SHARED_THUMBNAILS,
+                        "j.d_x@contoso.com (photos[3]), j_d.x@contoso.com (photos[4]) and j.d.x@contoso.com (photos[5]) "
+                        + shared_thumbnails("j_d_x_contoso_com")]
+    # Graph only, or removing them: no thumbnail is written
+    assert photo_sources.resolve_sources(photos=photos)[1] == []
+
+
+def test_a_user_given_two_photos_is_not_also_said_to_share_thumbnails_with_itself():
+    _entries, problems = photo_sources.resolve_sources(photos=[{"user": "ann@contoso.com", "path": "/p/a.jpg"},
+                                                               {"user": "ANN@contoso.com", "path": "/p/b.jpg"}],
+                                                       thumbnails=True)
+    assert problems == ["ann@contoso.com is given several photos: photos[0], photos[1]; a user has one photo"]
+
+
+def test_files_named_after_users_whose_thumbnails_would_be_the_same_files_are_a_problem(tmp_path):
+    write_image(tmp_path / "a.b@contoso.com.jpg")
+    write_image(tmp_path / "a_b@contoso.com.jpg")
+    _entries, problems = photo_sources.resolve_sources(src_dir=str(tmp_path), thumbnails=True)
+    assert problems == ["a.b@contoso.com (a.b@contoso.com.jpg) and a_b@contoso.com (a_b@contoso.com.jpg) "
+                        + SHARED_THUMBNAILS]
+
+
 def test_with_need_files_a_listed_path_must_be_a_file(tmp_path):
     photo = write_image(tmp_path / "ann.jpg")
     photos = [{"user": "ann@contoso.com", "path": photo}, {"user": "bob@contoso.com", "path": str(tmp_path / "none.jpg")},
@@ -160,7 +196,21 @@ def test_a_src_dir_that_is_no_directory_is_named(tmp_path, make, expected):
 def test_a_bad_name_format_is_one_problem_not_one_per_file():
     assert photo_sources.name_format_problem("{first}.{last}@contoso.com") is None
     assert photo_sources.name_format_problem("{login}@contoso.com").startswith(
-        "name_format '{login}@contoso.com': unknown or bad placeholder ('login'); use {f}, {first}")
+        "name_format '{login}@contoso.com': unknown or bad placeholder ({login}); use {f}, {first}")
+
+
+@pytest.mark.parametrize("name_format, placeholder", [
+    ("{upn.real}@contoso.com.jpg", "{upn.real}"),
+    ("{upn[x]}.jpg", "{upn[x]}"),
+    ("{upn[0]}.jpg", "{upn[0]}"),
+    ("{first!r}@contoso.com", "{first!r}"),
+    ("{first:.1}{last}@contoso.com", "{first:.1}"),
+    ("{}@contoso.com", "{}"),
+])
+def test_a_placeholder_that_is_no_plain_field_is_refused_not_evaluated(name_format, placeholder):
+    assert photo_sources.name_format_problem(name_format) == (
+        "name_format %r: unknown or bad placeholder (%s); use {f}, {first}, {l}, {last}, {middle}, {stem}, {upn}"
+        % (name_format, placeholder))
 
 
 # -- the mapping CSV ------------------------------------------------------------------------------
@@ -174,11 +224,11 @@ def photo_dir(tmp_path):
     return photos
 
 
-def mapped(photo_dir, text):
+def mapped(photo_dir, text, thumbnails=False):
     """(user, file name) of each entry, and the problems (the mapping file's path written as map.csv)."""
     mapping = photo_dir.parent / "map.csv"
     mapping.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
-    entries, problems = photo_sources.resolve_sources(src_dir=str(photo_dir), mapping=str(mapping))
+    entries, problems = photo_sources.resolve_sources(src_dir=str(photo_dir), mapping=str(mapping), thumbnails=thumbnails)
     return ([(entry["user"], os.path.basename(entry["path"])) for entry in entries],
             [problem.replace(str(mapping), "map.csv") for problem in problems])
 
@@ -190,6 +240,12 @@ def test_a_file_on_two_rows_goes_to_both_users(photo_dir, second):
     assert problems == []
     assert entries == [("ann@contoso.com", "ann.jpg"), ("bob@contoso.com", "bob.jpg"), ("cat@contoso.com", "cat.png"),
                        ("zed@contoso.com", "ann.jpg")]
+
+
+def test_mapped_users_whose_thumbnails_would_be_the_same_files_are_a_problem_naming_their_lines(photo_dir):
+    text = "ann.jpg,a.b@contoso.com\nbob.jpg,bob@contoso.com\ncat.png,a_b@contoso.com\n"
+    assert mapped(photo_dir, text, thumbnails=True)[1] == [
+        "a.b@contoso.com (map.csv line 1) and a_b@contoso.com (map.csv line 3) " + SHARED_THUMBNAILS]
 
 
 @pytest.mark.parametrize("second", ["bob.jpg,ANN@contoso.com", "ann.jpg,ann@contoso.com"])

@@ -9,12 +9,15 @@ import os
 import pytest
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import files, image_pipeline, photo_manifest, photo_sync
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.progress import FILE_NAME, ProgressFile, UsersProgress
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_image_pipeline import (
     BLUE, GREEN, RED, decode,
 )
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_photo_sources import write_image
-from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_photo_targets import FOLDER, fake_tenant, sent
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_photo_targets import (
+    FOLDER, fake_tenant, sent, throttle,
+)
 
 
 @pytest.fixture
@@ -151,7 +154,9 @@ def test_one_failed_user_does_not_stop_the_others(tenant, sources, tmp_path):
     assert "User Not Found" in outcome["ghost@contoso.com"]["error"]
     assert "User not found" in outcome["ghost@contoso.com"]["error"]
     assert "missing.jpg" in outcome["broken@contoso.com"]["error"]
-    assert not any("ghost" in path for path in tenant.files)  # no orphan thumbnails for an unknown user
+    # an account without a profile fails at the profile link, after its thumbnails: a change, named in its error
+    assert outcome["ghost@contoso.com"]["changed"] and "written before it failed: ghost_contoso_com_SThumb.jpg" in (
+        outcome["ghost@contoso.com"]["error"])
     manifest = json.loads(tenant.files[FOLDER + "/" + photo_manifest.MANIFEST_NAME])
     assert set(manifest["users"]) == {"ann@contoso.com", "bob@contoso.com"}
     # the failed users are retried next time, the others are not
@@ -160,11 +165,58 @@ def test_one_failed_user_does_not_stop_the_others(tenant, sources, tmp_path):
     assert sorted(user["user"] for user in again["users"] if user["action"] == "unchanged") == ["ann@contoso.com", "bob@contoso.com"]
 
 
+def test_a_user_whose_target_failed_after_writing_is_reported_changed(tenant, sources):
+    throttle(tenant, "_LThumb.jpg")
+    result = run_sync(tenant, sources[:1], targets=["sharepoint"])
+    user = result["users"][0]
+    assert result["changed"] is True and user["changed"] is True and user["action"] == "failed"
+    assert user["targets"] == {"sharepoint": "failed"}
+    assert user["error"] == ("sharepoint: upload %s/ann_contoso_com_LThumb.jpg: The request has been throttled. (HTTP 429) "
+                             "(written before it failed: ann_contoso_com_SThumb.jpg, ann_contoso_com_MThumb.jpg)" % FOLDER)
+    assert tenant.profiles["ann@contoso.com"]["PictureURL"] == ""  # not pointed at thumbnails that are not there
+    assert result["summary"] == {"total": 1, "changed": 1, "unchanged": 0, "failed": 1}
+    # nothing recorded as sent (the manifest is not even written): the next run sends the whole photo again
+    assert FOLDER + "/" + photo_manifest.MANIFEST_NAME not in tenant.files and not result["manifest_written"]
+
+
 def test_targets_are_tracked_separately(tenant, sources):
     run_sync(tenant, sources, targets=["graph"])
     assert tenant.graph and not any(path.endswith("Thumb.jpg") for path in tenant.files)
     result = run_sync(tenant, sources)
     assert all(user["targets"] == {"sharepoint": "updated", "graph": "unchanged"} for user in result["users"])
+
+
+def refuse_the_manifest(monkeypatch):
+    def save(client, site_url, folder, manifest):
+        raise SpoError("The request has been throttled.", status=429, operation="upload " + photo_manifest.MANIFEST_NAME)
+    monkeypatch.setattr(photo_sync, "save_manifest", save)
+
+
+def test_a_manifest_not_saved_fails_the_run_with_what_was_written_and_what_the_next_run_does(tenant, sources, tmp_path,
+                                                                                             monkeypatch):
+    refuse_the_manifest(monkeypatch)
+    archive = tmp_path / "done"
+    with pytest.raises(SpoError) as info:
+        run_sync(tenant, sources[:2], archive_dir=str(archive))
+    assert str(info.value) == (
+        "upload %s: The request has been throttled.; the photos were sent (see users), but the photo manifest was not "
+        "saved: the next run does not know they were, and sends them again; no source was archived (HTTP 429)"
+        % photo_manifest.MANIFEST_NAME)
+    result = info.value.result
+    assert result["changed"] is True and result["manifest_written"] is False
+    assert result["summary"] == {"total": 2, "changed": 2, "unchanged": 0, "failed": 0}
+    assert [(user["user"], user["targets"]) for user in result["users"]] == [
+        (upn, {"sharepoint": "updated", "graph": "updated"}) for upn in ("ann@contoso.com", "bob@contoso.com")]
+    assert not archive.exists() and all(os.path.exists(entry["path"]) for entry in sources)
+
+
+def test_a_manifest_not_saved_after_removals_says_a_photo_given_again_needs_force(tenant, sources, monkeypatch):
+    run_sync(tenant, sources)
+    refuse_the_manifest(monkeypatch)
+    with pytest.raises(SpoError, match="the photos were removed \\(see users\\), but the photo manifest was not saved: it "
+                                       "still lists them as sent, so a user given a photo again needs force: true") as info:
+        run_sync(tenant, [{"user": "ann@contoso.com", "path": None}], state="absent")
+    assert info.value.result["users"][0]["action"] == "removed" and info.value.result["changed"] is True
 
 
 def test_check_mode_writes_nothing_and_says_why(tenant, sources, tmp_path):
@@ -178,6 +230,19 @@ def test_check_mode_writes_nothing_and_says_why(tenant, sources, tmp_path):
     assert actions == {"ann@contoso.com": "unchanged", "bob@contoso.com": "failed", "cid@contoso.com": "new"}
     assert result["diff"]["after"]["cid@contoso.com"].startswith("new photo")
     assert "ann@contoso.com" not in result["diff"]["after"]
+
+
+def test_check_mode_fails_a_photo_the_run_cannot_use_though_its_header_is_good(tenant, sources):
+    """A truncated JPEG opens (its header is whole) and fails only when decoded: check mode says what the run does."""
+    data = open(write_image(tenant_path(sources, "bob@contoso.com"), GREEN, size=(400, 400)), "rb").read()
+    tenant_path(sources, "bob@contoso.com").write_bytes(data[:len(data) // 3])
+    preview = run_sync(tenant, sources, check_mode=True)
+    assert tenant.writes() == []
+    failed = preview["users"][1]
+    assert preview["failed_users"] == ["bob@contoso.com"] and "bob@contoso.com.jpg: cannot decode image" in failed["error"]
+    result = run_sync(tenant, sources)
+    assert result["failed_users"] == ["bob@contoso.com"] and result["users"][1]["error"] == failed["error"]
+    assert [user["action"] for user in preview["users"]] == [user["action"] for user in result["users"]]
 
 
 def test_absent_removes_everything_and_is_idempotent(tenant, sources):
@@ -207,6 +272,39 @@ def test_archive_moves_only_fully_successful_sources(tenant, sources, tmp_path):
     assert result["failed_users"] == ["bob@contoso.com"]
 
 
+def test_archiving_never_replaces_a_file(tenant, tmp_path):
+    """Sources of one run with one name, and a photo an earlier run archived under that name: each file is kept."""
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    archive = tmp_path / "done"
+    archive.mkdir()
+    (archive / "photo.jpg").write_bytes(b"archived by an earlier run")
+    (archive / "photo (3).jpg").write_bytes(b"archived by hand")
+    entries = [{"user": "ann@contoso.com", "path": write_image(tmp_path / "one" / "photo.jpg", RED)},
+               {"user": "bob@contoso.com", "path": write_image(tmp_path / "two" / "photo.jpg", GREEN)}]
+    originals = dict((entry["user"], open(entry["path"], "rb").read()) for entry in entries)
+    preview = run_sync(tenant, entries, archive_dir=str(archive), check_mode=True)
+    expected = {"ann@contoso.com": str(archive / "photo (2).jpg"), "bob@contoso.com": str(archive / "photo (4).jpg")}
+    assert dict((user["user"], user["archived"]) for user in preview["users"]) == expected
+    assert sorted(os.listdir(str(archive))) == ["photo (3).jpg", "photo.jpg"]
+    result = run_sync(tenant, entries, archive_dir=str(archive))
+    assert dict((user["user"], user["archived"]) for user in result["users"]) == expected
+    assert all(open(expected[upn], "rb").read() == data for upn, data in originals.items())
+    assert (archive / "photo.jpg").read_bytes() == b"archived by an earlier run"
+    assert (archive / "photo (3).jpg").read_bytes() == b"archived by hand"
+    assert not any(os.path.exists(entry["path"]) for entry in entries)
+
+
+def test_a_source_that_cannot_be_moved_stays_and_leaves_no_empty_file_in_the_archive(tenant, sources, tmp_path, monkeypatch):
+    def refuse(source, destination):
+        raise OSError("permission denied")
+    monkeypatch.setattr(photo_sync.shutil, "move", refuse)
+    archive = tmp_path / "done"
+    result = run_sync(tenant, sources[:1], archive_dir=str(archive))
+    assert result["failed_users"] == ["ann@contoso.com"] and result["users"][0]["error"] == "archive: permission denied"
+    assert os.listdir(str(archive)) == [] and os.path.exists(sources[0]["path"])
+
+
 def test_users_sharing_one_source_file_each_get_the_photo(tenant, tmp_path):
     avatar = write_image(tmp_path / "default-avatar.jpg", GREEN)
     entries = [{"user": upn, "path": avatar} for upn in ("ann@contoso.com", "bob@contoso.com", "cid@contoso.com")]
@@ -225,8 +323,9 @@ def test_a_shared_source_is_hashed_once_and_in_check_mode_opened_once(tenant, tm
     avatar = write_image(tmp_path / "default-avatar.jpg", GREEN)
     entries = [{"user": upn, "path": avatar} for upn in ("ann@contoso.com", "bob@contoso.com", "cid@contoso.com")]
     hashed, opened = [], []
+    prepare = image_pipeline.prepare_file
     monkeypatch.setattr(photo_sync, "sha256_file", lambda path: hashed.append(path) or files.sha256_file(path))
-    monkeypatch.setattr(photo_sync, "inspect_image", lambda path, settings: opened.append(path))
+    monkeypatch.setattr(image_pipeline, "prepare_file", lambda path, settings: opened.append(path) or prepare(path, settings))
     result = run_sync(tenant, entries, check_mode=True)
     assert result["summary"] == {"total": 3, "changed": 3, "unchanged": 0, "failed": 0}
     assert hashed == [avatar] and opened == [avatar]
@@ -242,6 +341,27 @@ def test_a_shared_source_is_archived_only_when_every_user_of_it_has_it(tenant, t
     assert os.path.exists(avatar) and not archive.exists()
     message = photo_sync.failure_message(result)
     assert message.startswith("1 of 2 users failed: bob@contoso.com: sharepoint: ") and "User Not Found" in message
+
+
+def test_thumbnails_an_earlier_run_sent_for_another_user_are_neither_replaced_nor_deleted(monkeypatch, tmp_path):
+    tenant = fake_tenant(monkeypatch, users=("a.b@contoso.com", "a_b@contoso.com"))
+    run_sync(tenant, [{"user": "a_b@contoso.com", "path": write_image(tmp_path / "blue.jpg", BLUE)}])
+    thumbnails = dict((path, data) for path, data in tenant.files.items() if path.endswith("Thumb.jpg"))
+    result = run_sync(tenant, [{"user": "a.b@contoso.com", "path": write_image(tmp_path / "red.jpg", RED)}])
+    user = result["users"][0]
+    assert result["failed_users"] == ["a.b@contoso.com"] and user["targets"] == {"sharepoint": "failed", "graph": "updated"}
+    assert user["error"] == (
+        "sharepoint: its thumbnails would be a_b_contoso_com_SThumb.jpg, _MThumb.jpg and _LThumb.jpg, which an earlier "
+        "run sent for a_b@contoso.com; they were left alone (send a.b@contoso.com with targets: [graph], or remove the "
+        "photo of a_b@contoso.com first)")
+    assert tenant.profiles["a.b@contoso.com"]["PictureURL"] == ""
+    removed = run_sync(tenant, [{"user": "a.b@contoso.com", "path": None}], state="absent")
+    assert removed["users"][0]["targets"] == {"sharepoint": "failed", "graph": "removed"}
+    assert dict((path, data) for path, data in tenant.files.items() if path.endswith("Thumb.jpg")) == thumbnails
+    # Removed together, neither takes the other's photo away.
+    both = run_sync(tenant, [{"user": "a.b@contoso.com", "path": None}, {"user": "a_b@contoso.com", "path": None}],
+                    state="absent")
+    assert both["failed_users"] == [] and not any(path.endswith("Thumb.jpg") for path in tenant.files)
 
 
 def test_exchange_sync_state_is_written_when_asked(tenant, sources):

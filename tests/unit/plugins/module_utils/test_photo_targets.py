@@ -141,7 +141,7 @@ def sent(tenant):
     return described
 
 
-def test_sharepoint_put_links_the_profile_first_uploads_and_shows_the_photo_last_without_a_read(monkeypatch):
+def test_sharepoint_put_uploads_first_then_links_the_profile_and_shows_the_photo_last_without_a_read(monkeypatch):
     tenant = fake_tenant(monkeypatch)
     sharepoint = photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"], exchange_sync_state=1)
     sharepoint.folder_ready = True
@@ -150,8 +150,58 @@ def test_sharepoint_put_links_the_profile_first_uploads_and_shows_the_photo_last
     assert tenant.profiles["ann@contoso.com"] == {
         "PictureURL": "https://contoso-my.sharepoint.com/User%20Photos/Profile%20Pictures/ann_contoso_com_MThumb.jpg",
         "SPS-PicturePlaceholderState": "0", "SPS-PictureExchangeSyncState": "1"}
-    assert sent(tenant) == ["set PictureURL", "upload SThumb.jpg", "upload MThumb.jpg", "upload LThumb.jpg",
+    assert sent(tenant) == ["upload SThumb.jpg", "upload MThumb.jpg", "upload LThumb.jpg", "set PictureURL",
                             "set SPS-PicturePlaceholderState", "set SPS-PictureExchangeSyncState"]
+
+
+def throttle(tenant, name):
+    """Make the tenant refuse the upload of files whose name ends with `name` (as past the retries of throttling)."""
+    answer = tenant.sp
+
+    def sp(method, url, operation, **kw):
+        if "/Files/add(" in url and unquote(url).split("url='", 1)[1].split("'", 1)[0].endswith(name):
+            tenant.log.append((method, url))
+            raise SpoError("The request has been throttled.", status=429, operation=operation)
+        return answer(method, url, operation, **kw)
+    tenant.sp = sp
+
+
+def test_a_put_that_fails_after_some_of_its_writes_names_them(monkeypatch):
+    tenant = fake_tenant(monkeypatch)
+    monkeypatch.setattr(files, "ensure_folder", lambda client, site_url, folder: True)
+    throttle(tenant, "_MThumb.jpg")
+    with pytest.raises(SpoError, match="throttled") as info:
+        photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"]).put("ann@contoso.com", PREPARED)
+    assert info.value.result == {"written": ["the folder " + FOLDER, "ann_contoso_com_SThumb.jpg"]}
+    assert tenant.properties_set == []  # the profile does not point at thumbnails that are not there
+    tenant.log.clear()
+    with pytest.raises(SpoError) as info:
+        photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"]).put("bob@contoso.com", PREPARED, linked=True)
+    assert info.value.result == {"written": ["the folder " + FOLDER, "bob_contoso_com_SThumb.jpg"]}
+
+
+def test_a_put_that_fails_before_any_write_says_none():
+    tenant = FakeTenant(["ann@contoso.com"])
+    sharepoint = photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"])
+    sharepoint.folder_ready = True
+    throttle(tenant, "_SThumb.jpg")
+    with pytest.raises(SpoError) as info:
+        sharepoint.put("ann@contoso.com", PREPARED, linked=True)
+    assert info.value.result == {}
+
+
+def test_a_remove_that_fails_after_deleting_names_what_it_deleted(monkeypatch):
+    tenant = fake_tenant(monkeypatch)
+    sharepoint = photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"])
+    sharepoint.put("ann@contoso.com", PREPARED)
+    del tenant.profiles["ann@contoso.com"]  # the profile is gone: reading it fails
+
+    def get_properties(client, upn):
+        raise SpoError("User Not Found", status=500, operation="read profile of %s" % upn)
+    monkeypatch.setattr(photo_targets.profiles, "get_properties", get_properties)
+    with pytest.raises(SpoError, match="User Not Found") as info:
+        sharepoint.remove("ann@contoso.com", check_mode=False)
+    assert info.value.result == {"written": ["deleted ann_contoso_com_%sThumb.jpg" % label for label in "SML"]}
 
 
 def test_a_linked_put_sends_the_thumbnails_only(monkeypatch):
@@ -177,12 +227,12 @@ def test_the_folder_is_checked_once_unless_it_is_known(monkeypatch):
     assert tenant.log.count(("GET", FOLDER)) == 1
 
 
-def test_sharepoint_put_for_an_unknown_user_uploads_nothing(monkeypatch):
+def test_sharepoint_put_for_an_account_without_a_profile_fails_at_the_link_naming_the_uploads(monkeypatch):
     tenant = fake_tenant(monkeypatch)
     sharepoint = photo_targets.SharePointPhotos(tenant, FOLDER, ["S", "M", "L"])
-    with pytest.raises(SpoError, match="User Not Found"):
+    with pytest.raises(SpoError, match="User Not Found") as info:
         sharepoint.put("ghost@contoso.com", PREPARED)
-    assert tenant.files == {}
+    assert info.value.result == {"written": ["ghost_contoso_com_%sThumb.jpg" % label for label in "SML"]}
 
 
 def test_sharepoint_remove_in_check_mode_lists_once_and_deletes_nothing(monkeypatch):

@@ -8,6 +8,7 @@ import types
 
 import pytest
 
+from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.modules import profile_photo
 from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.module_runs import refuse_client, run_module, serve_client
 
@@ -50,8 +51,11 @@ def sync(monkeypatch):
     ({"photos": [{"user": "ann@contoso.com"}]},
      "photos[].path is required with state=present (missing for ann@contoso.com) (nothing was sent)"),
     ({"src_dir": "/x", "name_format": "{login}@contoso.com"},
-     "name_format '{login}@contoso.com': unknown or bad placeholder ('login'); use {f}, {first}, {l}, {last}, {middle}, "
+     "name_format '{login}@contoso.com': unknown or bad placeholder ({login}); use {f}, {first}, {l}, {last}, {middle}, "
      "{stem}, {upn} (nothing was sent)"),
+    ({"src_dir": "/x", "name_format": "{upn.real}@contoso.com"},
+     "name_format '{upn.real}@contoso.com': unknown or bad placeholder ({upn.real}); use {f}, {first}, {l}, {last}, "
+     "{middle}, {stem}, {upn} (nothing was sent)"),
     ({"src_dir": "/x", "concurrency": 0, "workers": 0, "targets": []},
      "3 option problems, nothing was sent: concurrency must be 1 or more, not 0; workers must be 1 or more, not 0; "
      "targets must name at least one of sharepoint, graph"),
@@ -81,6 +85,23 @@ def test_with_fail_on_error_false_failed_users_are_reported_not_fatal(sync, caps
     assert "failed" not in result and result["failed_users"] == ["ghost@contoso.com"] and "diff" not in result
 
 
+def test_a_sync_failing_after_its_writes_reports_them(sync, capsys, tmp_path, monkeypatch):
+    def run_and_fail(self, entries):
+        raise SpoError("throttled; the photos were sent (see users), but the photo manifest was not saved", status=429,
+                       operation="upload manifest", result=dict(FakeSync.answer, manifest_written=False))
+    monkeypatch.setattr(FakeSync, "run", run_and_fail)
+    photo = tmp_path / "ann@contoso.com.jpg"
+    photo.write_bytes(b"x")
+    result = run(capsys, photos=[{"user": "ann@contoso.com", "path": str(photo)}])
+    assert result["failed"] is True and result["changed"] is True and result["status"] == 429
+    assert result["msg"] == ("upload manifest: throttled; the photos were sent (see users), but the photo manifest was "
+                             "not saved (HTTP 429)")
+    assert result["users"] == FakeSync.answer["users"] and result["summary"]["changed"] == 1
+    assert result["manifest_written"] is False and "diff" not in result  # the diff in diff mode only
+    assert run(capsys, photos=[{"user": "ann@contoso.com", "path": str(photo)}], _ansible_diff=True)["diff"] == (
+        FakeSync.answer["diff"])
+
+
 def test_by_default_the_ceiling_is_the_shared_one_and_no_progress_file_is_written(sync, capsys, tmp_path):
     photo = tmp_path / "ann@contoso.com.jpg"
     photo.write_bytes(b"x")
@@ -107,6 +128,23 @@ def test_sources_with_problems_are_refused_whole_before_connecting(monkeypatch, 
                 "photos[2].path: %s does not exist" % (tmp_path / "none.jpg")]
     assert result["failed"] is True and result["problems"] == problems
     assert result["msg"] == "2 problem(s) in the photo sources, nothing was sent: " + "; ".join(problems)
+
+
+def test_users_whose_thumbnails_would_be_the_same_files_are_refused_only_when_thumbnails_are_sent(sync, capsys, tmp_path):
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"x")
+    photos = [{"user": "a.b@contoso.com", "path": str(photo)}, {"user": "a_b@contoso.com", "path": str(photo)}]
+    result = run(capsys, photos=photos)
+    assert result["failed"] is True and not sync.calls
+    assert result["problems"] == [
+        "a.b@contoso.com (photos[0]) and a_b@contoso.com (photos[1]) would share the SharePoint thumbnails "
+        "a_b_contoso_com_SThumb.jpg, _MThumb.jpg and _LThumb.jpg (named after the user principal name with \"@\" and "
+        "\".\" replaced by \"_\"), all of them showing the photo sent last; send all but one of them with targets: "
+        "[graph]"]
+    run(capsys, photos=photos, targets=["graph"])
+    run(capsys, photos=photos, state="absent")
+    assert [[entry["user"] for entry in entries] for _options, entries in sync.calls] == [
+        ["a.b@contoso.com", "a_b@contoso.com"]] * 2
 
 
 def test_a_bad_mapping_line_refuses_every_file_before_connecting(monkeypatch, capsys, tmp_path):
