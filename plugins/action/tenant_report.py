@@ -18,7 +18,7 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import report_records
 from ansible_collections.spo.user_profiles.plugins.plugin_utils.report_files import (
-    ReportAction, read_bytes, report_json, run_directory, safe_name,
+    ReportAction, read_bytes, report_json, run_directory, tenant_name,
 )
 from ansible_collections.spo.user_profiles.plugins.plugin_utils.report_markdown import tenant_markdown
 
@@ -77,7 +77,7 @@ class ActionModule(ReportAction):
 
     def run(self, tmp=None, task_vars=None):
         result, args, task_vars = self.start(tmp, task_vars, ARGUMENT_SPEC)
-        tenant, section = safe_name(args["tenant"], "tenant"), args["section"]
+        tenant, section = tenant_name(args["tenant"]), args["section"]
         self.check_dest(args["dest"])
         check_mode = bool(self._task.check_mode)
         directory = run_directory(args["dest"], args["run_id"], check_mode)

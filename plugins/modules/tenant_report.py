@@ -43,6 +43,7 @@ options:
   tenant:
     description:
       - The tenant name, used as the file base name. Letters, digits and C(. _ @ + -), not starting with a dot or a dash.
+      - Not V(combined), in any case, the name of the run's combined report (M(spo.user_profiles.combined_report)).
     type: str
     required: true
   section:

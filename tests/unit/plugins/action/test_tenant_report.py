@@ -102,6 +102,12 @@ def test_refuses_unsafe_names_and_bad_times(run, tmp_path, field, value, message
         run(args)
 
 
+def test_a_tenant_named_combined_is_refused_and_writes_nothing(run, tmp_path):
+    with pytest.raises(AnsibleActionFail, match="tenant 'combined' is the name of the run's combined report"):
+        run(bulk_args(tmp_path, tenant="combined"))
+    assert os.listdir(tmp_path) == []
+
+
 def test_refuses_results_the_section_does_not_know(run, tmp_path):
     with pytest.raises(AnsibleActionFail, match="results: sync not known for section bulk_import"):
         run(bulk_args(tmp_path, sync={}))
