@@ -20,7 +20,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import report_records
 from ansible_collections.spo.user_profiles.plugins.plugin_utils.report_files import (
-    ReportAction, read_bytes, report_json, run_directory,
+    COMBINED_NAME, ReportAction, read_bytes, report_json, run_directory,
 )
 from ansible_collections.spo.user_profiles.plugins.plugin_utils.report_markdown import combined_markdown, terminal_table
 
@@ -31,7 +31,6 @@ ARGUMENT_SPEC = {
     "run_id": {"type": "str", "required": True},
     "show": {"type": "bool", "default": True},
 }
-BASE_NAME = "combined"
 
 
 def tenant_reports(directory):
@@ -42,7 +41,7 @@ def tenant_reports(directory):
     except FileNotFoundError:
         return reports
     for name in names:
-        if not name.endswith(".json") or name == BASE_NAME + ".json" or name.startswith("."):
+        if not name.endswith(".json") or name == COMBINED_NAME + ".json" or name.startswith("."):
             continue
         path = os.path.join(directory, name)
         try:
@@ -71,8 +70,8 @@ class ActionModule(ReportAction):
             "tenants": [report["tenant"] for report in reports],
             "rows": rows,
         }
-        json_path = os.path.join(directory, BASE_NAME + ".json")
-        markdown_path = os.path.join(directory, BASE_NAME + ".md")
+        json_path = os.path.join(directory, COMBINED_NAME + ".json")
+        markdown_path = os.path.join(directory, COMBINED_NAME + ".md")
         # The time stamp alone does not make a new combined report.
         previous = read_bytes(json_path)
         if previous is not None:

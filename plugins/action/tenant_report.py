@@ -18,7 +18,7 @@ from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import report_records
 from ansible_collections.spo.user_profiles.plugins.plugin_utils.report_files import (
-    ReportAction, read_bytes, report_json, run_directory, safe_name,
+    ReportAction, read_bytes, report_json, run_directory, tenant_name,
 )
 from ansible_collections.spo.user_profiles.plugins.plugin_utils.report_markdown import tenant_markdown
 
@@ -59,40 +59,107 @@ def read_report(path):
     return report
 
 
-def build_record(section, check_mode, results, failure, markdown_path):
+def parse_started_at(text):
+    """(the time started_at gives, None), or (None, the problem) when it is no ISO 8601 time with a zone."""
+    try:
+        started = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None, f"started_at {text!r} is not an ISO 8601 time"
+    if started.tzinfo is None:
+        # A time without a zone cannot be compared with the finish time (UTC); guessing a zone would skew the duration.
+        return None, (f"started_at {text!r} has no time zone: give it in UTC, such as "
+                      f"{started.strftime('%Y-%m-%dT%H:%M:%S')}Z")
+    return started, None
+
+
+def _kind(value):
+    """What a value is, in the words of YAML and JSON (a bool is no number there)."""
+    kinds = ((bool, "a boolean"), (str, "a text"), (int, "a number"), (float, "a number"), (list, "a list"),
+             (dict, "a dict"))
+    return "null" if value is None else next((name for kind, name in kinds if isinstance(value, kind)), "unknown")
+
+
+def plain(value):
+    """The value as the report's JSON holds it: plain types (ansible-core 2.19 tags the values of options, and an error
+    about a value would name its tagged type)."""
+    try:
+        return json.loads(report_json(value))
+    except (TypeError, ValueError):
+        return value  # what JSON cannot hold is refused where the report is written
+
+
+def option_problems(section, results, failure):
+    """What in results and failure is not what a role hands over: each step's registered result is a dict ({} when
+    the step did not run), the source of bulk_import a text, the failure's result the failed task's result (a dict)."""
+    problems = []
     unknown = sorted(set(results) - set(RESULT_KEYS[section]))
     if unknown:
-        raise AnsibleActionFail(f"results: {', '.join(unknown)} not known for section {section}; "
-                                f"expected {', '.join(RESULT_KEYS[section])}")
+        problems.append(f"results: {', '.join(unknown)} not known for section {section}; "
+                        f"expected {', '.join(RESULT_KEYS[section])}")
+    for key in RESULT_KEYS[section]:
+        if key == "source":
+            if not isinstance(results.get(key), str):
+                problems.append(f"results.source must be a name for the source (a text), not {_kind(results.get(key))}")
+        elif results.get(key) is not None and not isinstance(results[key], dict):
+            problems.append(f"results.{key} must be the step's registered result (a dict, {{}} when the step did not "
+                            f"run), not {_kind(results[key])}")
+    if failure and not isinstance(failure.get("result"), dict):
+        problems.append(f"failure.result must be the failed task's result (a dict, as ansible_failed_result), not "
+                        f"{_kind(failure.get('result'))}")
+    return problems
+
+
+def build_record(section, check_mode, results, failure, markdown_path):
+    """The section's record; a result that is not shaped as the module returns it is an error naming it."""
     error = None
     if failure:
-        error = report_records.failure(failure.get("task"), failure.get("action"), failure.get("result"), markdown_path,
-                                       section)
-    if section == "bulk_import":
-        return report_records.bulk_import(check_mode, error=error, **results)
-    return report_records.profile_photos(check_mode, error=error, **results)
+        try:
+            error = report_records.failure(failure.get("task"), failure.get("action"), failure["result"],
+                                           markdown_path, section)
+        except (AttributeError, TypeError, ValueError) as e:
+            raise AnsibleActionFail(f"failure.result does not have the shape of a failed task's result: "
+                                    f"{to_text(e)}") from e
+    builder = report_records.bulk_import if section == "bulk_import" else report_records.profile_photos
+    try:
+        return builder(check_mode, error=error, **results)
+    except (AttributeError, TypeError, ValueError) as e:
+        # The result at fault is the first that fails on its own (the source alone never does).
+        given = dict(source=results["source"]) if "source" in results else {}
+        at_fault = next((key for key in results
+                         if key != "source" and _fails_alone(builder, check_mode, given, key, results)), None)
+        where = f"results.{at_fault}" if at_fault else "results"
+        raise AnsibleActionFail(f"{where} does not have the shape of the step's registered result: {to_text(e)}") from e
+
+
+def _fails_alone(builder, check_mode, given, key, results):
+    try:
+        builder(check_mode, **dict(given, **{key: results[key]}))
+    except (AttributeError, TypeError, ValueError):
+        return True
+    return False
 
 
 class ActionModule(ReportAction):
 
     def run(self, tmp=None, task_vars=None):
         result, args, task_vars = self.start(tmp, task_vars, ARGUMENT_SPEC)
-        tenant, section = safe_name(args["tenant"], "tenant"), args["section"]
+        tenant, section = tenant_name(args["tenant"]), args["section"]
         self.check_dest(args["dest"])
         check_mode = bool(self._task.check_mode)
         directory = run_directory(args["dest"], args["run_id"], check_mode)
         json_path = os.path.join(directory, tenant + ".json")
         markdown_path = os.path.join(directory, tenant + ".md")
+        started, problem = parse_started_at(args["started_at"])
+        results, failure = plain(args["results"]), plain(args["failure"])
+        problems = ([problem] if problem else []) + option_problems(section, results, failure)
+        if problems:
+            raise AnsibleActionFail("; ".join(problems))
 
-        record = build_record(section, check_mode, args["results"], args["failure"], markdown_path)
+        record = build_record(section, check_mode, results, failure, markdown_path)
         finished = utc_now()
         record["started_at"] = args["started_at"]
         record["finished_at"] = _iso(finished)
-        try:
-            started = datetime.datetime.fromisoformat(args["started_at"].replace("Z", "+00:00"))
-            record["duration_seconds"] = int((finished - started).total_seconds())
-        except ValueError:
-            raise AnsibleActionFail(f"started_at {args['started_at']!r} is not an ISO 8601 time")
+        record["duration_seconds"] = int((finished - started).total_seconds())
 
         report = read_report(json_path) or {"tenant": tenant, "run_id": args["run_id"], "check_mode": check_mode,
                                             "sections": {}}

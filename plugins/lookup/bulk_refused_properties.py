@@ -21,7 +21,9 @@ author:
   - Seed 085825a7 maintainers (@spo-user-profiles)
 options:
   _terms:
-    description: Profile property names (lists are flattened).
+    description:
+      - Profile property names, or lists of them. A mapping (give a property map's values) or a list inside a list is
+        refused.
     type: list
     elements: str
     required: true
@@ -58,6 +60,8 @@ _raw:
   elements: str
 """
 
+from collections.abc import Iterable, Mapping
+
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
@@ -80,5 +84,21 @@ class LookupModule(LookupBase):
             lists[name] = [str(item) for item in value]
         names = []
         for term in terms:
-            names.extend(term if isinstance(term, list) else [term])
-        return PropertyKinds(**lists).bulk_refused([str(name) for name in names])
+            names.extend(_name(name) for name in (term if _is_list(term) else [term]))
+        return PropertyKinds(**lists).bulk_refused(names)
+
+
+def _is_list(value):
+    return isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping))
+
+
+def _name(value):
+    """A term as a property name; a mapping or a list where a name belongs is an error, not a name that matches none."""
+    if isinstance(value, Mapping):
+        raise AnsibleLookupError("bulk_refused_properties: the terms are property names (or lists of them), not a mapping "
+                                 "(keys %s): for a property map, give its values, such as property_map.values() | list"
+                                 % ", ".join(str(key) for key in value))
+    if _is_list(value):
+        raise AnsibleLookupError("bulk_refused_properties: the terms are property names (or lists of them), not a list inside a "
+                                 "list (%s): flatten it, such as names | flatten" % ", ".join(str(item) for item in value))
+    return str(value)

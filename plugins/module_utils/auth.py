@@ -158,7 +158,7 @@ def _password_bytes(password):
 
 
 def holds_pem_text(path):
-    """Whether a certificate_path is the text of a PEM file (a private key, maybe) rather than the path of one."""
+    """Whether the value of a path option is the text of a PEM file (a private key, maybe) rather than a path."""
     return isinstance(path, str) and "-----BEGIN" in path
 
 

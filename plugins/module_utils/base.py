@@ -10,6 +10,7 @@ import os
 import ssl
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import auth, http, permissions
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
@@ -78,6 +79,18 @@ def minimum_problems(params, minimums):
             for name, least in minimums.items() if params[name] is not None and params[name] < least]
 
 
+def _path_values(spec, params):
+    """The value of every path-type option of spec in params, those of suboptions (dicts, lists of dicts) included."""
+    for name, option in spec.items():
+        value = params.get(name)
+        if option.get("type") == "path":
+            yield value
+        elif option.get("options") and value:
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, dict):
+                    yield from _path_values(option["options"], item)
+
+
 class SpoModule:
     """Wraps AnsibleModule (composition, in the manner of amazon.aws's AnsibleAWSModule)."""
 
@@ -86,9 +99,12 @@ class SpoModule:
         spec.update(argument_spec or {})
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
         self._client = None
-        if auth.holds_pem_text(self.params["certificate_path"]):
-            # The text of a key file given where its path belongs: kept out of every result and message, as a secret.
-            self.module.no_log_values.add(self.params["certificate_path"])
+        for value in _path_values(spec, self.params):
+            if auth.holds_pem_text(value):
+                # The text of a key file given where a path belongs: kept out of every result and message, as a secret;
+                # line by line too, as an error may quote it in another form (repr escapes its line breaks).
+                self.module.no_log_values.add(value)
+                self.module.no_log_values.update(line.strip() for line in value.splitlines() if line.strip())
 
     @property
     def params(self):
@@ -220,4 +236,5 @@ class SpoModule:
         self.module.fail_json(**result)
 
     def warn(self, msg):
-        self.module.warn(msg)
+        # Masked here: ansible-core 2.19 returns warnings as objects that its masking of the result passes over.
+        self.module.warn(remove_values(msg, self.module.no_log_values))

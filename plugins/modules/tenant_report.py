@@ -43,6 +43,7 @@ options:
   tenant:
     description:
       - The tenant name, used as the file base name. Letters, digits and C(. _ @ + -), not starting with a dot or a dash.
+      - Not V(combined), in any case, the name of the run's combined report (M(spo.user_profiles.combined_report)).
     type: str
     required: true
   section:
@@ -51,15 +52,19 @@ options:
     required: true
     choices: [bulk_import, profile_photos]
   started_at:
-    description: When the tenant's run of this section started (ISO 8601, UTC).
+    description:
+      - When the tenant's run of this section started (ISO 8601, UTC), such as V(2026-03-01T06:00:00Z). A time without a
+        zone is refused.
     type: str
     required: true
   results:
     description:
       - The registered results of the steps, as the role registered them; a step that did not run is an empty dict.
-      - For V(bulk_import), C(source) (a name for the source), C(upload) (M(spo.user_profiles.upa_import_file)),
-        C(queue) (a loop of M(spo.user_profiles.upa_import_job) over the files), C(wait) (a loop of
-        M(spo.user_profiles.upa_job_info) over the queue results), C(retention) (M(spo.user_profiles.upa_retention))
+        A result of another shape (not a dict, or not as the module returns it) is refused, naming it.
+      - For V(bulk_import), C(source) (a name for the source, required), C(upload)
+        (M(spo.user_profiles.upa_import_file)), C(queue) (a loop of M(spo.user_profiles.upa_import_job) over the
+        files), C(wait) (a loop of M(spo.user_profiles.upa_job_info) over the queue results), C(retention)
+        (M(spo.user_profiles.upa_retention)),
         C(per_user) (M(spo.user_profiles.user_profile_property), the writes user by user) and C(baseline)
         (M(spo.user_profiles.upa_import_baseline)).
       - For V(profile_photos), C(sync) (M(spo.user_profiles.profile_photo)).
@@ -68,7 +73,7 @@ options:
   failure:
     description:
       - The step that failed, when one did - C(task) (its name), C(action) and C(result), as in a C(rescue) section
-        (C(ansible_failed_task.name), C(ansible_failed_task.action), C(ansible_failed_result)).
+        (C(ansible_failed_task.name), C(ansible_failed_task.action), C(ansible_failed_result)); C(result) is a dict.
     type: dict
 extends_documentation_fragment:
   # First, so that its descriptions of the attributes are the ones shown.

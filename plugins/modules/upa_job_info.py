@@ -23,7 +23,7 @@ author:
 options:
   job_id:
     description:
-      - The job to read. When not set, all jobs are read.
+      - The job to read (a GUID). When not set, all jobs are read; an empty job id is refused.
     type: str
   job_states:
     description:
@@ -291,7 +291,10 @@ def main():
     elif params["max_poll_interval"] is not None and params["max_poll_interval"] < params["poll_interval"]:
         problems.append("max_poll_interval must be at least poll_interval (%d), not %d" % (
             params["poll_interval"], params["max_poll_interval"]))
-    if params["wait_seconds"] and not params["job_id"]:
+    if params["job_id"] == "":
+        # Not "unset": a job id that templated to nothing would read every job instead of the one meant.
+        problems.append("job_id is empty: give the id of the job to read (a GUID), or leave job_id out to read all jobs")
+    elif params["wait_seconds"] and params["job_id"] is None:
         problems.append("wait_seconds needs job_id: only one job is waited for")
     module.fail_on_option_problems(problems)
     progress_file = ProgressFile.of_module(module.module) if params["progress_interval"] else None

@@ -44,6 +44,22 @@ def safe_name(value, option):
     return value
 
 
+# The base name of the run's combined report (combined_report), which users and the docs rely on. No tenant's report
+# may have it, in any case: on a case-insensitive file system Combined.json is combined.json.
+COMBINED_NAME = "combined"
+
+
+def tenant_name(value):
+    """value when it can be the base name of a tenant's report files; AnsibleActionFail naming the tenant otherwise."""
+    safe_name(value, "tenant")
+    if value.lower() == COMBINED_NAME:
+        raise AnsibleActionFail(f"tenant {value!r} is the name of the run's combined report ({COMBINED_NAME}.json, "
+                                f"{COMBINED_NAME}.md), which would overwrite this tenant's report: give the report "
+                                f"another name (in the roles, the inventory host name: name the host {value}-tenant, "
+                                "say, and set spo_tenant to the tenant's name).")
+    return value
+
+
 def run_directory(dest, run_id, check_mode):
     """The directory of one run's reports; check-mode runs have their own."""
     return os.path.join(dest, safe_name(str(run_id), "run_id") + (CHECK_SUFFIX if check_mode else ""))

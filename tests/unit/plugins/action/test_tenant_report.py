@@ -94,6 +94,8 @@ def test_a_failure_gives_one_line_with_step_reason_and_what_to_do(run, tmp_path)
     ("tenant", "../evil", "tenant '../evil' is not a safe file name"),
     ("run_id", "a/b", "run_id 'a/b' is not a safe file name"),
     ("started_at", "yesterday", "started_at 'yesterday' is not an ISO 8601 time"),
+    ("started_at", "2026-03-01T05:59:30", "started_at '2026-03-01T05:59:30' has no time zone: give it in UTC, such as "
+                                          "2026-03-01T05:59:30Z"),
 ])
 def test_refuses_unsafe_names_and_bad_times(run, tmp_path, field, value, message):
     args = bulk_args(tmp_path)
@@ -102,9 +104,44 @@ def test_refuses_unsafe_names_and_bad_times(run, tmp_path, field, value, message
         run(args)
 
 
+def test_a_tenant_named_combined_is_refused_and_writes_nothing(run, tmp_path):
+    with pytest.raises(AnsibleActionFail, match="tenant 'combined' is the name of the run's combined report"):
+        run(bulk_args(tmp_path, tenant="combined"))
+    assert os.listdir(tmp_path) == []
+
+
 def test_refuses_results_the_section_does_not_know(run, tmp_path):
     with pytest.raises(AnsibleActionFail, match="results: sync not known for section bulk_import"):
         run(bulk_args(tmp_path, sync={}))
+
+
+PHOTOS = {"summary": {"total": 1, "changed": 1, "unchanged": 0, "failed": 0}, "users": []}
+FAILED_STEP = {"task": "Sync the photos", "action": "spo.user_profiles.profile_photo", "result": {"failed": True, "msg": "x"}}
+
+
+@pytest.mark.parametrize("section, results, failure, message", [
+    ("profile_photos", {"sync": "oops"}, None,
+     r"^results.sync must be the step's registered result \(a dict, \{\} when the step did not run\), not a text$"),
+    ("profile_photos", {"sync": PHOTOS}, dict(FAILED_STEP, result="it failed"),
+     r"^failure.result must be the failed task's result \(a dict, as ansible_failed_result\), not a text$"),
+    ("profile_photos", {"sync": {"users": ["a"], "summary": 5}}, None,
+     "^results.sync does not have the shape of the step's registered result: 'int' object is not iterable$"),
+    ("profile_photos", {"sync": PHOTOS}, dict(FAILED_STEP, result={"failed": True, "job": "j-1"}),
+     "^failure.result does not have the shape of a failed task's result: 'str' object has no attribute 'get'$"),
+    ("bulk_import", {"source": "/srv/hr.csv", "upload": UPLOAD, "queue": QUEUE, "wait": {"results": [{"item": 5}]}}, None,
+     "^results.wait does not have the shape of the step's registered result: 'int' object has no attribute 'get'$"),
+    ("bulk_import", {"upload": [UPLOAD], "retention": True, "wait": None}, None,
+     r"^results.source must be a name for the source \(a text\), not null; results.upload must be the step's "
+     r"registered result \(a dict, \{\} when the step did not run\), not a list; results.retention .* not a boolean$"),
+], ids=["result not a dict", "failure result not a dict", "in a result", "in the failure", "in a loop's item",
+        "several"])
+def test_results_of_the_wrong_shape_are_refused_naming_the_result_and_nothing_is_written(
+        run, tmp_path, section, results, failure, message):
+    args = {"dest": str(tmp_path), "run_id": "run-1", "tenant": "contoso", "section": section,
+            "started_at": "2026-03-01T05:59:30Z", "results": results, "failure": failure}
+    with pytest.raises(AnsibleActionFail, match=message):
+        run(args)
+    assert os.listdir(tmp_path) == []
 
 
 def test_refuses_to_merge_into_a_file_that_is_not_a_report(run, tmp_path):

@@ -36,3 +36,13 @@ def test_a_wrong_option_is_an_error():
         lookup(["x"], multi_value="Certifications")
     with pytest.raises(AnsibleLookupError, match="unknown option"):
         lookup(["x"], multivalue=["a"])
+
+
+@pytest.mark.parametrize("terms, message", [
+    ([{"skills": "SPS-Skills", "cc": "CostCenter"}], r"not a mapping \(keys skills, cc\): for a property map, give its values"),
+    ([[{"skills": "SPS-Skills"}]], r"not a mapping \(keys skills\)"),
+    ([["SPS-Skills", ["AboutMe"]]], r"not a list inside a list \(AboutMe\): flatten it"),
+], ids=["a property map", "a map in a list", "a list in a list"])
+def test_a_term_that_holds_names_in_another_shape_is_an_error_not_an_empty_answer(terms, message):
+    with pytest.raises(AnsibleLookupError, match="^bulk_refused_properties: the terms are property names .*" + message):
+        lookup(terms)

@@ -8,6 +8,7 @@ import json
 import os
 
 import pytest
+from ansible.module_utils import basic
 
 from ansible_collections.spo.user_profiles.plugins.module_utils import auth, base, http, permissions
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
@@ -18,7 +19,6 @@ except ImportError:  # ansible-core < 2.19
     import contextlib
     from unittest import mock
 
-    from ansible.module_utils import basic
     from ansible.module_utils.common.text.converters import to_bytes
 
     @contextlib.contextmanager
@@ -222,6 +222,31 @@ def test_the_text_of_a_key_file_given_as_certificate_path_appears_nowhere(capsys
                               lambda module: module.client(permissions.BULK_IMPORT))  # signs in
     assert code == 1 and "certificate_path holds the text of a PEM file, not a path" in result["msg"]
     assert "MIIEvQ" not in json.dumps(result)  # nor in the invocation Ansible returns with the options
+
+
+KEY_TEXT = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n"
+PATH_OPTIONS = {"src": {"type": "path"}, "photos": {"type": "list", "elements": "dict", "options": {
+    "user": {"type": "str"}, "path": {"type": "path"}}}}
+
+
+@pytest.mark.parametrize("args", [
+    {"ca_path": KEY_TEXT},
+    {"src": KEY_TEXT},
+    {"photos": [{"user": "a", "path": "/photos/a.jpg"}, {"user": "b", "path": KEY_TEXT}]},
+], ids=["connection option", "module option", "suboption"])
+def test_the_text_of_a_key_file_given_as_any_path_option_appears_nowhere(capsys, monkeypatch, args):
+    warnings = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, msg: warnings.append(msg))
+
+    def body(module):
+        module.warn("cannot use %s" % KEY_TEXT)
+        # As an OSError quotes a file name: repr, its line breaks escaped.
+        module.fail_json(msg="cannot read the sources: %r" % KEY_TEXT)
+
+    code, result = run_module(capsys, dict(args, tenant="contoso", access_token=TOKEN), body, argument_spec=PATH_OPTIONS)
+    assert code == 1 and result["msg"].startswith("cannot read the sources: ")
+    assert "MIIEvQ" not in json.dumps(result) and "BKcwgg" not in json.dumps(result)
+    assert len(warnings) == 1 and warnings[0].startswith("cannot use ") and "MIIEvQ" not in warnings[0]
 
 
 def test_missing_requests_library(capsys, monkeypatch):

@@ -85,6 +85,10 @@ def test_while_waiting_the_job_is_left_in_the_progress_file_for_the_action(tenan
 @pytest.mark.parametrize("args, message", [
     ({"allowed_failures": -1}, "allowed_failures must be 0 or more, not -1 (nothing was sent)"),
     ({"wait_seconds": 5}, "wait_seconds needs job_id: only one job is waited for (nothing was sent)"),
+    ({"job_id": ""}, "job_id is empty: give the id of the job to read (a GUID), or leave job_id out to read all jobs "
+                     "(nothing was sent)"),
+    ({"job_id": "", "wait_seconds": 5}, "job_id is empty: give the id of the job to read (a GUID), or leave job_id out "
+                                        "to read all jobs (nothing was sent)"),
     ({"poll_interval": 0}, "poll_interval must be positive, not 0 (nothing was sent)"),
     ({"poll_interval": 5, "max_poll_interval": 2}, "max_poll_interval must be at least poll_interval (5), not 2 (nothing was sent)"),
     ({"progress_interval": -1}, "progress_interval must be 0 or more, not -1 (nothing was sent)"),

@@ -52,3 +52,14 @@ def test_run_directory_is_per_run_and_apart_for_check_mode(tmp_path):
 def test_unsafe_names_are_refused_naming_the_option(name):
     with pytest.raises(AnsibleActionFail, match="^run_id .* is not a safe file name"):
         report_files.safe_name(name, "run_id")
+
+
+@pytest.mark.parametrize("name", ["combined", "Combined", "COMBINED"])
+def test_a_tenant_never_has_the_combined_reports_name_in_any_case(name):
+    with pytest.raises(AnsibleActionFail, match="^tenant '%s' is the name of the run's combined report" % name):
+        report_files.tenant_name(name)
+
+
+@pytest.mark.parametrize("name", ["contoso", "combined-tenant", "combined.example"])
+def test_other_tenant_names_are_their_own_file_names(name):
+    assert report_files.tenant_name(name) == name
