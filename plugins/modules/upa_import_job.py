@@ -132,6 +132,7 @@ options:
         (a search by O(source_uri) would queue a new job then). Mutually exclusive with O(source_uri);
         O(id_type), O(id_property), O(property_map) and O(force) are not used.
       - The job to delete with O(state=absent).
+      - An empty value (such as a variable that templated to nothing) is refused before anything is sent.
     type: str
 extends_documentation_fragment:
   - spo.user_profiles.connection
@@ -418,6 +419,10 @@ def main():
         required_by={"source_uri": ("id_property", "property_map")},
         mutually_exclusive=[("source_uri", "job_id")],
     )
+    if module.params["job_id"] == "":
+        # Not "unset": a job id that templated to nothing would queue the files, or delete nothing, instead of the job meant.
+        module.fail_on_option_problems(["job_id is empty: give the id of the job to follow (state=present) or delete "
+                                        "(state=absent), a GUID"])
     try:
         result = delete(module) if module.params["state"] == "absent" else present(module)
     except SpoError as err:

@@ -90,6 +90,16 @@ def test_required_options(tenant, capsys):
     assert result["failed"] is True and "mutually exclusive" in result["msg"]
 
 
+@pytest.mark.parametrize("state", ["present", "absent"])
+def test_an_empty_job_id_is_refused_before_anything_is_sent(tenant, capsys, state):
+    job_id = tenant.add_job(state=4)
+    result = run_module(upa_import_job, capsys, state=state, job_id="")
+    assert result["failed"] is True
+    assert result["msg"] == ("job_id is empty: give the id of the job to follow (state=present) or delete (state=absent), "
+                             "a GUID (nothing was sent)")
+    assert tenant.requests == [] and tenant.rest_calls == [] and tenant.job(job_id) is not None
+
+
 def test_every_wrong_number_is_named_in_one_message_before_anything_is_sent(tenant, capsys):
     result = run_module(upa_import_job, capsys, **present(wait_timeout=-1, poll_interval=0, allowed_failures=-2))
     assert result["failed"] is True and result["msg"] == (
