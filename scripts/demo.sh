@@ -22,6 +22,7 @@ cleanup() {
         echo "Kept $WORK (emulator data, inventory, source data, reports)."
     else
         rm -rf "$WORK"
+        echo "Removed $WORK (emulator data, inventory, source data, reports); run with DEMO_KEEP=1 to keep it."
     fi
 }
 trap cleanup EXIT
@@ -86,6 +87,7 @@ bulk_import_property_map:
 bulk_import_file_prefix: demo-hr
 bulk_import_poll_delay: 2
 bulk_import_progress_interval: 10
+# The demo data holds users who fail on purpose (make_demo_data.py); the roles' defaults (0 and true) fail the tenant.
 bulk_import_allowed_failures: 10
 profile_photos_src_dir: "$WORK/data/photos/{{ inventory_hostname }}"
 profile_photos_fail_on_error: false
