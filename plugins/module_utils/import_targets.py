@@ -67,11 +67,11 @@ def _unknown(client, user_id, names, field, target):
         if not unknown_property(err):
             raise
         like = difflib.get_close_matches(target.lower(), sorted(names), n=1)
-        return problem(None, None, field, 'target property %s does not exist in the tenant\'s user profiles (property_map: '
-                                          '%s -> %s); reading it for %s, the service answered "%s"%s. Check the name in '
-                                          'the SharePoint admin center, User profiles > Manage User Properties'
-                                          % (target, field, target, user_id, err.message,
-                                             "; the profile has %s" % names[like[0]] if like else ""))
+        message = ('target property %s does not exist in the tenant\'s user profiles (property_map: %s -> %s); '
+                   'reading it for %s, the service answered "%s"%s. Check the name in the SharePoint admin center, '
+                   'User profiles > Manage User Properties' % (target, field, target, user_id, err.message,
+                                                               "; the profile has %s" % names[like[0]] if like else ""))
+        return problem(None, None, field, message)
     return None
 
 
@@ -87,14 +87,15 @@ def unknown_targets(client, built_files, id_property, property_map, id_type):
                                  % (id_type or "not set"))
     missing = permissions.missing_permissions(client, permissions.PEOPLE_MANAGER)
     if missing:
+        lacks = " and ".join(need.roles[0] for need in missing)
         return [], _UNCHECKED % ("reading a profile needs the SharePoint application permissions Sites.FullControl.All "
-                                 "and User.ReadWrite.All; the app lacks %s" % " and ".join(need.roles[0] for need in missing))
+                                 "and User.ReadWrite.All; the app lacks %s" % lacks)
     ids = _first_ids(built_files, id_property, MAX_USERS_TRIED)
     try:
         found = _profile(client, ids)
         if found is None:
-            return [], _UNCHECKED % ("none of the first %d users of the import has a SharePoint user profile to read: %s"
-                                     % (len(ids), ", ".join(ids)))
+            return [], _UNCHECKED % ("none of the first %d users of the import has a SharePoint user profile to "
+                                     "read: %s" % (len(ids), ", ".join(ids)))
         problems = [_unknown(client, found[0], found[1], field, target) for field, target in property_map.items()]
     except SpoError as err:
         if err.status != 403:
