@@ -40,17 +40,27 @@ def _origin(site_url):
     return "%s://%s" % (parts.scheme, parts.netloc)
 
 
+def _present(item, built):
+    return item is not None and item["length"] == built["bytes"]
+
+
 def upload_import_files(client, site_url, folder_url, built_files, check_mode=False,
-                        chunk_size=spo_files.DEFAULT_CHUNK_SIZE, chunk_threshold=spo_files.DEFAULT_CHUNK_THRESHOLD):
-    """Upload what is not there yet (same name and size means same content). Returns (changed, files)."""
+                        chunk_size=spo_files.DEFAULT_CHUNK_SIZE, chunk_threshold=spo_files.DEFAULT_CHUNK_THRESHOLD,
+                        before_upload=None):
+    """Upload what is not there yet (same name and size means same content). Returns (changed, files).
+
+    ``before_upload``: called with the built files that are not there yet, when there are any, before anything is sent
+    (in check mode too); it raises to stop the upload.
+    """
     existing = {item["name"]: item for item in spo_files.list_files(client, site_url, folder_url)}
+    uploads = [not _present(existing.get(built["name"]), built) for built in built_files]
+    if any(uploads) and before_upload is not None:
+        before_upload([built for built, uploaded in zip(built_files, uploads) if uploaded])
     folder_checked = False
     changed = False
     results = []
-    for built in built_files:
+    for built, uploaded in zip(built_files, uploads):
         server_relative_url = folder_url.rstrip("/") + "/" + built["name"]
-        present = existing.get(built["name"])
-        uploaded = not (present is not None and present["length"] == built["bytes"])
         if uploaded:
             changed = True
             if not check_mode:

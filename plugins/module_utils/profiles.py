@@ -17,6 +17,12 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.profile_values i
 PEOPLE_MANAGER = "/_api/SP.UserProfiles.PeopleManager"
 # The code of the error get_properties raises for an account without a profile.
 NO_PROFILE_CODE = "UserProfileNotFound"
+# A property the tenant does not define: HTTP 500 with a message that starts "Property No" (pnp/pnpjs#340, cut off
+# there); the emulator's whole form is PropertyNotDefinedException, "Property Not Defined: <name>". "Property Not
+# Editable" starts the same way and is another error (docs/protocol_notes.md, "PeopleManager errors").
+_UNKNOWN_PROPERTY_PREFIX = "property no"
+_NOT_EDITABLE_PREFIX = "property not editable"
+_UNKNOWN_PROPERTY_CODE = "PropertyNotDefinedException"
 
 
 def _people_manager_url(client, method):
@@ -50,6 +56,30 @@ def get_properties(client, upn):
 def get_property(client, upn, name):
     """One profile property (None when the profile does not have it)."""
     return get_properties(client, upn).get(name)
+
+
+def read_property(client, upn, name):
+    """GetUserProfilePropertyFor: one property of one user, as the text the service answers (None for none).
+
+    SpoError when the service refuses; unknown_property(error) tells a property the tenant does not define.
+    """
+    url = (_people_manager_url(client, "GetUserProfilePropertyFor(accountName=@v,propertyName=@p)")
+           + "?@v=" + alias_param(claims_account(upn)) + "&@p=" + alias_param(name))
+    body = client.sp("GET", url, "read %s of %s" % (name, upn))
+    if not isinstance(body, dict):
+        return None
+    if isinstance(body.get("d"), dict):
+        return body["d"].get("GetUserProfilePropertyFor")
+    return body.get("value")
+
+
+def unknown_property(error):
+    """Whether a PeopleManager SpoError says the property is not defined in the tenant."""
+    if _UNKNOWN_PROPERTY_CODE in (error.code or ""):
+        return True
+    message = (error.message or "").lower()
+    return (error.status == 500 and message.startswith(_UNKNOWN_PROPERTY_PREFIX)
+            and not message.startswith(_NOT_EDITABLE_PREFIX))
 
 
 def set_single(client, upn, name, value):

@@ -31,6 +31,9 @@ description:
   - With O(record_schema), every source record must satisfy the data owner's JSON Schema before anything leaves the
     machine; with O(check_identities=true), users that do not exist in Entra ID, guests and disabled accounts are left
     out of the file and listed with the reason.
+  - Before a file is uploaded (in check mode too), the targets of O(property_map) are checked against the tenant's
+    user profile properties, so that a misspelled property fails the task (and the dry run) instead of the job queued
+    later; see O(property_map).
   - With O(state=absent), removes the files this O(name) produced, and optionally the log folders of their jobs.
 author:
   - Seed 085825a7 maintainers (@spo-user-profiles)
@@ -42,7 +45,8 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     description:
-      - Validates and builds the files, and reports what would be uploaded or removed without changing the tenant.
+      - Validates and builds the files, checks the targets of O(property_map) against the tenant, and reports what
+        would be uploaded or removed without changing the tenant.
     support: full
   diff_mode:
     description:
@@ -137,6 +141,18 @@ options:
       - Targets synchronised from Entra ID (for example V(Department), V(Title), V(Manager), V(Office), V(WorkPhone))
         are refused, because the service does not import them; use M(spo.user_profiles.user_profile_property) or
         change them in Entra ID.
+      - A target the tenant does not have (a misspelled V(CostCentre) where the tenant has V(CostCenter)) is refused
+        before anything is uploaded, in check mode too, naming the source field, the target and the service's answer.
+        (The service itself refuses it only when the job is queued, after the upload.)
+      - That check runs when a file is to be uploaded, not when every file is already in O(folder) nor for a delta
+        without changes. It reads the profile of one user of the file (the first of its first three users who has
+        one) and asks by name for each target that profile does not list, a few requests whatever the number of
+        users.
+      - The check needs O(id_type=email) or O(id_type=principal_name) (the ids address the profiles) and the
+        SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All) (the bulk import needs
+        them anyway). Without them, when none of the first three users has a profile, or when reading a profile is
+        refused, the targets are not checked and a warning says so; a target the tenant does not have is then found
+        when the job is queued.
       - Required with O(state=present).
     type: dict
   omit_empty:
@@ -237,7 +253,9 @@ options:
     default: false
 notes:
   - Needs a SharePoint application permission that writes files, C(Sites.FullControl.All) (which the bulk import
-    modules need anyway), C(Sites.Manage.All) or C(Sites.ReadWrite.All).
+    modules need anyway), C(Sites.Manage.All) or C(Sites.ReadWrite.All). The check of the targets of O(property_map)
+    also reads a user profile, which needs C(Sites.FullControl.All) and C(User.ReadWrite.All); without them it is left
+    out with a warning.
     The permissions are read from the access token's C(roles) claim before anything is changed; a
     missing one fails the task at once, naming it, its API and where to grant it.
   - The files are built in a temporary directory on the managed host and removed afterwards.
@@ -479,7 +497,7 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoM
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils import (
     files, identity_check, import_baseline, import_build, import_delta, import_diff, import_location, import_readers,
-    import_schema, import_upload, import_validation, import_writer, permissions,
+    import_schema, import_targets, import_upload, import_validation, import_writer, permissions,
 )
 
 
@@ -539,11 +557,23 @@ def _delta(module, client, params, where, tmpdir):
                               omit_empty=params["omit_empty"]), info
 
 
-def _refuse(module, built):
+def _refuse(module, built, found_in="in the source"):
     listed = "; ".join(import_validation.format_problem(problem) for problem in built["problems"])
-    module.fail_json(msg="%d problem(s) in the source, nothing was uploaded: %s%s" % (
-        built["problem_count"], listed, "; ..." if built["problem_count"] > len(built["problems"]) else ""),
+    module.fail_json(msg="%d problem(s) %s, nothing was uploaded: %s%s" % (
+        built["problem_count"], found_in, listed, "; ..." if built["problem_count"] > len(built["problems"]) else ""),
         problems=built["problems"], problem_count=built["problem_count"], ignored_fields=built["ignored_fields"])
+
+
+def _target_check(module, client, params, built):
+    """What runs before a file is uploaded: the targets of property_map are checked against the tenant's profiles."""
+    def check(pending):
+        problems, warning = import_targets.unknown_targets(client, pending, params["id_property"], params["property_map"],
+                                                           params["id_type"])
+        if warning:
+            module.warn(warning)
+        if problems:
+            _refuse(module, dict(built, problems=problems, problem_count=len(problems)), "in property_map")
+    return check
 
 
 def _diff(client, params, files, delta):
@@ -610,7 +640,8 @@ def present(module, params):
         where = import_upload.site_and_folder(client.root_url, params["site"], params["folder"])
         changed, files = import_upload.upload_import_files(
             client, where[0], where[1], built["files"], check_mode=module.check_mode,
-            chunk_size=params["chunk_size"], chunk_threshold=params["chunk_threshold"])
+            chunk_size=params["chunk_size"], chunk_threshold=params["chunk_threshold"],
+            before_upload=_target_check(module, client, params, built))
     result = dict(changed=changed, files=files, records=built["records"], properties=built["properties"],
                   ignored_fields=built["ignored_fields"], problems=[], problem_count=0,
                   left_out=[dict((key, entry[key]) for key in ("id", "record", "line", "reason")) for entry in changes.left_out_listed],

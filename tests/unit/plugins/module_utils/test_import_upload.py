@@ -37,6 +37,36 @@ def test_upload_replaces_a_truncated_file(tmp_path):
     assert changed and len(sp.files[LIB + "/P/" + built[0]["name"]]) == built[0]["bytes"]
 
 
+class Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_before_upload_sees_the_files_not_there_yet_and_can_stop_the_upload(tmp_path, check_mode):
+    sp = FakeSharePoint()
+    built = build(tmp_path, prefix="hr", records=user_records(30), max_properties=20)["files"]
+    folder = LIB + "/P"
+    sp.folders.add(folder)
+    sp.files[folder + "/" + built[0]["name"]] = open(built[0]["path"], "rb").read()
+    seen = []
+
+    def stop(pending):
+        seen.append([item["name"] for item in pending])
+        raise Stop()
+    with pytest.raises(Stop):
+        import_upload.upload_import_files(sp, SITE, folder, built, check_mode=check_mode, before_upload=stop)
+    assert seen == [[item["name"] for item in built[1:]]]
+    assert list(sp.files) == [folder + "/" + built[0]["name"]] and [call[0] for call in sp.calls] == ["GET"]
+
+
+def test_before_upload_is_not_called_when_every_file_is_there(tmp_path):
+    sp = FakeSharePoint()
+    built = build(tmp_path, prefix="hr", records=user_records(3))["files"]
+    import_upload.upload_import_files(sp, SITE, LIB + "/P", built)
+    changed, _files = import_upload.upload_import_files(sp, SITE, LIB + "/P", built, before_upload=pytest.fail)
+    assert not changed
+
+
 def test_remove_import_files_with_their_records_and_only_their_log_folders(tmp_path):
     sp = FakeSharePoint()
     folder = LIB + "/P"

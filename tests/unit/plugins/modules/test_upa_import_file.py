@@ -9,17 +9,36 @@ from ansible_collections.spo.user_profiles.plugins.module_utils import permissio
 from ansible_collections.spo.user_profiles.plugins.module_utils.base import SpoModule
 from ansible_collections.spo.user_profiles.plugins.modules import upa_import_file
 from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_files import FakeSharePoint, SITE
+from ansible_collections.spo.user_profiles.tests.unit.plugins.module_utils.test_profiles import FakePeopleManager
 from ansible_collections.spo.user_profiles.tests.unit.plugins.modules.module_runs import run_module, serve_client
 
 FOLDER = "/Shared Documents/ProfileImport"
 RECORDS = [{"mail": "anna@contoso.com", "cc": "Müller", "office": "x"}, {"mail": "bjorn@contoso.com", "cc": "東京", "office": "y"}]
 
 
+class FakeTenant(FakeSharePoint):
+    """The document library of FakeSharePoint, and the tenant's profiles (FakePeopleManager) on its admin host; its
+    SharePoint token carries both roles PeopleManager needs."""
+
+    def __init__(self):
+        super().__init__()
+        self.root_url = SITE
+        self.people = FakePeopleManager({"anna@contoso.com": {"CostCenter": "", "Building": ""},
+                                         "bjorn@contoso.com": {"CostCenter": "", "Building": ""}})
+        self.admin_url = self.people.admin_url
+
+    def granted_roles(self, resource):
+        return {"Sites.FullControl.All", "User.ReadWrite.All"}
+
+    def sp(self, method, url, operation, **kw):
+        if url.startswith(self.admin_url):
+            return self.people.sp(method, url, operation, **kw)
+        return super().sp(method, url, operation, **kw)
+
+
 @pytest.fixture
 def sharepoint(monkeypatch):
-    fake = FakeSharePoint()
-    fake.root_url = SITE
-    return serve_client(monkeypatch, fake)
+    return serve_client(monkeypatch, FakeTenant())
 
 
 def run(capsys, **args):
@@ -208,3 +227,34 @@ def test_a_source_without_records_that_would_clear_the_baseline_fails(sharepoint
     result = run(capsys, **present_args(records=[], delta=True, clear_missing=True))
     assert result["failed"] is True and "the source holds no records, and with clear_missing" in result["msg"]
     assert list(sharepoint.files) == [FOLDER + "/hr-baseline.jsonl.gz"]
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_target_the_tenant_does_not_have_uploads_nothing(sharepoint, capsys, check_mode):
+    result = run(capsys, _ansible_check_mode=check_mode, **present_args(property_map={"cc": "CostCentre"}))
+    assert result["failed"] is True and result["problem_count"] == 1
+    assert result["msg"].startswith(
+        "1 problem(s) in property_map, nothing was uploaded: field 'cc': target property CostCentre does not exist in the "
+        "tenant's user profiles (property_map: cc -> CostCentre); reading it for anna@contoso.com, the service answered "
+        "\"Property Not Defined: CostCentre\"; the profile has CostCenter.")
+    assert result["problems"][0]["field"] == "cc"
+    assert not sharepoint.files and [call[0] for call in sharepoint.calls] == ["GET"]  # the folder's listing alone
+    assert len(sharepoint.people.calls) == 2
+
+
+def test_targets_are_checked_only_when_a_file_would_be_uploaded(sharepoint, capsys):
+    assert run(capsys, **present_args())["changed"] is True
+    assert len(sharepoint.people.calls) == 1  # anna's profile names CostCenter
+    sharepoint.people.calls.clear()
+    again = run(capsys, **present_args())
+    assert again["changed"] is False and sharepoint.people.calls == []
+
+
+def test_targets_that_cannot_be_checked_are_a_warning(sharepoint, capsys, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(SpoModule, "warn", lambda self, msg: warnings.append(msg))
+    args = present_args(property_map={"cc": "CostCentre"})
+    del args["id_type"]
+    result = run(capsys, **args)
+    assert result["changed"] is True and sharepoint.people.calls == []
+    assert len(warnings) == 1 and "id_type is not set" in warnings[0] and "found only when the import job is queued" in warnings[0]
