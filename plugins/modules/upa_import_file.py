@@ -148,11 +148,11 @@ options:
         without changes. It reads the profile of one user of the file (the first of its first three users who has
         one) and asks by name for each target that profile does not list, a few requests whatever the number of
         users.
-      - The check needs O(id_type=email) or O(id_type=principal_name) (the ids address the profiles) and the
-        SharePoint application permissions C(Sites.FullControl.All) and C(User.ReadWrite.All) (the bulk import needs
-        them anyway). Without them, when none of the first three users has a profile, or when reading a profile is
-        refused, the targets are not checked and a warning says so; a target the tenant does not have is then found
-        when the job is queued.
+      - The check needs O(id_type=email) or O(id_type=principal_name), whose ids address the profiles; with
+        O(id_type=cloud_id) or no O(id_type) it is left out, and a target the tenant does not have is found when the job
+        is queued. It also needs the SharePoint application permissions C(Sites.FullControl.All) and
+        C(User.ReadWrite.All) (the bulk import needs them anyway). Without them, when none of the first three users has
+        a profile, or when reading a profile is refused, the targets are not checked and a warning says so.
       - Required with O(state=present).
     type: dict
   omit_empty:

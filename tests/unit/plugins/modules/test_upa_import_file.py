@@ -250,11 +250,11 @@ def test_targets_are_checked_only_when_a_file_would_be_uploaded(sharepoint, caps
     assert again["changed"] is False and sharepoint.people.calls == []
 
 
-def test_targets_that_cannot_be_checked_are_a_warning(sharepoint, capsys, monkeypatch):
+def test_targets_are_not_checked_without_ids_that_address_profiles_and_nothing_warns(sharepoint, capsys, monkeypatch):
     warnings = []
     monkeypatch.setattr(SpoModule, "warn", lambda self, msg: warnings.append(msg))
     args = present_args(property_map={"cc": "CostCentre"})
     del args["id_type"]
     result = run(capsys, **args)
     assert result["changed"] is True and sharepoint.people.calls == []
-    assert len(warnings) == 1 and "id_type is not set" in warnings[0] and "found only when the import job is queued" in warnings[0]
+    assert warnings == []
