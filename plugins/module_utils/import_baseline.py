@@ -67,17 +67,18 @@ def mapping(id_property, id_type, property_map, jobs=()):
 
 
 def _map_changes(before, now):
-    """What changed between two property maps, field by field, as a person reads it."""
+    """What changed between two property maps, field by field, as a person reads it: the baseline's mapping first (the
+    sentence is about what the baseline was recorded with), then what it is now."""
     if not isinstance(before, dict):
         return ["another property map"]
     changes = []
     for field in sorted(set(before) | set(now)):
         if field not in now:
-            changes.append("%s -> %s no longer mapped" % (field, before[field]))
+            changes.append("%s -> %s (no longer mapped)" % (field, before[field]))
         elif field not in before:
-            changes.append("%s -> %s added" % (field, now[field]))
+            changes.append("%s -> %s (added)" % (field, now[field]))
         elif before[field] != now[field]:
-            changes.append("%s -> %s instead of %s" % (field, now[field], before[field]))
+            changes.append("%s -> %s (now %s)" % (field, before[field], now[field]))
     return changes
 
 
@@ -87,7 +88,7 @@ def _mapping_difference(header, wanted):
         raise BaselineUnusable("it is not a baseline of this collection")
     if header.get("version") != VERSION:
         raise BaselineUnusable("it has format version %r, this collection reads %d" % (header.get("version"), VERSION))
-    changes = ["%s %s instead of %s" % (what, wanted[key], header.get(key))
+    changes = ["%s %s (now %s)" % (what, header.get(key), wanted[key])
                for key, what in (("id_property", "id property"), ("id_type", "id type"))
                if header.get(key) != wanted[key]]
     if header.get("property_map") != wanted["property_map"]:

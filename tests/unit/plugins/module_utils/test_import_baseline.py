@@ -58,9 +58,9 @@ def test_values_follow_the_current_field_order_when_the_map_is_the_same(tmp_path
 
 
 @pytest.mark.parametrize("change, words", [
-    ({"property_map": {"cc": "CostCenter"}}, "^was recorded with another mapping: bld -> Building no longer mapped$"),
-    ({"id_type": "principal_name"}, "^was recorded with another mapping: id type principal_name instead of email$"),
-    ({"id_property": "upn"}, "^was recorded with another mapping: id property upn instead of mail$"),
+    ({"property_map": {"cc": "CostCenter"}}, r"^was recorded with another mapping: bld -> Building \(no longer mapped\)$"),
+    ({"id_type": "principal_name"}, r"^was recorded with another mapping: id type email \(now principal_name\)$"),
+    ({"id_property": "upn"}, r"^was recorded with another mapping: id property mail \(now upn\)$"),
 ])
 def test_another_mapping_means_mapping_changed(tmp_path, change, words):
     path = write_baseline(tmp_path / "b.gz", [("anna@x.com", ("1000", "B1"))])
@@ -77,8 +77,8 @@ def test_a_mapping_change_is_told_field_by_field_in_words_not_as_python_values(t
     with pytest.raises(import_baseline.BaselineUnusable) as caught:
         load(tmp_path, path, wanted)
     assert str(caught.value) == (
-        "was recorded with another mapping: id property upn instead of mail, id type principal_name instead of email, "
-        "bld -> Building no longer mapped, cc -> CostCentre instead of CostCenter, dept -> Department added")
+        "was recorded with another mapping: id property mail (now upn), id type email (now principal_name), "
+        "bld -> Building (no longer mapped), cc -> CostCenter (now CostCentre), dept -> Department (added)")
 
 
 def test_a_truncated_file_is_unusable(tmp_path):
@@ -124,7 +124,7 @@ def test_read_baseline_statuses(tmp_path):
     baseline, info = import_baseline.read_baseline(sp, SITE, FOLDER, "hr", str(tmp_path), other)
     assert baseline is None and info["status"] == "mapping_changed"
     assert info["message"] == ("the baseline %s/hr-baseline.jsonl.gz was recorded with another mapping: "
-                               "bld -> Building no longer mapped" % FOLDER)
+                               "bld -> Building (no longer mapped)" % FOLDER)
 
     sp.files[FOLDER + "/hr-baseline.jsonl.gz"] = b"\x1f\x8b garbage"
     baseline, info = import_baseline.read_baseline(sp, SITE, FOLDER, "hr", str(tmp_path), WANTED)

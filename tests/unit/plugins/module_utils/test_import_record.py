@@ -186,7 +186,7 @@ def test_another_mapping_replaces_the_baseline_with_a_warning(sp, tmp_path):
     job = sp.job([{"mail": "bjorn@x.com", "cc": "2000"}], name="hr-2.json")
     result = record(sp, tmp_path, [job], property_map={"cc": "CostCenter"})
     assert result["changed"] and result["warnings"][0].endswith(
-        "was recorded with another mapping: bld -> Building no longer mapped; it is replaced by one of this mapping")
+        "was recorded with another mapping: bld -> Building (no longer mapped); it is replaced by one of this mapping")
     header, users, dummy = sp.baseline()
     assert header["property_map"] == {"cc": "CostCenter"} and users == {"bjorn@x.com": ["2000"]}
 

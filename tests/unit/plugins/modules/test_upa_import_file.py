@@ -140,8 +140,8 @@ def test_a_baseline_of_another_mapping_is_a_warning_that_says_what_changed(share
     sharepoint.files[FOLDER + "/hr-baseline.jsonl.gz"] = open(writer.finish(), "rb").read()
     result = run(capsys, **present_args(delta=True))
     assert result["records"] == 2 and result["delta"]["baseline"]["status"] == "mapping_changed"
-    assert warnings == ["the baseline %s/hr-baseline.jsonl.gz was recorded with another mapping: cc -> CostCenter "
-                        "instead of Cost, so every user is sent (a full import)" % FOLDER]
+    assert warnings == ["the baseline %s/hr-baseline.jsonl.gz was recorded with another mapping: cc -> Cost "
+                        "(now CostCenter), so every user is sent (a full import)" % FOLDER]
 
 
 def test_check_identities_needs_an_id_type(sharepoint, capsys):
