@@ -20,11 +20,21 @@ from ansible_collections.spo.user_profiles.plugins.module_utils.import_delta imp
 )
 from ansible_collections.spo.user_profiles.plugins.module_utils.profiles import get_properties
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
+from ansible_collections.spo.user_profiles.plugins.module_utils.local_paths import directory_problem
 
 LEFT_OUT = "left_out"
 STATUSES = (ADDED, CHANGED, CLEARED, UNCHANGED, LEFT_OUT, NOT_IN_SOURCE)
 DEFAULT_MAX_USERS = 20
 _MARKS = {ADDED: "+", CHANGED: "~", CLEARED: "-", LEFT_OUT: "!"}
+
+
+def changes_file_problem(path):
+    """Why the changes file cannot be written at path, or None: told with the other options, before anything is read
+    or sent."""
+    if os.path.isdir(path):
+        return "changes_file: %s is a directory; give the path of a file" % path
+    problem = directory_problem(os.path.dirname(os.path.abspath(path)))
+    return "changes_file: cannot write %s: %s" % (path, problem) if problem else None
 
 
 def _value_text(value):
@@ -45,11 +55,16 @@ class Changes:
         self.left_out_listed = []
         self._handle = None
         if path:
-            if os.path.dirname(path):
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-            # A left-out record's id or reason may hold half a surrogate pair (a JSON escape, or a byte the source's
-            # encoding could not read): written as the JSON escape it stands for, not a UnicodeEncodeError.
-            self._handle = open(path, "w", encoding="utf-8", errors="backslashreplace")
+            try:
+                if os.path.dirname(path):
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                # A left-out record's id or reason may hold half a surrogate pair (a JSON escape, or a byte the
+                # source's encoding could not read): written as the JSON escape it stands for, not a UnicodeEncodeError.
+                self._handle = open(path, "w", encoding="utf-8", errors="backslashreplace")
+            except OSError as err:
+                # Its directory was checked with the options (changes_file_problem); the file itself may still be
+                # read-only, or the directory gone since.
+                raise SpoError("changes_file: cannot write %s: %s" % (path, err.strerror or err))
 
     def add(self, record_id, decision):
         """Count a decision of import_delta; list or write it when it changes something."""

@@ -93,6 +93,7 @@ ROLE_VARIABLES = {
         "multi_value_separator": "bulk_import_multi_value_separator",
         "allowed_failures": "bulk_import_allowed_failures", "wait_seconds": "bulk_import_wait_timeout",
         "older_than_days": "bulk_import_retention_days", "site": "bulk_import_site", "src": "bulk_import_src",
+        "changes_file": "bulk_import_report_dir",
     },
     "profile_photos": {
         "src_dir": "profile_photos_src_dir", "name_format": "profile_photos_name_format",

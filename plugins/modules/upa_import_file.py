@@ -243,6 +243,9 @@ options:
       - A file on the managed host that receives every user that changes or is left out, one JSON object per line
         (C(id), C(status), C(properties) with C(before) and C(after), or C(reason)). Written in check mode too; it is a
         report, not a change to the tenant.
+      - Its directory is created when missing. A file that cannot be written there (a parent that is a file, a
+        directory that cannot be created) fails the module with the other option problems, before anything is read or
+        sent.
     type: path
   remove_logs:
     description:
@@ -604,6 +607,8 @@ def _option_problems(module, params):
     problems.extend(minimum_problems(params, {"max_diff_users": 0}))
     if params["check_identities"] and not params["id_type"]:
         problems.append("check_identities needs id_type: it says which Entra ID attribute the ids are")
+    if params["changes_file"]:
+        problems.append(import_diff.changes_file_problem(params["changes_file"]))
     return problems
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ansible_collections.spo.user_profiles.plugins.module_utils import import_diff
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 from ansible_collections.spo.user_profiles.plugins.module_utils.import_delta import Decision
@@ -114,3 +116,22 @@ def test_half_a_surrogate_pair_is_written_to_the_file_as_its_json_escape(tmp_pat
     found.close()
     entry = json.loads(path.read_text(encoding="utf-8"))
     assert entry["id"] == "a\udcfc@x.com" and entry["reason"] == "record_schema: '\udcfc' does not match"
+
+
+def test_a_changes_file_in_a_directory_that_can_be_made_has_no_problem(tmp_path):
+    assert import_diff.changes_file_problem(str(tmp_path / "reports" / "run" / "c.changes.jsonl")) is None
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_changes_file_under_a_file_or_that_is_a_directory_is_a_problem_naming_changes_file(tmp_path):
+    (tmp_path / "reports").write_text("")
+    assert import_diff.changes_file_problem(str(tmp_path / "reports" / "c.jsonl")) == (
+        "changes_file: cannot write %s/reports/c.jsonl: %s/reports is not a directory" % (tmp_path, tmp_path))
+    assert import_diff.changes_file_problem(str(tmp_path)) == (
+        "changes_file: %s is a directory; give the path of a file" % tmp_path)
+
+
+def test_a_changes_file_that_cannot_be_opened_is_an_spo_error_naming_changes_file(tmp_path):
+    (tmp_path / "reports").write_text("")
+    with pytest.raises(SpoError, match="^changes_file: cannot write .*/reports/c.jsonl: "):
+        changes(path=str(tmp_path / "reports" / "c.jsonl"))

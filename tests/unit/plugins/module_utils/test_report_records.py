@@ -341,6 +341,9 @@ def test_one_user_is_counted_in_the_singular():
      ["photos is profile_photos_list"]),
     ("bulk_import", "spo.user_profiles.upa_import_file", "timeout must be a positive number of seconds",
      ["timeout is spo_timeout"]),
+    ("bulk_import", "spo.user_profiles.upa_import_file",
+     "changes_file: cannot write /proc/nope/r1/contoso.changes.jsonl: /proc/nope cannot be created (No such file or "
+     "directory) (nothing was sent)", ["changes_file is bulk_import_report_dir"]),
 ])
 def test_a_failure_that_names_a_module_option_names_the_role_variable_that_sets_it(section, action, message, named):
     error = report_records.failure("A step", action, {"failed": True, "msg": message}, section=section)

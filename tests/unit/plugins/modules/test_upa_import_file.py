@@ -162,6 +162,15 @@ def test_wrong_options_are_named_together_before_anything_is_read(sharepoint, ca
     assert sharepoint.calls == []
 
 
+def test_a_changes_file_that_cannot_be_written_is_an_option_problem_before_anything_is_read(sharepoint, capsys, tmp_path):
+    (tmp_path / "reports").write_text("a file where the report directory belongs")
+    result = run(capsys, **present_args(delta=True, changes_file=str(tmp_path / "reports" / "run" / "c.changes.jsonl")))
+    assert result["failed"] is True and result["msg"] == (
+        "changes_file: cannot write %s/reports/run/c.changes.jsonl: %s/reports is not a directory (nothing was sent)"
+        % (tmp_path, tmp_path))
+    assert sharepoint.calls == [] and sharepoint.asked_needs == []
+
+
 def test_a_broken_rule_of_record_schema_uploads_nothing(sharepoint, capsys):
     schema = {"properties": {"cc": {"type": "string", "pattern": "^[0-9]{4}$"}}}
     result = run(capsys, **present_args(record_schema=schema))
