@@ -23,8 +23,8 @@ attributes:
     support: full
     platforms: posix
     description:
-      - Runs where Ansible runs it, which for this collection is the controller (C(ansible_connection=local), one inventory
-        host per tenant), and talks to Microsoft 365 over HTTPS. The collection's Python requirements must be installed
+      - Runs where Ansible runs it, which for this collection is the controller (the C(local) connection, which the
+        collection's playbooks set; one inventory host per tenant), and talks to Microsoft 365 over HTTPS. The collection's Python requirements must be installed
         for the Python that runs it (C(ansible_python_interpreter)).
 """
 
