@@ -15,6 +15,10 @@ description:
   - C(tenant) is C(spo_tenant), or the inventory host name when it is not set (one host per tenant).
   - Variables that are not set (or set to null) are left out, so the modules' own defaults and their C(SPO_*)
     environment fallbacks apply.
+  - C(spo_certificate_path) and C(spo_ca_path) are files on the controller - C($VARIABLES) and C(~) are expanded, and
+    a relative path is made absolute against the directory ansible-playbook was started from, so that a module, which
+    the C(local) connection starts in the playbook's directory, reads the file the path names where the run started.
+    The text of a PEM file given as C(spo_certificate_path) is left as it is, for the module to refuse.
   - Takes no terms.
 version_added: 1.0.0
 author:

@@ -15,6 +15,7 @@ import threading
 import time
 import traceback
 
+from ansible_collections.spo.user_profiles.plugins.module_utils.constants import PEM_TEXT_MARKER
 from ansible_collections.spo.user_profiles.plugins.module_utils.errors import SpoError
 
 try:
@@ -159,7 +160,7 @@ def _password_bytes(password):
 
 def holds_pem_text(path):
     """Whether the value of a path option is the text of a PEM file (a private key, maybe) rather than a path."""
-    return isinstance(path, str) and "-----BEGIN" in path
+    return isinstance(path, str) and PEM_TEXT_MARKER in path
 
 
 def load_certificate(path, password=None):

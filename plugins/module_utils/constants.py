@@ -2,8 +2,8 @@
 # Copyright (c) spo.user_profiles contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The patterns shared by every concern that meets them: GUIDs (job ids, log folder names, Entra object ids) and user
-principal names (import ids, photo and profile users)."""
+"""The patterns shared by every concern that meets them: GUIDs (job ids, log folder names, Entra object ids), user
+principal names (import ids, photo and profile users) and the text of a PEM file given where its path belongs."""
 
 from __future__ import annotations
 
@@ -16,3 +16,5 @@ GUID_TEXT = re.compile(r"^\{?%s\}?$" % GUID_PATTERN)
 # A user principal name (or an email address) without anchors: one @, a domain with a dot that neither starts nor ends
 # it, no whitespace; valid in Python and in ECMA-262.
 PRINCIPAL_NAME_PATTERN = r"[^@\s]+@[^@\s.][^@\s]*\.[^@\s]*[^@\s.]"
+# What the text of a PEM file (a private key, maybe) holds and a path does not: such a certificate_path is a secret.
+PEM_TEXT_MARKER = "-----BEGIN"

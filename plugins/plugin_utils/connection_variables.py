@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import os
 
+from ansible_collections.spo.user_profiles.plugins.module_utils.constants import PEM_TEXT_MARKER
+from ansible_collections.spo.user_profiles.plugins.plugin_utils.controller_paths import controller_path
+
 # Module option -> inventory variable. The modules' argument spec (module_utils/base.py) has the same options.
 OPTIONS = ("tenant", "tenant_id", "client_id", "certificate_path", "certificate_password", "client_secret",
            "access_token", "cloud", "ca_path", "validate_certs", "timeout", "max_retries")
 PREFIX = "spo_"
+# The options that name a file on the controller: made absolute here, so that a relative one names the same file for
+# the roles' first step and for the modules (plugin_utils/controller_paths.py says why they would differ).
+PATH_OPTIONS = ("certificate_path", "ca_path")
 # The environment variables the modules fall back on for the options a sign-in needs (module_utils/base.py).
 ENVIRONMENT = {"client_id": "SPO_CLIENT_ID", "certificate_path": "SPO_CERTIFICATE_PATH",
                "client_secret": "SPO_CLIENT_SECRET", "access_token": "SPO_ACCESS_TOKEN"}
@@ -23,8 +29,8 @@ NO_CLIENT_ID = ("spo_client_id is not set: give the application (client) id of t
 
 
 def host_options(templar, variables):
-    """The options the host's spo_ variables set (templated; unset, null and empty ones left out), the tenant being the
-    inventory host name when spo_tenant is not set."""
+    """The options the host's spo_ variables set (templated; unset, null and empty ones left out; paths absolute), the
+    tenant being the inventory host name when spo_tenant is not set."""
     templar.available_variables = variables
     options = {}
     for name in OPTIONS:
@@ -32,10 +38,17 @@ def host_options(templar, variables):
         if key in variables:
             value = templar.template(variables[key])
             if value is not None and value != "":
-                options[name] = value
+                options[name] = _controller_path(value) if name in PATH_OPTIONS else value
     if "tenant" not in options:
         options["tenant"] = variables.get("inventory_hostname")
     return options
+
+
+def _controller_path(value):
+    # The text of a PEM file given as a path stays as it is: the module refuses it and keeps it out of its result.
+    if not isinstance(value, str) or PEM_TEXT_MARKER in value:
+        return value
+    return controller_path(value)
 
 
 def sign_in_problems(options, environ=None):

@@ -32,6 +32,20 @@ def test_variables_are_templated_and_unset_null_and_empty_ones_left_out():
     assert options == {"tenant": "contoso", "client_id": "abc", "max_retries": 3}
 
 
+def test_certificate_and_ca_paths_are_made_absolute_against_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(str(tmp_path))
+    monkeypatch.setenv("HOME", "/home/admin")
+    options = options_of({"inventory_hostname": "contoso", "spo_certificate_path": "certs/app.pem",
+                          "spo_ca_path": "~/ca.pem", "spo_client_id": "certs/not-a-path"})
+    assert options == {"tenant": "contoso", "certificate_path": "%s/certs/app.pem" % tmp_path,
+                       "ca_path": "/home/admin/ca.pem", "client_id": "certs/not-a-path"}
+
+
+def test_the_text_of_a_pem_file_given_as_certificate_path_is_left_for_the_module_to_refuse():
+    text = "-----BEGIN PRIVATE KEY-----\nMIIE/a/../b\n-----END PRIVATE KEY-----\n"
+    assert options_of({"inventory_hostname": "contoso", "spo_certificate_path": text})["certificate_path"] == text
+
+
 def test_the_options_are_the_modules_connection_options():
     assert set(OPTIONS) == set(connection_argument_spec())
 
