@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ansible.errors import AnsibleFilterTypeError
+from ansible.errors import AnsibleFilterError
 
 from ansible_collections.spo.user_profiles.plugins.plugin_utils import controller_paths
 
@@ -22,7 +22,7 @@ def controller_path(value, key=None):
     if value is None:
         return None
     if not isinstance(value, str):
-        raise AnsibleFilterTypeError("controller_path takes a path (a string), not %s" % type(value).__name__)
+        raise AnsibleFilterError("controller_path takes a path (a string), not %s" % type(value).__name__)
     return controller_paths.controller_path(value)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible.errors import AnsibleFilterTypeError
+from ansible.errors import AnsibleFilterError
 
 from ansible_collections.spo.user_profiles.plugins.filter.controller_path import FilterModule
 
@@ -38,5 +38,5 @@ def test_with_key_what_holds_no_path_is_left_for_the_module_to_refuse(value):
 
 
 def test_what_is_no_path_is_refused():
-    with pytest.raises(AnsibleFilterTypeError, match="controller_path takes a path [(]a string[)], not list"):
+    with pytest.raises(AnsibleFilterError, match="controller_path takes a path [(]a string[)], not list"):
         controller_path(["a"])
