@@ -24,8 +24,8 @@ attributes:
     platforms: posix
     description:
       - Runs where Ansible runs it, which for this collection is the controller (the C(local) connection, which the
-        collection's playbooks set; one inventory host per tenant), and talks to Microsoft 365 over HTTPS. The collection's Python requirements must be installed
-        for the Python that runs it (C(ansible_python_interpreter)).
+        collection's playbooks set; one inventory host per tenant), and talks to Microsoft 365 over HTTPS. The
+        collection's Python requirements must be installed for the Python that runs it (C(ansible_python_interpreter)).
 """
 
     PROGRESS_ACTION = r"""
