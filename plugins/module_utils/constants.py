@@ -16,5 +16,5 @@ GUID_TEXT = re.compile(r"^\{?%s\}?$" % GUID_PATTERN)
 # A user principal name (or an email address) without anchors: one @, a domain with a dot that neither starts nor ends
 # it, no whitespace; valid in Python and in ECMA-262.
 PRINCIPAL_NAME_PATTERN = r"[^@\s]+@[^@\s.][^@\s]*\.[^@\s]*[^@\s.]"
-# What the text of a PEM file (a private key, maybe) holds and a path does not: such a certificate_path is a secret.
+# What the text of a PEM file (a private key, maybe) holds and a path does not: a path option holding it is a secret.
 PEM_TEXT_MARKER = "-----BEGIN"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.spo.user_profiles.plugins.module_utils.constants import PEM_TEXT_MARKER
 from ansible_collections.spo.user_profiles.plugins.plugin_utils.controller_paths import controller_path
 
 # Module option -> inventory variable. The modules' argument spec (module_utils/base.py) has the same options.
@@ -38,17 +37,10 @@ def host_options(templar, variables):
         if key in variables:
             value = templar.template(variables[key])
             if value is not None and value != "":
-                options[name] = _controller_path(value) if name in PATH_OPTIONS else value
+                options[name] = controller_path(value) if name in PATH_OPTIONS and isinstance(value, str) else value
     if "tenant" not in options:
         options["tenant"] = variables.get("inventory_hostname")
     return options
-
-
-def _controller_path(value):
-    # The text of a PEM file given as a path stays as it is: the module refuses it and keeps it out of its result.
-    if not isinstance(value, str) or PEM_TEXT_MARKER in value:
-        return value
-    return controller_path(value)
 
 
 def sign_in_problems(options, environ=None):

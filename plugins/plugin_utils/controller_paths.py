@@ -11,8 +11,16 @@ from __future__ import annotations
 
 import os
 
+from ansible_collections.spo.user_profiles.plugins.module_utils.constants import PEM_TEXT_MARKER
+
 
 def controller_path(path):
     """path with $VARIABLES and ~ expanded, as a module's path option expands them, made absolute against the
-    directory ansible-playbook was started from (the controller's working directory)."""
+    directory ansible-playbook was started from (the controller's working directory).
+
+    The text of a PEM file given where a path belongs is returned as it is: the modules refuse it and keep it out of
+    their results (module_utils/base.py), as they could not keep out a text changed on the way.
+    """
+    if PEM_TEXT_MARKER in path:
+        return path
     return os.path.abspath(os.path.expanduser(os.path.expandvars(path)))

@@ -16,6 +16,12 @@ def test_a_relative_path_is_made_absolute_against_the_working_directory(tmp_path
     assert controller_path("/srv/hr.csv") == "/srv/hr.csv"
 
 
+def test_the_text_of_a_pem_file_given_as_a_path_is_left_as_it_is_for_the_modules_to_refuse_and_mask(tmp_path, monkeypatch):
+    monkeypatch.chdir(str(tmp_path))
+    text = "-----BEGIN PRIVATE KEY-----\nMIIE//a/./b/../c\n-----END PRIVATE KEY-----\n"
+    assert controller_path(text) == text
+
+
 def test_home_and_variables_are_expanded_as_a_modules_path_option_expands_them(monkeypatch):
     monkeypatch.setenv("HOME", "/home/admin")
     monkeypatch.setenv("HR", "/srv/hr")
