@@ -20,7 +20,7 @@ description:
   - Returns an empty list when nothing is missing. Takes no terms.
   - Whether the credential is valid, and whether the app may do what a module asks, only a sign-in can tell; the modules
     say so when they sign in.
-version_added: 1.1.0
+version_added: 1.0.0
 author:
   - Seed 085825a7 maintainers (@spo-user-profiles)
 """

@@ -18,7 +18,7 @@ description:
   - Whether the directory can be written is tried by creating a temporary directory in it (or in its nearest parent
     that exists) and removing it at once; nothing is left behind.
   - Returns an empty list when nothing is wrong. Takes no terms.
-version_added: 1.1.0
+version_added: 1.0.0
 author:
   - Seed 085825a7 maintainers (@spo-user-profiles)
 options:
