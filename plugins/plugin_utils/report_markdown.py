@@ -46,7 +46,7 @@ def _problem_text(problem):
     return "%s%s" % (", ".join(where) + ": " if where else "", problem.get("message"))
 
 
-def _bulk_import(lines, record):
+def _bulk_import(lines, record, check_mode=False):
     lines.append("- Source: `%s`" % record.get("source"))
     if record.get("records") is not None:
         # upa_import_file's counts: what went into the import files (with a delta, only the users that changed).
@@ -74,14 +74,16 @@ def _bulk_import(lines, record):
             "%s: %s" % (item.get("id"), item.get("reason")) for item in record["left_out"])))
     retention = record.get("retention")
     if retention:
-        lines.append("- Clean-up: %s, %s and %s removed" % (
+        lines.append("- Clean-up: %s, %s and %s %s" % (
             count_text(len(retention.get("removed_files") or ()), "old file"),
             count_text(len(retention.get("removed_log_folders") or ()), "log folder"),
-            count_text(len(retention.get("removed_jobs") or ()), "job record")))
+            count_text(len(retention.get("removed_jobs") or ()), "job record"),
+            "would be removed" if check_mode else "removed"))
     if record.get("files"):
         lines += ["", "| File | Records | Uploaded |", "|---|---:|---|"]
         for item in record["files"]:
-            uploaded = "yes" if item.get("uploaded") else "no (already there)"
+            # In check mode the module says what it would do: a file is never uploaded then.
+            uploaded = ("would be" if check_mode else "yes") if item.get("uploaded") else "no (already there)"
             lines.append("| %s | %s | %s |" % (_cell(item.get("name")), _cell(item.get("records")), uploaded))
     if record.get("jobs"):
         lines += ["", "| Job | File | Queued by this run | State | Outcome | Queued at | Finished at | Seconds | Failed users |",
@@ -150,7 +152,7 @@ def tenant_markdown(report):
                       record.get("started_at"), record.get("finished_at"), record.get("duration_seconds")),
                   "- Result: %s" % record.get("summary")]
         if section == "bulk_import":
-            _bulk_import(lines, record)
+            _bulk_import(lines, record, check_mode=bool(report.get("check_mode")))
         elif section == "profile_photos":
             _profile_photos(lines, record)
         error = record.get("error")

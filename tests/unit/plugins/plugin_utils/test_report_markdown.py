@@ -34,6 +34,18 @@ def test_tenant_markdown_names_counts_job_and_log_lines_with_pipes_escaped():
     assert "Clean-up: 1 old file, 0 log folders and 1 job record removed" in text
 
 
+def test_a_check_mode_report_says_what_would_be_uploaded_and_removed_not_that_it_was():
+    record = bulk_record(files=[{"name": "hr-1.json", "records": 22, "uploaded": True},
+                                {"name": "hr-0.json", "records": 3, "uploaded": False}])
+    check = report_markdown.tenant_markdown({"tenant": "contoso", "run_id": "r1", "check_mode": True,
+                                             "sections": {"bulk_import": record}})
+    assert "Clean-up: 1 old file, 0 log folders and 1 job record would be removed" in check
+    assert "| hr-1.json | 22 | would be |" in check and "| hr-0.json | 3 | no (already there) |" in check
+    applied = report_markdown.tenant_markdown({"tenant": "contoso", "run_id": "r1", "check_mode": False,
+                                               "sections": {"bulk_import": record}})
+    assert "1 job record removed" in applied and "| hr-1.json | 22 | yes |" in applied
+
+
 def test_the_counts_of_the_import_files_are_not_called_the_sources():
     # upa_import_file's counts: the users in the files and their name/value pairs, ids included (a source of 3 rows
     # with 1 user left out gives 2 users).
